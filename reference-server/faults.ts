@@ -1,0 +1,68 @@
+// The catalogue of named faults of the reference server.
+//
+// A fault breaks exactly one behaviour of the server, so that a check can be proven able to fail
+// (and to fail for the right reason). Faults are switched on with `--fault NAME` (repeatable) or
+// `startReferenceServer({ faults: [...] })`, never on by default, and each one is read in exactly
+// one place of the code through `ctx.fault('name')`, so `grep "fault('name')"` finds it.
+//
+// Each half of the server keeps its own list (as/faults.ts, rs/faults.ts); this file joins them.
+// The `checks` that each fault must turn red are not written here: checks name their faults
+// (`defineCheck({ faults: [...] })`), and `describeFaults` derives the reverse index from the
+// check registry, so the two can never disagree.
+
+import { AS_FAULTS } from './as/faults.ts';
+import { RS_FAULTS } from './rs/faults.ts';
+
+export interface FaultDefinition {
+  /** kebab-case, stable: it appears in CLI flags, check metadata and reports. */
+  readonly name: string;
+  /** Which half of the server the fault breaks. */
+  readonly half: 'as' | 'rs';
+  /** One sentence: what the server does wrong when the fault is on. */
+  readonly description: string;
+}
+
+export const FAULTS: readonly FaultDefinition[] = [...AS_FAULTS, ...RS_FAULTS];
+
+const FAULT_NAMES = new Set(FAULTS.map((f) => f.name));
+
+export function isFaultName(name: string): boolean {
+  return FAULT_NAMES.has(name);
+}
+
+/** Throws a usage error naming the unknown faults, so a typo never silently runs a clean server. */
+export function assertFaultNames(names: readonly string[]): void {
+  const unknown = names.filter((n) => !FAULT_NAMES.has(n));
+  if (unknown.length > 0) {
+    throw new UnknownFaultError(unknown);
+  }
+}
+
+export class UnknownFaultError extends Error {
+  constructor(readonly unknown: readonly string[]) {
+    super(
+      `unknown fault${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (list them with --list-faults)`,
+    );
+    this.name = 'UnknownFaultError';
+  }
+}
+
+export interface FaultListing {
+  name: string;
+  description: string;
+  checks: string[];
+}
+
+/**
+ * The catalogue as `--list-faults` prints it: `[{ name, description, checks }]`, where `checks`
+ * are the IDs of the checks that name the fault (derived from the registry passed in).
+ */
+export function describeFaults(
+  checks: readonly { id: string; faults: readonly string[] }[] = [],
+): FaultListing[] {
+  return FAULTS.map((f) => ({
+    name: f.name,
+    description: f.description,
+    checks: checks.filter((c) => c.faults.includes(f.name)).map((c) => c.id),
+  }));
+}

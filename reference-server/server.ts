@@ -1,0 +1,163 @@
+// Starts the reference server: the MCP resource server (rs/) and the OAuth 2.1 authorization
+// server (as/), on one origin by default or on two with `split`.
+//
+// This is the in-process API the runner and the tests use:
+//   const server = await startReferenceServer({ autoApprove: true });
+//   server.url       // http://127.0.0.1:PORT/mcp  (the protected resource)
+//   server.issuer    // http://127.0.0.1:PORT      (the authorization server)
+//   await server.close();
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
+import { createAuthorizationServer } from './as/index.ts';
+import { type ReferenceServerOptions, type ServerContext, generateSigningKey } from './context.ts';
+import { assertFaultNames } from './faults.ts';
+import { type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
+import { createResourceServer } from './rs/index.ts';
+
+export type { ReferenceServerOptions } from './context.ts';
+
+export interface RunningReferenceServer {
+  /** The MCP endpoint: the protected resource's canonical URL. */
+  url: string;
+  /** Issuer identifier of the bundled authorization server. */
+  issuer: string;
+  /** The private signing key (JWK) of the authorization server: lets the runner forge tokens. */
+  signingKey: JWK;
+  /** Faults switched on. */
+  faults: readonly string[];
+  close(): Promise<void>;
+}
+
+/** A half of the server: answers the requests it owns and releases what it holds on close. */
+export interface ServerHalf {
+  handle: Handler;
+  close?(): Promise<void>;
+}
+
+export async function startReferenceServer(
+  options: ReferenceServerOptions = {},
+): Promise<RunningReferenceServer> {
+  const faults = [...(options.faults ?? [])];
+  assertFaultNames(faults);
+  const faultSet = new Set(faults);
+  const host = options.host ?? '127.0.0.1';
+
+  const ctx: ServerContext = {
+    options: { ...options, faults },
+    issuer: '',
+    resource: '',
+    rsOrigin: '',
+    signingKey: await generateSigningKey(),
+    fault: (name) => faultSet.has(name),
+  };
+
+  const as = await createAuthorizationServer(ctx);
+  const rs = await createResourceServer(ctx);
+
+  const servers: Server[] = [];
+  let rsServer: Server;
+  let asServer: Server;
+  if (options.split) {
+    asServer = await listen(dispatch([as.handle]), host, options.asPort ?? 0);
+    rsServer = await listen(dispatch([rs.handle]), host, options.port ?? 0);
+    servers.push(asServer, rsServer);
+  } else {
+    rsServer = await listen(dispatch([as.handle, rs.handle]), host, options.port ?? 0);
+    asServer = rsServer;
+    servers.push(rsServer);
+  }
+  ctx.rsOrigin = originOf(rsServer, host);
+  ctx.issuer = originOf(asServer, host);
+  ctx.resource = `${ctx.rsOrigin}/mcp`;
+
+  let closed: Promise<void> | undefined;
+  return {
+    url: ctx.resource,
+    issuer: ctx.issuer,
+    signingKey: ctx.signingKey.privateJwk,
+    faults,
+    close() {
+      closed ??= (async () => {
+        await Promise.all(servers.map(closeServer));
+        await Promise.all([as.close?.(), rs.close?.()]);
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Tries each half in turn; answers 404 when none owns the path, and never lets an error escape as a crash. */
+function dispatch(handlers: readonly Handler[]) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://reference.invalid');
+    } catch {
+      sendOAuthError(res, 400, 'invalid_request', 'the request target is not a valid URL');
+      return;
+    }
+    try {
+      for (const handle of handlers) {
+        if (await handle(req, res, url)) return;
+      }
+      sendJson(res, 404, { error: 'not_found', error_description: `nothing is served at ${url.pathname}` });
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        sendOAuthError(res, err.status, err.error, err.description, err.headers);
+        return;
+      }
+      // A bug of ours, not bad input: still a well-formed answer, and a line on stderr to fix it.
+      console.error('reference-server: unexpected error', err);
+      sendOAuthError(res, 500, 'server_error', 'unexpected error in the reference server');
+    }
+  };
+}
+
+function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  host: string,
+  port: number,
+): Promise<Server> {
+  const server = createServer(
+    {
+      // Bounds against slow or hostile clients: no request may hold a socket forever.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5_000,
+      maxHeaderSize: 32 * 1024,
+    },
+    (req, res) => {
+      void handler(req, res);
+    },
+  );
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function originOf(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `http://${hostPart}:${port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
