@@ -64,3 +64,17 @@ export async function generateSigningKey(): Promise<SigningKey> {
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'ES256', use: 'sig' };
   return { kid, alg: 'ES256', privateKey, privateJwk, publicJwk };
 }
+
+/**
+ * Scopes the reference pair understands. `mcp:tools` lets a client list and call the read-only
+ * tools (and read resources and prompts); `mcp:write` is the second scope that `write_note` needs,
+ * so step-up (403 insufficient_scope) can be observed. `offline_access` is deliberately absent:
+ * refresh tokens are issued to every client that registers the refresh_token grant, and the
+ * resource server SHOULD NOT advertise `offline_access` (MCP 2026-07-28 §Refresh Tokens).
+ */
+export const SUPPORTED_SCOPES = ['mcp:tools', 'mcp:write'] as const;
+/** Granted when an authorization request names no scope. */
+export const DEFAULT_SCOPE = 'mcp:tools';
+
+/** Demo users of the consent page (username = password; this is a test server). */
+export const DEMO_USERS = ['alice', 'bob'] as const;
