@@ -1,8 +1,8 @@
 // What both halves of the reference server share: options, the URLs they are reachable at,
 // the signing key, and the fault switches.
 
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
 export interface ReferenceServerOptions {
   /** Port of the MCP (resource-server) origin; 0 (default) picks an ephemeral port. */

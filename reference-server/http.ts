@@ -86,11 +86,7 @@ export function parseParams(search: URLSearchParams): FormParams {
 export async function readForm(req: IncomingMessage): Promise<FormParams> {
   if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     req.resume();
-    throw new HttpError(
-      400,
-      'invalid_request',
-      'the request body must be application/x-www-form-urlencoded',
-    );
+    throw new HttpError(400, 'invalid_request', 'the request body must be application/x-www-form-urlencoded');
   }
   const body = await readBody(req);
   return parseParams(new URLSearchParams(body.toString('utf8')));
@@ -138,7 +134,12 @@ export function sendOAuthError(
   description: string,
   headers: Record<string, string> = {},
 ): void {
-  sendJson(res, status, { error, error_description: description }, { 'Cache-Control': 'no-store', ...headers });
+  sendJson(
+    res,
+    status,
+    { error, error_description: description },
+    { 'Cache-Control': 'no-store', ...headers },
+  );
 }
 
 export function sendHtml(

@@ -1,8 +1,8 @@
 // `npm run reference-server -- [flags]` and `mcp-auth-conformance serve [flags]`: starts the
 // reference server and prints the URLs it serves, until Ctrl-C.
 
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { describeFaults, UnknownFaultError } from './faults.ts';
 import { type ReferenceServerOptions, startReferenceServer } from './server.ts';
 

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
-import { type ReferenceServerOptions, type ServerContext, generateSigningKey } from './context.ts';
+import { generateSigningKey, type ReferenceServerOptions, type ServerContext } from './context.ts';
 import { assertFaultNames } from './faults.ts';
 import { type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
 import { createResourceServer } from './rs/index.ts';
