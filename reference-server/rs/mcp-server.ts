@@ -1,0 +1,91 @@
+// The MCP surface of the reference server: a few tools, one resource and one prompt that make
+// the authorization rules observable. Built with the official SDK's McpServer; one factory backs
+// every revision (2026-07-28 per request, 2025 sessions and stateless fallback).
+//
+// Scopes are NOT checked here: the HTTP layer (scopes.ts) does it before the SDK sees the request,
+// so that a missing scope is an HTTP 403 challenge. The tools only read the verified identity.
+
+import { type AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import * as z from 'zod';
+
+/** Notes written by write_note, newest last; bounded so a client cannot grow memory without limit. */
+export class NoteBook {
+  static readonly MAX_NOTES = 100;
+  private readonly notes: { text: string; by: string }[] = [];
+  add(text: string, by: string): number {
+    this.notes.push({ text, by });
+    if (this.notes.length > NoteBook.MAX_NOTES) this.notes.shift();
+    return this.notes.length;
+  }
+  all(): readonly { text: string; by: string }[] {
+    return this.notes;
+  }
+}
+
+/** The identity the tools see: from the token the HTTP layer verified, or none (public methods). */
+export function identityOf(authInfo: AuthInfo | undefined): { sub: string; client_id: string; scopes: string[] } | null {
+  if (authInfo === undefined) return null;
+  const sub = typeof authInfo.extra?.sub === 'string' ? authInfo.extra.sub : '';
+  return { sub, client_id: authInfo.clientId, scopes: [...authInfo.scopes] };
+}
+
+export function buildMcpServer(notes: NoteBook): McpServer {
+  const server = new McpServer(
+    { name: 'mcp-auth-conformance-reference', version: '0.1.0' },
+    { capabilities: { tools: {}, resources: {}, prompts: {} } },
+  );
+
+  server.registerTool(
+    'echo',
+    {
+      description: 'Returns its input. Needs mcp:tools.',
+      inputSchema: z.object({ text: z.string().max(4096) }),
+      annotations: { readOnlyHint: true },
+    },
+    async ({ text }) => ({ content: [{ type: 'text', text }] }),
+  );
+
+  server.registerTool(
+    'whoami',
+    {
+      description: 'Returns sub, client_id and scopes of the verified access token. Needs mcp:tools.',
+      annotations: { readOnlyHint: true },
+    },
+    async (ctx) => {
+      const identity = identityOf(ctx.http?.authInfo);
+      const result = identity ?? { anonymous: true };
+      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
+    },
+  );
+
+  server.registerTool(
+    'write_note',
+    {
+      description: 'Stores a short note. Needs mcp:tools and mcp:write (the step-up scope).',
+      inputSchema: z.object({ text: z.string().min(1).max(1024) }),
+      annotations: { readOnlyHint: false, destructiveHint: false },
+    },
+    async ({ text }, ctx) => {
+      const by = identityOf(ctx.http?.authInfo)?.sub ?? 'anonymous';
+      const count = notes.add(text, by);
+      return { content: [{ type: 'text', text: `stored note #${count}` }] };
+    },
+  );
+
+  server.registerResource(
+    'notes',
+    'notes://all',
+    { description: 'Every note written with write_note (newest last).', mimeType: 'application/json' },
+    async (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(notes.all()) }],
+    }),
+  );
+
+  server.registerPrompt(
+    'greet',
+    { description: 'A greeting for a name.', argsSchema: z.object({ name: z.string().max(200) }) },
+    ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${name}.` } }] }),
+  );
+
+  return server;
+}
