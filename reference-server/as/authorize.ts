@@ -1,0 +1,329 @@
+// The authorization endpoint (OAuth 2.1 §4.1.1-§4.1.2) and the consent form behind it.
+//
+// Validation happens in two phases, and the order matters (OAuth 2.1 §4.1.2.1):
+//   1. client_id and redirect_uri. Until both are known good, nothing is redirected: an error is
+//      an HTML page (a redirect to an unverified URI would make this server an open redirector).
+//   2. Everything else. Errors go back to the client by redirect, with `error`, `state` and `iss`.
+// Every redirect carries `iss` (RFC 9207 §2), on success and on error.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_SCOPE, DEMO_USERS, SUPPORTED_SCOPES } from '../context.ts';
+import { type FormParams, parseParams, readForm } from '../http.ts';
+import type { AuthorizationRequest, ClientRecord, PendingRequest } from '../store.ts';
+import { findClient } from './clients.ts';
+import { sendConsentPage, sendErrorPage } from './consent-page.ts';
+import { PKCE_VALUE, randomToken, safeEqual, sha256 } from './crypto.ts';
+import type { AsDeps } from './deps.ts';
+import { appendToRedirectUri, redirectUriMatches } from './redirect-uris.ts';
+
+/** How long a consent page stays answerable. */
+const PENDING_TTL_MS = 10 * 60_000;
+
+type Phase1 = { client: ClientRecord; redirectUri: string; redirectUriSent: boolean };
+
+/** An error of phase 2: delivered to the client's redirect URI. */
+interface RequestError {
+  error: string;
+  description: string;
+}
+
+/** GET /authorize. OAuth 2.1 §3.1: the endpoint MUST support GET. */
+export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const { ctx } = deps;
+  // Fault: the authorization endpoint answers cross-origin reads (OAuth 2.1 §3.1 / RFC 9700 §2.6 say no CORS).
+  if (ctx.fault('as-authorize-cors')) res.setHeader('Access-Control-Allow-Origin', '*');
+  if (req.method !== 'GET') {
+    sendErrorPage(ctx, res, 'invalid_request', 'the authorization endpoint answers GET', 405, { Allow: 'GET' });
+    return;
+  }
+  const raw = parseParams(url.searchParams);
+  // OAuth 2.1 §3.1: parameters MUST NOT be included more than once (checked in both phases below).
+  // Fault: repeated parameters are accepted (the first value wins).
+  const params: FormParams = ctx.fault('as-authorize-duplicates-accepted') ? { ...raw, duplicates: [] } : raw;
+
+  const phase1 = await checkClientAndRedirect(deps, params);
+  if ('page' in phase1) {
+    // Fault: a request from an unknown client is redirected to whatever redirect_uri it names.
+    const target = params.get('redirect_uri');
+    if (phase1.unknownClient && target && URL.canParse(target) && ctx.fault('as-unknown-client-redirects')) {
+      redirect(deps, res, 302, target, { error: 'invalid_request', error_description: phase1.page }, params.get('state'), true);
+      return;
+    }
+    sendErrorPage(ctx, res, 'invalid_request', phase1.page);
+    return;
+  }
+
+  // Fault: `state` is not returned (OAuth 2.1 §4.1.2: REQUIRED if it was in the request).
+  const state = ctx.fault('as-state-dropped') ? undefined : params.get('state');
+  const checked = checkRequest(deps, params);
+  const request: AuthorizationRequest = {
+    clientId: phase1.client.client_id,
+    redirectUri: phase1.redirectUri,
+    redirectUriSent: phase1.redirectUriSent,
+    state,
+    scope: 'request' in checked ? checked.request.scope : DEFAULT_SCOPE,
+    resource: 'request' in checked ? checked.request.resource : ctx.resource,
+    ...('request' in checked
+      ? { codeChallenge: checked.request.codeChallenge, codeChallengeMethod: checked.request.codeChallengeMethod }
+      : {}),
+  };
+
+  if ('error' in checked) {
+    // OAuth 2.1 §7.12.2: do not redirect an erroneous request to the client before the user has
+    // authenticated (an attacker's registered client would get a silent redirector). With
+    // auto-approve the user counts as signed in. Fault: the error is redirected straight away.
+    if (ctx.options.autoApprove || ctx.fault('as-error-redirect-before-login')) {
+      redirect(deps, res, 302, request.redirectUri, { error: checked.error, error_description: checked.description }, state, true);
+      return;
+    }
+    await showConsent(deps, res, phase1.client, request, checked);
+    return;
+  }
+
+  if (ctx.options.autoApprove) {
+    // Automated runs: the demo user alice approves at once; `login_hint=bob` picks the other user,
+    // so a test can hold tokens of two users.
+    const subject = params.get('login_hint') === 'bob' ? 'bob' : 'alice';
+    await issueCode(deps, res, 302, request, subject);
+    return;
+  }
+  await showConsent(deps, res, phase1.client, request);
+}
+
+/** Phase 1: who is the client, and where may the response go? Errors here are pages, not redirects. */
+async function checkClientAndRedirect(
+  deps: AsDeps,
+  params: FormParams,
+): Promise<Phase1 | { page: string; unknownClient?: boolean }> {
+  const { ctx } = deps;
+  for (const name of ['client_id', 'redirect_uri']) {
+    if (params.duplicates.includes(name)) {
+      return { page: `the ${name} parameter is repeated` };
+    }
+  }
+  const clientId = params.get('client_id');
+  if (clientId === undefined) return { page: 'the client_id parameter is missing' };
+  const found = await findClient(ctx, deps.store, deps.cimd, clientId);
+  if (!('client' in found)) return { page: `client_id is not usable: ${found.problem}`, unknownClient: true };
+  const { client } = found;
+
+  const registered = client.metadata.redirect_uris;
+  const sent = params.get('redirect_uri');
+  if (sent !== undefined) {
+    // CIMD: the document's redirect_uris are the registered set (MCP 2025-11-25 §CIMD, draft-00 §4.5).
+    // Fault: for metadata-document clients any acceptable https/loopback URI is taken.
+    const cimdUnchecked = client.source === 'cimd' && ctx.fault('as-cimd-redirect-unchecked') && URL.canParse(sent);
+    if (!redirectUriMatches(ctx, sent, registered) && !cimdUnchecked) {
+      return { page: 'redirect_uri does not match any redirect URI registered for this client' };
+    }
+    return { client, redirectUri: sent, redirectUriSent: true };
+  }
+  // OAuth 2.1 §4.1.1: redirect_uri is REQUIRED when several are registered.
+  // Fault: the first registered URI is used instead.
+  if (registered.length === 1 || ctx.fault('as-redirect-uri-default-multiple')) {
+    return { client, redirectUri: registered[0]!, redirectUriSent: false };
+  }
+  return { page: 'redirect_uri is required: this client registered more than one' };
+}
+
+type CheckedRequest = { request: Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'redirectUriSent' | 'state'> };
+
+/** Phase 2: the rest of the request. */
+function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | RequestError {
+  const { ctx } = deps;
+  const invalid = (description: string): RequestError => ({ error: 'invalid_request', description });
+
+  // RFC 8707 §2: several `resource` parameters are allowed in general, but this server protects
+  // exactly one resource, so asking for more than one is an invalid target.
+  const duplicates = params.duplicates.filter((n) => n !== 'resource');
+  if (duplicates.length > 0) {
+    return invalid(`repeated parameter: ${duplicates.join(', ')}`);
+  }
+
+  // OAuth 2.1 §4.1.1: response_type REQUIRED, "code"; §4.1.2.1: unsupported_response_type.
+  // Fault: response_type is not looked at (a missing or "token" value gets a code).
+  if (!ctx.fault('as-response-type-unchecked')) {
+    const responseType = params.get('response_type');
+    if (responseType === undefined) return invalid('response_type is missing');
+    if (responseType !== 'code') {
+      return { error: 'unsupported_response_type', description: 'only response_type=code is supported' };
+    }
+  }
+
+  // PKCE, OAuth 2.1 §4.1.1 / RFC 7636 §4.3-§4.4.1: code_challenge REQUIRED; method S256 (a
+  // missing method means "plain", RFC 7636 §4.3, which this server does not accept).
+  const codeChallenge = params.get('code_challenge');
+  let codeChallengeMethod = params.get('code_challenge_method') ?? 'plain';
+  if (codeChallenge === undefined) {
+    // Fault: a request without PKCE is accepted.
+    if (!ctx.fault('as-pkce-optional')) return invalid('code_challenge is required (PKCE)');
+  } else {
+    // Fault: "plain" (or no method) is accepted.
+    const plainOk = codeChallengeMethod === 'plain' && ctx.fault('as-pkce-plain-accepted');
+    if (codeChallengeMethod !== 'S256' && !plainOk) {
+      // Fault: any other method name (S512, s256, ...) is taken to mean S256.
+      if (codeChallengeMethod !== 'plain' && ctx.fault('as-pkce-unknown-method-accepted')) codeChallengeMethod = 'S256';
+      else return invalid(`code_challenge_method must be S256, got ${codeChallengeMethod}`);
+    }
+    // Fault: the challenge's syntax (43-128 unreserved characters) is not checked.
+    if (!PKCE_VALUE.test(codeChallenge) && !ctx.fault('as-pkce-challenge-syntax-unchecked')) {
+      return invalid('code_challenge must be 43-128 characters from [A-Za-z0-9-._~]');
+    }
+  }
+
+  const resource = checkResource(deps, params);
+  if (typeof resource !== 'string') return resource;
+
+  const scope = parseScope(params.get('scope') ?? DEFAULT_SCOPE, SUPPORTED_SCOPES);
+  if (scope === undefined) {
+    return { error: 'invalid_scope', description: `scope must be drawn from: ${SUPPORTED_SCOPES.join(' ')}` };
+  }
+
+  return {
+    request: {
+      scope,
+      resource,
+      ...(codeChallenge !== undefined ? { codeChallenge, codeChallengeMethod } : {}),
+    },
+  };
+}
+
+/** RFC 8707 §2: `resource` is an absolute URI without fragment, and must be one this AS serves. */
+function checkResource(deps: AsDeps, params: FormParams): string | RequestError {
+  const { ctx } = deps;
+  const target = (description: string): RequestError => ({ error: 'invalid_target', description });
+  // Fault: any `resource` (malformed, foreign, repeated) is accepted and bound to the one resource.
+  if (ctx.fault('as-resource-unchecked')) return ctx.resource;
+  if (params.duplicates.includes('resource')) return target('this server grants access to one resource at a time');
+  const resource = params.get('resource');
+  if (resource === undefined) {
+    // RFC 8707 §2 lets the AS pick a default; MCP clients MUST send it, so by default it is required.
+    if (ctx.options.lenientResource) return ctx.resource;
+    return target('the resource parameter is required (RFC 8707)');
+  }
+  if (!URL.canParse(resource) || resource.includes('#')) {
+    return target('resource must be an absolute URI without a fragment');
+  }
+  if (resource !== ctx.resource) return target(`this server protects only ${ctx.resource}`);
+  return resource;
+}
+
+/**
+ * A space-separated scope string drawn from `allowed`, normalised (duplicates dropped, order kept),
+ * or undefined when any token is not allowed or the syntax is broken (OAuth 2.1 §1.4.1).
+ */
+export function parseScope(scope: string, allowed: readonly string[]): string | undefined {
+  const tokens = scope.split(' ');
+  if (tokens.some((t) => t === '' || !allowed.includes(t))) return undefined;
+  return [...new Set(tokens)].join(' ');
+}
+
+async function showConsent(
+  deps: AsDeps,
+  res: ServerResponse,
+  client: ClientRecord,
+  request: AuthorizationRequest,
+  error?: RequestError,
+): Promise<void> {
+  const pending: PendingRequest = {
+    id: randomToken(),
+    csrf: randomToken(),
+    request,
+    expiresAt: Date.now() + PENDING_TTL_MS,
+    ...(error ? { error } : {}),
+  };
+  if (!(await deps.store.savePending(pending))) {
+    sendErrorPage(deps.ctx, res, 'temporarily_unavailable', 'too many authorization requests are waiting; try again later');
+    return;
+  }
+  sendConsentPage(deps.ctx, res, pending, client);
+}
+
+/** POST /consent: the sign-in + consent form. Answered with 303 (never 307: OAuth 2.1 §7.5.4, RFC 9700 §4.12). */
+export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: ServerResponse) {
+  const { ctx, store } = deps;
+  if (req.method !== 'POST') {
+    sendErrorPage(ctx, res, 'invalid_request', 'the consent form is submitted with POST', 405, { Allow: 'POST' });
+    return;
+  }
+  const form = await readForm(req);
+  const id = form.get('request_id');
+  const pending = id === undefined ? undefined : await store.getPending(id);
+  if (!pending || form.duplicates.length > 0) {
+    sendErrorPage(ctx, res, 'invalid_request', 'this authorization request is unknown, expired or already answered');
+    return;
+  }
+  // The form must echo the CSRF token issued with this very request. Fault: the token is not checked.
+  if (!ctx.fault('as-consent-no-csrf') && !safeEqual(form.get('csrf') ?? '', pending.csrf)) {
+    sendErrorPage(ctx, res, 'invalid_request', 'the form is not the one this server sent (CSRF token mismatch)');
+    return;
+  }
+  // Fault: the answer is a 307, which would re-POST the user's password to the client.
+  const status = ctx.fault('as-consent-307') ? 307 : 303;
+  const action = form.get('action');
+
+  if (action === 'deny') {
+    const taken = await store.takePending(pending.id);
+    if (!taken) return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
+    redirect(deps, res, status, taken.request.redirectUri, { error: 'access_denied', error_description: 'the user denied the request' }, taken.request.state, true);
+    return;
+  }
+  if (action !== 'approve') {
+    sendErrorPage(ctx, res, 'invalid_request', 'action must be approve or deny');
+    return;
+  }
+  const username = form.get('username') ?? '';
+  const password = form.get('password') ?? '';
+  const user = DEMO_USERS.find((u) => u === username);
+  if (!user || !safeEqual(password, user)) {
+    const found = await findClient(ctx, store, deps.cimd, pending.request.clientId);
+    if (!('client' in found)) return sendErrorPage(ctx, res, 'invalid_request', found.problem);
+    sendConsentPage(ctx, res, pending, found.client, 'Wrong username or password.', 401);
+    return;
+  }
+  // Atomic take: a form answered twice (double click, replay) issues one code at most.
+  const taken = await store.takePending(pending.id);
+  if (!taken) return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
+  if (taken.error) {
+    redirect(deps, res, status, taken.request.redirectUri, { error: taken.error.error, error_description: taken.error.description }, taken.request.state, true);
+    return;
+  }
+  await issueCode(deps, res, status, taken.request, user);
+}
+
+/** Issues an authorization code (256 random bits, stored hashed, OAuth 2.1 §4.1.2) and redirects with it. */
+async function issueCode(
+  deps: AsDeps,
+  res: ServerResponse,
+  status: number,
+  request: AuthorizationRequest,
+  subject: string,
+): Promise<void> {
+  const code = randomToken();
+  // OAuth 2.1 §4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED; this server uses 60 s.
+  const ttlMs = (deps.ctx.options.codeTtlSeconds ?? 60) * 1000;
+  await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs });
+  redirect(deps, res, status, request.redirectUri, { code }, request.state, false);
+}
+
+/** Sends the user agent back to the client with the response parameters, `state` and `iss`. */
+function redirect(
+  deps: AsDeps,
+  res: ServerResponse,
+  status: number,
+  redirectUri: string,
+  params: Record<string, string>,
+  state: string | undefined,
+  isError: boolean,
+): void {
+  const { ctx } = deps;
+  // RFC 9207 §2: `iss` on every authorization response, success and error.
+  // Faults: no `iss` at all / no `iss` on errors / an `iss` that differs from the issuer.
+  let iss: string | undefined = ctx.issuer;
+  if (ctx.fault('as-iss-missing')) iss = undefined;
+  if (isError && ctx.fault('as-iss-missing-on-error')) iss = undefined;
+  if (iss !== undefined && ctx.fault('as-iss-mismatch')) iss = `${iss}/`;
+  const location = appendToRedirectUri(ctx, redirectUri, { ...params, state, iss });
+  res.writeHead(status, { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  res.end();
+}

@@ -1,0 +1,10 @@
+// What every endpoint of the authorization server works with.
+import type { ServerContext } from '../context.ts';
+import type { AuthorizationServerStore } from '../store.ts';
+import type { CimdResolver } from './cimd.ts';
+
+export interface AsDeps {
+  ctx: ServerContext;
+  store: AuthorizationServerStore;
+  cimd: CimdResolver;
+}

@@ -1,0 +1,71 @@
+// Authorization server metadata (RFC 8414) and the JWK Set (RFC 7517 §5).
+
+import type { ServerResponse } from 'node:http';
+import { SUPPORTED_SCOPES, type ServerContext } from '../context.ts';
+import { sendJson } from '../http.ts';
+
+export const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+
+/**
+ * The metadata document. The issuer has no path, so the RFC 8414 §3.1 well-known URL is plain
+ * `/.well-known/oauth-authorization-server`; the same document is served at the OpenID Connect
+ * Discovery location (MCP 2025-11-25+ §Authorization Server Metadata Discovery tries both).
+ */
+export function metadataDocument(ctx: ServerContext, oidc: boolean): Record<string, unknown> {
+  const base = ctx.issuer;
+  const authMethods = ['none', 'client_secret_basic', 'client_secret_post'];
+  const doc: Record<string, unknown> = {
+    // RFC 8414 §2/§3.3: identical to the issuer identifier. Fault: a trailing slash is added.
+    issuer: ctx.fault('as-issuer-trailing-slash') ? `${base}/` : base,
+    authorization_endpoint: `${base}/authorize`,
+    token_endpoint: `${base}/token`,
+    registration_endpoint: `${base}/register`,
+    revocation_endpoint: `${base}/revoke`,
+    jwks_uri: `${base}/jwks`,
+    scopes_supported: [...SUPPORTED_SCOPES],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // Explicit, because the RFC 8414 default includes "implicit" (requirements AS-META-08).
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207 §3: this server sends `iss` in every authorization response.
+    authorization_response_iss_parameter_supported: true,
+    // CIMD draft-00 §5: https client_ids are fetched as metadata documents.
+    client_id_metadata_document_supported: true,
+  };
+  // Fault: S256 is not advertised (the member is absent, which RFC 8414 §2 reads as "no PKCE").
+  if (ctx.fault('as-metadata-no-s256')) delete doc.code_challenge_methods_supported;
+  // Fault: `iss` is sent in responses but the flag that announces it is missing (RFC 9207 §3).
+  if (ctx.fault('as-metadata-no-iss-flag')) delete doc.authorization_response_iss_parameter_supported;
+  // Fault: metadata documents are fetched but the flag that announces it is missing.
+  if (ctx.fault('as-metadata-no-cimd-flag')) delete doc.client_id_metadata_document_supported;
+  // Fault: public clients are accepted but `none` is not listed as an auth method.
+  if (ctx.fault('as-metadata-no-none-auth')) doc.token_endpoint_auth_methods_supported = authMethods.slice(1);
+  // Fault: the implicit flow is advertised (RFC 9700 §2.1.2: SHOULD NOT be used).
+  if (ctx.fault('as-metadata-implicit-advertised')) {
+    doc.response_types_supported = ['code', 'token'];
+    doc.grant_types_supported = ['authorization_code', 'refresh_token', 'implicit'];
+  }
+  if (oidc) {
+    // OIDC Discovery §3 REQUIRES these two in an openid-configuration document. This server issues
+    // no ID tokens; the values describe what it would use.
+    doc.subject_types_supported = ['public'];
+    doc.id_token_signing_alg_values_supported = ['ES256'];
+  }
+  return doc;
+}
+
+export function sendMetadata(ctx: ServerContext, res: ServerResponse, oidc: boolean): void {
+  const headers: Record<string, string> = { 'Cache-Control': 'max-age=300' };
+  // RFC 8414 §3.2: "using the application/json content type". Fault: text/plain.
+  if (ctx.fault('as-metadata-wrong-content-type')) headers['Content-Type'] = 'text/plain';
+  sendJson(res, 200, metadataDocument(ctx, oidc), headers);
+}
+
+/** The public signing key at `jwks_uri` (RFC 8414 §2). Fault: the private key is published. */
+export function sendJwks(ctx: ServerContext, res: ServerResponse): void {
+  const key = ctx.fault('as-jwks-private-key') ? ctx.signingKey.privateJwk : ctx.signingKey.publicJwk;
+  sendJson(res, 200, { keys: [key] }, { 'Cache-Control': 'max-age=300' });
+}

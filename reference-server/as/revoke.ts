@@ -1,0 +1,73 @@
+// Token revocation (RFC 7009). Refresh tokens end their whole grant; access tokens (JWTs) are
+// recorded as revoked by jti (the bundled resource server verifies JWTs locally, so this matters
+// only to an introspecting resource server, which this project does not have yet).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeJwt, jwtVerify } from 'jose';
+import { HttpError, readForm } from '../http.ts';
+import type { ClientRecord } from '../store.ts';
+import { authenticateClient } from './client-auth.ts';
+import { sha256 } from './crypto.ts';
+import type { AsDeps } from './deps.ts';
+
+/** POST /revoke. RFC 7009 §2.1: POST, form-encoded, client authenticated as at the token endpoint. */
+export async function handleRevoke(deps: AsDeps, req: IncomingMessage, res: ServerResponse) {
+  const { ctx } = deps;
+  if (req.method !== 'POST') {
+    throw new HttpError(405, 'invalid_request', 'the revocation endpoint accepts POST only', { Allow: 'POST, OPTIONS' });
+  }
+  const params = await readForm(req);
+  if (params.duplicates.length > 0) {
+    throw new HttpError(400, 'invalid_request', `repeated parameter: ${params.duplicates.join(', ')}`);
+  }
+  const client = await authenticateClient(ctx, deps.store, deps.cimd, req, params);
+  const token = params.get('token');
+  if (token === undefined) throw new HttpError(400, 'invalid_request', 'token is missing');
+  // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up whatever it says.
+
+  const revocation = (await findRefreshToken(deps, client, token)) ?? (await findAccessToken(deps, client, token));
+  // RFC 7009 §2.2: "invalid tokens do not cause an error". Fault: an unknown token is an error.
+  if (!revocation && ctx.fault('as-revoke-unknown-token-error')) {
+    throw new HttpError(400, 'invalid_request', 'unknown token');
+  }
+  // Fault: nothing is revoked (the 200 is a lie).
+  if (revocation && !ctx.fault('as-revoke-noop')) await revocation();
+  res.writeHead(200, { 'Cache-Control': 'no-store', 'Content-Length': 0 });
+  res.end();
+}
+
+/**
+ * RFC 7009 §2.1: the AS "verifies whether the token was issued to the client making the revocation
+ * request. If this validation fails, the request is refused and the client is informed of the
+ * error". §2.2.1 names no specific code for it, so invalid_request (400) is used.
+ */
+function refuseOtherClient(deps: AsDeps, owner: string, client: ClientRecord): boolean {
+  if (owner === client.client_id) return false;
+  // Fault: a client may revoke another client's tokens.
+  if (deps.ctx.fault('as-revoke-any-client')) return false;
+  throw new HttpError(400, 'invalid_request', 'the token was not issued to this client');
+}
+
+type Revocation = () => Promise<void>;
+
+/** A refresh token of this client: revoking it ends the whole grant (RFC 7009 §2.1 SHOULD for its access tokens). */
+async function findRefreshToken(deps: AsDeps, client: ClientRecord, token: string): Promise<Revocation | undefined> {
+  const found = await deps.store.findGrantByRefresh(sha256(token));
+  if (!found) return undefined;
+  refuseOtherClient(deps, found.grant.clientId, client);
+  return () => deps.store.revokeGrant(found.grant.id);
+}
+
+/** An access token of this server (a JWT it signed) issued to this client: its jti is revoked. */
+async function findAccessToken(deps: AsDeps, client: ClientRecord, token: string): Promise<Revocation | undefined> {
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
+  try {
+    await jwtVerify(token, deps.ctx.signingKey.publicJwk, { issuer: deps.ctx.issuer });
+  } catch {
+    return undefined;
+  }
+  const { jti, client_id: owner } = decodeJwt(token);
+  if (typeof jti !== 'string' || typeof owner !== 'string') return undefined;
+  refuseOtherClient(deps, owner, client);
+  return () => deps.store.revokeAccessToken(jti);
+}

@@ -1,0 +1,207 @@
+// The token endpoint (OAuth 2.1 §3.2): the authorization_code grant (§4.1.3) and the
+// refresh_token grant (§4.3). Errors are RFC 6749 §5.2 / OAuth 2.1 §3.2.4 JSON (thrown as
+// HttpError; server.ts writes them with Cache-Control: no-store).
+//
+// The rule that shapes this file: validate everything first, and only then consume. A code is
+// marked redeemed, or a refresh token rotated, after every binding has been checked, so a request
+// that fails validation can neither burn a token nor trigger replay revocation (OAuth 2.1 §7.5.3:
+// an attacker who does not hold the verifier must not be able to revoke the victim's tokens).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { SUPPORTED_SCOPES } from '../context.ts';
+import { type FormParams, HttpError, parseParams, readForm } from '../http.ts';
+import type { ClientRecord, CodeRecord, Grant } from '../store.ts';
+import { parseScope } from './authorize.ts';
+import { authenticateClient } from './client-auth.ts';
+import { PKCE_VALUE, s256, safeEqual, sha256 } from './crypto.ts';
+import type { AsDeps } from './deps.ts';
+import { newRefreshToken, sendTokenResponse } from './tokens.ts';
+
+const invalidGrant = (description: string) => new HttpError(400, 'invalid_grant', description);
+const invalidRequest = (description: string) => new HttpError(400, 'invalid_request', description);
+
+/** POST /token. OAuth 2.1 §3.2: "The client MUST use the HTTP POST method". */
+export async function handleToken(deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
+  const { ctx } = deps;
+  let params: FormParams;
+  if (req.method === 'POST') {
+    params = await readForm(req);
+  } else if (req.method === 'GET' && ctx.fault('as-token-get-accepted')) {
+    // Fault: a GET with the parameters in the query is served like a POST.
+    params = parseParams(url.searchParams);
+  } else {
+    throw new HttpError(405, 'invalid_request', 'the token endpoint accepts POST only', { Allow: 'POST, OPTIONS' });
+  }
+  // OAuth 2.1 §3.2: parameters MUST NOT be included more than once. Fault: repeats are accepted.
+  if (params.duplicates.length > 0 && !ctx.fault('as-token-duplicates-accepted')) {
+    throw invalidRequest(`repeated parameter: ${params.duplicates.join(', ')}`);
+  }
+
+  const grantType = params.get('grant_type');
+  if (grantType === undefined) throw invalidRequest('grant_type is missing');
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+    // OAuth 2.1 §3.2.4 unsupported_grant_type: "not supported by the authorization server". That
+    // covers password (RFC 9700 §2.4: MUST NOT be used) and client_credentials, which this server
+    // does not implement at all (so the more specific unauthorized_client does not apply).
+    throw new HttpError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+  }
+
+  const client = await authenticateClient(ctx, deps.store, deps.cimd, req, params);
+  // RFC 6749 §5.2 unauthorized_client: the client did not register this grant type.
+  if (!client.metadata.grant_types.includes(grantType)) {
+    throw new HttpError(400, 'unauthorized_client', `this client did not register the ${grantType} grant`);
+  }
+  if (grantType === 'authorization_code') await authorizationCodeGrant(deps, res, client, params);
+  else await refreshTokenGrant(deps, res, client, params);
+}
+
+/** OAuth 2.1 §4.1.3. */
+async function authorizationCodeGrant(deps: AsDeps, res: ServerResponse, client: ClientRecord, params: FormParams) {
+  const { ctx, store } = deps;
+  const code = params.get('code');
+  if (code === undefined) throw invalidRequest('code is missing');
+  const codeHash = sha256(code);
+  const record = await store.getCode(codeHash);
+  if (!record) throw invalidGrant('the authorization code is unknown, expired or revoked');
+  // Fault: a replay revokes the grant before (and even if) the request is validated.
+  if (record.redeemedGrantId !== undefined && ctx.fault('as-code-replay-revokes-unvalidated')) {
+    await store.revokeGrant(record.redeemedGrantId);
+  }
+  if (record.redeemedGrantId === undefined && record.expiresAt <= Date.now()) {
+    throw invalidGrant('the authorization code has expired');
+  }
+  validateCodeBindings(deps, client, record, params);
+
+  // Everything checked: now redeem, atomically (one winner among parallel redemptions).
+  const grant: Grant = {
+    id: randomUUID(),
+    clientId: client.client_id,
+    subject: record.subject,
+    scope: record.request.scope,
+    resource: record.request.resource,
+    revoked: false,
+  };
+  const result = await store.redeemCode(codeHash, grant.id);
+  if (result.kind === 'unknown') throw invalidGrant('the authorization code is unknown, expired or revoked');
+  // Fault: a redeemed code is honoured again (each redemption gets its own grant).
+  if (result.kind === 'replayed' && !ctx.fault('as-code-reuse-allowed')) {
+    // OAuth 2.1 §4.1.3: "MUST deny the request and SHOULD revoke (when possible) all tokens
+    // previously issued based on that authorization code". Fault: nothing is revoked.
+    if (!ctx.fault('as-code-replay-no-revoke') && result.code.redeemedGrantId !== undefined) {
+      await store.revokeGrant(result.code.redeemedGrantId);
+    }
+    throw invalidGrant('the authorization code was already used; tokens issued from it are revoked');
+  }
+
+  let refreshToken: string | undefined;
+  if (client.metadata.grant_types.includes('refresh_token')) {
+    const rt = newRefreshToken();
+    grant.activeRefreshHash = rt.hash;
+    refreshToken = rt.token;
+  }
+  await store.saveGrant(grant);
+  await sendTokenResponse(ctx, store, res, grant, grant.scope, refreshToken);
+}
+
+/** The code must be presented by its client, with its verifier, redirect URI and resource. */
+function validateCodeBindings(deps: AsDeps, client: ClientRecord, code: CodeRecord, params: FormParams): void {
+  const { ctx } = deps;
+  const request = code.request;
+  // OAuth 2.1 §4.1.3: "ensure that the authorization code was issued to the authenticated
+  // confidential client, or if the client is public, ensure that the code was issued to client_id".
+  // Fault: any client may redeem the code.
+  if (request.clientId !== client.client_id && !ctx.fault('as-code-client-unbound')) {
+    throw invalidGrant('the authorization code was issued to another client');
+  }
+
+  // OAuth 2.1 §4.1.3: verify code_verifier is present iff a code_challenge was, and matches it
+  // (RFC 7636 §4.6). Fault: the verifier is not looked at.
+  const verifier = params.get('code_verifier');
+  if (!ctx.fault('as-pkce-verifier-ignored')) {
+    if (request.codeChallenge === undefined) {
+      if (verifier !== undefined) throw invalidRequest('code_verifier sent, but the authorization request had no code_challenge');
+    } else if (verifier === undefined) {
+      // Fault: a missing verifier is accepted (a wrong one still fails).
+      if (!ctx.fault('as-pkce-verifier-optional')) throw invalidGrant('code_verifier is required');
+    } else {
+      const expected = request.codeChallengeMethod === 'plain' ? verifier : s256(verifier);
+      // Fault: the challenge itself is accepted as the verifier (the transform is not enforced).
+      const challengeAsVerifier = verifier === request.codeChallenge && ctx.fault('as-pkce-challenge-as-verifier');
+      if (!challengeAsVerifier && (!PKCE_VALUE.test(verifier) || !safeEqual(expected, request.codeChallenge))) {
+        throw invalidGrant('code_verifier does not match the code_challenge');
+      }
+    }
+  }
+
+  // OAuth 2.1 §4.1.3 / RFC 6749 §4.1.3: a redirect_uri sent here must be identical to the one of
+  // the authorization request; omitting it is fine for OAuth 2.1 clients (PKCE binds the code).
+  // Fault: the value is not compared.
+  const redirectUri = params.get('redirect_uri');
+  if (redirectUri !== undefined && redirectUri !== request.redirectUri && !ctx.fault('as-token-redirect-uri-ignored')) {
+    throw invalidGrant('redirect_uri differs from the one of the authorization request');
+  }
+
+  // RFC 8707 §2.2: a `resource` here must be one the grant covers. Fault: it is not compared.
+  const resource = params.get('resource');
+  if (resource !== undefined && resource !== request.resource && !ctx.fault('as-token-resource-unchecked')) {
+    throw new HttpError(400, 'invalid_target', `this grant covers only ${request.resource}`);
+  }
+}
+
+/** OAuth 2.1 §4.3 (refresh) and §4.3.1 (rotation for public clients, reuse detection). */
+async function refreshTokenGrant(deps: AsDeps, res: ServerResponse, client: ClientRecord, params: FormParams) {
+  const { ctx, store } = deps;
+  const presented = params.get('refresh_token');
+  if (presented === undefined) throw invalidRequest('refresh_token is missing');
+  const oldHash = sha256(presented);
+  const found = await store.findGrantByRefresh(oldHash);
+  if (!found || found.grant.revoked) throw invalidGrant('the refresh token is unknown or revoked');
+  const { grant } = found;
+  // OAuth 2.1 §4.3: the refresh token must have been issued to this client. Fault: any client may use it.
+  if (grant.clientId !== client.client_id && !ctx.fault('as-refresh-client-unbound')) {
+    throw invalidGrant('the refresh token was issued to another client');
+  }
+  if (!found.active) return refreshReuse(deps, grant);
+
+  // Fault: the token is rotated (burned) before the request is validated.
+  if (ctx.fault('as-refresh-failure-burns-token')) await store.rotateRefresh(oldHash, newRefreshToken().hash);
+
+  // OAuth 2.1 §4.3.1 / RFC 6749 §6: a requested scope MUST NOT include any scope not originally
+  // granted; omitted = the original scope. Fault: any supported scope may be added.
+  let scope = grant.scope;
+  const requested = params.get('scope');
+  if (requested !== undefined) {
+    const allowed = ctx.fault('as-refresh-scope-widening') ? SUPPORTED_SCOPES : grant.scope.split(' ');
+    const narrowed = parseScope(requested, allowed);
+    if (narrowed === undefined) throw new HttpError(400, 'invalid_scope', `scope must be within the grant: ${grant.scope}`);
+    scope = narrowed;
+  }
+  // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.
+  // Fault: the resource is not compared.
+  const resource = params.get('resource');
+  if (resource !== undefined && resource !== grant.resource && !ctx.fault('as-refresh-resource-unchecked')) {
+    throw new HttpError(400, 'invalid_target', `this grant covers only ${grant.resource}`);
+  }
+
+  // Fault: the refresh token is not rotated; the same one comes back.
+  if (ctx.fault('as-refresh-no-rotation')) {
+    await sendTokenResponse(ctx, store, res, grant, scope, presented);
+    return;
+  }
+  const next = newRefreshToken();
+  const rotated = await store.rotateRefresh(oldHash, next.hash);
+  if (rotated.kind === 'reused') return refreshReuse(deps, rotated.grant);
+  if (rotated.kind !== 'rotated') throw invalidGrant('the refresh token is unknown or revoked');
+  await sendTokenResponse(ctx, store, res, rotated.grant, scope, next.token);
+}
+
+/**
+ * A superseded refresh token came back: either the legitimate client or an attacker holds a stolen
+ * copy, and the AS cannot tell which, so the whole grant ends (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
+ */
+async function refreshReuse(deps: AsDeps, grant: Grant): Promise<never> {
+  // Fault: the reuse is refused, but the grant (and its active refresh token) lives on.
+  if (!deps.ctx.fault('as-refresh-reuse-undetected')) await deps.store.revokeGrant(grant.id);
+  throw invalidGrant('the refresh token was already used; the grant is revoked');
+}
