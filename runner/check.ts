@@ -1,0 +1,143 @@
+// What a check is, and what it may use while it runs.
+//
+// A check is one requirement row of ../shared/requirements.md (its ID is the row's ID). It probes
+// the target and reports what it OBSERVED (t.conforms / t.violated / t.notApplicable / ...); the
+// engine turns the observations into a status, using the requirement's level (DESIGN.md §Anatomy
+// of a check). A check never decides "pass" or "fail" itself, so the mapping stays in one place.
+
+import type { FixtureValues, Grant } from './fixtures.ts';
+import type { Exchange, HttpClient } from './http.ts';
+import type { Revision } from './revisions.ts';
+
+export type Level = 'MUST' | 'SHOULD' | 'MAY';
+export type Status = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'info';
+export const STATUSES: readonly Status[] = ['pass', 'fail', 'warn', 'skip', 'error', 'info'];
+export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
+
+/**
+ * Shared fixtures a check can ask for (runner/fixtures.ts builds them). Their value types live in
+ * fixtures.ts; here they are only names, so checks can be listed without touching the network.
+ */
+export const FIXTURE_NAMES = [
+  'prm',
+  'as',
+  'client',
+  'second-client',
+  'token',
+  'token-user-b',
+  'minter',
+] as const;
+export type FixtureName = (typeof FIXTURE_NAMES)[number];
+
+/** Options of the run a check may read (never secrets: those stay in the fixtures). */
+export interface CheckOptions {
+  strict: boolean;
+  /** True when the target is the reference server the runner started itself. */
+  embedded: boolean;
+  /** Per-request time bound in ms. */
+  requestTimeoutMs: number;
+}
+
+/** How a check records what it saw. Every method may be called more than once. */
+export interface Observations {
+  /** The target does what the requirement asks (for this probe). */
+  conforms(message: string): void;
+  /** The target breaks the requirement; `exchanges` are extra evidence ids (the check's own are linked anyway). */
+  violated(message: string, evidence?: { exchanges?: readonly (string | Exchange)[] }): void;
+  /** The requirement does not apply to this target (feature absent, revision excludes it). */
+  notApplicable(reason: string): void;
+  /** The check needs something the operator did not provide; say how to provide it. */
+  prerequisiteMissing(reason: string, howToProvide: string): void;
+  /** Something worth reporting that is not a verdict (MAY behaviour, a measurement). */
+  observe(message: string): void;
+}
+
+/** What `run(t)` receives. */
+export interface CheckContext extends Observations {
+  /** An HttpClient whose exchanges are linked to this check's result. */
+  readonly http: HttpClient;
+  /** The MCP endpoint URL under test. */
+  readonly target: string;
+  readonly revision: Revision;
+  readonly options: Readonly<CheckOptions>;
+  /** Aborted when the check's time bound is reached: pass it to any wait of your own. */
+  readonly signal: AbortSignal;
+  /** A shared fixture, created once per run on first use. Unavailable → the check ends as skip/error. */
+  fixture<K extends FixtureName>(name: K): Promise<FixtureValues[K]>;
+  /** Like `fixture`, but resolves `undefined` instead of ending the check when it is unavailable. */
+  optionalFixture<K extends FixtureName>(name: K): Promise<FixtureValues[K] | undefined>;
+  /** A new authorization flow of its own, for checks that consume or revoke what they get. */
+  freshGrant(opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  /** A line of explanation for the report. */
+  note(text: string): void;
+  /** Structured details for the report (a classification, a table); redacted like everything else. */
+  data(key: string, value: unknown): void;
+}
+
+export interface CheckDefinition {
+  /** The row ID in ../shared/requirements.md; stable forever. */
+  id: string;
+  title: string;
+  level: Level;
+  /** Spec sections the rule comes from ("RFC9728 §3", "MCP 2025-06-18 authorization"). */
+  refs: readonly string[];
+  revisions: readonly Revision[];
+  /** Fixtures the check uses; resolved before `run`, so a missing one ends the check with its reason. */
+  needs: readonly FixtureName[];
+  /** Reference-server faults that must make this check fail (or warn, for SHOULD). */
+  faults: readonly string[];
+  /** The requirement in our own words. */
+  requirement: string;
+  /** What to change in the target when the check does not pass. */
+  remediation: string;
+  /** One line: what the check sends. */
+  probe?: string;
+  /** Why the check cannot run against the embedded reference server (it then skips there). */
+  expectedSkipInEmbedded?: string;
+  run(t: CheckContext): Promise<void>;
+}
+
+/** A registered check; `defineCheck` validates its metadata when the suite module loads. */
+export type Check = Readonly<CheckDefinition>;
+
+const ID_PATTERN = /^[A-Z]+(-[A-Z0-9]+)+$/;
+
+export class CheckDefinitionError extends Error {
+  override name = 'CheckDefinitionError';
+}
+
+/**
+ * Declares a check. Metadata mistakes (a bad ID, no refs, no revisions, an empty requirement)
+ * throw at import time, so a broken check can never be silently skipped by the registry.
+ */
+export function defineCheck(definition: CheckDefinition): Check {
+  const problems: string[] = [];
+  if (!ID_PATTERN.test(definition.id)) problems.push(`id "${definition.id}" is not like RS-PRM-01`);
+  if (!definition.title.trim()) problems.push('title is empty');
+  if (definition.refs.length === 0) problems.push('refs is empty: cite the spec section');
+  if (definition.revisions.length === 0) problems.push('revisions is empty');
+  if (!definition.requirement.trim()) problems.push('requirement is empty');
+  if (!definition.remediation.trim()) problems.push('remediation is empty');
+  for (const need of definition.needs) {
+    if (!(FIXTURE_NAMES as readonly string[]).includes(need)) problems.push(`unknown fixture "${need}"`);
+  }
+  if (problems.length > 0) {
+    throw new CheckDefinitionError(`check ${definition.id}: ${problems.join('; ')}`);
+  }
+  return Object.freeze({ ...definition });
+}
+
+/**
+ * Thrown by a fixture that cannot be provided. `skip`: the target lacks the feature or the
+ * operator did not supply what it needs (`howToProvide` says how); `error`: the harness failed.
+ */
+export class FixtureUnavailable extends Error {
+  override name = 'FixtureUnavailable';
+  constructor(
+    readonly kind: 'skip' | 'error',
+    readonly reason: string,
+    readonly howToProvide?: string,
+  ) {
+    super(reason);
+  }
+}

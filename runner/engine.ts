@@ -1,0 +1,364 @@
+// The engine: picks the checks of a run, runs them with bounded concurrency and time limits,
+// shares fixtures between them, and turns what each check observed into a status.
+//
+// Status rules (DESIGN.md §Anatomy of a check; issue #4 §Engine), in one function (deriveStatus):
+// - a violated MUST is `fail`; a violated SHOULD is `warn` (`fail` under --strict); a violated
+//   or observed MAY is `info`;
+// - `skip` (not applicable, or a prerequisite the operator did not provide) carries its reason;
+// - `error` means the harness could not finish: a transport failure, a time bound, a bug. It is
+//   never a target failure and never a pass. A check that ends without any verdict is an error.
+
+import {
+  type Check,
+  type CheckContext,
+  type CheckOptions,
+  type FixtureName,
+  FixtureUnavailable,
+  type Level,
+  type Status,
+} from './check.ts';
+import type { FixtureSource } from './fixtures.ts';
+import { type Exchange, type HttpClient, HttpTransportError, type RequestOptions } from './http.ts';
+import type { Revision } from './revisions.ts';
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  level: Level;
+  status: Status;
+  /** Why this status, in one or a few sentences. `skip` and `error` always have one. */
+  message: string;
+  refs: string[];
+  requirement: string;
+  remediation: string;
+  /** Ids of the exchanges that are evidence for this result (see report.exchanges). */
+  exchanges: string[];
+  durationMs: number;
+  notes: string[];
+  data: Record<string, unknown>;
+  /** For a skip on a missing prerequisite: how the operator can provide it. */
+  howToProvide?: string;
+}
+
+export interface Selection {
+  revision: Revision;
+  /** ID prefixes at a `-` boundary ("RS", "RS-PRM", "AS-PKCE-01"); empty = all. */
+  only?: readonly string[];
+  skip?: readonly string[];
+}
+
+/** True when `id` is `prefix` or starts with `prefix-` (so `RS-P` matches nothing). */
+export function matchesPrefix(id: string, prefix: string): boolean {
+  const p = prefix.trim().toUpperCase();
+  return p.length > 0 && (id === p || id.startsWith(`${p}-`));
+}
+
+/** Checks of the revision, filtered by --only / --skip; also the prefixes that matched nothing. */
+export function selectChecks(
+  checks: readonly Check[],
+  selection: Selection,
+): { selected: Check[]; unmatched: string[] } {
+  const only = selection.only ?? [];
+  const skip = selection.skip ?? [];
+  const unmatched = [...only, ...skip].filter((p) => !checks.some((c) => matchesPrefix(c.id, p)));
+  const selected = checks.filter(
+    (c) =>
+      c.revisions.includes(selection.revision) &&
+      (only.length === 0 || only.some((p) => matchesPrefix(c.id, p))) &&
+      !skip.some((p) => matchesPrefix(c.id, p)),
+  );
+  return { selected, unmatched };
+}
+
+type Observation =
+  | { kind: 'conforms' | 'observe'; message: string }
+  | { kind: 'violated'; message: string }
+  | { kind: 'notApplicable'; message: string }
+  | { kind: 'prerequisiteMissing'; message: string; howToProvide: string };
+
+/** The mapping from observations and level to a status, in one place. */
+export function deriveStatus(
+  level: Level,
+  observations: readonly Observation[],
+  strict: boolean,
+): { status: Status; message: string; howToProvide?: string } {
+  const of = (kind: Observation['kind']) => observations.filter((o) => o.kind === kind);
+  const join = (list: readonly Observation[]) => list.map((o) => o.message).join('; ');
+  const violated = of('violated');
+  if (violated.length > 0) {
+    const status: Status = level === 'MUST' ? 'fail' : level === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
+    return { status, message: join(violated) };
+  }
+  const conforms = of('conforms');
+  if (conforms.length > 0) return { status: 'pass', message: join(conforms) };
+  const skips = observations.filter((o) => o.kind === 'notApplicable' || o.kind === 'prerequisiteMissing');
+  if (skips.length > 0) {
+    const missing = skips.find((o) => o.kind === 'prerequisiteMissing');
+    return {
+      status: 'skip',
+      message: join(skips),
+      ...(missing?.kind === 'prerequisiteMissing' ? { howToProvide: missing.howToProvide } : {}),
+    };
+  }
+  const observed = of('observe');
+  if (observed.length > 0) return { status: 'info', message: join(observed) };
+  return { status: 'error', message: 'harness error: the check finished without reporting any observation' };
+}
+
+export interface EngineOptions {
+  /** The MCP endpoint URL. */
+  target: string;
+  revision: Revision;
+  strict: boolean;
+  embedded: boolean;
+  /** The run's HTTP client (a HttpRecorder): every check gets a scoped, time-bounded view of it. */
+  http: HttpClient;
+  fixtures: FixtureSource;
+  requestTimeoutMs: number;
+  /** Bound on one check's own work (fixtures excluded). */
+  checkTimeoutMs: number;
+  /** Bound on waiting for the fixtures a check needs (covers a login step). */
+  fixtureTimeoutMs: number;
+  /** Bound on the whole run: checks not finished by then end as `error`. */
+  runTimeoutMs: number;
+  concurrency: number;
+  onStart?: (check: Check) => void;
+  onResult?: (result: CheckResult) => void;
+}
+
+/** Runs the checks; resolves with one result per check, in registry order. Never rejects for a check's sake. */
+export async function runChecks(checks: readonly Check[], options: EngineOptions): Promise<CheckResult[]> {
+  const results = new Array<CheckResult | undefined>(checks.length);
+  const runDeadline = Date.now() + options.runTimeoutMs;
+  let next = 0;
+  const worker = async () => {
+    while (next < checks.length) {
+      const index = next++;
+      const check = checks[index]!;
+      options.onStart?.(check);
+      const result = await runOne(check, options, runDeadline);
+      results[index] = result;
+      options.onResult?.(result);
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency, checks.length)) }, worker);
+  await Promise.all(workers);
+  return results as CheckResult[];
+}
+
+class CheckAborted extends Error {
+  override name = 'CheckAborted';
+}
+
+async function runOne(check: Check, options: EngineOptions, runDeadline: number): Promise<CheckResult> {
+  const started = performance.now();
+  const observations: Observation[] = [];
+  const notes: string[] = [];
+  const data: Record<string, unknown> = {};
+  const exchanges = new Set<string>();
+  const base = {
+    id: check.id,
+    title: check.title,
+    level: check.level,
+    refs: [...check.refs],
+    requirement: check.requirement,
+    remediation: check.remediation,
+  };
+  const finish = (status: Status, message: string, howToProvide?: string): CheckResult => ({
+    ...base,
+    status,
+    message,
+    exchanges: [...exchanges].sort(byExchangeOrder),
+    durationMs: Math.round(performance.now() - started),
+    notes,
+    data,
+    ...(howToProvide ? { howToProvide } : {}),
+  });
+
+  if (options.embedded && check.expectedSkipInEmbedded) {
+    return finish('skip', `not run against the embedded reference server: ${check.expectedSkipInEmbedded}`);
+  }
+  if (Date.now() >= runDeadline) {
+    return finish('error', `not started: the run's time bound of ${options.runTimeoutMs} ms was reached`);
+  }
+
+  // Phase 1: the declared fixtures, with their own bound (they may include a login step).
+  const fixtureDeadline = Math.min(Date.now() + options.fixtureTimeoutMs, runDeadline);
+  const resolved = new Map<FixtureName, unknown>();
+  const linkFixture = (name: FixtureName) => {
+    for (const id of options.fixtures.exchangesOf(name)) exchanges.add(id);
+  };
+  try {
+    for (const name of check.needs) {
+      resolved.set(name, await withDeadline(options.fixtures.get(name), fixtureDeadline, `fixture "${name}"`));
+      linkFixture(name);
+    }
+  } catch (err) {
+    for (const name of check.needs) linkFixture(name);
+    const reason = describeThrow(err);
+    return finish(reason.status, reason.message, reason.howToProvide);
+  }
+
+  // Phase 2: the check itself, bounded by its own time and the run's.
+  const checkDeadline = Math.min(Date.now() + options.checkTimeoutMs, runDeadline);
+  let over: string | undefined;
+  const abort = new AbortController();
+  const http = boundedClient(options.http, checkDeadline, () => over, (ex) => exchanges.add(ex.id));
+  const fixture = async <K extends FixtureName>(name: K) => {
+    if (resolved.has(name)) return resolved.get(name);
+    const value = await withDeadline(options.fixtures.get(name), checkDeadline, `fixture "${name}"`);
+    linkFixture(name);
+    return value;
+  };
+  const t: CheckContext = {
+    http,
+    target: options.target,
+    revision: options.revision,
+    options: Object.freeze<CheckOptions>({
+      strict: options.strict,
+      embedded: options.embedded,
+      requestTimeoutMs: options.requestTimeoutMs,
+    }),
+    signal: abort.signal,
+    fixture: fixture as CheckContext['fixture'],
+    optionalFixture: (async (name: FixtureName) => {
+      try {
+        return await fixture(name);
+      } catch (err) {
+        if (err instanceof FixtureUnavailable) {
+          notes.push(`without ${name}: ${err.reason}`);
+          return undefined;
+        }
+        throw err;
+      }
+    }) as CheckContext['optionalFixture'],
+    freshGrant: (opts) => withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
+    conforms: (message) => observations.push({ kind: 'conforms', message }),
+    violated: (message, evidence) => {
+      observations.push({ kind: 'violated', message });
+      for (const e of evidence?.exchanges ?? []) exchanges.add(typeof e === 'string' ? e : e.id);
+    },
+    notApplicable: (reason) => observations.push({ kind: 'notApplicable', message: reason }),
+    prerequisiteMissing: (reason, howToProvide) =>
+      observations.push({ kind: 'prerequisiteMissing', message: reason, howToProvide }),
+    observe: (message) => observations.push({ kind: 'observe', message }),
+    note: (text) => notes.push(text),
+    data: (key, value) => {
+      data[key] = value;
+    },
+  };
+
+  try {
+    await withDeadline(
+      Promise.resolve().then(() => check.run(t)),
+      checkDeadline,
+      'the check',
+      () => {
+        over = `the check's time bound was reached`;
+      },
+    );
+  } catch (err) {
+    over ??= 'the check ended';
+    abort.abort(new CheckAborted(over));
+    if (observations.length > 0) notes.push(`observed before it ended: ${deriveStatus(check.level, observations, options.strict).message}`);
+    const reason = describeThrow(err);
+    return finish(reason.status, reason.message, reason.howToProvide);
+  }
+  over = 'the check already finished';
+  abort.abort(new CheckAborted(over));
+  const verdict = deriveStatus(check.level, observations, options.strict);
+  return finish(verdict.status, verdict.message, verdict.howToProvide);
+}
+
+/** What a throw inside a check (or a fixture it needs) becomes. */
+function describeThrow(err: unknown): { status: Status; message: string; howToProvide?: string } {
+  if (err instanceof FixtureUnavailable) {
+    return {
+      status: err.kind,
+      message: err.reason,
+      ...(err.howToProvide ? { howToProvide: err.howToProvide } : {}),
+    };
+  }
+  if (err instanceof CheckAborted) return { status: 'error', message: err.message };
+  if (err instanceof HttpTransportError) {
+    return { status: 'error', message: `${err.message}${err.exchangeId ? ` (exchange ${err.exchangeId})` : ''}` };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { status: 'error', message: `harness error: ${message}` };
+}
+
+/** Rejects with CheckAborted when `deadline` passes first; `onTimeout` runs before the rejection. */
+function withDeadline<T>(promise: Promise<T>, deadline: number, what: string, onTimeout?: () => void): Promise<T> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) {
+    promise.catch(() => undefined);
+    onTimeout?.();
+    return Promise.reject(new CheckAborted(`${what} did not finish within its time bound`));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new CheckAborted(`${what} did not finish within its time bound (${remaining} ms)`));
+    }, remaining);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
+ * The HttpClient a check sees: exchanges are linked to the check, no request outlives the check's
+ * deadline (each request's own bound is cut to what remains), and once the check has ended
+ * (timed out, thrown, finished) nothing more is sent on its behalf.
+ */
+function boundedClient(
+  base: HttpClient,
+  deadline: number,
+  ended: () => string | undefined,
+  onExchange: (exchange: Exchange) => void,
+): HttpClient {
+  const scoped = base.scoped(onExchange);
+  const client: HttpClient = {
+    async request(url, requestOptions: RequestOptions = {}) {
+      const stop = ended();
+      if (stop) throw new HttpTransportError('timeout', `request to ${String(url)} not sent: ${stop}`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new HttpTransportError('timeout', `request to ${String(url)} not sent: the check's time bound was reached`);
+      }
+      const timeoutMs = Math.min(requestOptions.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
+      return scoped.request(url, Number.isFinite(timeoutMs) ? { ...requestOptions, timeoutMs } : requestOptions);
+    },
+    scoped(next) {
+      // Both callbacks fire: `scoped` reports to this check, `next` to whoever asked.
+      return boundedClient(scoped, deadline, ended, next);
+    },
+  };
+  return client;
+}
+
+function byExchangeOrder(a: string, b: string): number {
+  return Number(a.slice(1)) - Number(b.slice(1)) || a.localeCompare(b);
+}
+
+/** Counts per status, and per level and status. */
+export function summarize(results: readonly CheckResult[]): {
+  byStatus: Record<Status, number>;
+  byLevel: Record<Level, Record<Status, number>>;
+} {
+  const empty = (): Record<Status, number> => ({ pass: 0, fail: 0, warn: 0, skip: 0, error: 0, info: 0 });
+  const byStatus = empty();
+  const byLevel: Record<Level, Record<Status, number>> = { MUST: empty(), SHOULD: empty(), MAY: empty() };
+  for (const r of results) {
+    byStatus[r.status]++;
+    byLevel[r.level][r.status]++;
+  }
+  return { byStatus, byLevel };
+}
