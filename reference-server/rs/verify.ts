@@ -106,8 +106,11 @@ async function verifySignature(
     return withJose(() => compactVerify(token, EmbeddedJWK));
   }
   if (alg === 'HS256' && ctx.fault('rs-algorithm-confusion')) {
-    const pem = await publicKeyPem(ctx);
-    return withJose(() => compactVerify(token, new TextEncoder().encode(pem), { algorithms: ['HS256'] }));
+    // The PEM text with or without its final newline: both are what attackers try.
+    const pem = publicKeyPem(ctx);
+    const signed = await withJose(() => compactVerify(token, new TextEncoder().encode(pem), { algorithms: ['HS256'] }));
+    if (signed.ok) return signed;
+    return withJose(() => compactVerify(token, new TextEncoder().encode(pem.trimEnd()), { algorithms: ['HS256'] }));
   }
   return withJose(() => compactVerify(token, keys, { algorithms: ['ES256'] }));
 }
@@ -232,7 +235,7 @@ function fail(description: string): { ok: false; description: string } {
 }
 
 /** SPKI PEM of the bundled authorization server's public key (only the algorithm-confusion fault uses it). */
-async function publicKeyPem(ctx: ServerContext): Promise<string> {
+function publicKeyPem(ctx: ServerContext): string {
   const { kid: _kid, alg: _alg, use: _use, ...jwk } = ctx.signingKey.publicJwk;
   return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     .export({ type: 'spki', format: 'pem' })

@@ -3,7 +3,17 @@
 
 import { exportSPKI, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64json, challengeParams, foreignKey, post, REVISIONS, send, startTestServer, type TestServer } from './helpers.ts';
+import {
+  b64json,
+  challengeParams,
+  foreignKey,
+  post,
+  postWithAuthorizationLines,
+  REVISIONS,
+  send,
+  startTestServer,
+  type TestServer,
+} from './helpers.ts';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -178,22 +188,8 @@ describe('two Authorization header lines', () => {
     ['valid second', false],
   ])('400 invalid_request (%s; RFC 6750 §3.1)', async (_label, validFirst) => {
     const token = await s.mint();
-    const { request } = await import('node:http');
     const lines = validFirst ? [`Bearer ${token}`, 'Bearer abc'] : ['Bearer abc', `Bearer ${token}`];
-    const url = new URL(s.url);
-    const status = await new Promise<number>((resolve, reject) => {
-      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
-      const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: lines } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-    expect(status).toBe(400);
+    expect(await postWithAuthorizationLines(s.url, lines)).toBe(400);
   });
 });
 

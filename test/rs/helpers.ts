@@ -174,3 +174,33 @@ export async function openSession(url: string, revision: Revision, token: string
   });
   return id;
 }
+
+/** POSTs a 2025-06-18 initialize with several Authorization header lines (fetch would join them). */
+export async function postWithAuthorizationLines(url: string, lines: readonly string[]): Promise<number> {
+  const { request } = await import('node:http');
+  const target = new URL(url);
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: [...lines] },
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
