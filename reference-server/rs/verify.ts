@@ -272,8 +272,9 @@ export async function discoverJwksUri(issuer: string): Promise<string> {
       }
       const doc = (await response.json()) as Record<string, unknown>;
       if (doc.issuer !== issuer) {
+        // RFC 8414 §3.3: such a document MUST NOT be used; no fallback after it (requirements §3 A6).
         problems.push(`${candidate}: issuer ${JSON.stringify(doc.issuer)} is not ${issuer}`);
-        continue;
+        break;
       }
       if (typeof doc.jwks_uri !== 'string') {
         problems.push(`${candidate}: no jwks_uri`);
