@@ -116,12 +116,11 @@ const PROBES: FaultProbe[] = [
     fault: 'as-authorize-cors',
     probe: async (h) => {
       const client = await register(h);
-      const out = await authorize(h, client);
-      const res = await fetch(out.location ? authorizeUrl(h, { client_id: client.client_id }) : `${h.issuer}/authorize`, {
+      const res = await fetch(authorizeUrl(h, { client_id: client.client_id }), {
         headers: { origin: 'https://evil.example' },
         redirect: 'manual',
       });
-      return res.headers.get('access-control-allow-origin') === null && out.headers.get('access-control-allow-origin') === null;
+      return res.headers.get('access-control-allow-origin') === null;
     },
   },
   {
