@@ -1,0 +1,40 @@
+// Small helpers the suites share: describing discovery attempts, and telling "the target does not
+// serve it" (a finding) from "the harness could not reach it" (an error, never a finding).
+
+import type { Attempt } from './discovery.ts';
+import { HttpTransportError } from './http.ts';
+
+/** `url → 404`, `url → 200 (the 200 answer is not a JSON object)`, `url → timeout: ...` */
+export function describeAttempt(a: Attempt): string {
+  if (a.status === undefined) return `${a.url} → ${a.error ?? 'no answer'}`;
+  return `${a.url} → ${a.status}${a.error ? ` (${a.error})` : ''}`;
+}
+
+export function describeAttempts(attempts: readonly Attempt[]): string {
+  return attempts.map(describeAttempt).join('; ');
+}
+
+/** The attempts as report data (one row per URL tried). */
+export function attemptsTable(attempts: readonly Attempt[]): Record<string, unknown>[] {
+  return attempts.map((a) => ({
+    url: a.url,
+    ...(a.status !== undefined ? { status: a.status } : {}),
+    ...(a.error ? { error: a.error } : {}),
+    ...(a.exchangeId ? { exchange: a.exchangeId } : {}),
+  }));
+}
+
+/**
+ * When nothing was found and no URL even answered, there is nothing to judge: throw, so the
+ * engine reports `error` (the harness could not observe) instead of a failure of the target.
+ */
+export function assertSomeAnswer(attempts: readonly Attempt[], what: string): void {
+  if (attempts.length > 0 && attempts.every((a) => a.status === undefined)) {
+    throw new HttpTransportError('network', `no URL answered while looking for ${what}: ${describeAttempts(attempts)}`);
+  }
+}
+
+/** Exchange ids of the attempts (evidence). */
+export function attemptExchanges(attempts: readonly Attempt[]): string[] {
+  return attempts.flatMap((a) => (a.exchangeId ? [a.exchangeId] : []));
+}

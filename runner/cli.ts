@@ -1,0 +1,393 @@
+// The `mcp-auth-conformance` command: run, list, serve.
+//
+// Exit codes (DESIGN.md §Contracts; issue #4 §Commands):
+//   0 conformant: no check failed (and none errored)
+//   1 at least one check failed
+//   2 bad usage or configuration (the message says what to change)
+//   3 the run could not happen or complete: target unreachable, a check the harness could not
+//     finish (status error) with no failure, or an internal error
+// report.json is written whatever the outcome once a run has started (also for exit code 3).
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serve } from '../reference-server/main.ts';
+import { type RunningReferenceServer, startReferenceServer } from '../reference-server/server.ts';
+import { writeJsonReport, buildReport } from '../reports/json.ts';
+import { writeMarkdownReport } from '../reports/markdown.ts';
+import { CHECKS } from '../suites/index.ts';
+import type { Check } from './check.ts';
+import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
+import { type CheckResult, runChecks, selectChecks } from './engine.ts';
+import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
+import { HttpRecorder, HttpTransportError } from './http.ts';
+import { createLoginDriver, type FormScript, FormScriptSchema } from './login/index.ts';
+import { mcpCall } from './mcp.ts';
+import { EXIT_MEANING, Progress } from './progress.ts';
+import { Redactor } from './redact.ts';
+import { isRevision, REVISIONS } from './revisions.ts';
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface CliIo {
+  /** Writes text as is (progress, reports to stdout). */
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Registry to use (tests pass their own checks). */
+  checks?: readonly Check[];
+}
+
+export const USAGE = `Usage: mcp-auth-conformance <command> [options]
+
+Commands:
+  run      check an MCP server and its authorization server (default target: the embedded
+           reference server, started in process)
+  list     list the checks, without touching the network
+  serve    run the reference server (same flags as "npm run reference-server")
+
+Options:
+  -h, --help     this text ("mcp-auth-conformance run --help" for run's options)
+  -v, --version  print the version
+
+Exit codes: 0 conformant, 1 a check failed, 2 bad usage or configuration,
+3 the run could not happen or complete (target unreachable, harness error).
+`;
+
+export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
+
+  --target URL            MCP endpoint to check; without it the reference server is started
+                          in process (auto-approve, its signing key lets the runner forge tokens)
+  --fault NAME            switch on a fault of the embedded server (repeatable; not with --target;
+                          list them with "mcp-auth-conformance serve --list-faults")
+  --spec REV              ${REVISIONS.join(' | ')} (default ${REVISIONS[REVISIONS.length - 1]})
+  --only P,Q              run only checks whose ID starts with a prefix (RS, RS-PRM, AS-PKCE-01)
+  --skip P,Q              leave out checks by ID prefix
+  --strict                a violated SHOULD fails the run
+  --out DIR               report directory (default ./conformance-report)
+  --format F,G            report formats: json, md (default both; report.json is always written;
+                          junit, html and sarif come with issue #8)
+  --timeout SECONDS       bound of one HTTP request (default 10; a check gets 3x, a login 30x)
+  --config FILE           options file (default ./mcp-auth-conformance.config.json if present)
+  --login DRIVER          auto | form | browser | manual (default auto)
+  --login-script FILE     JSON form steps for --login form / browser
+  --token-env NAME        environment variable holding an access token for the target
+  --client-id ID          a client registered at the authorization server
+  --client-secret-env NAME  environment variable holding that client's secret
+  --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
+  --mint-issuer URL       issuer of forged tokens
+  --allow-origin URL      extra origin the login step may visit (repeatable)
+
+Secrets are never accepted on the command line or in the config file: name an environment
+variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
+`;
+
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest, io);
+      case 'list':
+        return listCommand(rest, io);
+      case 'serve':
+        return await serve(rest, {
+          out: (line) => io.out(`${line}\n`),
+          err: (line) => io.err(`${line}\n`),
+          checks: io.checks ?? CHECKS,
+        });
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(USAGE);
+        return 0;
+      case '-v':
+      case '--version':
+        io.out(`${VERSION}\n`);
+        return 0;
+      case undefined:
+        io.err(`error: no command given.\n\n${USAGE}`);
+        return 2;
+      default:
+        io.err(`error: unknown command "${command}": use run, list or serve.\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`error: ${err.message}\n`);
+      return 2;
+    }
+    io.err(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 3;
+  }
+}
+
+function listCommand(argv: readonly string[], io: CliIo): number {
+  let values: { spec?: string; json?: boolean; help?: boolean };
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: { spec: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}. Usage: mcp-auth-conformance list [--spec REV] [--json]`);
+  }
+  if (values.help) {
+    io.out('Usage: mcp-auth-conformance list [--spec REV] [--json]\n');
+    return 0;
+  }
+  if (values.spec !== undefined && !isRevision(values.spec)) {
+    throw new UsageError(`--spec must be one of ${REVISIONS.join(', ')}, got "${values.spec}"`);
+  }
+  const spec = values.spec;
+  const checks = (io.checks ?? CHECKS).filter((c) => spec === undefined || (c.revisions as readonly string[]).includes(spec));
+  if (values.json) {
+    const listing = checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      level: c.level,
+      refs: c.refs,
+      revisions: c.revisions,
+      needs: c.needs,
+      faults: c.faults,
+      requirement: c.requirement,
+      remediation: c.remediation,
+      ...(c.probe ? { probe: c.probe } : {}),
+      ...(c.expectedSkipInEmbedded ? { expectedSkipInEmbedded: c.expectedSkipInEmbedded } : {}),
+    }));
+    io.out(`${JSON.stringify(listing, null, 2)}\n`);
+    return 0;
+  }
+  for (const c of checks) {
+    io.out(`${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}\n`);
+    io.out(`${''.padEnd(19)}${c.refs.join('; ')}${c.needs.length > 0 ? ` | needs ${c.needs.join(', ')}` : ''}\n`);
+  }
+  io.out(`${checks.length} check(s)${spec ? ` for ${spec}` : ''}\n`);
+  return 0;
+}
+
+async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const loaded = loadRunConfig(argv, io.cwd);
+  if (loaded.help) {
+    io.out(RUN_USAGE);
+    return 0;
+  }
+  const config = loaded.config;
+  const secrets = readSecrets(config, io.env);
+  const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
+  const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
+  const registry = io.checks ?? CHECKS;
+  const { selected, unmatched } = selectChecks(registry, { revision: config.spec, only: config.only, skip: config.skip });
+  if (unmatched.length > 0) {
+    throw new UsageError(
+      `no check ID starts with ${unmatched.map((p) => `"${p}"`).join(', ')}; list the checks with "mcp-auth-conformance list".`,
+    );
+  }
+  if (selected.length === 0) {
+    throw new UsageError(`no check applies to revision ${config.spec} with the given --only/--skip.`);
+  }
+
+  const redactor = new Redactor();
+  const progress = new Progress({ write: io.out, tty: io.isTTY, env: io.env, redactor });
+  const startedAt = new Date();
+  const started = performance.now();
+  let server: RunningReferenceServer | undefined;
+  let recorder: HttpRecorder | undefined;
+  let fixtures: RunFixtures | undefined;
+  let results: CheckResult[] = [];
+  let runError: string | undefined;
+  let target: string | null = config.target ?? null;
+
+  try {
+    if (!config.target) {
+      try {
+        server = await startReferenceServer({ autoApprove: true, faults: config.faults, allowLoopbackCimd: true });
+      } catch (err) {
+        throw new RunCouldNotHappen(`the embedded reference server could not start: ${(err as Error).message}`);
+      }
+      target = server.url;
+    }
+    const targetUrl = target as string;
+    const requestTimeoutMs = Math.round(config.timeout * 1000);
+    recorder = new HttpRecorder({
+      timeoutMs: requestTimeoutMs,
+      allowedOrigins: [targetUrl, ...config.allowOrigins, ...(server ? [server.issuer] : [])],
+    });
+    const interactiveLogin = config.login === 'manual' || config.login === 'browser';
+    const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
+    const mintKey = server
+      ? { privateJwk: server.signingKey, issuer: server.issuer }
+      : mintJwk && config.mintIssuer
+        ? { privateJwk: mintJwk, issuer: config.mintIssuer }
+        : undefined;
+    fixtures = new RunFixtures({
+      recorder,
+      redactor,
+      target: targetUrl,
+      revision: config.spec,
+      login: createLoginDriver({
+        driver: config.login,
+        ...(script ? { script } : {}),
+        ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
+      }),
+      redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
+      loginTimeoutMs,
+      preset: {
+        ...(secrets.accessToken ? { accessToken: secrets.accessToken } : {}),
+        ...(config.clientId ? { clientId: config.clientId } : {}),
+        ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
+      },
+      ...(mintKey ? { mintKey } : {}),
+      log: (line) => progress.line(line),
+    });
+    redactor.register(secrets.accessToken, 'access_token');
+    redactor.register(secrets.clientSecret, 'client_secret');
+
+    progress.header({
+      version: VERSION,
+      target: targetUrl,
+      embedded: server !== undefined,
+      faults: config.faults,
+      revision: config.spec,
+      total: selected.length,
+      strict: config.strict,
+    });
+    await preflight(recorder, targetUrl, config);
+
+    results = await runChecks(selected, {
+      target: targetUrl,
+      revision: config.spec,
+      strict: config.strict,
+      embedded: server !== undefined,
+      http: recorder,
+      fixtures,
+      requestTimeoutMs,
+      checkTimeoutMs: 3 * requestTimeoutMs,
+      fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
+      runTimeoutMs: Math.round(config.runTimeout * 1000),
+      concurrency: config.concurrency,
+      onStart: (check) => progress.start(check),
+      onResult: (result) => progress.result(result),
+    });
+  } catch (err) {
+    // Whatever went wrong, the report below is still written (with runError) and the exit code is 3.
+    runError =
+      err instanceof RunCouldNotHappen ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+    progress.line(`error: ${redactor.text(runError)}`);
+  } finally {
+    await recorder?.close().catch(() => undefined);
+    await server?.close().catch(() => undefined);
+  }
+
+  const exitCode = exitCodeOf(results, runError);
+  const report = buildReport(
+    {
+      version: VERSION,
+      target,
+      embedded: !config.target,
+      faults: config.faults,
+      revision: config.spec,
+      startedAt,
+      durationMs: Math.round(performance.now() - started),
+      options: {
+        strict: config.strict,
+        only: config.only,
+        skip: config.skip,
+        login: config.login,
+        timeoutSeconds: config.timeout,
+        concurrency: config.concurrency,
+        presetToken: secrets.accessToken !== undefined,
+        presetClient: config.clientId !== undefined,
+        mintKey: !config.target || mintJwk !== undefined,
+      },
+      authorizationFlows: fixtures?.authorizationFlows ?? 0,
+      exitCode,
+      ...(runError ? { runError } : {}),
+      results,
+      exchanges: recorder?.exchanges ?? [],
+    },
+    redactor,
+  );
+  const outDir = resolve(io.cwd, config.out);
+  const files = [writeJsonReport(outDir, report)];
+  if (config.format.includes('md')) files.push(writeMarkdownReport(outDir, report));
+  progress.summary(results, {
+    durationMs: report.durationMs,
+    authorizationFlows: report.authorizationFlows,
+    files,
+    exitCode,
+  });
+  return exitCode;
+}
+
+/** 1 if anything failed; else 3 if the run could not happen or a check could not finish; else 0. */
+export function exitCodeOf(results: readonly CheckResult[], runError?: string): number {
+  if (results.some((r) => r.status === 'fail')) return 1;
+  if (runError || results.some((r) => r.status === 'error')) return 3;
+  return 0;
+}
+
+class RunCouldNotHappen extends Error {
+  override name = 'RunCouldNotHappen';
+}
+
+/** One anonymous request: a target that cannot be reached at all ends the run early (exit 3). */
+async function preflight(recorder: HttpRecorder, target: string, config: Config): Promise<void> {
+  try {
+    await mcpCall(recorder, target, config.spec, protectedProbe(config.spec, 'preflight: is the target reachable?'));
+  } catch (err) {
+    if (err instanceof HttpTransportError) {
+      throw new RunCouldNotHappen(
+        `the target ${target} cannot be reached: ${err.message}. Check the URL and that the server is running.`,
+      );
+    }
+    throw err;
+  }
+}
+
+function readMintKeyOrUsage(file: string) {
+  try {
+    return readMintKey(file);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function readLoginScript(file: string): FormScript {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--login-script ${file}: cannot read it as JSON (${(err as Error).message})`);
+  }
+  const result = FormScriptSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new UsageError(
+      `--login-script ${file} is not a valid form script: ${result.error.issues.map((i) => `${i.path.join('.') || 'script'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return result.data as FormScript;
+}
+
+function processIo(): CliIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export { EXIT_MEANING };
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

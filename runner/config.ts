@@ -1,0 +1,298 @@
+// Every option of `run`, in one zod schema: CLI flags, the config file
+// (`mcp-auth-conformance.config.json`, or --config FILE) and environment variables feed it.
+//
+// Rules (issue #4 §Getting tokens):
+// - Flags override the file; the file overrides the defaults.
+// - Secrets never come through argv (it leaks into process lists and CI logs) nor through the
+//   config file (it gets committed): only the NAME of an environment variable (--token-env,
+//   --client-secret-env) or a FILE (--mint-key) is an option. The schema has no field that could
+//   hold a secret, and rejects unknown keys, so `"token": "..."` in the file is an error.
+// - A validation problem is a sentence that says what is wrong and what to do (exit code 2).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { assertFaultNames, UnknownFaultError } from '../reference-server/faults.ts';
+import { LATEST_REVISION, REVISIONS } from './revisions.ts';
+
+export const CONFIG_FILE_NAME = 'mcp-auth-conformance.config.json';
+/** Report formats that exist today; junit, html and sarif come with issue #8. */
+export const REPORT_FORMATS = ['json', 'md'] as const;
+export const PLANNED_FORMATS = ['junit', 'html', 'sarif'] as const;
+export const LOGIN_DRIVERS = ['auto', 'form', 'browser', 'manual'] as const;
+
+const idPrefix = z
+  .string()
+  .regex(/^[A-Za-z]+(-[A-Za-z0-9]+)*$/, 'is not a check ID prefix like RS, RS-PRM or AS-PKCE-01')
+  .transform((s) => s.toUpperCase());
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name');
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an absolute http(s) URL');
+
+/** The options of a run; every field has a description (it becomes the editor's hover text). */
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema of this file (for editors).'),
+    target: httpUrl
+      .optional()
+      .describe('MCP endpoint URL to check. Absent: the reference server is started in process and checked.'),
+    faults: z
+      .array(z.string())
+      .default([])
+      .describe('Faults of the embedded reference server to switch on (only without target).'),
+    spec: z.enum(REVISIONS).default(LATEST_REVISION).describe('MCP specification revision to check against.'),
+    only: z.array(idPrefix).default([]).describe('Run only checks whose ID starts with one of these prefixes.'),
+    skip: z.array(idPrefix).default([]).describe('Leave out checks whose ID starts with one of these prefixes.'),
+    strict: z.boolean().default(false).describe('A violated SHOULD fails the run (instead of warning).'),
+    out: z.string().min(1).default('./conformance-report').describe('Directory the reports are written to.'),
+    format: z
+      .array(z.enum(REPORT_FORMATS, { error: () => `must be one of ${REPORT_FORMATS.join(', ')}` }))
+      .default(['json', 'md'])
+      .describe('Report formats (report.json is always written).'),
+    timeout: z
+      .number()
+      .positive()
+      .max(600)
+      .default(10)
+      .describe('Time bound of one HTTP request, in seconds; a check gets 3x this, a login step 30x.'),
+    runTimeout: z.number().positive().max(86_400).default(900).describe('Time bound of the whole run, in seconds.'),
+    concurrency: z.int().min(1).max(32).default(4).describe('Checks run at the same time.'),
+    login: z.enum(LOGIN_DRIVERS).default('auto').describe('How the authorization step is passed.'),
+    loginScript: z.string().min(1).optional().describe('JSON form script for --login form|browser.'),
+    chromiumPath: z.string().min(1).optional().describe('Chromium executable for --login browser.'),
+    tokenEnv: envName.optional().describe('Name of an environment variable holding an access token for the target.'),
+    clientId: z.string().min(1).optional().describe('A client already registered at the authorization server.'),
+    clientSecretEnv: envName
+      .optional()
+      .describe('Name of an environment variable holding the secret of clientId (confidential client).'),
+    mintKey: z.string().min(1).optional().describe('File with a private JWK the target trusts, to forge tokens.'),
+    mintIssuer: httpUrl.optional().describe('Issuer to put in forged tokens (with mintKey).'),
+    allowOrigins: z
+      .array(httpUrl)
+      .default([])
+      .describe('Extra origins the login step may visit (an identity provider on another host).'),
+  })
+  .describe('Configuration of mcp-auth-conformance run');
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Bad usage or configuration: exit code 2, message shown as is. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const RUN_FLAGS = {
+  target: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  spec: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  skip: { type: 'string', multiple: true },
+  strict: { type: 'boolean' },
+  out: { type: 'string' },
+  format: { type: 'string', multiple: true },
+  timeout: { type: 'string' },
+  config: { type: 'string' },
+  login: { type: 'string' },
+  'login-script': { type: 'string' },
+  'token-env': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-env': { type: 'string' },
+  'mint-key': { type: 'string' },
+  'mint-issuer': { type: 'string' },
+  'allow-origin': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Flags that look like they carry a secret: refused with a pointer to the env/file form. */
+const SECRET_FLAGS: Record<string, string> = {
+  token: '--token-env NAME',
+  'access-token': '--token-env NAME',
+  'client-secret': '--client-secret-env NAME',
+  secret: '--client-secret-env NAME',
+  password: 'a --login-script FILE',
+};
+
+export interface LoadedConfig {
+  config: Config;
+  /** The config file read, if any. */
+  configFile?: string;
+  help: boolean;
+}
+
+/** Parses `run` flags, reads the config file, merges and validates. Throws UsageError. */
+export function loadRunConfig(argv: readonly string[], cwd: string = process.cwd()): LoadedConfig {
+  for (const arg of argv) {
+    const name = /^--([a-z-]+)(=|$)/.exec(arg)?.[1];
+    if (name && SECRET_FLAGS[name]) {
+      throw new UsageError(
+        `--${name} is not accepted: secrets never go on the command line (process lists and CI logs show it). Use ${SECRET_FLAGS[name]} instead.`,
+      );
+    }
+  }
+  let values: ReturnType<typeof parseRunFlags>;
+  try {
+    values = parseRunFlags(argv);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}. See "mcp-auth-conformance run --help".`);
+  }
+  if (values.help) return { config: ConfigSchema.parse({}), help: true };
+
+  const configFile = values.config
+    ? resolve(cwd, values.config)
+    : existsSync(resolve(cwd, CONFIG_FILE_NAME))
+      ? resolve(cwd, CONFIG_FILE_NAME)
+      : undefined;
+  const fromFile = configFile ? readConfigFile(configFile, values.config !== undefined) : {};
+  const fromFlags = flagsToInput(values);
+  const merged = { ...fromFile, ...fromFlags };
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const source = configFile ? ` (flags, and the config file ${configFile})` : '';
+    throw new UsageError(`invalid configuration${source}:\n${describeIssues(parsed.error)}`);
+  }
+  checkCombinations(parsed.data);
+  return { config: parsed.data, ...(configFile ? { configFile } : {}), help: false };
+}
+
+function parseRunFlags(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: RUN_FLAGS, strict: true, allowPositionals: false }).values;
+}
+
+function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, unknown> {
+  const list = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const input: Record<string, unknown> = {
+    target: values.target,
+    faults: values.fault,
+    spec: values.spec,
+    only: list(values.only),
+    skip: list(values.skip),
+    strict: values.strict,
+    out: values.out,
+    format: list(values.format),
+    timeout: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
+    login: values.login,
+    loginScript: values['login-script'],
+    tokenEnv: values['token-env'],
+    clientId: values['client-id'],
+    clientSecretEnv: values['client-secret-env'],
+    mintKey: values['mint-key'],
+    mintIssuer: values['mint-issuer'],
+    allowOrigins: values['allow-origin'],
+  };
+  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  return input;
+}
+
+/** `10`, `2.5`, `10s`, `500ms` → seconds; anything else is left for the schema to refuse. */
+function parseSeconds(text: string): number | string {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  if (!m) return text;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : n;
+}
+
+function readConfigFile(file: string, explicit: boolean): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.${explicit ? ' Check the --config path.' : ''}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`the config file ${file} is not valid JSON: ${(err as Error).message}.`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`the config file ${file} must hold a JSON object of options.`);
+  }
+  const secretKey = Object.keys(parsed).find((k) => /secret|token$|password|^key$/i.test(k) && !k.endsWith('Env'));
+  if (secretKey) {
+    throw new UsageError(
+      `the config file ${file} has "${secretKey}": secrets never go in a config file. Put the secret in an environment variable and name it with tokenEnv / clientSecretEnv, or a key file with mintKey.`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** One sentence per issue: `option "timeout": must be positive`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path[0];
+      const path = key !== undefined ? `option "${String(key)}"` : 'the options';
+      if (key === 'format' && issue.code === 'invalid_value') {
+        return `  - ${path}: must be one of ${REPORT_FORMATS.join(', ')} (${PLANNED_FORMATS.join(', ')} are not written yet: they come with issue #8)`;
+      }
+      if (issue.code === 'unrecognized_keys') {
+        return `  - ${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (see "mcp-auth-conformance run --help")`;
+      }
+      if (issue.code === 'invalid_value' && 'values' in issue) {
+        return `  - ${path}: must be one of ${issue.values.map(String).join(', ')}`;
+      }
+      return `  - ${path}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/** Rules that span several options. */
+function checkCombinations(config: Config): void {
+  if (config.target && config.faults.length > 0) {
+    throw new UsageError(
+      '--fault switches faults of the embedded reference server, so it cannot be combined with --target. Drop --target to run against the embedded server.',
+    );
+  }
+  try {
+    assertFaultNames(config.faults);
+  } catch (err) {
+    if (err instanceof UnknownFaultError) {
+      throw new UsageError(`${err.message.replace('--list-faults', '"mcp-auth-conformance serve --list-faults"')}.`);
+    }
+    throw err;
+  }
+  if (config.mintKey && !config.mintIssuer && config.target) {
+    throw new UsageError('--mint-key needs --mint-issuer: the issuer the target trusts for that key.');
+  }
+  if (config.clientSecretEnv && !config.clientId) {
+    throw new UsageError('--client-secret-env needs --client-id: the client whose secret it is.');
+  }
+  if (config.loginScript && config.login !== 'form' && config.login !== 'browser') {
+    throw new UsageError('--login-script is used by --login form or --login browser only.');
+  }
+  if (config.login === 'form' && !config.loginScript) {
+    throw new UsageError('--login form needs --login-script FILE: the JSON steps that fill and submit the login form.');
+  }
+}
+
+/** Reads the secrets the options name. Throws UsageError when a named variable or file is missing. */
+export function readSecrets(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+): { accessToken?: string; clientSecret?: string } {
+  const fromEnv = (name: string, flag: string) => {
+    const value = env[name];
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(`${flag} ${name}: the environment variable ${name} is not set or empty. Export it before the run.`);
+    }
+    return value.trim();
+  };
+  return {
+    ...(config.tokenEnv ? { accessToken: fromEnv(config.tokenEnv, '--token-env') } : {}),
+    ...(config.clientSecretEnv ? { clientSecret: fromEnv(config.clientSecretEnv, '--client-secret-env') } : {}),
+  };
+}
+
+/** The JSON Schema published for editors (schemas/config.schema.json, `npm run schemas`). */
+export function configJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }),
+    $id: 'https://github.com/mcp-auth-conformance/mcp-auth-conformance/schemas/config.schema.json',
+    title: 'mcp-auth-conformance.config.json',
+  };
+}

@@ -1,0 +1,389 @@
+// Shared fixtures of a run (DESIGN.md §Fixtures and the cost of a run).
+//
+// Registering a client and running an authorization flow are the expensive steps, so each
+// fixture is created once per run, lazily (only when a selected check needs it), and shared by
+// promise. A check that consumes or revokes what it gets asks for `t.freshGrant()` instead.
+// Every secret a fixture obtains is registered with the redactor the moment it exists.
+//
+// A fixture that cannot be provided throws FixtureUnavailable: `skip` when the target lacks the
+// feature or the operator did not supply something (the reason says how to supply it), `error`
+// when the harness itself failed. Any other throw becomes `error` in the engine.
+
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { JWK } from 'jose';
+import { FixtureUnavailable, type FixtureName } from './check.ts';
+import {
+  type AuthorizationServerDiscovery,
+  discoverAuthorizationServer,
+  discoverProtectedResource,
+  type ProtectedResourceDiscovery,
+} from './discovery.ts';
+import { type Exchange, type HttpClient, type HttpRecorder, HttpTransportError } from './http.ts';
+import type { LoginDriver } from './login/index.ts';
+import { type McpProbe, mcpCall } from './mcp.ts';
+import { createMinter, type Minter } from './mint.ts';
+import {
+  type AuthorizationServer,
+  type Pkce,
+  type RegisteredClient,
+  registerClient,
+  runAuthorizationCodeFlow,
+  type TokenSet,
+} from './oauth.ts';
+import type { Redactor, SecretKind } from './redact.ts';
+import { isStateless, type Revision } from './revisions.ts';
+import { bearerChallenge, param, parseWwwAuthenticate } from './www-authenticate.ts';
+
+/** The value type of each fixture name. */
+export interface FixtureValues {
+  /** Protected-resource discovery: the anonymous challenge and every PRM URL tried. */
+  prm: ProtectedResourceDiscovery;
+  /** Authorization-server discovery for the first `authorization_servers` entry. */
+  as: AuthorizationServerDiscovery;
+  client: RegisteredClient;
+  'second-client': RegisteredClient;
+  /** Tokens of a completed authorization flow (or `--token-env`). */
+  token: TokenSet;
+  /** Tokens of a second user (the reference server picks "bob" from `login_hint=bob`). */
+  'token-user-b': TokenSet;
+  minter: Minter;
+}
+
+/** A new, unshared authorization grant. */
+export interface Grant {
+  client: RegisteredClient;
+  tokens: TokenSet;
+  callback: URL;
+  pkce: Pkce;
+  state: string;
+}
+
+/** What the engine needs from fixtures; tests of the engine supply their own. */
+export interface FixtureSource {
+  /** Resolves the fixture, creating it on first call; later calls share the same promise. */
+  get<K extends FixtureName>(name: K): Promise<FixtureValues[K]>;
+  /** Ids of the exchanges the fixture made (linked as evidence to every check that used it). */
+  exchangesOf(name: FixtureName): readonly string[];
+  freshGrant(http: HttpClient, opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  /** Authorization flows run so far (shared and fresh). */
+  readonly authorizationFlows: number;
+}
+
+export interface FixtureEnvironment {
+  recorder: HttpRecorder;
+  redactor: Redactor;
+  /** The MCP endpoint URL. */
+  target: string;
+  revision: Revision;
+  login: LoginDriver;
+  /** `http://127.0.0.1:<port>/callback` (RFC 8252 §7.3 loopback redirect). */
+  redirectUri: string;
+  /** Time bound of one login step, in ms. */
+  loginTimeoutMs: number;
+  /** Pre-supplied credentials (already read from env/files; never from argv). */
+  preset?: { accessToken?: string; clientId?: string; clientSecret?: string };
+  /** A key the target trusts: the embedded server's, or `--mint-key` + `--mint-issuer`. */
+  mintKey?: { privateJwk: JWK; issuer: string };
+  /** Prints a line for the operator (the manual login driver's URL). */
+  log?: (line: string) => void;
+}
+
+/** The JSON-RPC request that needs authorization in every revision (requirements RS-401-01). */
+export function protectedProbe(revision: Revision, label = 'anonymous MCP request'): McpProbe {
+  if (isStateless(revision)) return { method: 'tools/list', params: {}, id: 1, label };
+  return {
+    method: 'initialize',
+    params: {
+      protocolVersion: revision,
+      capabilities: {},
+      clientInfo: { name: 'mcp-auth-conformance', version: '0.1.0' },
+    },
+    id: 1,
+    label,
+  };
+}
+
+/** The metadata of a discovered AS, or a skip that points at AS-META-01. */
+export function authorizationServerOf(discovery: AuthorizationServerDiscovery): AuthorizationServer {
+  if (!discovery.metadata) {
+    throw new FixtureUnavailable(
+      'skip',
+      `no authorization-server metadata was found for ${discovery.issuer} (see AS-META-01)`,
+    );
+  }
+  return { issuer: discovery.issuer, metadata: discovery.metadata };
+}
+
+export class RunFixtures implements FixtureSource {
+  private readonly promises = new Map<FixtureName, Promise<unknown>>();
+  private readonly exchanges = new Map<FixtureName, string[]>();
+  private flows = 0;
+
+  constructor(private readonly env: FixtureEnvironment) {}
+
+  get authorizationFlows(): number {
+    return this.flows;
+  }
+
+  get<K extends FixtureName>(name: K): Promise<FixtureValues[K]> {
+    let promise = this.promises.get(name);
+    if (!promise) {
+      const ids: string[] = [];
+      this.exchanges.set(name, ids);
+      const http = this.env.recorder.scoped((ex: Exchange) => ids.push(ex.id));
+      promise = this.create(name, http);
+      // A rejection is reported by each check that awaits it; never as an unhandled rejection.
+      promise.catch(() => undefined);
+      this.promises.set(name, promise);
+    }
+    return promise as Promise<FixtureValues[K]>;
+  }
+
+  exchangesOf(name: FixtureName): readonly string[] {
+    return this.exchanges.get(name) ?? [];
+  }
+
+  async freshGrant(http: HttpClient, opts: { scope?: string; loginHint?: string } = {}): Promise<Grant> {
+    const client = await this.get('client');
+    const as = authorizationServerOf(await this.get('as'));
+    return this.authorize(http, as, client, opts);
+  }
+
+  private create(name: FixtureName, http: HttpClient): Promise<unknown> {
+    switch (name) {
+      case 'prm':
+        return this.discoverPrm(http);
+      case 'as':
+        return this.discoverAs(http);
+      case 'client':
+        return this.client(http, 'mcp-auth-conformance');
+      case 'second-client':
+        return this.client(http, 'mcp-auth-conformance (second client)', true);
+      case 'token':
+        return this.token(http);
+      case 'token-user-b':
+        return this.tokenUserB(http);
+      case 'minter':
+        return this.minter();
+    }
+  }
+
+  private async discoverPrm(http: HttpClient): Promise<ProtectedResourceDiscovery> {
+    const { target, revision, recorder } = this.env;
+    const probe = async () => {
+      const reply = await mcpCall(http, target, revision, protectedProbe(revision, 'anonymous MCP request (discovery)'));
+      // The PRM URL the target names in its challenge may live on another origin: the target
+      // named it, so it may be contacted (DESIGN.md: "the target and the servers it names").
+      const challenge = bearerChallenge(parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')));
+      const metadataUrl = challenge && param(challenge, 'resource_metadata');
+      if (metadataUrl && URL.canParse(metadataUrl)) recorder.allowOrigin(metadataUrl);
+      return reply.response;
+    };
+    return discoverProtectedResource(http, target, revision, probe);
+  }
+
+  private async discoverAs(http: HttpClient): Promise<AuthorizationServerDiscovery> {
+    const prm = await this.get('prm');
+    const servers = prm.prm?.authorization_servers;
+    const issuer = Array.isArray(servers) ? servers.find((s): s is string => typeof s === 'string') : undefined;
+    if (!issuer) {
+      throw new FixtureUnavailable(
+        'skip',
+        prm.prm
+          ? 'the protected-resource metadata names no authorization server (see RS-PRM-07)'
+          : 'no protected-resource metadata was found, so no authorization server is known (see RS-PRM-01)',
+      );
+    }
+    if (!URL.canParse(issuer)) {
+      throw new FixtureUnavailable('skip', `the authorization server "${issuer}" is not a URL (see RS-PRM-08)`);
+    }
+    this.env.recorder.allowOrigin(issuer);
+    const discovery = await discoverAuthorizationServer(http, issuer, this.env.revision);
+    // Endpoints the AS names are part of "the servers the target names".
+    for (const key of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'jwks_uri']) {
+      const url = discovery.metadata?.[key];
+      if (typeof url === 'string' && URL.canParse(url)) this.env.recorder.allowOrigin(url);
+    }
+    return discovery;
+  }
+
+  private async client(http: HttpClient, clientName: string, second = false): Promise<RegisteredClient> {
+    const { preset, redactor, redirectUri } = this.env;
+    if (preset?.clientId && !second) {
+      redactor.register(preset.clientSecret, 'client_secret');
+      return {
+        clientId: preset.clientId,
+        ...(preset.clientSecret ? { clientSecret: preset.clientSecret } : {}),
+        authMethod: preset.clientSecret ? 'client_secret_basic' : 'none',
+        redirectUris: [redirectUri],
+      };
+    }
+    const as = authorizationServerOf(await this.get('as'));
+    if (typeof as.metadata.registration_endpoint !== 'string') {
+      throw new FixtureUnavailable(
+        'skip',
+        `the authorization server offers no registration_endpoint, so the harness cannot register ${second ? 'a second' : 'a'} client`,
+        second ? 'checks needing two clients cannot run against this AS' : 'pass --client-id ID (and --client-secret-env NAME for a confidential client)',
+      );
+    }
+    // MCP 2026-07-28 §Client Registration: a DCR client sends application_type; CLI/loopback = native.
+    const client = await registerClient(http, as, {
+      redirectUris: [redirectUri],
+      authMethod: 'none',
+      clientName,
+      applicationType: 'native',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      onSecret: (value, kind) => redactor.register(value, asSecretKind(kind)),
+    });
+    redactor.register(client.clientSecret, 'client_secret');
+    return client;
+  }
+
+  private async token(http: HttpClient): Promise<TokenSet> {
+    const preset = this.env.preset?.accessToken;
+    if (preset) {
+      this.env.redactor.register(preset, 'access_token');
+      return { accessToken: preset, tokenType: 'Bearer', raw: {} };
+    }
+    const client = await this.get('client');
+    const as = authorizationServerOf(await this.get('as'));
+    return (await this.authorize(http, as, client, {})).tokens;
+  }
+
+  private async tokenUserB(http: HttpClient): Promise<TokenSet> {
+    const client = await this.get('client');
+    const as = authorizationServerOf(await this.get('as'));
+    return (await this.authorize(http, as, client, { loginHint: 'bob' })).tokens;
+  }
+
+  private async authorize(
+    http: HttpClient,
+    as: AuthorizationServer,
+    client: RegisteredClient,
+    opts: { scope?: string; loginHint?: string },
+  ): Promise<Grant> {
+    const { redactor, target, redirectUri, login } = this.env;
+    const scope = opts.scope ?? (await this.defaultScope());
+    this.flows++;
+    const flow = await runAuthorizationCodeFlow(http, as, client, login, {
+      resource: target,
+      redirectUri,
+      loginTimeoutMs: this.env.loginTimeoutMs,
+      // Secrets the flow and the login driver handle are registered the moment they exist.
+      onSecret: (value, kind) => redactor.register(value, asSecretKind(kind)),
+      ...(this.env.log ? { log: this.env.log } : {}),
+      ...(scope ? { scope } : {}),
+      ...(opts.loginHint ? { loginHint: opts.loginHint } : {}),
+    });
+    registerTokens(redactor, flow.tokens);
+    redactor.register(flow.callback.searchParams.get('code'), 'code');
+    redactor.register(flow.pkce.verifier, 'code_verifier');
+    return { client, ...flow };
+  }
+
+  /** MCP §Scope Selection Strategy: the challenge's `scope`, else every `scopes_supported`, else none. */
+  private async defaultScope(): Promise<string | undefined> {
+    const prm = await this.get('prm');
+    if (prm.challenge) {
+      const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
+      const scope = challenge && param(challenge, 'scope');
+      if (scope) return scope;
+    }
+    const supported = prm.prm?.scopes_supported;
+    if (Array.isArray(supported) && supported.every((s) => typeof s === 'string') && supported.length > 0) {
+      return supported.join(' ');
+    }
+    return undefined;
+  }
+
+  private async minter(): Promise<Minter> {
+    const key = this.env.mintKey;
+    if (!key) {
+      throw new FixtureUnavailable(
+        'skip',
+        'no signing key the target trusts, so the harness cannot forge tokens',
+        'pass --mint-key FILE (a private JWK the target trusts) and --mint-issuer URL',
+      );
+    }
+    const minter = await createMinter({ privateJwk: key.privateJwk, issuer: key.issuer, resource: this.env.target });
+    return registeringMinter(minter, this.env.redactor);
+  }
+}
+
+const SECRET_KINDS: readonly SecretKind[] = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code',
+  'client_secret',
+  'code_verifier',
+  'cookie',
+  'password',
+  'token',
+];
+
+function asSecretKind(kind: string): SecretKind {
+  return (SECRET_KINDS as readonly string[]).includes(kind) ? (kind as SecretKind) : 'token';
+}
+
+export function registerTokens(redactor: Redactor, tokens: TokenSet): void {
+  redactor.register(tokens.accessToken, 'access_token');
+  redactor.register(tokens.refreshToken, 'refresh_token');
+  const idToken = tokens.raw.id_token;
+  if (typeof idToken === 'string') redactor.register(idToken, 'id_token');
+}
+
+/** A minter whose every token is registered as a secret before a check can send it anywhere. */
+function registeringMinter(minter: Minter, redactor: Redactor): Minter {
+  const reg = <T>(token: T): T => {
+    if (typeof token === 'string') redactor.register(token, 'access_token');
+    return token;
+  };
+  return {
+    ...minter,
+    mint: async (opts) => reg(await minter.mint(opts)),
+    unsigned: (opts) => reg(minter.unsigned(opts)),
+    withForeignKey: async (opts) => reg(await minter.withForeignKey(opts)),
+    hs256WithPublicKey: async (opts) => reg(await minter.hs256WithPublicKey(opts)),
+  };
+}
+
+/** Reads a private JWK for `--mint-key FILE`; a clear sentence when the file is not one. */
+export function readMintKey(file: string): JWK {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--mint-key ${file}: cannot read a JSON Web Key from it (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof (parsed as JWK).kty !== 'string') {
+    throw new Error(`--mint-key ${file}: the file is not a JSON Web Key (no "kty" member)`);
+  }
+  if (typeof (parsed as JWK).d !== 'string') {
+    throw new Error(`--mint-key ${file}: the key has no private part ("d"); the harness needs a key that can sign`);
+  }
+  return parsed as JWK;
+}
+
+/** A free loopback port for the harness's redirect URI (RFC 8252 §7.3). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Turns a transport failure inside a fixture into the error the dependent checks will carry. */
+export function describeFixtureFailure(name: FixtureName, err: unknown): FixtureUnavailable {
+  if (err instanceof FixtureUnavailable) return err;
+  if (err instanceof HttpTransportError) {
+    return new FixtureUnavailable('error', `fixture "${name}" could not be created: ${err.message}`);
+  }
+  return new FixtureUnavailable('error', `fixture "${name}" could not be created: ${(err as Error)?.message ?? String(err)}`);
+}

@@ -1,0 +1,16 @@
+// The check registry: every check of every suite, in suite order. `list`, `run` and the fault
+// catalogue (`serve --list-faults`) all read it from here.
+
+import type { Check } from '../runner/check.ts';
+import { checks as asMetadata } from './as-metadata.ts';
+import { checks as rsChallenge } from './rs-challenge.ts';
+import { checks as rsPrm } from './rs-prm.ts';
+
+export const CHECKS: readonly Check[] = [...rsPrm, ...rsChallenge, ...asMetadata];
+
+// A duplicated ID would make --only/--skip and the reports ambiguous: refuse at load time.
+const seen = new Set<string>();
+for (const check of CHECKS) {
+  if (seen.has(check.id)) throw new Error(`duplicate check id ${check.id} in suites/`);
+  seen.add(check.id);
+}

@@ -1,0 +1,91 @@
+// RS — 401 challenges. Requirements §2.2, rows RS-401-01..07 (token validation rows: rs-token.ts).
+// Every probe is an otherwise-valid JSON-RPC request for the revision (runner/mcp.ts), so a
+// rejection can only be about the credentials.
+
+import { defineCheck } from '../runner/check.ts';
+import { protectedProbe } from '../runner/fixtures.ts';
+import type { HttpResponse } from '../runner/http.ts';
+import { mcpCall } from '../runner/mcp.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import { parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+
+export const RS_401_01 = defineCheck({
+  id: 'RS-401-01',
+  title: 'A request without credentials gets 401',
+  level: 'MUST',
+  refs: ['MCP 2025-06-18 §Error Handling (401 Unauthorized)', 'MCP 2025-03-26 §Authorization Flow Steps', 'RFC6750 §3'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-auth-disabled'],
+  requirement:
+    'A JSON-RPC request that needs authorization (initialize in the 2025 revisions, tools/list in 2026-07-28) sent without an Authorization header is answered with HTTP 401, and never executed.',
+  remediation:
+    'Check for a Bearer token before dispatching any JSON-RPC method and answer 401 with a WWW-Authenticate challenge when there is none.',
+  probe: 'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization.',
+  async run(t) {
+    const reply = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision));
+    const status = reply.response.status;
+    t.data('status', status);
+    if (status === 401) {
+      t.conforms(`${protectedProbe(t.revision).method} without credentials was answered 401`);
+      return;
+    }
+    const executed = reply.message && 'result' in reply.message ? ' and the JSON-RPC request was executed (it has a result)' : '';
+    t.violated(`${protectedProbe(t.revision).method} without credentials was answered ${status}, not 401${executed}`);
+  },
+});
+
+export const RS_401_02 = defineCheck({
+  id: 'RS-401-02',
+  title: 'Every 401 carries a WWW-Authenticate Bearer challenge with at least one parameter',
+  level: 'MUST',
+  refs: ['RFC9110 §15.5.2', 'RFC9110 §11.6.1', 'OAuth 2.1 draft-13 §5.3.1', 'RFC6750 §3'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-401-no-challenge', 'rs-challenge-bare-bearer'],
+  requirement:
+    'A 401 answer carries a WWW-Authenticate header with at least one challenge; the Bearer (or DPoP) challenge has at least one auth-param (a bare "Bearer" is invalid). Checked on the anonymous 401 and on the 401 to an invalid token.',
+  remediation:
+    'Send `WWW-Authenticate: Bearer resource_metadata="<PRM URL>", scope="<scopes>"` (plus error="invalid_token" for a bad token) on every 401.',
+  probe: 'POST the protected request without Authorization, then with `Authorization: Bearer <random>`.',
+  async run(t) {
+    const anonymous = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request'));
+    const invalid = await mcpCall(t.http, t.target, t.revision, {
+      ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+      token: 'mcp-auth-conformance-not-a-token',
+    });
+    let judged = 0;
+    for (const [what, reply] of [
+      ['without credentials', anonymous],
+      ['with an invalid token', invalid],
+    ] as const) {
+      if (reply.response.status !== 401) {
+        t.note(`the request ${what} was answered ${reply.response.status}, not 401: not judged here (see RS-401-01, RS-401-08)`);
+        continue;
+      }
+      judged++;
+      const problem = challengeProblem(reply.response);
+      if (problem) t.violated(`the 401 to the request ${what}: ${problem}`, { exchanges: [reply.response.exchange] });
+    }
+    if (judged === 0) t.notApplicable('no request was answered 401, so there is no challenge to judge (see RS-401-01)');
+    else t.conforms(`${judged} 401 answer(s) carry a Bearer challenge with parameters`);
+  },
+});
+
+/** Why a 401's WWW-Authenticate does not meet RS-401-02, or undefined when it does. */
+function challengeProblem(response: HttpResponse): string | undefined {
+  const lines = response.headers.getAll('www-authenticate');
+  if (lines.length === 0) return 'it carries no WWW-Authenticate header';
+  const { challenges } = parseWwwAuthenticate(lines);
+  if (challenges.length === 0) return `WWW-Authenticate "${lines.join(', ')}" holds no challenge`;
+  const usable = challenges.filter((c) => ['bearer', 'dpop'].includes(c.scheme.toLowerCase()));
+  if (usable.length === 0) {
+    return `no Bearer (or DPoP) challenge, only ${challenges.map((c) => c.scheme).join(', ')}`;
+  }
+  if (usable.every((c) => c.params.length === 0)) {
+    return `the ${usable[0]!.scheme} challenge has no auth-param (RFC 6750 §3 requires at least one, e.g. resource_metadata)`;
+  }
+  return undefined;
+}
+
+export const checks = [RS_401_01, RS_401_02];
