@@ -47,7 +47,7 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
   rs('rs-signature-not-checked', 'The token signature is not verified: claims are decoded and checked, the signature ignored (RFC 9068 §4).'),
   rs('rs-alg-none-accepted', 'Unsigned JWTs (`alg: none`, any casing) are accepted when their claims are valid (RFC 8725 §3.1).'),
   rs('rs-embedded-jwk-accepted', 'A JWT carrying its own key in a `jwk` header is verified with that key, so any key is accepted (RFC 9068 §4).'),
-  rs('rs-algorithm-confusion', 'HS256 tokens are accepted when keyed with the SPKI PEM text (with or without its final newline) of the authorization server public key (RFC 8725 §2.1).'),
+  rs('rs-algorithm-confusion', 'HS256 tokens are accepted when keyed with the authorization server public key bytes (SPKI PEM, or public JWK as JSON) (RFC 8725 §2.1).'),
   rs('rs-issuer-not-checked', 'Tokens from any issuer are accepted when the signature verifies (RFC 9068 §4).'),
   rs('rs-typ-not-checked', 'JWTs whose `typ` is not `at+jwt` (for example ID tokens with `typ: JWT`) are accepted (RFC 9068 §4).'),
   rs('rs-query-token-accepted', 'A token in the `access_token` query parameter authenticates the request (OAuth 2.1 §5.1).'),

@@ -106,11 +106,13 @@ async function verifySignature(
     return withJose(() => compactVerify(token, EmbeddedJWK));
   }
   if (alg === 'HS256' && ctx.fault('rs-algorithm-confusion')) {
-    // The PEM text with or without its final newline: both are what attackers try.
-    const pem = publicKeyPem(ctx);
-    const signed = await withJose(() => compactVerify(token, new TextEncoder().encode(pem), { algorithms: ['HS256'] }));
-    if (signed.ok) return signed;
-    return withJose(() => compactVerify(token, new TextEncoder().encode(pem.trimEnd()), { algorithms: ['HS256'] }));
+    // Any of the byte strings an attacker would use as the HMAC secret (see confusionSecrets).
+    let signed: Signed = fail('the access token signature does not verify');
+    for (const secret of confusionSecrets(ctx)) {
+      signed = await withJose(() => compactVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] }));
+      if (signed.ok) return signed;
+    }
+    return signed;
   }
   return withJose(() => compactVerify(token, keys, { algorithms: ['ES256'] }));
 }
@@ -234,12 +236,20 @@ function fail(description: string): { ok: false; description: string } {
   return { ok: false, description };
 }
 
-/** SPKI PEM of the bundled authorization server's public key (only the algorithm-confusion fault uses it). */
-function publicKeyPem(ctx: ServerContext): string {
+/**
+ * The public-key encodings algorithm-confusion attacks use as an HMAC secret (only the
+ * `rs-algorithm-confusion` fault reads them): the SPKI PEM text with and without its final
+ * newline, and the public JWK as JSON, both as published and as the private JWK minus its
+ * private members (the form runner/mint.ts builds from `--mint-key`).
+ */
+function confusionSecrets(ctx: ServerContext): string[] {
   const { kid: _kid, alg: _alg, use: _use, ...jwk } = ctx.signingKey.publicJwk;
-  return createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
+  const pem = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' })
     .export({ type: 'spki', format: 'pem' })
     .toString();
+  const privateMembers = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+  const fromPrivate = Object.fromEntries(Object.entries(ctx.signingKey.privateJwk).filter(([k]) => !privateMembers.has(k)));
+  return [pem, pem.trimEnd(), JSON.stringify(ctx.signingKey.publicJwk), JSON.stringify(fromPrivate)];
 }
 
 /**

@@ -93,12 +93,18 @@ const PROBES: Record<string, Probe> = {
     return rejects401(s, s.mint({ key: attacker.privateKey, header: { kid: undefined, jwk: attacker.publicJwk } }));
   },
   'rs-algorithm-confusion': async (s) => {
+    // Both secrets an attacker tries: the SPKI PEM text, and the public JWK as JSON (as runner/mint.ts builds it).
     const { d: _d, ...publicJwk } = s.signingKey;
     const pem = await exportSPKI((await importJWK(publicJwk, 'ES256', { extractable: true })) as CryptoKey);
-    const token = new SignJWT({ iss: s.issuer, sub: 'alice', aud: s.url, client_id: 'c', scope: 'mcp:tools', iat: now(), exp: now() + 600 })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-      .sign(new TextEncoder().encode(pem));
-    return rejects401(s, token);
+    const hs256 = (secret: string) =>
+      new SignJWT({ iss: s.issuer, sub: 'alice', aud: s.url, client_id: 'c', scope: 'mcp:tools', iat: now(), exp: now() + 600 })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .sign(new TextEncoder().encode(secret));
+    // Under the fault BOTH must be accepted (so this is false for either alone).
+    const results = [await rejects401(s, hs256(pem)), await rejects401(s, hs256(JSON.stringify(publicJwk)))];
+    if (results.every((r) => r)) return true;
+    if (results.every((r) => !r)) return false;
+    throw new Error(`only one HS256 encoding is honoured: ${JSON.stringify(results)}`);
   },
   'rs-issuer-not-checked': (s) => rejects401(s, s.mint({ claims: { iss: 'https://evil.example' } })),
   'rs-typ-not-checked': (s) => rejects401(s, s.mint({ header: { typ: 'JWT' } })),
