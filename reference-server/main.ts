@@ -169,8 +169,12 @@ function untilSignal(): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // The check registry fills each fault's `checks` in --list-faults; imported here only, so the
+  // server itself never depends on the runner. `mcp-auth-conformance serve` passes the same list.
+  const { CHECKS } = await import('../suites/index.ts');
   process.exitCode = await serve(process.argv.slice(2), {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
+    checks: CHECKS,
   });
 }
