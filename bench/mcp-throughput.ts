@@ -58,7 +58,11 @@ async function startCeiling(): Promise<Server> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const message = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { id?: unknown };
-      const body = JSON.stringify({ jsonrpc: '2.0', id: message.id ?? null, result: { content: [{ type: 'text', text: 'hello' }] } });
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: message.id ?? null,
+        result: { content: [{ type: 'text', text: 'hello' }] },
+      });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     });
@@ -67,7 +71,10 @@ async function startCeiling(): Promise<Server> {
   return server;
 }
 
-function echoRequest(revision: '2026-07-28' | '2025-11-25', token: string): { headers: Record<string, string>; body: string } {
+function echoRequest(
+  revision: '2026-07-28' | '2025-11-25',
+  token: string,
+): { headers: Record<string, string>; body: string } {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     Accept: 'application/json, text/event-stream',
@@ -91,8 +98,16 @@ async function run(row: Row): Promise<AutocannonResult> {
   // One request first: the row must be answering what we think it answers.
   const probe = await fetch(row.url, { method: row.method, headers: row.headers, body: row.body });
   const text = await probe.text();
-  if (probe.status !== row.expect) throw new Error(`${row.name}: expected ${row.expect}, got ${probe.status} ${text.slice(0, 200)}`);
-  return autocannon({ url: row.url, method: row.method, headers: row.headers, body: row.body, connections: CONNECTIONS, duration: SECONDS });
+  if (probe.status !== row.expect)
+    throw new Error(`${row.name}: expected ${row.expect}, got ${probe.status} ${text.slice(0, 200)}`);
+  return autocannon({
+    url: row.url,
+    method: row.method,
+    headers: row.headers,
+    body: row.body,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+  });
 }
 
 async function main(): Promise<void> {
@@ -119,20 +134,37 @@ async function main(): Promise<void> {
     writeNote.body = writeNote.body.replace('"echo"', '"write_note"');
     const prmUrl = `${new URL(reference.url).origin}/.well-known/oauth-protected-resource/mcp`;
     const rows: Row[] = [
-      { name: 'ceiling (bare node:http JSON)', url: ceilingUrl, method: 'POST', headers: { 'Content-Type': 'application/json' }, body: modern.body, expect: 200 },
+      {
+        name: 'ceiling (bare node:http JSON)',
+        url: ceilingUrl,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: modern.body,
+        expect: 200,
+      },
       { name: '401 without token (no SDK)', url: reference.url, method: 'POST', ...anonymous, expect: 401 },
-      { name: '403 scope (token verified, no SDK)', url: reference.url, method: 'POST', ...writeNote, expect: 403 },
+      {
+        name: '403 scope (token verified, no SDK)',
+        url: reference.url,
+        method: 'POST',
+        ...writeNote,
+        expect: 403,
+      },
       { name: 'PRM GET', url: prmUrl, method: 'GET', headers: {}, expect: 200 },
       { name: 'tools/call echo 2026-07-28', url: reference.url, method: 'POST', ...modern, expect: 200 },
       { name: 'tools/call echo 2025-11-25', url: reference.url, method: 'POST', ...legacy, expect: 200 },
     ];
 
-    console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per row, loopback, node ${process.version}\n`);
+    console.log(
+      `autocannon: ${CONNECTIONS} connections, ${SECONDS} s per row, loopback, node ${process.version}\n`,
+    );
     const results: [Row, AutocannonResult][] = [];
     for (const row of rows) results.push([row, await run(row)]);
 
     const pad = (text: string, width: number) => text.padEnd(width);
-    console.log(`${pad('row', 36)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('unexpected', 11)}ratio`);
+    console.log(
+      `${pad('row', 36)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('unexpected', 11)}ratio`,
+    );
     const ceilingRps = results[0]![1].requests.average;
     for (const [row, r] of results) {
       // autocannon counts 4xx as non2xx: for the 401/403 rows those are the expected answers.
@@ -142,7 +174,9 @@ async function main(): Promise<void> {
       );
     }
     const main2026 = results[4]![1].requests.average;
-    console.log(`\nauthenticated tools/call (2026-07-28) / ceiling = ${(main2026 / ceilingRps).toFixed(2)} (goal: >= 0.50)`);
+    console.log(
+      `\nauthenticated tools/call (2026-07-28) / ceiling = ${(main2026 / ceilingRps).toFixed(2)} (goal: >= 0.50)`,
+    );
   } finally {
     await reference.close();
     await new Promise<void>((resolve) => {

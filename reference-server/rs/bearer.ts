@@ -37,7 +37,9 @@ export function credentialsOf(ctx: ServerContext, req: IncomingMessage, url: URL
   const match = /^(\S+)(?:[ \t]+(.*))?$/.exec(line.trim());
   if (!match) return { kind: 'none' };
   const scheme = match[1]!;
-  const isBearer = ctx.fault('rs-scheme-case-sensitive') ? scheme === 'Bearer' : scheme.toLowerCase() === 'bearer';
+  const isBearer = ctx.fault('rs-scheme-case-sensitive')
+    ? scheme === 'Bearer'
+    : scheme.toLowerCase() === 'bearer';
   if (!isBearer) return { kind: 'other-scheme', scheme };
   return { kind: 'bearer', token: (match[2] ?? '').trim() };
 }

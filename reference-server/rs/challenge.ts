@@ -56,7 +56,11 @@ export function anonymousChallenge(ctx: ServerContext, needed: readonly string[]
 }
 
 /** 401 to a request whose token failed verification: RFC 6750 §3.1 `invalid_token`. */
-export function invalidTokenChallenge(ctx: ServerContext, description: string, needed: readonly string[]): string {
+export function invalidTokenChallenge(
+  ctx: ServerContext,
+  description: string,
+  needed: readonly string[],
+): string {
   return challenge401(
     ctx,
     [

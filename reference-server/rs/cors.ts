@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from '../context.ts';
 
-export type OriginVerdict = { kind: 'absent' } | { kind: 'allowed'; origin: string } | { kind: 'forbidden'; origin: string };
+export type OriginVerdict =
+  { kind: 'absent' } | { kind: 'allowed'; origin: string } | { kind: 'forbidden'; origin: string };
 
 const MCP_ALLOW_HEADERS = [
   'Authorization',

@@ -70,7 +70,11 @@ async function handleMcp(
     req.resume();
     // MCP 2025-11-25: "the server MUST respond with HTTP 403 Forbidden"; the body MAY be a JSON-RPC
     // error without an id.
-    sendJson(res, 403, { jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden: Origin not allowed' }, id: null });
+    sendJson(res, 403, {
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Forbidden: Origin not allowed' },
+      id: null,
+    });
     return;
   }
   const cors = corsHeadersForMcp(ctx, origin);
@@ -79,7 +83,13 @@ async function handleMcp(
   const credentials = credentialsOf(ctx, req, url);
   if (credentials.kind === 'duplicate') {
     req.resume();
-    sendOAuthError(res, 400, 'invalid_request', 'the request carries more than one Authorization header', cors);
+    sendOAuthError(
+      res,
+      400,
+      'invalid_request',
+      'the request carries more than one Authorization header',
+      cors,
+    );
     return;
   }
   if (credentials.kind === 'other-scheme' && ctx.fault('rs-non-bearer-400')) {
@@ -120,7 +130,9 @@ async function handleMcp(
     // MCP Security Best Practices: a session id is never authentication; the fault makes it one.
     const sessionId = req.headers['mcp-session-id'];
     const fromSession =
-      typeof sessionId === 'string' && ctx.fault('rs-session-authenticates') ? transport.sessionAuth(sessionId) : undefined;
+      typeof sessionId === 'string' && ctx.fault('rs-session-authenticates')
+        ? transport.sessionAuth(sessionId)
+        : undefined;
     if (!fromSession) {
       sendUnauthorized(ctx, res, anonymousChallenge(ctx, needed), 'authorization required', cors, false);
       return;
@@ -141,7 +153,11 @@ async function handleMcp(
   for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
   if (req.method === 'POST') {
     if (mediaType(req) !== 'application/json') {
-      sendJson(res, 415, jsonRpcError(-32000, 'Unsupported Media Type: Content-Type must be application/json'));
+      sendJson(
+        res,
+        415,
+        jsonRpcError(-32000, 'Unsupported Media Type: Content-Type must be application/json'),
+      );
       return;
     }
     if (!bodyIsJson) {
@@ -173,7 +189,14 @@ async function verifyOrAnswer(
     throw err;
   }
   if (!verification.ok) {
-    sendUnauthorized(ctx, res, invalidTokenChallenge(ctx, verification.description, needed), verification.description, cors, true);
+    sendUnauthorized(
+      ctx,
+      res,
+      invalidTokenChallenge(ctx, verification.description, needed),
+      verification.description,
+      cors,
+      true,
+    );
     return 'answered';
   }
   const { sub, clientId, scopes, exp } = verification.token;
@@ -190,7 +213,9 @@ function sendUnauthorized(
   tokenFailure: boolean,
 ): void {
   // OAuth 2.1 §5.3.1 / RFC 9110 §15.5.2: a 401 MUST carry WWW-Authenticate; the fault drops it.
-  const headers: Record<string, string> = ctx.fault('rs-401-no-challenge') ? { ...cors } : { ...cors, 'WWW-Authenticate': challenge };
+  const headers: Record<string, string> = ctx.fault('rs-401-no-challenge')
+    ? { ...cors }
+    : { ...cors, 'WWW-Authenticate': challenge };
   // OAuth 2.1 §5.3 / RFC 6750 §3.1: token failures are 401 invalid_token; the fault answers 403.
   const status = tokenFailure && ctx.fault('rs-bad-token-403') ? 403 : 401;
   sendOAuthError(res, status, tokenFailure ? 'invalid_token' : 'unauthorized', description, headers);
@@ -209,16 +234,29 @@ function sendInsufficientScope(
   const description = `this operation needs the scopes: ${needed.join(' ')}`;
   if (ctx.fault('rs-insufficient-scope-jsonrpc')) {
     // MCP §Error Handling wants an HTTP 403; the fault hides the refusal in a JSON-RPC error.
-    const id = messages.length === 1 && parsedBody !== null && typeof parsedBody === 'object' ? (parsedBody as { id?: unknown }).id : null;
-    sendJson(res, 200, { jsonrpc: '2.0', id: id ?? null, error: { code: -32003, message: description } }, cors);
+    const id =
+      messages.length === 1 && parsedBody !== null && typeof parsedBody === 'object'
+        ? (parsedBody as { id?: unknown }).id
+        : null;
+    sendJson(
+      res,
+      200,
+      { jsonrpc: '2.0', id: id ?? null, error: { code: -32003, message: description } },
+      cors,
+    );
     return;
   }
   if (ctx.fault('rs-insufficient-scope-401')) {
-    sendOAuthError(res, 401, 'invalid_token', description, { ...cors, 'WWW-Authenticate': invalidTokenChallenge(ctx, description, needed) });
+    sendOAuthError(res, 401, 'invalid_token', description, {
+      ...cors,
+      'WWW-Authenticate': invalidTokenChallenge(ctx, description, needed),
+    });
     return;
   }
   const challenge = insufficientScopeChallenge(ctx, needed, granted);
-  const headers = ctx.fault('rs-insufficient-scope-no-challenge') ? { ...cors } : { ...cors, 'WWW-Authenticate': challenge };
+  const headers = ctx.fault('rs-insufficient-scope-no-challenge')
+    ? { ...cors }
+    : { ...cors, 'WWW-Authenticate': challenge };
   sendOAuthError(res, 403, 'insufficient_scope', description, headers);
 }
 
@@ -227,14 +265,25 @@ function sendInsufficientScope(
  * rewritten so the SDK never sees it. Each fault is read here and nowhere else.
  */
 function rewriteForTransportFaults(ctx: ServerContext, req: IncomingMessage, body: unknown): void {
-  const message = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
-  const params = message?.params !== null && typeof message?.params === 'object' ? (message.params as Record<string, unknown>) : undefined;
+  const message =
+    body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  const params =
+    message?.params !== null && typeof message?.params === 'object'
+      ? (message.params as Record<string, unknown>)
+      : undefined;
   const version = req.headers['mcp-protocol-version'];
-  if (typeof version === 'string' && !SERVED_VERSIONS.includes(version) && ctx.fault('rs-protocol-version-not-checked')) {
+  if (
+    typeof version === 'string' &&
+    !SERVED_VERSIONS.includes(version) &&
+    ctx.fault('rs-protocol-version-not-checked')
+  ) {
     // Drop the unsupported version (header and envelope): the request is then served as 2025-era traffic.
     delete req.headers['mcp-protocol-version'];
     const meta = params?._meta;
-    if (meta !== null && typeof meta === 'object') delete (meta as Record<string, unknown>)['io.modelcontextprotocol/protocolVersion'];
+    if (meta !== null && typeof meta === 'object')
+      delete (meta as Record<string, unknown>)['io.modelcontextprotocol/protocolVersion'];
   }
   if (req.headers['mcp-method'] !== undefined && ctx.fault('rs-header-mismatch-not-checked')) {
     // Copy the body's method and name over the headers, so a mismatch is never noticed.

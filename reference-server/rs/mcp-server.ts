@@ -23,7 +23,9 @@ export class NoteBook {
 }
 
 /** The identity the tools see: from the token the HTTP layer verified, or none (public methods). */
-export function identityOf(authInfo: AuthInfo | undefined): { sub: string; client_id: string; scopes: string[] } | null {
+export function identityOf(
+  authInfo: AuthInfo | undefined,
+): { sub: string; client_id: string; scopes: string[] } | null {
   if (authInfo === undefined) return null;
   const sub = typeof authInfo.extra?.sub === 'string' ? authInfo.extra.sub : '';
   return { sub, client_id: authInfo.clientId, scopes: [...authInfo.scopes] };
@@ -90,7 +92,9 @@ export function buildMcpServer(notes: NoteBook): McpServer {
   server.registerPrompt(
     'greet',
     { description: 'A greeting for a name.', argsSchema: GREET_ARGS },
-    ({ name }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${name}.` } }] }),
+    ({ name }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${name}.` } }],
+    }),
   );
 
   return server;

@@ -27,7 +27,9 @@ export function metadataDocument(ctx: ServerContext, issuer: string): Record<str
     // MCP §Authorization Server Location: at least one entry, the issuer identifier exactly.
     authorization_servers: [ctx.fault('rs-prm-issuer-trailing-slash') ? `${issuer}/` : issuer],
     // MCP 2026-07-28 §Refresh Tokens: never `offline_access` (the AS issues refresh tokens anyway).
-    scopes_supported: ctx.fault('rs-prm-offline-access') ? [...SUPPORTED_SCOPES, 'offline_access'] : [...SUPPORTED_SCOPES],
+    scopes_supported: ctx.fault('rs-prm-offline-access')
+      ? [...SUPPORTED_SCOPES, 'offline_access']
+      : [...SUPPORTED_SCOPES],
     // OAuth 2.1 §5.1: the header is the only method; query tokens are ignored.
     bearer_methods_supported: ctx.fault('rs-prm-bearer-query') ? ['header', 'query'] : ['header'],
     resource_name: 'mcp-auth-conformance reference MCP server',
@@ -89,7 +91,12 @@ export function handleMetadata(
   }
   // RFC 9728 §5: the document is how a client learns where to get a token, so it needs none.
   if (ctx.fault('rs-prm-requires-auth') && credentialsOf(ctx, req, url).kind === 'none') {
-    sendJson(res, 401, { error: 'unauthorized' }, { ...cors, 'WWW-Authenticate': anonymousChallenge(ctx, []) });
+    sendJson(
+      res,
+      401,
+      { error: 'unauthorized' },
+      { ...cors, 'WWW-Authenticate': anonymousChallenge(ctx, []) },
+    );
     return;
   }
   const body = JSON.stringify(metadataDocument(ctx, issuer));

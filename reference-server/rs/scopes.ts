@@ -43,12 +43,15 @@ export interface PeekedMessage {
 export function peekMessages(body: unknown): PeekedMessage[] {
   const items = Array.isArray(body) ? body : [body];
   return items.map((item) => {
-    if (item === null || typeof item !== 'object') return { method: undefined, name: undefined, isNotification: false };
+    if (item === null || typeof item !== 'object')
+      return { method: undefined, name: undefined, isNotification: false };
     const record = item as Record<string, unknown>;
     const method = typeof record.method === 'string' ? record.method : undefined;
     const params = record.params;
     const name =
-      params !== null && typeof params === 'object' && typeof (params as Record<string, unknown>).name === 'string'
+      params !== null &&
+      typeof params === 'object' &&
+      typeof (params as Record<string, unknown>).name === 'string'
         ? ((params as Record<string, unknown>).name as string)
         : undefined;
     return { method, name, isNotification: method !== undefined && !('id' in record) };

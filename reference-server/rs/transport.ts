@@ -48,7 +48,12 @@ interface LegacySession {
 
 export interface McpTransport {
   /** Serves one request; `parsedBody` is the JSON body the HTTP layer already read (POST). */
-  serve(req: IncomingMessage, res: ServerResponse, parsedBody: unknown, authInfo: AuthInfo | undefined): Promise<void>;
+  serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    parsedBody: unknown,
+    authInfo: AuthInfo | undefined,
+  ): Promise<void>;
   /** The authInfo of a live session (for the `rs-session-authenticates` fault only). */
   sessionAuth(sessionId: string): AuthInfo | undefined;
   readonly sessionCount: number;
@@ -60,7 +65,11 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
     // Reporting only: the SDK already answered the client. Kept quiet for ordinary client errors.
     if (process.env.MCP_REFERENCE_DEBUG) console.error('reference-server (mcp):', error.message);
   };
-  const modern = createMcpHandler(() => factory(), { legacy: 'reject', onerror, maxRequestBodySize: MAX_BODY_BYTES });
+  const modern = createMcpHandler(() => factory(), {
+    legacy: 'reject',
+    onerror,
+    maxRequestBodySize: MAX_BODY_BYTES,
+  });
   const stateless = legacyStatelessFallback(() => factory(), onerror, { maxRequestBodySize: MAX_BODY_BYTES });
   const sessions = new Map<string, LegacySession>();
   let sequence = 0;
@@ -111,12 +120,17 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
       session.subject ??= subject;
       if (authInfo) session.authInfo = authInfo;
       session.lastSeen = Date.now();
-      const response = await session.transport.handleRequest(request, { parsedBody: options.parsedBody, authInfo });
+      const response = await session.transport.handleRequest(request, {
+        parsedBody: options.parsedBody,
+        authInfo,
+      });
       if (request.method === 'DELETE' && response.ok) closeSession(sessionId);
       return response;
     }
     if (request.method === 'DELETE') {
-      return jsonRpcError(405, -32000, 'Method not allowed: DELETE needs an Mcp-Session-Id.', { Allow: 'POST' });
+      return jsonRpcError(405, -32000, 'Method not allowed: DELETE needs an Mcp-Session-Id.', {
+        Allow: 'POST',
+      });
     }
     if (isInitialize(options.parsedBody)) {
       evictIfFull();
@@ -185,9 +199,16 @@ function subjectOf(authInfo: AuthInfo | undefined): string | undefined {
 }
 
 function isInitialize(body: unknown): boolean {
-  return body !== null && typeof body === 'object' && (body as Record<string, unknown>).method === 'initialize';
+  return (
+    body !== null && typeof body === 'object' && (body as Record<string, unknown>).method === 'initialize'
+  );
 }
 
-function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return Response.json({ jsonrpc: '2.0', error: { code, message }, id: null }, { status, headers });
 }

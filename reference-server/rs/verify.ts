@@ -73,7 +73,12 @@ export async function createTokenVerifier(ctx: ServerContext): Promise<TokenVeri
   };
 }
 
-async function verifyToken(ctx: ServerContext, token: string, keys: KeyResolver, issuer: string): Promise<Verification> {
+async function verifyToken(
+  ctx: ServerContext,
+  token: string,
+  keys: KeyResolver,
+  issuer: string,
+): Promise<Verification> {
   if (token === '') return fail('the Authorization header carries no token');
   let header: ProtectedHeaderParameters;
   try {
@@ -81,7 +86,8 @@ async function verifyToken(ctx: ServerContext, token: string, keys: KeyResolver,
     header = decodeProtectedHeader(token);
   } catch {
     // The fault turns a garbage token into an internal error, which MCP §Token Handling forbids.
-    if (ctx.fault('rs-bad-token-500')) throw new Error('reference-server fault rs-bad-token-500: unparseable token');
+    if (ctx.fault('rs-bad-token-500'))
+      throw new Error('reference-server fault rs-bad-token-500: unparseable token');
     return fail('the access token is not a well-formed JWT');
   }
   const signed = await verifySignature(ctx, token, header, keys);
@@ -109,7 +115,9 @@ async function verifySignature(
     // Any of the byte strings an attacker would use as the HMAC secret (see confusionSecrets).
     let signed: Signed = fail('the access token signature does not verify');
     for (const secret of confusionSecrets(ctx)) {
-      signed = await withJose(() => compactVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] }));
+      signed = await withJose(() =>
+        compactVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'] }),
+      );
       if (signed.ok) return signed;
     }
     return signed;
@@ -151,8 +159,10 @@ function parsePayload(bytes: Uint8Array): Signed {
 
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JOSEAlgNotAllowed) return 'the access token algorithm is not allowed';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'the access token was not signed with a key of the authorization server';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the access token signature does not verify';
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return 'the access token was not signed with a key of the authorization server';
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'the access token signature does not verify';
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) {
     throw new KeySourceUnavailable('the keys of the authorization server could not be fetched');
   }
@@ -164,7 +174,12 @@ function describeJoseError(err: unknown): string {
 }
 
 /** Step 2: the claims (RFC 9068 §4, RFC 7519 §4.1). */
-function checkClaims(ctx: ServerContext, header: ProtectedHeaderParameters, claims: JWTPayload, issuer: string): Verification {
+function checkClaims(
+  ctx: ServerContext,
+  header: ProtectedHeaderParameters,
+  claims: JWTPayload,
+  issuer: string,
+): Verification {
   // RFC 9068 §4: typ must be at+jwt (media type, so case-insensitive, optional "application/").
   const typ = String(header.typ ?? '').toLowerCase();
   if (typ !== 'at+jwt' && typ !== 'application/at+jwt' && !ctx.fault('rs-typ-not-checked')) {
@@ -191,12 +206,19 @@ function checkClaims(ctx: ServerContext, header: ProtectedHeaderParameters, clai
   }
   if (typeof claims.sub !== 'string' || claims.sub === '') return fail('the access token lacks a sub claim');
   const clientId = claims.client_id;
-  if (typeof clientId !== 'string' || clientId === '') return fail('the access token lacks a client_id claim');
+  if (typeof clientId !== 'string' || clientId === '')
+    return fail('the access token lacks a client_id claim');
   const scope = claims.scope;
-  if (scope !== undefined && typeof scope !== 'string') return fail('the access token scope claim is not a string');
+  if (scope !== undefined && typeof scope !== 'string')
+    return fail('the access token scope claim is not a string');
   return {
     ok: true,
-    token: { sub: claims.sub, clientId, scopes: (scope ?? '').split(' ').filter((s) => s !== ''), exp: claims.exp },
+    token: {
+      sub: claims.sub,
+      clientId,
+      scopes: (scope ?? '').split(' ').filter((s) => s !== ''),
+      exp: claims.exp,
+    },
   };
 }
 
@@ -248,7 +270,9 @@ function confusionSecrets(ctx: ServerContext): string[] {
     .export({ type: 'spki', format: 'pem' })
     .toString();
   const privateMembers = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
-  const fromPrivate = Object.fromEntries(Object.entries(ctx.signingKey.privateJwk).filter(([k]) => !privateMembers.has(k)));
+  const fromPrivate = Object.fromEntries(
+    Object.entries(ctx.signingKey.privateJwk).filter(([k]) => !privateMembers.has(k)),
+  );
   return [pem, pem.trimEnd(), JSON.stringify(ctx.signingKey.publicJwk), JSON.stringify(fromPrivate)];
 }
 

@@ -32,17 +32,29 @@ describe('valid tokens', () => {
     expect(list.status).toBe(200);
     const names = ((list.json?.result as { tools: { name: string }[] }).tools ?? []).map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['echo', 'whoami', 'write_note']));
-    const who = await post(s.url, revision, 'tools/call', { token, params: { name: 'whoami', arguments: {} } });
+    const who = await post(s.url, revision, 'tools/call', {
+      token,
+      params: { name: 'whoami', arguments: {} },
+    });
     expect(who.status).toBe(200);
     const result = who.json?.result as { structuredContent: Record<string, unknown> };
-    expect(result.structuredContent).toEqual({ sub: 'alice', client_id: 'test-client', scopes: ['mcp:tools'] });
+    expect(result.structuredContent).toEqual({
+      sub: 'alice',
+      client_id: 'test-client',
+      scopes: ['mcp:tools'],
+    });
   });
 
-  it.each(['bearer', 'BEARER', 'bEaReR'])('scheme %s is accepted (case-insensitive, OAuth 2.1 §5.1.1)', async (scheme) => {
-    const token = await s.mint();
-    const reply = await post(s.url, '2026-07-28', 'tools/list', { headers: { Authorization: `${scheme} ${token}` } });
-    expect(reply.status).toBe(200);
-  });
+  it.each(['bearer', 'BEARER', 'bEaReR'])(
+    'scheme %s is accepted (case-insensitive, OAuth 2.1 §5.1.1)',
+    async (scheme) => {
+      const token = await s.mint();
+      const reply = await post(s.url, '2026-07-28', 'tools/list', {
+        headers: { Authorization: `${scheme} ${token}` },
+      });
+      expect(reply.status).toBe(200);
+    },
+  );
 
   it('an aud array that contains this resource is accepted (RFC 9068 §4)', async () => {
     const token = await s.mint({ claims: { aud: ['https://other.example/mcp', s.url] } });
@@ -62,15 +74,20 @@ describe('valid tokens', () => {
 });
 
 describe('no credentials', () => {
-  it.each(REVISIONS)('401 with resource_metadata and scope, and no error (RFC 6750 §3.1), in %s', async (revision) => {
-    const method = revision === '2026-07-28' ? 'tools/list' : 'initialize';
-    const reply = await post(s.url, revision, method);
-    expect(reply.status).toBe(401);
-    expect(reply.challenge).toBe(`Bearer resource_metadata="${s.prmUrl}", scope="mcp:tools"`);
-  });
+  it.each(REVISIONS)(
+    '401 with resource_metadata and scope, and no error (RFC 6750 §3.1), in %s',
+    async (revision) => {
+      const method = revision === '2026-07-28' ? 'tools/list' : 'initialize';
+      const reply = await post(s.url, revision, method);
+      expect(reply.status).toBe(401);
+      expect(reply.challenge).toBe(`Bearer resource_metadata="${s.prmUrl}", scope="mcp:tools"`);
+    },
+  );
 
   it('the anonymous challenge for write_note asks for every scope it needs', async () => {
-    const reply = await post(s.url, '2026-07-28', 'tools/call', { params: { name: 'write_note', arguments: { text: 'x' } } });
+    const reply = await post(s.url, '2026-07-28', 'tools/call', {
+      params: { name: 'write_note', arguments: { text: 'x' } },
+    });
     expect(reply.status).toBe(401);
     expect(challengeParams(reply.challenge)?.scope).toBe('mcp:tools mcp:write');
   });
@@ -82,16 +99,22 @@ describe('no credentials', () => {
     expect(challengeParams(reply.challenge)?.error).toBeUndefined();
   });
 
-  it.each(['Basic dXNlcjpwYXNz', 'Token abc'])('non-Bearer credentials %s get a 401 Bearer challenge', async (value) => {
-    const reply = await post(s.url, '2026-07-28', 'tools/list', { headers: { Authorization: value } });
-    expect(reply.status).toBe(401);
-    expect(reply.challenge).toMatch(/^Bearer resource_metadata="/);
-  });
+  it.each(['Basic dXNlcjpwYXNz', 'Token abc'])(
+    'non-Bearer credentials %s get a 401 Bearer challenge',
+    async (value) => {
+      const reply = await post(s.url, '2026-07-28', 'tools/list', { headers: { Authorization: value } });
+      expect(reply.status).toBe(401);
+      expect(reply.challenge).toMatch(/^Bearer resource_metadata="/);
+    },
+  );
 
-  it.each(['notifications/initialized', 'ping'])('%s without a token is 401 too (MCP §Token Requirements)', async (method) => {
-    const reply = await post(s.url, '2025-06-18', method, { id: method === 'ping' ? 7 : null });
-    expect(reply.status).toBe(401);
-  });
+  it.each(['notifications/initialized', 'ping'])(
+    '%s without a token is 401 too (MCP §Token Requirements)',
+    async (method) => {
+      const reply = await post(s.url, '2025-06-18', method, { id: method === 'ping' ? 7 : null });
+      expect(reply.status).toBe(401);
+    },
+  );
 
   it('GET and DELETE without a token are 401', async () => {
     for (const method of ['GET', 'DELETE']) {
@@ -125,7 +148,15 @@ describe('bad tokens: always 401 invalid_token with a challenge, never 400/403/5
       'tampered payload (scope raised, old signature)',
       async () => {
         const [h, , sig] = (await s.mint()).split('.');
-        const payload = b64json({ iss: s.issuer, sub: 'alice', aud: s.url, client_id: 'test-client', scope: 'mcp:tools mcp:write', iat: now(), exp: now() + 600 });
+        const payload = b64json({
+          iss: s.issuer,
+          sub: 'alice',
+          aud: s.url,
+          client_id: 'test-client',
+          scope: 'mcp:tools mcp:write',
+          iat: now(),
+          exp: now() + 600,
+        });
         return `${h}.${payload}.${sig}`;
       },
     ],
@@ -136,10 +167,7 @@ describe('bad tokens: always 401 invalid_token with a challenge, never 400/403/5
         return `${b64json({ alg, typ: 'at+jwt' })}.${payload}.`;
       },
     ]) as [string, () => Promise<string>][]),
-    [
-      'foreign key, same kid',
-      async () => s.mint({ key: (await foreignKey()).privateKey }),
-    ],
+    ['foreign key, same kid', async () => s.mint({ key: (await foreignKey()).privateKey })],
     [
       'foreign key carried in an embedded jwk header',
       async () => {
@@ -151,8 +179,18 @@ describe('bad tokens: always 401 invalid_token with a challenge, never 400/403/5
       'HS256 keyed with the public key PEM (algorithm confusion)',
       async () => {
         const { d: _d, ...publicJwk } = s.signingKey;
-        const pem = await exportSPKI((await importJWK(publicJwk, 'ES256', { extractable: true })) as CryptoKey);
-        return new SignJWT({ iss: s.issuer, sub: 'alice', aud: s.url, client_id: 'c', scope: 'mcp:tools', iat: now(), exp: now() + 600 })
+        const pem = await exportSPKI(
+          (await importJWK(publicJwk, 'ES256', { extractable: true })) as CryptoKey,
+        );
+        return new SignJWT({
+          iss: s.issuer,
+          sub: 'alice',
+          aud: s.url,
+          client_id: 'c',
+          scope: 'mcp:tools',
+          iat: now(),
+          exp: now() + 600,
+        })
           .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
           .sign(new TextEncoder().encode(pem));
       },
@@ -194,18 +232,27 @@ describe('two Authorization header lines', () => {
 });
 
 describe('scope (403 insufficient_scope)', () => {
-  it.each(REVISIONS)('write_note without mcp:write is an HTTP 403 naming every scope it needs, in %s', async (revision) => {
-    const token = await s.mint();
-    const reply = await post(s.url, revision, 'tools/call', { token, params: { name: 'write_note', arguments: { text: 'hi' } } });
-    expect(reply.status).toBe(403);
-    expect(reply.challenge).toBe(
-      `Bearer error="insufficient_scope", scope="mcp:tools mcp:write", resource_metadata="${s.prmUrl}", error_description="this operation needs the scopes: mcp:tools mcp:write"`,
-    );
-  });
+  it.each(REVISIONS)(
+    'write_note without mcp:write is an HTTP 403 naming every scope it needs, in %s',
+    async (revision) => {
+      const token = await s.mint();
+      const reply = await post(s.url, revision, 'tools/call', {
+        token,
+        params: { name: 'write_note', arguments: { text: 'hi' } },
+      });
+      expect(reply.status).toBe(403);
+      expect(reply.challenge).toBe(
+        `Bearer error="insufficient_scope", scope="mcp:tools mcp:write", resource_metadata="${s.prmUrl}", error_description="this operation needs the scopes: mcp:tools mcp:write"`,
+      );
+    },
+  );
 
   it('write_note with both scopes runs', async () => {
     const token = await s.mint({ claims: { scope: 'mcp:tools mcp:write' } });
-    const reply = await post(s.url, '2026-07-28', 'tools/call', { token, params: { name: 'write_note', arguments: { text: 'hi' } } });
+    const reply = await post(s.url, '2026-07-28', 'tools/call', {
+      token,
+      params: { name: 'write_note', arguments: { text: 'hi' } },
+    });
     expect(reply.status).toBe(200);
     expect(JSON.stringify(reply.json?.result)).toMatch(/stored note #\d+/);
   });

@@ -27,7 +27,9 @@ describe('protected-resource metadata (RFC 9728)', () => {
   });
 
   it('nothing is served at the root well-known URL (it would describe another resource)', async () => {
-    expect((await send(`${s.origin}/.well-known/oauth-protected-resource`, { method: 'GET' })).status).toBe(404);
+    expect((await send(`${s.origin}/.well-known/oauth-protected-resource`, { method: 'GET' })).status).toBe(
+      404,
+    );
   });
 
   it('answers only GET/HEAD: POST is 405 with Allow', async () => {
@@ -37,7 +39,10 @@ describe('protected-resource metadata (RFC 9728)', () => {
   });
 
   it('answers a CORS preflight', async () => {
-    const reply = await send(s.prmUrl, { method: 'OPTIONS', headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'GET' } });
+    const reply = await send(s.prmUrl, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'GET' },
+    });
     expect(reply.status).toBe(204);
     expect(reply.headers.get('access-control-allow-origin')).toBe('*');
   });
@@ -46,13 +51,18 @@ describe('protected-resource metadata (RFC 9728)', () => {
 describe('Origin (MCP 2025-11-25 Streamable HTTP §Security Warning)', () => {
   it('a foreign Origin is refused with 403 even with a valid token', async () => {
     const token = await s.mint();
-    const reply = await post(s.url, '2026-07-28', 'tools/list', { token, headers: { Origin: 'https://evil.example' } });
+    const reply = await post(s.url, '2026-07-28', 'tools/list', {
+      token,
+      headers: { Origin: 'https://evil.example' },
+    });
     expect(reply.status).toBe(403);
     expect(reply.json).toMatchObject({ jsonrpc: '2.0', id: null });
   });
 
   it('a foreign Origin is refused before authentication (no challenge leaks)', async () => {
-    const reply = await post(s.url, '2026-07-28', 'tools/list', { headers: { Origin: 'https://evil.example' } });
+    const reply = await post(s.url, '2026-07-28', 'tools/list', {
+      headers: { Origin: 'https://evil.example' },
+    });
     expect(reply.status).toBe(403);
     expect(reply.challenge).toBeNull();
   });
@@ -64,18 +74,34 @@ describe('Origin (MCP 2025-11-25 Streamable HTTP §Security Warning)', () => {
       expect(anonymous.headers.get('access-control-allow-origin')).toBe(origin);
       expect(anonymous.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
       const token = await s.mint();
-      expect((await post(s.url, '2026-07-28', 'tools/list', { token, headers: { Origin: origin } })).status).toBe(200);
+      expect(
+        (await post(s.url, '2026-07-28', 'tools/list', { token, headers: { Origin: origin } })).status,
+      ).toBe(200);
     }
   });
 
   it('preflight from an allowed origin lists the MCP headers; from a foreign one is 403', async () => {
-    const ok = await send(s.url, { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' } });
+    const ok = await send(s.url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(ok.status).toBe(204);
     const allowed = ok.headers.get('access-control-allow-headers') ?? '';
-    for (const h of ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID']) {
+    for (const h of [
+      'Authorization',
+      'Content-Type',
+      'MCP-Protocol-Version',
+      'Mcp-Method',
+      'Mcp-Name',
+      'Mcp-Session-Id',
+      'Last-Event-ID',
+    ]) {
       expect(allowed).toContain(h);
     }
-    const bad = await send(s.url, { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    const bad = await send(s.url, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(bad.status).toBe(403);
   });
 });
@@ -83,7 +109,10 @@ describe('Origin (MCP 2025-11-25 Streamable HTTP §Security Warning)', () => {
 describe('transport rules with a valid token', () => {
   it('an unsupported MCP-Protocol-Version is 400 (2025 leg)', async () => {
     const token = await s.mint();
-    const reply = await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'MCP-Protocol-Version': '1999-01-01' } });
+    const reply = await post(s.url, '2025-06-18', 'tools/list', {
+      token,
+      headers: { 'MCP-Protocol-Version': '1999-01-01' },
+    });
     expect(reply.status).toBe(400);
   });
 
@@ -131,16 +160,32 @@ describe('transport rules with a valid token', () => {
 
   it('a body that is not JSON is 400 parse error; a wrong Content-Type is 415', async () => {
     const token = await s.mint();
-    const bad = await send(s.url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: '{nope' });
+    const bad = await send(s.url, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
+      body: '{nope',
+    });
     expect(bad.status).toBe(400);
     expect((bad.json?.error as { code: number }).code).toBe(-32700);
-    const text = await send(s.url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain', Accept: 'application/json' }, body: '{}' });
+    const text = await send(s.url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/plain', Accept: 'application/json' },
+      body: '{}',
+    });
     expect(text.status).toBe(415);
   });
 
   it('an oversized body is 413, not a crash', async () => {
     const token = await s.mint();
-    const reply = await send(s.url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: `"${'x'.repeat(70_000)}"` });
+    const reply = await send(s.url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: `"${'x'.repeat(70_000)}"`,
+    });
     expect(reply.status).toBe(413);
   });
 });
@@ -161,19 +206,37 @@ describe('2025 sessions', () => {
 
   it('the session works for its subject and is 404 for another subject', async () => {
     const id = await openSession(s.url, '2025-06-18', await s.mint({ claims: { sub: 'alice' } }));
-    const own = await post(s.url, '2025-06-18', 'tools/list', { token: await s.mint({ claims: { sub: 'alice' } }), headers: { 'Mcp-Session-Id': id } });
+    const own = await post(s.url, '2025-06-18', 'tools/list', {
+      token: await s.mint({ claims: { sub: 'alice' } }),
+      headers: { 'Mcp-Session-Id': id },
+    });
     expect(own.status).toBe(200);
-    const other = await post(s.url, '2025-06-18', 'tools/list', { token: await s.mint({ claims: { sub: 'bob' } }), headers: { 'Mcp-Session-Id': id } });
+    const other = await post(s.url, '2025-06-18', 'tools/list', {
+      token: await s.mint({ claims: { sub: 'bob' } }),
+      headers: { 'Mcp-Session-Id': id },
+    });
     expect(other.status).toBe(404);
   });
 
   it('an unknown session id is 404; DELETE ends a session', async () => {
     const token = await s.mint();
-    expect((await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'Mcp-Session-Id': 'nope' } })).status).toBe(404);
+    expect(
+      (await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'Mcp-Session-Id': 'nope' } }))
+        .status,
+    ).toBe(404);
     const id = await openSession(s.url, '2025-06-18', token);
-    const del = await send(s.url, { method: 'DELETE', headers: { Authorization: `Bearer ${token}`, 'Mcp-Session-Id': id, 'MCP-Protocol-Version': '2025-06-18' } });
+    const del = await send(s.url, {
+      method: 'DELETE',
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Mcp-Session-Id': id,
+        'MCP-Protocol-Version': '2025-06-18',
+      },
+    });
     expect(del.status).toBe(200);
-    expect((await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'Mcp-Session-Id': id } })).status).toBe(404);
+    expect(
+      (await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'Mcp-Session-Id': id } })).status,
+    ).toBe(404);
   });
 
   it('a request without a session id is served statelessly', async () => {
@@ -196,19 +259,31 @@ describe('publicMethods', () => {
     expect(init.status).toBe(200);
     const id = init.headers.get('mcp-session-id') ?? '';
     // notifications/initialized is public because initialize is (the handshake rule).
-    const initialized = await post(p.url, '2025-06-18', 'notifications/initialized', { id: null, headers: { 'Mcp-Session-Id': id } });
+    const initialized = await post(p.url, '2025-06-18', 'notifications/initialized', {
+      id: null,
+      headers: { 'Mcp-Session-Id': id },
+    });
     expect(initialized.status).toBe(202);
-    expect((await post(p.url, '2025-06-18', 'tools/list', { headers: { 'Mcp-Session-Id': id } })).status).toBe(200);
+    expect(
+      (await post(p.url, '2025-06-18', 'tools/list', { headers: { 'Mcp-Session-Id': id } })).status,
+    ).toBe(200);
     expect((await post(p.url, '2026-07-28', 'server/discover')).status).toBe(200);
   });
 
   it('methods not listed still need a token, and the anonymous session accepts one afterwards', async () => {
     const init = await post(p.url, '2025-06-18', 'initialize');
     const id = init.headers.get('mcp-session-id') ?? '';
-    const call = await post(p.url, '2025-06-18', 'tools/call', { params: { name: 'echo', arguments: { text: 'x' } }, headers: { 'Mcp-Session-Id': id } });
+    const call = await post(p.url, '2025-06-18', 'tools/call', {
+      params: { name: 'echo', arguments: { text: 'x' } },
+      headers: { 'Mcp-Session-Id': id },
+    });
     expect(call.status).toBe(401);
     const token = await p.mint();
-    const authed = await post(p.url, '2025-06-18', 'tools/call', { token, params: { name: 'echo', arguments: { text: 'x' } }, headers: { 'Mcp-Session-Id': id } });
+    const authed = await post(p.url, '2025-06-18', 'tools/call', {
+      token,
+      params: { name: 'echo', arguments: { text: 'x' } },
+      headers: { 'Mcp-Session-Id': id },
+    });
     expect(authed.status).toBe(200);
   });
 

@@ -30,8 +30,10 @@ const prmJson = async (s: TestServer) => (await prm(s)).json ?? {};
 const anonymous = (s: TestServer) => post(s.url, '2026-07-28', 'tools/list');
 const anonymousParams = async (s: TestServer) => challengeParams((await anonymous(s)).challenge) ?? {};
 const listWith = (s: TestServer, token: string) => post(s.url, '2026-07-28', 'tools/list', { token });
-const rejects401 = async (s: TestServer, token: Promise<string>) => (await listWith(s, await token)).status === 401;
-const accepts = async (s: TestServer, token: Promise<string>) => (await listWith(s, await token)).status === 200;
+const rejects401 = async (s: TestServer, token: Promise<string>) =>
+  (await listWith(s, await token)).status === 401;
+const accepts = async (s: TestServer, token: Promise<string>) =>
+  (await listWith(s, await token)).status === 200;
 const writeNote = async (s: TestServer, scope: string | undefined): Promise<Reply> =>
   post(s.url, '2026-07-28', 'tools/call', {
     token: await s.mint({ claims: { scope } }),
@@ -50,16 +52,25 @@ const PROBES: Record<string, Probe> = {
   'rs-prm-resource-uppercase-host': resourceIs,
   'rs-prm-resource-fragment': resourceIs,
   'rs-prm-resource-missing': resourceIs,
-  'rs-prm-no-authorization-servers': async (s) => JSON.stringify((await prmJson(s)).authorization_servers) === JSON.stringify([s.issuer]),
-  'rs-prm-issuer-trailing-slash': async (s) => JSON.stringify((await prmJson(s)).authorization_servers) === JSON.stringify([s.issuer]),
+  'rs-prm-no-authorization-servers': async (s) =>
+    JSON.stringify((await prmJson(s)).authorization_servers) === JSON.stringify([s.issuer]),
+  'rs-prm-issuer-trailing-slash': async (s) =>
+    JSON.stringify((await prmJson(s)).authorization_servers) === JSON.stringify([s.issuer]),
   'rs-prm-empty-member': async (s) =>
-    Object.values(await prmJson(s)).every((v) => v !== '' && v !== null && !(Array.isArray(v) && v.length === 0)),
+    Object.values(await prmJson(s)).every(
+      (v) => v !== '' && v !== null && !(Array.isArray(v) && v.length === 0),
+    ),
   'rs-prm-no-scopes-supported': async (s) => Array.isArray((await prmJson(s)).scopes_supported),
-  'rs-prm-offline-access': async (s) => !((await prmJson(s)).scopes_supported as string[]).includes('offline_access'),
-  'rs-prm-bearer-query': async (s) => !((await prmJson(s)).bearer_methods_supported as string[]).includes('query'),
+  'rs-prm-offline-access': async (s) =>
+    !((await prmJson(s)).scopes_supported as string[]).includes('offline_access'),
+  'rs-prm-bearer-query': async (s) =>
+    !((await prmJson(s)).bearer_methods_supported as string[]).includes('query'),
   'rs-prm-signing-alg-none': async (s) =>
-    !(((await prmJson(s)).resource_signing_alg_values_supported as string[] | undefined) ?? []).includes('none'),
-  'rs-prm-root-names-endpoint': async (s) => (await send(`${s.origin}/.well-known/oauth-protected-resource`, { method: 'GET' })).status === 404,
+    !(((await prmJson(s)).resource_signing_alg_values_supported as string[] | undefined) ?? []).includes(
+      'none',
+    ),
+  'rs-prm-root-names-endpoint': async (s) =>
+    (await send(`${s.origin}/.well-known/oauth-protected-resource`, { method: 'GET' })).status === 404,
   'rs-403-metadata-url-broken': async (s) => {
     const url = challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.resource_metadata;
     return url !== undefined && (await send(url, { method: 'GET' })).status === 200;
@@ -70,11 +81,14 @@ const PROBES: Record<string, Probe> = {
   'rs-401-no-challenge': async (s) => (await anonymous(s)).challenge !== null,
   'rs-challenge-bare-bearer': async (s) => Object.keys(await anonymousParams(s)).length > 0,
   'rs-challenge-no-resource-metadata': async (s) => (await anonymousParams(s)).resource_metadata === s.prmUrl,
-  'rs-challenge-unquoted': async (s) => ((await anonymous(s)).challenge ?? '').includes(`resource_metadata="${s.prmUrl}"`),
-  'rs-challenge-duplicate-param': async (s) => ((await anonymous(s)).challenge ?? '').match(/scope=/g)?.length === 1,
+  'rs-challenge-unquoted': async (s) =>
+    ((await anonymous(s)).challenge ?? '').includes(`resource_metadata="${s.prmUrl}"`),
+  'rs-challenge-duplicate-param': async (s) =>
+    ((await anonymous(s)).challenge ?? '').match(/scope=/g)?.length === 1,
   'rs-anonymous-error': async (s) => (await anonymousParams(s)).error === undefined,
   'rs-challenge-no-scope': async (s) => (await anonymousParams(s)).scope !== undefined,
-  'rs-challenge-offline-access': async (s) => !((await anonymousParams(s)).scope ?? '').includes('offline_access'),
+  'rs-challenge-offline-access': async (s) =>
+    !((await anonymousParams(s)).scope ?? '').includes('offline_access'),
   'rs-bad-token-500': async (s) => (await listWith(s, 'abc')).status === 401,
   'rs-bad-token-403': (s) => rejects401(s, s.mint({ claims: { exp: now() - 600 } })),
   'rs-expired-accepted': (s) => rejects401(s, s.mint({ claims: { exp: now() - 600, iat: now() - 1200 } })),
@@ -90,14 +104,25 @@ const PROBES: Record<string, Probe> = {
   },
   'rs-embedded-jwk-accepted': async (s) => {
     const attacker = await foreignKey();
-    return rejects401(s, s.mint({ key: attacker.privateKey, header: { kid: undefined, jwk: attacker.publicJwk } }));
+    return rejects401(
+      s,
+      s.mint({ key: attacker.privateKey, header: { kid: undefined, jwk: attacker.publicJwk } }),
+    );
   },
   'rs-algorithm-confusion': async (s) => {
     // Both secrets an attacker tries: the SPKI PEM text, and the public JWK as JSON (as runner/mint.ts builds it).
     const { d: _d, ...publicJwk } = s.signingKey;
     const pem = await exportSPKI((await importJWK(publicJwk, 'ES256', { extractable: true })) as CryptoKey);
     const hs256 = (secret: string) =>
-      new SignJWT({ iss: s.issuer, sub: 'alice', aud: s.url, client_id: 'c', scope: 'mcp:tools', iat: now(), exp: now() + 600 })
+      new SignJWT({
+        iss: s.issuer,
+        sub: 'alice',
+        aud: s.url,
+        client_id: 'c',
+        scope: 'mcp:tools',
+        iat: now(),
+        exp: now() + 600,
+      })
         .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
         .sign(new TextEncoder().encode(secret));
     // Under the fault BOTH must be accepted (so this is false for either alone).
@@ -108,37 +133,58 @@ const PROBES: Record<string, Probe> = {
   },
   'rs-issuer-not-checked': (s) => rejects401(s, s.mint({ claims: { iss: 'https://evil.example' } })),
   'rs-typ-not-checked': (s) => rejects401(s, s.mint({ header: { typ: 'JWT' } })),
-  'rs-query-token-accepted': async (s) => (await post(`${s.url}?access_token=${await s.mint()}`, '2026-07-28', 'tools/list')).status === 401,
+  'rs-query-token-accepted': async (s) =>
+    (await post(`${s.url}?access_token=${await s.mint()}`, '2026-07-28', 'tools/list')).status === 401,
   'rs-scheme-case-sensitive': async (s) =>
-    (await post(s.url, '2026-07-28', 'tools/list', { headers: { Authorization: `bearer ${await s.mint()}` } })).status === 200,
+    (
+      await post(s.url, '2026-07-28', 'tools/list', {
+        headers: { Authorization: `bearer ${await s.mint()}` },
+      })
+    ).status === 200,
   'rs-non-bearer-400': async (s) => {
-    const reply = await post(s.url, '2026-07-28', 'tools/list', { headers: { Authorization: 'Basic dXNlcjpwYXNz' } });
+    const reply = await post(s.url, '2026-07-28', 'tools/list', {
+      headers: { Authorization: 'Basic dXNlcjpwYXNz' },
+    });
     return reply.status === 401 && /^Bearer /.test(reply.challenge ?? '');
   },
   'rs-duplicate-authorization-first-wins': async (s) =>
     (await postWithAuthorizationLines(s.url, [`Bearer ${await s.mint()}`, 'Bearer abc'])) === 400,
-  'rs-notifications-unauthenticated': async (s) => (await post(s.url, '2025-06-18', 'notifications/initialized', { id: null })).status === 401,
+  'rs-notifications-unauthenticated': async (s) =>
+    (await post(s.url, '2025-06-18', 'notifications/initialized', { id: null })).status === 401,
 
   // Audience
   'rs-audience-not-checked': (s) => rejects401(s, s.mint({ claims: { aud: 'https://other.example/mcp' } })),
   'rs-audience-missing-accepted': (s) => rejects401(s, s.mint({ claims: { aud: undefined } })),
-  'rs-audience-array-rejected': (s) => accepts(s, s.mint({ claims: { aud: [s.url, 'https://other.example/mcp'] } })),
-  'rs-audience-case-sensitive': (s) => accepts(s, s.mint({ claims: { aud: s.url.replace('http://', 'HTTP://') } })),
+  'rs-audience-array-rejected': (s) =>
+    accepts(s, s.mint({ claims: { aud: [s.url, 'https://other.example/mcp'] } })),
+  'rs-audience-case-sensitive': (s) =>
+    accepts(s, s.mint({ claims: { aud: s.url.replace('http://', 'HTTP://') } })),
 
   // Scope
   'rs-scope-not-enforced': async (s) => (await writeNote(s, 'mcp:tools')).status === 403,
   'rs-insufficient-scope-401': async (s) => (await writeNote(s, 'mcp:tools')).status === 403,
   'rs-insufficient-scope-jsonrpc': async (s) => (await writeNote(s, 'mcp:tools')).status === 403,
-  'rs-insufficient-scope-no-challenge': async (s) => challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.error === 'insufficient_scope',
-  'rs-scope-challenge-one-at-a-time': async (s) => challengeParams((await writeNote(s, undefined)).challenge)?.scope === 'mcp:tools mcp:write',
-  'rs-scope-challenge-omits-granted': async (s) => challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.scope === 'mcp:tools mcp:write',
+  'rs-insufficient-scope-no-challenge': async (s) =>
+    challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.error === 'insufficient_scope',
+  'rs-scope-challenge-one-at-a-time': async (s) =>
+    challengeParams((await writeNote(s, undefined)).challenge)?.scope === 'mcp:tools mcp:write',
+  'rs-scope-challenge-omits-granted': async (s) =>
+    challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.scope === 'mcp:tools mcp:write',
 
   // Transport
   'rs-origin-not-checked': async (s) =>
-    (await post(s.url, '2026-07-28', 'tools/list', { token: await s.mint(), headers: { Origin: 'https://evil.example' } })).status === 403,
+    (
+      await post(s.url, '2026-07-28', 'tools/list', {
+        token: await s.mint(),
+        headers: { Origin: 'https://evil.example' },
+      })
+    ).status === 403,
   'rs-protocol-version-not-checked': async (s) => {
     const token = await s.mint();
-    const legacy = await post(s.url, '2025-06-18', 'tools/list', { token, headers: { 'MCP-Protocol-Version': '1999-01-01' } });
+    const legacy = await post(s.url, '2025-06-18', 'tools/list', {
+      token,
+      headers: { 'MCP-Protocol-Version': '1999-01-01' },
+    });
     return legacy.status === 400;
   },
   'rs-header-mismatch-not-checked': async (s) =>
@@ -149,19 +195,26 @@ const PROBES: Record<string, Probe> = {
         headers: { 'Mcp-Method': 'tools/list' },
       })
     ).status === 400,
-  'rs-modern-session-id': async (s) => (await listWith(s, await s.mint())).headers.get('mcp-session-id') === null,
+  'rs-modern-session-id': async (s) =>
+    (await listWith(s, await s.mint())).headers.get('mcp-session-id') === null,
 
   // Sessions
   'rs-session-authenticates': async (s) => {
     const id = await openSession(s.url, '2025-06-18', await s.mint());
-    return (await post(s.url, '2025-06-18', 'tools/list', { headers: { 'Mcp-Session-Id': id } })).status === 401;
+    return (
+      (await post(s.url, '2025-06-18', 'tools/list', { headers: { 'Mcp-Session-Id': id } })).status === 401
+    );
   },
   'rs-session-not-bound': async (s) => {
     const id = await openSession(s.url, '2025-06-18', await s.mint({ claims: { sub: 'alice' } }));
     const bob = await s.mint({ claims: { sub: 'bob' } });
-    return (await post(s.url, '2025-06-18', 'tools/list', { token: bob, headers: { 'Mcp-Session-Id': id } })).status === 404;
+    return (
+      (await post(s.url, '2025-06-18', 'tools/list', { token: bob, headers: { 'Mcp-Session-Id': id } }))
+        .status === 404
+    );
   },
-  'rs-session-id-predictable': async (s) => /^[A-Za-z0-9_-]{43}$/.test(await openSession(s.url, '2025-11-25', await s.mint())),
+  'rs-session-id-predictable': async (s) =>
+    /^[A-Za-z0-9_-]{43}$/.test(await openSession(s.url, '2025-11-25', await s.mint())),
 
   // Public-method matrix
   'rs-initialize-public-only': async (s) => {
@@ -172,13 +225,16 @@ const PROBES: Record<string, Probe> = {
   },
   'rs-catalogue-public': async (s) => (await anonymous(s)).status === 401,
   'rs-tools-call-public': async (s) =>
-    (await post(s.url, '2026-07-28', 'tools/call', { params: { name: 'echo', arguments: { text: 'x' } } })).status === 401,
+    (await post(s.url, '2026-07-28', 'tools/call', { params: { name: 'echo', arguments: { text: 'x' } } }))
+      .status === 401,
 
   // Browser clients
   'rs-cors-no-expose': async (s) =>
-    ((await post(s.url, '2026-07-28', 'tools/list', { headers: { Origin: s.origin } })).headers.get('access-control-expose-headers') ?? '').includes(
-      'WWW-Authenticate',
-    ),
+    (
+      (await post(s.url, '2026-07-28', 'tools/list', { headers: { Origin: s.origin } })).headers.get(
+        'access-control-expose-headers',
+      ) ?? ''
+    ).includes('WWW-Authenticate'),
   'rs-prm-no-cors': async (s) => (await prm(s)).headers.get('access-control-allow-origin') === '*',
 };
 

@@ -3,7 +3,11 @@
 // shaped exactly per revision so that a rejection can only be about the defect under test.
 
 import { generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { type ReferenceServerOptions, type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
+import {
+  type ReferenceServerOptions,
+  type RunningReferenceServer,
+  startReferenceServer,
+} from '../../reference-server/server.ts';
 
 export type Revision = '2025-06-18' | '2025-11-25' | '2026-07-28';
 export const REVISIONS: readonly Revision[] = ['2025-06-18', '2025-11-25', '2026-07-28'];
@@ -36,7 +40,12 @@ export async function startTestServer(options: ReferenceServerOptions = {}): Pro
   });
 }
 
-async function mintToken(server: RunningReferenceServer, key: CryptoKey, kid: string, opts: MintOptions): Promise<string> {
+async function mintToken(
+  server: RunningReferenceServer,
+  key: CryptoKey,
+  kid: string,
+  opts: MintOptions,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = {
     iss: server.issuer,
@@ -99,7 +108,12 @@ export function mcpRequest(
     if (method !== 'initialize') headers['MCP-Protocol-Version'] = revision;
     body.params =
       method === 'initialize'
-        ? { protocolVersion: revision, capabilities: {}, clientInfo: { name: 'rs-tests', version: '1.0.0' }, ...params }
+        ? {
+            protocolVersion: revision,
+            capabilities: {},
+            clientInfo: { name: 'rs-tests', version: '1.0.0' },
+            ...params,
+          }
         : params;
     if (Object.keys(body.params as object).length === 0 && method !== 'initialize') delete body.params;
   }
@@ -120,12 +134,23 @@ export async function post(
   url: string,
   revision: Revision,
   method: string,
-  options: { params?: Record<string, unknown>; token?: string; headers?: Record<string, string>; id?: number | null } = {},
+  options: {
+    params?: Record<string, unknown>;
+    token?: string;
+    headers?: Record<string, string>;
+    id?: number | null;
+  } = {},
 ): Promise<Reply> {
-  const { headers, body } = mcpRequest(revision, method, options.params, options.id === undefined ? 1 : options.id);
+  const { headers, body } = mcpRequest(
+    revision,
+    method,
+    options.params,
+    options.id === undefined ? 1 : options.id,
+  );
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   for (const [k, v] of Object.entries(options.headers ?? {})) {
-    for (const existing of Object.keys(headers)) if (existing.toLowerCase() === k.toLowerCase()) delete headers[existing];
+    for (const existing of Object.keys(headers))
+      if (existing.toLowerCase() === k.toLowerCase()) delete headers[existing];
     if (v !== '') headers[k] = v;
   }
   return send(url, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -134,11 +159,23 @@ export async function post(
 export async function send(url: string, init: RequestInit): Promise<Reply> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, json: parseReply(text), challenge: response.headers.get('www-authenticate') };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: parseReply(text),
+    challenge: response.headers.get('www-authenticate'),
+  };
 }
 
 function parseReply(text: string): Record<string, unknown> | undefined {
-  const candidates = [text, ...text.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5))];
+  const candidates = [
+    text,
+    ...text
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5)),
+  ];
   for (const candidate of candidates) {
     try {
       const value = JSON.parse(candidate);
@@ -163,10 +200,15 @@ export function challengeParams(challenge: string | null): Record<string, string
 }
 
 /** Opens a 2025 session with `token`; returns its Mcp-Session-Id. */
-export async function openSession(url: string, revision: Revision, token: string | undefined): Promise<string> {
+export async function openSession(
+  url: string,
+  revision: Revision,
+  token: string | undefined,
+): Promise<string> {
   const reply = await post(url, revision, 'initialize', token === undefined ? {} : { token });
   const id = reply.headers.get('mcp-session-id');
-  if (reply.status !== 200 || id === null) throw new Error(`initialize failed: ${reply.status} ${reply.text}`);
+  if (reply.status !== 200 || id === null)
+    throw new Error(`initialize failed: ${reply.status} ${reply.text}`);
   await post(url, revision, 'notifications/initialized', {
     ...(token === undefined ? {} : { token }),
     id: null,
@@ -192,7 +234,11 @@ export async function postWithAuthorizationLines(url: string, lines: readonly st
         port: target.port,
         path: target.pathname,
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: [...lines] },
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json, text/event-stream',
+          Authorization: [...lines],
+        },
       },
       (res) => {
         res.resume();

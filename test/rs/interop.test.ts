@@ -129,7 +129,9 @@ describe.each(REVISIONS.map((r) => [r]))('SDK client, revision %s', (revision) =
       expect(client.getNegotiatedProtocolVersion()).toBe(revision);
 
       const tools = await client.listTools();
-      expect(tools.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'whoami', 'write_note']));
+      expect(tools.tools.map((t) => t.name)).toEqual(
+        expect.arrayContaining(['echo', 'whoami', 'write_note']),
+      );
       const echo = await client.callTool({ name: 'echo', arguments: { text: 'hello' } });
       expect(echo.content).toEqual([{ type: 'text', text: 'hello' }]);
       const who = await client.callTool({ name: 'whoami', arguments: {} });

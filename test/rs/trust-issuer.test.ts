@@ -24,9 +24,15 @@ async function startFakeAs(wellKnown: 'oauth' | 'oidc' | 'wrong-issuer'): Promis
   let issuer = '';
   const server: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
-    const metadataPath = wellKnown === 'oidc' ? '/.well-known/openid-configuration/tenant' : '/.well-known/oauth-authorization-server/tenant';
+    const metadataPath =
+      wellKnown === 'oidc'
+        ? '/.well-known/openid-configuration/tenant'
+        : '/.well-known/oauth-authorization-server/tenant';
     if (req.url === metadataPath) {
-      const body = { issuer: wellKnown === 'wrong-issuer' ? `${issuer}/` : issuer, jwks_uri: `${issuer}/jwks` };
+      const body = {
+        issuer: wellKnown === 'wrong-issuer' ? `${issuer}/` : issuer,
+        jwks_uri: `${issuer}/jwks`,
+      };
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     } else if (req.url === '/tenant/jwks') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
@@ -39,7 +45,8 @@ async function startFakeAs(wellKnown: 'oauth' | 'oidc' | 'wrong-issuer'): Promis
   return {
     issuer,
     hits,
-    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'ext-1' }).sign(privateKey),
+    sign: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'ext-1' }).sign(privateKey),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
@@ -62,7 +69,15 @@ describe('trusting an external authorization server', () => {
     await as?.close();
   });
 
-  const claims = () => ({ iss: as.issuer, sub: 'carol', aud: s.url, client_id: 'ext-client', scope: 'mcp:tools', iat: now(), exp: now() + 600 });
+  const claims = () => ({
+    iss: as.issuer,
+    sub: 'carol',
+    aud: s.url,
+    client_id: 'ext-client',
+    scope: 'mcp:tools',
+    iat: now(),
+    exp: now() + 600,
+  });
 
   it('names the external issuer in the metadata', async () => {
     const prm = await send(s.prmUrl, { method: 'GET' });
@@ -88,7 +103,10 @@ describe('discovery of the external issuer', () => {
     const as = await startFakeAs('oidc');
     const s = await startReferenceServer({ trustIssuer: as.issuer });
     try {
-      expect(as.hits).toEqual(['/.well-known/oauth-authorization-server/tenant', '/.well-known/openid-configuration/tenant']);
+      expect(as.hits).toEqual([
+        '/.well-known/oauth-authorization-server/tenant',
+        '/.well-known/openid-configuration/tenant',
+      ]);
     } finally {
       await s.close();
       await as.close();
@@ -98,7 +116,9 @@ describe('discovery of the external issuer', () => {
   it('refuses to start when the metadata names another issuer (RFC 8414 §3.3)', async () => {
     const as = await startFakeAs('wrong-issuer');
     try {
-      await expect(startReferenceServer({ trustIssuer: as.issuer })).rejects.toThrow(/cannot discover the keys/);
+      await expect(startReferenceServer({ trustIssuer: as.issuer })).rejects.toThrow(
+        /cannot discover the keys/,
+      );
     } finally {
       await as.close();
     }
