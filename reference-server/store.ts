@@ -93,9 +93,7 @@ export interface Grant {
 }
 
 export type RedeemResult =
-  | { kind: 'redeemed'; code: CodeRecord }
-  | { kind: 'replayed'; code: CodeRecord }
-  | { kind: 'unknown' };
+  { kind: 'redeemed'; code: CodeRecord } | { kind: 'replayed'; code: CodeRecord } | { kind: 'unknown' };
 
 export type RotateResult =
   /** The token was the active one; the new hash replaced it. */

@@ -33,7 +33,9 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   // Fault: the authorization endpoint answers cross-origin reads (OAuth 2.1 §3.1 / RFC 9700 §2.6 say no CORS).
   if (ctx.fault('as-authorize-cors')) res.setHeader('Access-Control-Allow-Origin', '*');
   if (req.method !== 'GET') {
-    sendErrorPage(ctx, res, 'invalid_request', 'the authorization endpoint answers GET', 405, { Allow: 'GET' });
+    sendErrorPage(ctx, res, 'invalid_request', 'the authorization endpoint answers GET', 405, {
+      Allow: 'GET',
+    });
     return;
   }
   const raw = parseParams(url.searchParams);
@@ -46,7 +48,15 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     // Fault: a request from an unknown client is redirected to whatever redirect_uri it names.
     const target = params.get('redirect_uri');
     if (phase1.unknownClient && target && URL.canParse(target) && ctx.fault('as-unknown-client-redirects')) {
-      redirect(deps, res, 302, target, { error: 'invalid_request', error_description: phase1.page }, params.get('state'), true);
+      redirect(
+        deps,
+        res,
+        302,
+        target,
+        { error: 'invalid_request', error_description: phase1.page },
+        params.get('state'),
+        true,
+      );
       return;
     }
     sendErrorPage(ctx, res, 'invalid_request', phase1.page);
@@ -64,7 +74,10 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     scope: 'request' in checked ? checked.request.scope : DEFAULT_SCOPE,
     resource: 'request' in checked ? checked.request.resource : ctx.resource,
     ...('request' in checked
-      ? { codeChallenge: checked.request.codeChallenge, codeChallengeMethod: checked.request.codeChallengeMethod }
+      ? {
+          codeChallenge: checked.request.codeChallenge,
+          codeChallengeMethod: checked.request.codeChallengeMethod,
+        }
       : {}),
   };
 
@@ -73,7 +86,15 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     // authenticated (an attacker's registered client would get a silent redirector). With
     // auto-approve the user counts as signed in. Fault: the error is redirected straight away.
     if (ctx.options.autoApprove || ctx.fault('as-error-redirect-before-login')) {
-      redirect(deps, res, 302, request.redirectUri, { error: checked.error, error_description: checked.description }, state, true);
+      redirect(
+        deps,
+        res,
+        302,
+        request.redirectUri,
+        { error: checked.error, error_description: checked.description },
+        state,
+        true,
+      );
       return;
     }
     await showConsent(deps, res, phase1.client, request, checked);
@@ -112,7 +133,8 @@ async function checkClientAndRedirect(
   if (sent !== undefined) {
     // CIMD: the document's redirect_uris are the registered set (MCP 2025-11-25 §CIMD, draft-00 §4.5).
     // Fault: for metadata-document clients any acceptable https/loopback URI is taken.
-    const cimdUnchecked = client.source === 'cimd' && ctx.fault('as-cimd-redirect-unchecked') && URL.canParse(sent);
+    const cimdUnchecked =
+      client.source === 'cimd' && ctx.fault('as-cimd-redirect-unchecked') && URL.canParse(sent);
     if (!redirectUriMatches(ctx, sent, registered) && !cimdUnchecked) {
       return { page: 'redirect_uri does not match any redirect URI registered for this client' };
     }
@@ -126,7 +148,9 @@ async function checkClientAndRedirect(
   return { page: 'redirect_uri is required: this client registered more than one' };
 }
 
-type CheckedRequest = { request: Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'redirectUriSent' | 'state'> };
+type CheckedRequest = {
+  request: Omit<AuthorizationRequest, 'clientId' | 'redirectUri' | 'redirectUriSent' | 'state'>;
+};
 
 /** Phase 2: the rest of the request. */
 function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | RequestError {
@@ -162,7 +186,8 @@ function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | Reques
     const plainOk = codeChallengeMethod === 'plain' && ctx.fault('as-pkce-plain-accepted');
     if (codeChallengeMethod !== 'S256' && !plainOk) {
       // Fault: any other method name (S512, s256, ...) is taken to mean S256.
-      if (codeChallengeMethod !== 'plain' && ctx.fault('as-pkce-unknown-method-accepted')) codeChallengeMethod = 'S256';
+      if (codeChallengeMethod !== 'plain' && ctx.fault('as-pkce-unknown-method-accepted'))
+        codeChallengeMethod = 'S256';
       else return invalid(`code_challenge_method must be S256, got ${codeChallengeMethod}`);
     }
     // Fault: the challenge's syntax (43-128 unreserved characters) is not checked.
@@ -194,7 +219,8 @@ function checkResource(deps: AsDeps, params: FormParams): string | RequestError 
   const target = (description: string): RequestError => ({ error: 'invalid_target', description });
   // Fault: any `resource` (malformed, foreign, repeated) is accepted and bound to the one resource.
   if (ctx.fault('as-resource-unchecked')) return ctx.resource;
-  if (params.duplicates.includes('resource')) return target('this server grants access to one resource at a time');
+  if (params.duplicates.includes('resource'))
+    return target('this server grants access to one resource at a time');
   const resource = params.get('resource');
   if (resource === undefined) {
     // RFC 8707 §2 lets the AS pick a default; MCP clients MUST send it, so by default it is required.
@@ -233,7 +259,12 @@ async function showConsent(
     ...(error ? { error } : {}),
   };
   if (!(await deps.store.savePending(pending))) {
-    sendErrorPage(deps.ctx, res, 'temporarily_unavailable', 'too many authorization requests are waiting; try again later');
+    sendErrorPage(
+      deps.ctx,
+      res,
+      'temporarily_unavailable',
+      'too many authorization requests are waiting; try again later',
+    );
     return;
   }
   sendConsentPage(deps.ctx, res, pending, client);
@@ -243,19 +274,31 @@ async function showConsent(
 export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: ServerResponse) {
   const { ctx, store } = deps;
   if (req.method !== 'POST') {
-    sendErrorPage(ctx, res, 'invalid_request', 'the consent form is submitted with POST', 405, { Allow: 'POST' });
+    sendErrorPage(ctx, res, 'invalid_request', 'the consent form is submitted with POST', 405, {
+      Allow: 'POST',
+    });
     return;
   }
   const form = await readForm(req);
   const id = form.get('request_id');
   const pending = id === undefined ? undefined : await store.getPending(id);
   if (!pending || form.duplicates.length > 0) {
-    sendErrorPage(ctx, res, 'invalid_request', 'this authorization request is unknown, expired or already answered');
+    sendErrorPage(
+      ctx,
+      res,
+      'invalid_request',
+      'this authorization request is unknown, expired or already answered',
+    );
     return;
   }
   // The form must echo the CSRF token issued with this very request. Fault: the token is not checked.
   if (!ctx.fault('as-consent-no-csrf') && !safeEqual(form.get('csrf') ?? '', pending.csrf)) {
-    sendErrorPage(ctx, res, 'invalid_request', 'the form is not the one this server sent (CSRF token mismatch)');
+    sendErrorPage(
+      ctx,
+      res,
+      'invalid_request',
+      'the form is not the one this server sent (CSRF token mismatch)',
+    );
     return;
   }
   // Fault: the answer is a 307, which would re-POST the user's password to the client.
@@ -264,8 +307,17 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
 
   if (action === 'deny') {
     const taken = await store.takePending(pending.id);
-    if (!taken) return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
-    redirect(deps, res, status, taken.request.redirectUri, { error: 'access_denied', error_description: 'the user denied the request' }, taken.request.state, true);
+    if (!taken)
+      return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
+    redirect(
+      deps,
+      res,
+      status,
+      taken.request.redirectUri,
+      { error: 'access_denied', error_description: 'the user denied the request' },
+      taken.request.state,
+      true,
+    );
     return;
   }
   if (action !== 'approve') {
@@ -283,9 +335,18 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
   }
   // Atomic take: a form answered twice (double click, replay) issues one code at most.
   const taken = await store.takePending(pending.id);
-  if (!taken) return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
+  if (!taken)
+    return sendErrorPage(ctx, res, 'invalid_request', 'this authorization request was already answered');
   if (taken.error) {
-    redirect(deps, res, status, taken.request.redirectUri, { error: taken.error.error, error_description: taken.error.description }, taken.request.state, true);
+    redirect(
+      deps,
+      res,
+      status,
+      taken.request.redirectUri,
+      { error: taken.error.error, error_description: taken.error.description },
+      taken.request.state,
+      true,
+    );
     return;
   }
   await issueCode(deps, res, status, taken.request, user);
@@ -324,6 +385,10 @@ function redirect(
   if (isError && ctx.fault('as-iss-missing-on-error')) iss = undefined;
   if (iss !== undefined && ctx.fault('as-iss-mismatch')) iss = `${iss}/`;
   const location = appendToRedirectUri(ctx, redirectUri, { ...params, state, iss });
-  res.writeHead(status, { Location: location, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  res.writeHead(status, {
+    Location: location,
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+  });
   res.end();
 }

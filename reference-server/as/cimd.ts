@@ -68,7 +68,9 @@ for (const [net, prefix] of [
 /** Is this client_id meant as a metadata document URL? */
 export function isCimdClientId(ctx: ServerContext, clientId: string): boolean {
   if (clientId.startsWith('https://')) return true;
-  return Boolean(ctx.options.allowLoopbackCimd) && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(clientId);
+  return (
+    Boolean(ctx.options.allowLoopbackCimd) && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(clientId)
+  );
 }
 
 /**
@@ -85,12 +87,14 @@ export function cimdUrlProblem(ctx: ServerContext, clientId: string): string | u
   if (clientId.includes('#')) return 'a client_id URL must not contain a fragment';
   if (url.username || url.password) return 'a client_id URL must not contain a username or password';
   // Inspect the raw path: the URL parser would already have resolved the dot segments away.
-  const rawPath = clientId.slice(clientId.indexOf('/', url.protocol.length + 2)).split('?')[0]!;
-  if (!clientId.slice(url.protocol.length + 2).includes('/') || rawPath === '/' || rawPath === '') {
+  const afterScheme = clientId.slice(url.protocol.length + 2);
+  const authorityEnd = afterScheme.search(/[/?#]/);
+  if (authorityEnd === -1 || afterScheme[authorityEnd] !== '/')
     return 'a client_id URL must contain a path component';
-  }
+  const rawPath = afterScheme.slice(authorityEnd).split(/[?#]/)[0]!;
+  if (rawPath === '/') return 'a client_id URL must contain a path component';
   const segments = rawPath.split('/');
-  if (segments.some((s) => s === '.' || s === '..' || /^(%2e|\.){1,2}$/i.test(s))) {
+  if (segments.some((s) => /^(%2e|\.){1,2}$/i.test(s))) {
     return 'a client_id URL must not contain dot path segments';
   }
   return undefined;
@@ -118,7 +122,8 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
       if (err) return callback(err, '');
       const list = addresses as LookupAddress[];
       const bad = list.find((a) => forbidden(a.address));
-      if (bad) return callback(new CimdError(`${hostname} resolves to a forbidden address (${bad.address})`), '');
+      if (bad)
+        return callback(new CimdError(`${hostname} resolves to a forbidden address (${bad.address})`), '');
       const wantsAll = (options as { all?: boolean }).all;
       if (wantsAll) return callback(null, list);
       const first = list[0];
@@ -208,7 +213,8 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
     try {
       metadata = parseClientMetadata(ctx, record, 'cimd');
     } catch (err) {
-      if (err instanceof ClientMetadataError) throw new CimdError(`invalid metadata document: ${err.description}`);
+      if (err instanceof ClientMetadataError)
+        throw new CimdError(`invalid metadata document: ${err.description}`);
       throw err;
     }
     const client: ClientRecord = { client_id: clientId, source: 'cimd', metadata };
@@ -222,12 +228,16 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
       if (cached?.error) throw new CimdError(cached.error);
       try {
         const { client, ttlSeconds } = await fetchDocument(clientId);
-        if (ttlSeconds > 0) await store.putCimd(clientId, { client, expiresAt: Date.now() + ttlSeconds * 1000 });
+        if (ttlSeconds > 0)
+          await store.putCimd(clientId, { client, expiresAt: Date.now() + ttlSeconds * 1000 });
         return client;
       } catch (err) {
         // CIMD draft-00 §4.4: errors are never cached. Fault: they are, for the default lifetime.
         if (err instanceof CimdError && ctx.fault('as-cimd-caches-errors')) {
-          await store.putCimd(clientId, { error: err.message, expiresAt: Date.now() + CIMD_DEFAULT_TTL_S * 1000 });
+          await store.putCimd(clientId, {
+            error: err.message,
+            expiresAt: Date.now() + CIMD_DEFAULT_TTL_S * 1000,
+          });
         }
         throw err;
       }

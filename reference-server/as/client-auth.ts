@@ -40,7 +40,11 @@ export async function authenticateClient(
   const bodySecret = params.get('client_secret');
   // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
   if (basic && bodySecret !== undefined) {
-    throw new HttpError(400, 'invalid_request', 'use either HTTP Basic or client_secret in the body, not both');
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'use either HTTP Basic or client_secret in the body, not both',
+    );
   }
   if (basic && bodyId !== undefined && bodyId !== basic.clientId) {
     fail('client_id in the body differs from the one in the Authorization header');
@@ -54,14 +58,16 @@ export async function authenticateClient(
 
   const method = client.metadata.token_endpoint_auth_method;
   if (method === 'none') {
-    if (basic || bodySecret !== undefined) fail('this client is registered for token_endpoint_auth_method "none"');
+    if (basic || bodySecret !== undefined)
+      fail('this client is registered for token_endpoint_auth_method "none"');
     return client;
   }
   // Fault: a confidential client that presents no credentials at all is let through.
   if (!basic && bodySecret === undefined && ctx.fault('as-client-auth-skipped')) return client;
   const presented = method === 'client_secret_basic' ? basic?.secret : bodySecret;
   if (presented === undefined) fail(`this client must authenticate with ${method}`);
-  if (!client.secretHash || !safeEqual(sha256(presented!), client.secretHash)) fail('client authentication failed');
+  if (!client.secretHash || !safeEqual(sha256(presented!), client.secretHash))
+    fail('client authentication failed');
   return client;
 }
 
@@ -74,7 +80,8 @@ export async function authenticateClient(
 function invalidClient(ctx: ServerContext, viaHeader: boolean, description: string): HttpError {
   if (!viaHeader) return new HttpError(401, 'invalid_client', description);
   // Fault: a failed Basic authentication is answered 400 without a WWW-Authenticate challenge.
-  if (ctx.fault('as-token-basic-no-www-authenticate')) return new HttpError(400, 'invalid_client', description);
+  if (ctx.fault('as-token-basic-no-www-authenticate'))
+    return new HttpError(400, 'invalid_client', description);
   return new HttpError(401, 'invalid_client', description, { 'WWW-Authenticate': `Basic realm="${REALM}"` });
 }
 

@@ -42,7 +42,10 @@ export function parseClientMetadata(
 ): ClientMetadata {
   const redirectUris = input.redirect_uris;
   if (!isStringArray(redirectUris) || redirectUris.length === 0) {
-    throw new ClientMetadataError('invalid_redirect_uri', 'redirect_uris must be a non-empty array of strings');
+    throw new ClientMetadataError(
+      'invalid_redirect_uri',
+      'redirect_uris must be a non-empty array of strings',
+    );
   }
   for (const uri of redirectUris) {
     const problem = redirectUriProblem(ctx, uri);
@@ -69,7 +72,11 @@ export function parseClientMetadata(
 
   // RFC 7591 §2: default ["authorization_code"]; this AS supports only the code and refresh grants.
   const grantTypes = input.grant_types ?? ['authorization_code'];
-  if (!isStringArray(grantTypes) || grantTypes.length === 0 || grantTypes.some((g) => !GRANT_TYPES.includes(g))) {
+  if (
+    !isStringArray(grantTypes) ||
+    grantTypes.length === 0 ||
+    grantTypes.some((g) => !GRANT_TYPES.includes(g))
+  ) {
     throw new ClientMetadataError(
       'invalid_client_metadata',
       `grant_types must be a non-empty array drawn from ${GRANT_TYPES.join(', ')}`,
@@ -86,7 +93,10 @@ export function parseClientMetadata(
     throw new ClientMetadataError('invalid_client_metadata', 'response_types must be an array of strings');
   }
   // Fault: response types other than "code" (e.g. the implicit "token") are registered and echoed.
-  if (!ctx.fault('as-dcr-metadata-unchecked') && (responseTypes.length !== 1 || responseTypes[0] !== 'code')) {
+  if (
+    !ctx.fault('as-dcr-metadata-unchecked') &&
+    (responseTypes.length !== 1 || responseTypes[0] !== 'code')
+  ) {
     throw new ClientMetadataError('invalid_client_metadata', 'response_types must be ["code"]');
   }
 

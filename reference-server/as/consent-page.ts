@@ -18,7 +18,8 @@ export function pageHeaders(ctx: ServerContext): Record<string, string> {
   };
   // Fault: the consent page may be framed by any site.
   if (!ctx.fault('as-consent-frameable')) {
-    headers['Content-Security-Policy'] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+    headers['Content-Security-Policy'] =
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
     headers['X-Frame-Options'] = 'DENY';
   }
   return headers;

@@ -41,7 +41,9 @@ const getOnly =
   (send: (deps: AsDeps, res: ServerResponse) => void): Route =>
   async (deps, req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      throw new HttpError(405, 'invalid_request', 'this document is read with GET', { Allow: 'GET, HEAD, OPTIONS' });
+      throw new HttpError(405, 'invalid_request', 'this document is read with GET', {
+        Allow: 'GET, HEAD, OPTIONS',
+      });
     }
     send(deps, res);
   };

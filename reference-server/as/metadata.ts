@@ -4,7 +4,10 @@ import type { ServerResponse } from 'node:http';
 import { SUPPORTED_SCOPES, type ServerContext } from '../context.ts';
 import { sendJson } from '../http.ts';
 
-export const METADATA_PATHS = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
+export const METADATA_PATHS = [
+  '/.well-known/oauth-authorization-server',
+  '/.well-known/openid-configuration',
+];
 
 /**
  * The metadata document. The issuer has no path, so the RFC 8414 §3.1 well-known URL is plain

@@ -36,7 +36,11 @@ export function redirectUriProblem(ctx: ServerContext, uri: string): string | un
  * loopback IP redirect URIs match with any port (RFC 8252 §7.3, OAuth 2.1 §8.4.2), while scheme,
  * host, path and query stay exact. `localhost` gets no port exception (RFC 8252 §8.3).
  */
-export function redirectUriMatches(ctx: ServerContext, requested: string, registered: readonly string[]): boolean {
+export function redirectUriMatches(
+  ctx: ServerContext,
+  requested: string,
+  registered: readonly string[],
+): boolean {
   for (const candidate of registered) {
     if (requested === candidate) return true;
     // Fault: prefix matching, so `https://app/cb/evil` or `https://app/cb.evil.com` pass.

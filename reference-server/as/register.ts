@@ -13,7 +13,9 @@ import type { AsDeps } from './deps.ts';
 export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: ServerResponse) {
   const { ctx, store } = deps;
   if (req.method !== 'POST') {
-    throw new HttpError(405, 'invalid_request', 'the registration endpoint accepts POST only', { Allow: 'POST, OPTIONS' });
+    throw new HttpError(405, 'invalid_request', 'the registration endpoint accepts POST only', {
+      Allow: 'POST, OPTIONS',
+    });
   }
   const input = await readJsonObject(req);
   let metadata: ReturnType<typeof parseClientMetadata>;
@@ -30,7 +32,12 @@ export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: Se
   const id = `dcr-${randomUUID()}`;
   const clientId = ctx.fault('as-dcr-https-client-id') ? `https://clients.invalid/${id}` : id;
   const issuedAt = Math.floor(Date.now() / 1000);
-  const client: ClientRecord = { client_id: clientId, source: 'dcr', metadata, client_id_issued_at: issuedAt };
+  const client: ClientRecord = {
+    client_id: clientId,
+    source: 'dcr',
+    metadata,
+    client_id_issued_at: issuedAt,
+  };
   let secret: string | undefined;
   if (metadata.token_endpoint_auth_method !== 'none') {
     secret = randomToken();
@@ -47,7 +54,8 @@ export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: Se
   if (secret !== undefined) {
     body.client_secret = secret;
     // RFC 7591 §3.2.1: client_secret_expires_at is REQUIRED when a secret is issued. Fault: omitted.
-    if (!ctx.fault('as-dcr-no-secret-expiry')) body.client_secret_expires_at = client.client_secret_expires_at;
+    if (!ctx.fault('as-dcr-no-secret-expiry'))
+      body.client_secret_expires_at = client.client_secret_expires_at;
   }
   // The response can carry a secret: never cached (OAuth 2.1 §3.2.3 by analogy, RFC 7591 §3.2.1
   // examples). Fault: no Cache-Control.

@@ -14,7 +14,9 @@ import type { AsDeps } from './deps.ts';
 export async function handleRevoke(deps: AsDeps, req: IncomingMessage, res: ServerResponse) {
   const { ctx } = deps;
   if (req.method !== 'POST') {
-    throw new HttpError(405, 'invalid_request', 'the revocation endpoint accepts POST only', { Allow: 'POST, OPTIONS' });
+    throw new HttpError(405, 'invalid_request', 'the revocation endpoint accepts POST only', {
+      Allow: 'POST, OPTIONS',
+    });
   }
   const params = await readForm(req);
   if (params.duplicates.length > 0) {
@@ -25,7 +27,8 @@ export async function handleRevoke(deps: AsDeps, req: IncomingMessage, res: Serv
   if (token === undefined) throw new HttpError(400, 'invalid_request', 'token is missing');
   // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up whatever it says.
 
-  const revocation = (await findRefreshToken(deps, client, token)) ?? (await findAccessToken(deps, client, token));
+  const revocation =
+    (await findRefreshToken(deps, client, token)) ?? (await findAccessToken(deps, client, token));
   // RFC 7009 §2.2: "invalid tokens do not cause an error". Fault: an unknown token is an error.
   if (!revocation && ctx.fault('as-revoke-unknown-token-error')) {
     throw new HttpError(400, 'invalid_request', 'unknown token');
@@ -51,7 +54,11 @@ function refuseOtherClient(deps: AsDeps, owner: string, client: ClientRecord): b
 type Revocation = () => Promise<void>;
 
 /** A refresh token of this client: revoking it ends the whole grant (RFC 7009 §2.1 SHOULD for its access tokens). */
-async function findRefreshToken(deps: AsDeps, client: ClientRecord, token: string): Promise<Revocation | undefined> {
+async function findRefreshToken(
+  deps: AsDeps,
+  client: ClientRecord,
+  token: string,
+): Promise<Revocation | undefined> {
   const found = await deps.store.findGrantByRefresh(sha256(token));
   if (!found) return undefined;
   refuseOtherClient(deps, found.grant.clientId, client);
@@ -59,7 +66,11 @@ async function findRefreshToken(deps: AsDeps, client: ClientRecord, token: strin
 }
 
 /** An access token of this server (a JWT it signed) issued to this client: its jti is revoked. */
-async function findAccessToken(deps: AsDeps, client: ClientRecord, token: string): Promise<Revocation | undefined> {
+async function findAccessToken(
+  deps: AsDeps,
+  client: ClientRecord,
+  token: string,
+): Promise<Revocation | undefined> {
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
   try {
     await jwtVerify(token, deps.ctx.signingKey.publicJwk, { issuer: deps.ctx.issuer });

@@ -31,7 +31,9 @@ export async function handleToken(deps: AsDeps, req: IncomingMessage, res: Serve
     // Fault: a GET with the parameters in the query is served like a POST.
     params = parseParams(url.searchParams);
   } else {
-    throw new HttpError(405, 'invalid_request', 'the token endpoint accepts POST only', { Allow: 'POST, OPTIONS' });
+    throw new HttpError(405, 'invalid_request', 'the token endpoint accepts POST only', {
+      Allow: 'POST, OPTIONS',
+    });
   }
   // OAuth 2.1 §3.2: parameters MUST NOT be included more than once. Fault: repeats are accepted.
   if (params.duplicates.length > 0 && !ctx.fault('as-token-duplicates-accepted')) {
@@ -57,7 +59,12 @@ export async function handleToken(deps: AsDeps, req: IncomingMessage, res: Serve
 }
 
 /** OAuth 2.1 §4.1.3. */
-async function authorizationCodeGrant(deps: AsDeps, res: ServerResponse, client: ClientRecord, params: FormParams) {
+async function authorizationCodeGrant(
+  deps: AsDeps,
+  res: ServerResponse,
+  client: ClientRecord,
+  params: FormParams,
+) {
   const { ctx, store } = deps;
   const code = params.get('code');
   if (code === undefined) throw invalidRequest('code is missing');
@@ -105,7 +112,12 @@ async function authorizationCodeGrant(deps: AsDeps, res: ServerResponse, client:
 }
 
 /** The code must be presented by its client, with its verifier, redirect URI and resource. */
-function validateCodeBindings(deps: AsDeps, client: ClientRecord, code: CodeRecord, params: FormParams): void {
+function validateCodeBindings(
+  deps: AsDeps,
+  client: ClientRecord,
+  code: CodeRecord,
+  params: FormParams,
+): void {
   const { ctx } = deps;
   const request = code.request;
   // OAuth 2.1 §4.1.3: "ensure that the authorization code was issued to the authenticated
@@ -120,15 +132,20 @@ function validateCodeBindings(deps: AsDeps, client: ClientRecord, code: CodeReco
   const verifier = params.get('code_verifier');
   if (!ctx.fault('as-pkce-verifier-ignored')) {
     if (request.codeChallenge === undefined) {
-      if (verifier !== undefined) throw invalidRequest('code_verifier sent, but the authorization request had no code_challenge');
+      if (verifier !== undefined)
+        throw invalidRequest('code_verifier sent, but the authorization request had no code_challenge');
     } else if (verifier === undefined) {
       // Fault: a missing verifier is accepted (a wrong one still fails).
       if (!ctx.fault('as-pkce-verifier-optional')) throw invalidGrant('code_verifier is required');
     } else {
       const expected = request.codeChallengeMethod === 'plain' ? verifier : s256(verifier);
       // Fault: the challenge itself is accepted as the verifier (the transform is not enforced).
-      const challengeAsVerifier = verifier === request.codeChallenge && ctx.fault('as-pkce-challenge-as-verifier');
-      if (!challengeAsVerifier && (!PKCE_VALUE.test(verifier) || !safeEqual(expected, request.codeChallenge))) {
+      const challengeAsVerifier =
+        verifier === request.codeChallenge && ctx.fault('as-pkce-challenge-as-verifier');
+      if (
+        !challengeAsVerifier &&
+        (!PKCE_VALUE.test(verifier) || !safeEqual(expected, request.codeChallenge))
+      ) {
         throw invalidGrant('code_verifier does not match the code_challenge');
       }
     }
@@ -138,7 +155,11 @@ function validateCodeBindings(deps: AsDeps, client: ClientRecord, code: CodeReco
   // the authorization request; omitting it is fine for OAuth 2.1 clients (PKCE binds the code).
   // Fault: the value is not compared.
   const redirectUri = params.get('redirect_uri');
-  if (redirectUri !== undefined && redirectUri !== request.redirectUri && !ctx.fault('as-token-redirect-uri-ignored')) {
+  if (
+    redirectUri !== undefined &&
+    redirectUri !== request.redirectUri &&
+    !ctx.fault('as-token-redirect-uri-ignored')
+  ) {
     throw invalidGrant('redirect_uri differs from the one of the authorization request');
   }
 
@@ -150,7 +171,12 @@ function validateCodeBindings(deps: AsDeps, client: ClientRecord, code: CodeReco
 }
 
 /** OAuth 2.1 §4.3 (refresh) and §4.3.1 (rotation for public clients, reuse detection). */
-async function refreshTokenGrant(deps: AsDeps, res: ServerResponse, client: ClientRecord, params: FormParams) {
+async function refreshTokenGrant(
+  deps: AsDeps,
+  res: ServerResponse,
+  client: ClientRecord,
+  params: FormParams,
+) {
   const { ctx, store } = deps;
   const presented = params.get('refresh_token');
   if (presented === undefined) throw invalidRequest('refresh_token is missing');
@@ -174,7 +200,8 @@ async function refreshTokenGrant(deps: AsDeps, res: ServerResponse, client: Clie
   if (requested !== undefined) {
     const allowed = ctx.fault('as-refresh-scope-widening') ? SUPPORTED_SCOPES : grant.scope.split(' ');
     const narrowed = parseScope(requested, allowed);
-    if (narrowed === undefined) throw new HttpError(400, 'invalid_scope', `scope must be within the grant: ${grant.scope}`);
+    if (narrowed === undefined)
+      throw new HttpError(400, 'invalid_scope', `scope must be within the grant: ${grant.scope}`);
     scope = narrowed;
   }
   // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.

@@ -28,7 +28,11 @@ function expectErrorPage(out: { status: number; headers: Headers; location: URL 
 }
 
 /** An error delivered to the client: 302 to the redirect URI with error, state and iss. */
-function expectErrorRedirect(out: { status: number; location: URL | undefined }, error: string, redirectUri = REDIRECT_URI) {
+function expectErrorRedirect(
+  out: { status: number; location: URL | undefined },
+  error: string,
+  redirectUri = REDIRECT_URI,
+) {
   expect(out.status).toBe(302);
   expect(`${out.location!.origin}${out.location!.pathname}`).toBe(redirectUri);
   expect(out.location!.searchParams.get('error')).toBe(error);
@@ -45,7 +49,10 @@ describe('phase 1: client and redirect URI errors are pages, never redirects', (
     ['repeated redirect_uri', { redirect_uri: [REDIRECT_URI, REDIRECT_URI] }],
   ])('%s', async (_name, overrides) => {
     const o = Object.fromEntries(
-      Object.entries(overrides).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => (x === 'CLIENT' ? client.client_id : x)) : v]),
+      Object.entries(overrides).map(([k, v]) => [
+        k,
+        Array.isArray(v) ? v.map((x) => (x === 'CLIENT' ? client.client_id : x)) : v,
+      ]),
     );
     expectErrorPage(await authorize(h, client, o));
   });
@@ -118,7 +125,11 @@ describe('phase 2: request errors are redirected with error, state and iss', () 
     ['response_type=code id_token', { response_type: 'code id_token' }, 'unsupported_response_type'],
     ['missing code_challenge', { code_challenge: undefined }, 'invalid_request'],
     ['code_challenge_method=plain', { code_challenge_method: 'plain' }, 'invalid_request'],
-    ['missing code_challenge_method (defaults to plain)', { code_challenge_method: undefined }, 'invalid_request'],
+    [
+      'missing code_challenge_method (defaults to plain)',
+      { code_challenge_method: undefined },
+      'invalid_request',
+    ],
     ['code_challenge_method=S512', { code_challenge_method: 'S512' }, 'invalid_request'],
     ['code_challenge_method=s256', { code_challenge_method: 's256' }, 'invalid_request'],
     ['42-character code_challenge', { code_challenge: 'a'.repeat(42) }, 'invalid_request'],
@@ -137,7 +148,10 @@ describe('phase 2: request errors are redirected with error, state and iss', () 
   ])('%s → %s', async (_name, overrides, error) => {
     const fix = (v: string) => v.replace('RESOURCE', h.resource).replace(/^C$/, 'a'.repeat(43));
     const o = Object.fromEntries(
-      Object.entries(overrides).map(([k, v]) => [k, v === undefined ? undefined : Array.isArray(v) ? v.map(fix) : fix(v)]),
+      Object.entries(overrides).map(([k, v]) => [
+        k,
+        v === undefined ? undefined : Array.isArray(v) ? v.map(fix) : fix(v),
+      ]),
     );
     const out = await authorize(h, client, o);
     expectErrorRedirect(out, error);
@@ -152,14 +166,14 @@ describe('successful responses', () => {
     expect(out.location!.searchParams.get('code')).toBeTruthy();
   });
 
-  it.each([['reserved characters', 'a+b/c=d%20~ &?#'], ['512 characters', 'x'.repeat(512)]])(
-    'returns state exactly (%s)',
-    async (_name, state) => {
-      const out = await authorize(h, client, { state });
-      expect(out.location!.searchParams.get('state')).toBe(state);
-      expect(out.location!.searchParams.get('iss')).toBe(h.issuer);
-    },
-  );
+  it.each([
+    ['reserved characters', 'a+b/c=d%20~ &?#'],
+    ['512 characters', 'x'.repeat(512)],
+  ])('returns state exactly (%s)', async (_name, state) => {
+    const out = await authorize(h, client, { state });
+    expect(out.location!.searchParams.get('state')).toBe(state);
+    expect(out.location!.searchParams.get('iss')).toBe(h.issuer);
+  });
 
   it('no state sent → no state returned', async () => {
     const out = await authorize(h, client, { state: undefined });
@@ -170,11 +184,18 @@ describe('successful responses', () => {
   it('an absent scope grants the default scope; login_hint=bob signs in bob', async () => {
     const tokens = await getTokens(h, client, { scope: undefined, login_hint: 'bob' });
     expect(tokens.scope).toBe('mcp:tools');
-    expect(jwtPart(tokens.access_token, 1)).toMatchObject({ sub: 'bob', scope: 'mcp:tools', aud: h.resource });
+    expect(jwtPart(tokens.access_token, 1)).toMatchObject({
+      sub: 'bob',
+      scope: 'mcp:tools',
+      aud: h.resource,
+    });
   });
 
   it('no CORS on the authorization endpoint, and only GET', async () => {
-    const res = await fetch(`${h.issuer}/authorize`, { headers: { origin: 'https://evil.example' }, redirect: 'manual' });
+    const res = await fetch(`${h.issuer}/authorize`, {
+      headers: { origin: 'https://evil.example' },
+      redirect: 'manual',
+    });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     const pre = await fetch(`${h.issuer}/authorize`, {
       method: 'OPTIONS',

@@ -91,7 +91,9 @@ describe('documents that are refused (error page, no redirect)', () => {
     const path = unique('broken');
     host.docs.set(path, response);
     host.docs.set('/elsewhere.json', { body: '{}' });
-    expectErrorPage(await authorize(h, { client_id: `${host.origin}${path}`, redirect_uris: [REDIRECT_URI] }));
+    expectErrorPage(
+      await authorize(h, { client_id: `${host.origin}${path}`, redirect_uris: [REDIRECT_URI] }),
+    );
     expect(host.hits).not.toContain('/elsewhere.json');
   });
 
@@ -120,9 +122,12 @@ describe('client_id URLs refused without fetching', () => {
     ['fragment', '/c.json#x'],
     ['no path', ''],
     ['root path', '/'],
+    ['query but no path', '?x=/c.json'],
   ])('%s', async (_name, suffix) => {
     const before = host.hits.length;
-    expectErrorPage(await authorize(h, { client_id: `${host.origin}${suffix}`, redirect_uris: [REDIRECT_URI] }));
+    expectErrorPage(
+      await authorize(h, { client_id: `${host.origin}${suffix}`, redirect_uris: [REDIRECT_URI] }),
+    );
     expect(host.hits.length).toBe(before);
   });
 
@@ -170,7 +175,10 @@ describe('SSRF guard (without allowLoopbackCimd)', () => {
   });
 
   it('http client_ids are refused without the dev flag', async () => {
-    const out = await authorize(strict, { client_id: `${host.origin}/c.json`, redirect_uris: [REDIRECT_URI] });
+    const out = await authorize(strict, {
+      client_id: `${host.origin}/c.json`,
+      redirect_uris: [REDIRECT_URI],
+    });
     expect(out.status).toBe(400);
     expect(out.text).toMatch(/unknown client_id/);
   });

@@ -2,7 +2,16 @@
 // of one refresh token, exactly one succeeds (the store's consume operations are atomic).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getCode, getTokens, type Harness, redeem, refresh, register, startAs, type TestClient } from './helpers.ts';
+import {
+  getCode,
+  getTokens,
+  type Harness,
+  redeem,
+  refresh,
+  register,
+  startAs,
+  type TestClient,
+} from './helpers.ts';
 
 const PARALLEL = 50;
 let h: Harness;
@@ -18,18 +27,26 @@ describe('concurrency', () => {
     const code = await getCode(h, client);
     const results = await Promise.all(Array.from({ length: PARALLEL }, () => redeem(h, client, code)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 400 && r.json?.error === 'invalid_grant')).toHaveLength(PARALLEL - 1);
+    expect(results.filter((r) => r.status === 400 && r.json?.error === 'invalid_grant')).toHaveLength(
+      PARALLEL - 1,
+    );
   });
 
   it(`${PARALLEL} parallel refreshes of one refresh token → exactly one 200`, async () => {
     const tokens = await getTokens(h, client);
-    const results = await Promise.all(Array.from({ length: PARALLEL }, () => refresh(h, client, tokens.refresh_token)));
+    const results = await Promise.all(
+      Array.from({ length: PARALLEL }, () => refresh(h, client, tokens.refresh_token)),
+    );
     const winners = results.filter((r) => r.status === 200);
     expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.status === 400 && r.json?.error === 'invalid_grant')).toHaveLength(PARALLEL - 1);
+    expect(results.filter((r) => r.status === 400 && r.json?.error === 'invalid_grant')).toHaveLength(
+      PARALLEL - 1,
+    );
     // The losers presented a superseded token: the AS cannot tell that from theft, so the family
     // ends, including the winner's new token (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
-    expect((await refresh(h, client, String(winners[0]!.json?.refresh_token))).json?.error).toBe('invalid_grant');
+    expect((await refresh(h, client, String(winners[0]!.json?.refresh_token))).json?.error).toBe(
+      'invalid_grant',
+    );
   });
 
   it('the same race can fail: with as-code-reuse-allowed more than one redemption succeeds', async () => {
@@ -47,7 +64,9 @@ describe('concurrency', () => {
   it(`${PARALLEL} parallel refreshes that are rejected (wider scope) burn nothing`, async () => {
     const tokens = await getTokens(h, client);
     const results = await Promise.all(
-      Array.from({ length: PARALLEL }, () => refresh(h, client, tokens.refresh_token, { scope: 'mcp:tools mcp:write' })),
+      Array.from({ length: PARALLEL }, () =>
+        refresh(h, client, tokens.refresh_token, { scope: 'mcp:tools mcp:write' }),
+      ),
     );
     expect(results.every((r) => r.json?.error === 'invalid_scope')).toBe(true);
     expect((await refresh(h, client, tokens.refresh_token)).status).toBe(200);

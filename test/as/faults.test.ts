@@ -74,7 +74,9 @@ async function openConsent(h: Harness, registration: Record<string, unknown> = {
 }
 
 const submitConsent = (h: Harness, fields: Record<string, string>) =>
-  post(h, '/consent', new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+  post(h, '/consent', new URLSearchParams(fields).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+  });
 
 const PROBES: FaultProbe[] = [
   // Metadata
@@ -86,25 +88,39 @@ const PROBES: FaultProbe[] = [
   },
   {
     fault: 'as-metadata-wrong-content-type',
-    probe: async (h) => (await get(h, '/.well-known/oauth-authorization-server')).headers.get('content-type') === 'application/json',
+    probe: async (h) =>
+      (await get(h, '/.well-known/oauth-authorization-server')).headers.get('content-type') ===
+      'application/json',
   },
   { fault: 'as-issuer-trailing-slash', probe: async (h) => (await metadata(h)).issuer === h.issuer },
   {
     fault: 'as-metadata-no-s256',
-    probe: async (h) => ((await metadata(h)).code_challenge_methods_supported as string[] | undefined)?.includes('S256') === true,
+    probe: async (h) =>
+      ((await metadata(h)).code_challenge_methods_supported as string[] | undefined)?.includes('S256') ===
+      true,
   },
   {
     fault: 'as-metadata-implicit-advertised',
     probe: async (h) => {
       const md = await metadata(h);
-      return !(md.response_types_supported as string[]).includes('token') && !(md.grant_types_supported as string[]).includes('implicit');
+      return (
+        !(md.response_types_supported as string[]).includes('token') &&
+        !(md.grant_types_supported as string[]).includes('implicit')
+      );
     },
   },
-  { fault: 'as-metadata-no-cimd-flag', probe: async (h) => (await metadata(h)).client_id_metadata_document_supported === true },
-  { fault: 'as-metadata-no-iss-flag', probe: async (h) => (await metadata(h)).authorization_response_iss_parameter_supported === true },
+  {
+    fault: 'as-metadata-no-cimd-flag',
+    probe: async (h) => (await metadata(h)).client_id_metadata_document_supported === true,
+  },
+  {
+    fault: 'as-metadata-no-iss-flag',
+    probe: async (h) => (await metadata(h)).authorization_response_iss_parameter_supported === true,
+  },
   {
     fault: 'as-metadata-no-none-auth',
-    probe: async (h) => ((await metadata(h)).token_endpoint_auth_methods_supported as string[]).includes('none'),
+    probe: async (h) =>
+      ((await metadata(h)).token_endpoint_auth_methods_supported as string[]).includes('none'),
   },
   {
     fault: 'as-jwks-private-key',
@@ -125,19 +141,25 @@ const PROBES: FaultProbe[] = [
   },
   {
     fault: 'as-response-type-unchecked',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { response_type: 'token' })) === 'unsupported_response_type',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { response_type: 'token' })) ===
+      'unsupported_response_type',
   },
   {
     fault: 'as-state-dropped',
-    probe: async (h) => (await authorize(h, await register(h))).location?.searchParams.get('state') === 'state-1',
+    probe: async (h) =>
+      (await authorize(h, await register(h))).location?.searchParams.get('state') === 'state-1',
   },
   {
     fault: 'as-authorize-duplicates-accepted',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { state: ['state-1', 'state-2'] })) === 'invalid_request',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { state: ['state-1', 'state-2'] })) === 'invalid_request',
   },
   {
     fault: 'as-resource-unchecked',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { resource: 'https://other.example/mcp' })) === 'invalid_target',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { resource: 'https://other.example/mcp' })) ===
+      'invalid_target',
   },
   {
     fault: 'as-error-redirect-before-login',
@@ -149,7 +171,13 @@ const PROBES: FaultProbe[] = [
     options: consentOff,
     probe: async (h) => {
       const page = await openConsent(h);
-      const r = await submitConsent(h, { request_id: page.requestId, csrf: page.csrf, username: 'alice', password: 'alice', action: 'approve' });
+      const r = await submitConsent(h, {
+        request_id: page.requestId,
+        csrf: page.csrf,
+        username: 'alice',
+        password: 'alice',
+        action: 'approve',
+      });
       return r.status === 303;
     },
   },
@@ -158,7 +186,13 @@ const PROBES: FaultProbe[] = [
     options: consentOff,
     probe: async (h) => {
       const page = await openConsent(h);
-      const r = await submitConsent(h, { request_id: page.requestId, csrf: 'forged', username: 'alice', password: 'alice', action: 'approve' });
+      const r = await submitConsent(h, {
+        request_id: page.requestId,
+        csrf: 'forged',
+        username: 'alice',
+        password: 'alice',
+        action: 'approve',
+      });
       return r.status === 400 && r.headers.get('location') === null;
     },
   },
@@ -167,28 +201,38 @@ const PROBES: FaultProbe[] = [
     options: consentOff,
     probe: async (h) => {
       const { res } = await openConsent(h);
-      return res.headers.get('x-frame-options') === 'DENY' && /frame-ancestors 'none'/.test(res.headers.get('content-security-policy') ?? '');
+      return (
+        res.headers.get('x-frame-options') === 'DENY' &&
+        /frame-ancestors 'none'/.test(res.headers.get('content-security-policy') ?? '')
+      );
     },
   },
   {
     fault: 'as-consent-hides-redirect-host',
     options: consentOff,
-    probe: async (h) => (await openConsent(h, { redirect_uris: ['https://app.example/cb'] })).html.includes('app.example'),
+    probe: async (h) =>
+      (await openConsent(h, { redirect_uris: ['https://app.example/cb'] })).html.includes('app.example'),
   },
 
   // Redirect URIs
   {
     fault: 'as-redirect-uri-prefix-match',
-    probe: async (h) => (await authorize(h, await register(h), { redirect_uri: `${REDIRECT_URI}/evil` })).location === undefined,
+    probe: async (h) =>
+      (await authorize(h, await register(h), { redirect_uri: `${REDIRECT_URI}/evil` })).location ===
+      undefined,
   },
   {
     fault: 'as-loopback-port-strict',
     probe: async (h) =>
-      (await authorize(h, await register(h), { redirect_uri: 'http://127.0.0.1:53123/cb' })).location?.searchParams.has('code') === true,
+      (
+        await authorize(h, await register(h), { redirect_uri: 'http://127.0.0.1:53123/cb' })
+      ).location?.searchParams.has('code') === true,
   },
   {
     fault: 'as-unknown-client-redirects',
-    probe: async (h) => (await authorize(h, { client_id: 'dcr-unknown', redirect_uris: [REDIRECT_URI] })).location === undefined,
+    probe: async (h) =>
+      (await authorize(h, { client_id: 'dcr-unknown', redirect_uris: [REDIRECT_URI] })).location ===
+      undefined,
   },
   {
     fault: 'as-redirect-uri-default-multiple',
@@ -206,35 +250,48 @@ const PROBES: FaultProbe[] = [
   },
   {
     fault: 'as-dcr-http-redirect-accepted',
-    probe: async (h) => (await registerRaw(h, { redirect_uris: ['http://evil.example/cb'] })).json?.error === 'invalid_redirect_uri',
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: ['http://evil.example/cb'] })).json?.error ===
+      'invalid_redirect_uri',
   },
   {
     fault: 'as-dcr-dangerous-scheme-accepted',
-    probe: async (h) => (await registerRaw(h, { redirect_uris: ['javascript:alert(1)'] })).json?.error === 'invalid_redirect_uri',
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: ['javascript:alert(1)'] })).json?.error ===
+      'invalid_redirect_uri',
   },
 
   // PKCE
   {
     fault: 'as-pkce-optional',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { code_challenge: undefined })) === 'invalid_request',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { code_challenge: undefined })) === 'invalid_request',
   },
   {
     fault: 'as-pkce-unknown-method-accepted',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { code_challenge_method: 'S512' })) === 'invalid_request',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { code_challenge_method: 'S512' })) === 'invalid_request',
   },
   {
     fault: 'as-pkce-plain-accepted',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { code_challenge_method: 'plain' })) === 'invalid_request',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { code_challenge_method: 'plain' })) ===
+      'invalid_request',
   },
   {
     fault: 'as-pkce-challenge-syntax-unchecked',
-    probe: async (h) => errorOf(await authorize(h, await register(h), { code_challenge: 'a'.repeat(42) })) === 'invalid_request',
+    probe: async (h) =>
+      errorOf(await authorize(h, await register(h), { code_challenge: 'a'.repeat(42) })) ===
+      'invalid_request',
   },
   {
     fault: 'as-pkce-verifier-ignored',
     probe: async (h) => {
       const client = await register(h);
-      return (await redeem(h, client, await getCode(h, client), { code_verifier: 'b'.repeat(43) })).json?.error === 'invalid_grant';
+      return (
+        (await redeem(h, client, await getCode(h, client), { code_verifier: 'b'.repeat(43) })).json?.error ===
+        'invalid_grant'
+      );
     },
   },
   {
@@ -249,7 +306,11 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => {
       const client = await register(h);
       const out = await authorize(h, client);
-      const code = { code: out.location!.searchParams.get('code')!, verifier: out.challenge, location: out.location! };
+      const code = {
+        code: out.location!.searchParams.get('code')!,
+        verifier: out.challenge,
+        location: out.location!,
+      };
       return (await redeem(h, client, code)).status === 400;
     },
   },
@@ -296,7 +357,10 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => {
       const client = await register(h);
       const other = await register(h);
-      return (await redeem(h, client, await getCode(h, client), { client_id: other.client_id })).json?.error === 'invalid_grant';
+      return (
+        (await redeem(h, client, await getCode(h, client), { client_id: other.client_id })).json?.error ===
+        'invalid_grant'
+      );
     },
   },
   {
@@ -311,7 +375,11 @@ const PROBES: FaultProbe[] = [
     fault: 'as-token-basic-no-www-authenticate',
     probe: async (h) => {
       const client = await register(h, { token_endpoint_auth_method: 'client_secret_basic' });
-      const r = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic(client.client_id, 'wrong') });
+      const r = await tokenRequest(
+        h,
+        { grant_type: 'refresh_token', refresh_token: 'x' },
+        { authorization: basic(client.client_id, 'wrong') },
+      );
       return r.status === 401 && /^Basic/.test(r.headers.get('www-authenticate') ?? '');
     },
   },
@@ -320,7 +388,12 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => {
       const client = await register(h);
       const code = await getCode(h, client);
-      const q = new URLSearchParams({ grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, client_id: client.client_id });
+      const q = new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: code.code,
+        code_verifier: code.verifier,
+        client_id: client.client_id,
+      });
       return (await fetch(`${h.issuer}/token?${q}`)).status !== 200;
     },
   },
@@ -366,7 +439,10 @@ const PROBES: FaultProbe[] = [
       return (claims.exp as number) - (claims.iat as number) <= 3600;
     },
   },
-  { fault: 'as-jwt-typ-jwt', probe: async (h) => jwtPart((await getTokens(h, await register(h))).access_token, 0).typ === 'at+jwt' },
+  {
+    fault: 'as-jwt-typ-jwt',
+    probe: async (h) => jwtPart((await getTokens(h, await register(h))).access_token, 0).typ === 'at+jwt',
+  },
 
   // Refresh tokens
   {
@@ -402,7 +478,10 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => {
       const client = await register(h);
       const t = await getTokens(h, client);
-      return (await refresh(h, client, t.refresh_token, { scope: 'mcp:tools mcp:write' })).json?.error === 'invalid_scope';
+      return (
+        (await refresh(h, client, t.refresh_token, { scope: 'mcp:tools mcp:write' })).json?.error ===
+        'invalid_scope'
+      );
     },
   },
   {
@@ -410,7 +489,10 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => {
       const client = await register(h);
       const t = await getTokens(h, client);
-      return (await refresh(h, client, t.refresh_token, { resource: 'https://other.example/mcp' })).json?.error === 'invalid_target';
+      return (
+        (await refresh(h, client, t.refresh_token, { resource: 'https://other.example/mcp' })).json?.error ===
+        'invalid_target'
+      );
     },
   },
   {
@@ -424,25 +506,37 @@ const PROBES: FaultProbe[] = [
   },
 
   // Registration
-  { fault: 'as-dcr-200', probe: async (h) => (await registerRaw(h, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })).status === 201 },
+  {
+    fault: 'as-dcr-200',
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' })).status ===
+      201,
+  },
   {
     fault: 'as-dcr-metadata-not-echoed',
     probe: async (h) => {
-      const r = await registerRaw(h, { redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none', client_name: 'n' });
+      const r = await registerRaw(h, {
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'none',
+        client_name: 'n',
+      });
       return Array.isArray(r.json?.redirect_uris) && r.json?.client_name === 'n';
     },
   },
   {
     fault: 'as-dcr-no-secret-expiry',
-    probe: async (h) => (await registerRaw(h, { redirect_uris: [REDIRECT_URI] })).json?.client_secret_expires_at === 0,
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: [REDIRECT_URI] })).json?.client_secret_expires_at === 0,
   },
   {
     fault: 'as-dcr-no-cache-control',
-    probe: async (h) => (await registerRaw(h, { redirect_uris: [REDIRECT_URI] })).headers.get('cache-control') === 'no-store',
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: [REDIRECT_URI] })).headers.get('cache-control') === 'no-store',
   },
   {
     fault: 'as-dcr-metadata-unchecked',
-    probe: async (h) => (await registerRaw(h, { redirect_uris: [REDIRECT_URI], response_types: ['token'] })).status === 400,
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: [REDIRECT_URI], response_types: ['token'] })).status === 400,
   },
   {
     fault: 'as-dcr-https-client-id',
@@ -453,7 +547,8 @@ const PROBES: FaultProbe[] = [
   {
     fault: 'as-cimd-disabled',
     options: cimdOn,
-    probe: async (h, env) => (await authorize(h, publishDoc(env.docs, docPath()))).location?.searchParams.has('code') === true,
+    probe: async (h, env) =>
+      (await authorize(h, publishDoc(env.docs, docPath()))).location?.searchParams.has('code') === true,
   },
   {
     fault: 'as-cimd-client-id-mismatch-accepted',
@@ -467,14 +562,18 @@ const PROBES: FaultProbe[] = [
     fault: 'as-cimd-redirect-unchecked',
     options: cimdOn,
     probe: async (h, env) =>
-      (await authorize(h, publishDoc(env.docs, docPath()), { redirect_uri: 'http://127.0.0.1/other' })).location === undefined,
+      (await authorize(h, publishDoc(env.docs, docPath()), { redirect_uri: 'http://127.0.0.1/other' }))
+        .location === undefined,
   },
   {
     fault: 'as-cimd-url-unchecked',
     options: cimdOn,
     probe: async (h, env) => {
       const before = env.docs.hits.length;
-      const out = await authorize(h, { client_id: `${env.docs.origin}/a/../c.json`, redirect_uris: [REDIRECT_URI] });
+      const out = await authorize(h, {
+        client_id: `${env.docs.origin}/a/../c.json`,
+        redirect_uris: [REDIRECT_URI],
+      });
       return out.location === undefined && env.docs.hits.length === before;
     },
   },
@@ -490,7 +589,10 @@ const PROBES: FaultProbe[] = [
     fault: 'as-cimd-ssrf-unguarded',
     probe: async (h, env) => {
       const before = env.connections();
-      await authorize(h, { client_id: `https://127.0.0.1:${env.ssrfPort}/c.json`, redirect_uris: [REDIRECT_URI] });
+      await authorize(h, {
+        client_id: `https://127.0.0.1:${env.ssrfPort}/c.json`,
+        redirect_uris: [REDIRECT_URI],
+      });
       return env.connections() === before;
     },
   },
@@ -517,18 +619,28 @@ const PROBES: FaultProbe[] = [
   },
 
   // iss
-  { fault: 'as-iss-missing', probe: async (h) => (await authorize(h, await register(h))).location?.searchParams.get('iss') === h.issuer },
+  {
+    fault: 'as-iss-missing',
+    probe: async (h) =>
+      (await authorize(h, await register(h))).location?.searchParams.get('iss') === h.issuer,
+  },
   {
     fault: 'as-iss-missing-on-error',
-    probe: async (h) => (await authorize(h, await register(h), { scope: 'admin' })).location?.searchParams.get('iss') === h.issuer,
+    probe: async (h) =>
+      (await authorize(h, await register(h), { scope: 'admin' })).location?.searchParams.get('iss') ===
+      h.issuer,
   },
   {
     fault: 'as-iss-mismatch',
-    probe: async (h) => (await authorize(h, await register(h))).location?.searchParams.get('iss') === h.issuer,
+    probe: async (h) =>
+      (await authorize(h, await register(h))).location?.searchParams.get('iss') === h.issuer,
   },
 
   // Revocation
-  { fault: 'as-revoke-unknown-token-error', probe: async (h) => (await revoke(h, await register(h), 'unknown')).status === 200 },
+  {
+    fault: 'as-revoke-unknown-token-error',
+    probe: async (h) => (await revoke(h, await register(h), 'unknown')).status === 200,
+  },
   {
     fault: 'as-revoke-noop',
     probe: async (h) => {
@@ -558,7 +670,11 @@ beforeAll(async () => {
     socket.destroy();
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  env = { docs: await startDocHost(), connections: () => connections, ssrfPort: (listener.address() as { port: number }).port };
+  env = {
+    docs: await startDocHost(),
+    connections: () => connections,
+    ssrfPort: (listener.address() as { port: number }).port,
+  };
 });
 afterAll(async () => {
   await env.docs.close();

@@ -5,7 +5,17 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeUrl, type Harness, pkce, post, REDIRECT_URI, register, startAs } from './helpers.ts';
+import {
+  authorizeUrl,
+  getTokens,
+  type Harness,
+  jwtPart,
+  pkce,
+  post,
+  REDIRECT_URI,
+  register,
+  startAs,
+} from './helpers.ts';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const; // loopback http test server only
 
@@ -78,7 +88,11 @@ describe('happy path with oauth4webapi (auto-approve)', () => {
       algorithms: ['ES256'],
     });
     expect(protectedHeader.kid).toBeTruthy();
-    expect(payload).toMatchObject({ sub: 'alice', client_id: client.client_id, scope: 'mcp:tools mcp:write' });
+    expect(payload).toMatchObject({
+      sub: 'alice',
+      client_id: client.client_id,
+      scope: 'mcp:tools mcp:write',
+    });
     expect(typeof payload.jti).toBe('string');
     expect(payload.exp! - payload.iat!).toBe(600);
 
@@ -93,13 +107,22 @@ describe('happy path with oauth4webapi (auto-approve)', () => {
     await oauth.processRevocationResponse(
       await oauth.revocationRequest(as, client, oauth.None(), refreshed.refresh_token!, insecure),
     );
-    const afterRevocation = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshed.refresh_token!, insecure);
+    const afterRevocation = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      refreshed.refresh_token!,
+      insecure,
+    );
     expect(afterRevocation.status).toBe(400);
     expect(((await afterRevocation.json()) as { error: string }).error).toBe('invalid_grant');
   });
 
   it('serves the metadata at the OIDC path too, and the JWKS holds the public key only', async () => {
-    const oidc = (await (await fetch(`${h.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const oidc = (await (await fetch(`${h.issuer}/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(oidc.issuer).toBe(h.issuer);
     const jwks = (await (await fetch(`${h.issuer}/jwks`)).json()) as { keys: Record<string, unknown>[] };
     expect(jwks.keys).toHaveLength(1);
@@ -135,7 +158,9 @@ describe('consent page (no auto-approve)', () => {
   }
 
   const consent = (h: Harness, fields: Record<string, string>) =>
-    post(h, '/consent', new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+    post(h, '/consent', new URLSearchParams(fields).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
 
   it('shows a sign-in page with the client name, the redirect host and protective headers', async () => {
     const { res, html, requestId, csrf } = await openConsent();
@@ -154,7 +179,13 @@ describe('consent page (no auto-approve)', () => {
 
   it('approve → 303 to the client with code, state and iss; the code works', async () => {
     const { client, verifier, requestId, csrf } = await openConsent();
-    const r = await consent(h, { request_id: requestId, csrf, username: 'bob', password: 'bob', action: 'approve' });
+    const r = await consent(h, {
+      request_id: requestId,
+      csrf,
+      username: 'bob',
+      password: 'bob',
+      action: 'approve',
+    });
     expect(r.status).toBe(303);
     const location = new URL(r.headers.get('location')!);
     expect(location.searchParams.get('state')).toBe('s');
@@ -162,11 +193,18 @@ describe('consent page (no auto-approve)', () => {
     const token = await post(
       h,
       '/token',
-      new URLSearchParams({ grant_type: 'authorization_code', code: location.searchParams.get('code')!, code_verifier: verifier, client_id: client.client_id }).toString(),
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: location.searchParams.get('code')!,
+        code_verifier: verifier,
+        client_id: client.client_id,
+      }).toString(),
       { 'content-type': 'application/x-www-form-urlencoded' },
     );
     expect(token.status).toBe(200);
-    const payload = JSON.parse(Buffer.from(String(token.json?.access_token).split('.')[1]!, 'base64url').toString());
+    const payload = JSON.parse(
+      Buffer.from(String(token.json?.access_token).split('.')[1]!, 'base64url').toString(),
+    );
     expect(payload.sub).toBe('bob');
   });
 
@@ -181,31 +219,88 @@ describe('consent page (no auto-approve)', () => {
 
   it('a wrong password re-shows the form; a wrong CSRF token or a second answer is refused', async () => {
     const { requestId, csrf } = await openConsent();
-    const wrong = await consent(h, { request_id: requestId, csrf, username: 'alice', password: 'bob', action: 'approve' });
+    const wrong = await consent(h, {
+      request_id: requestId,
+      csrf,
+      username: 'alice',
+      password: 'bob',
+      action: 'approve',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('location')).toBeNull();
-    const forged = await consent(h, { request_id: requestId, csrf: 'x'.repeat(43), username: 'alice', password: 'alice', action: 'approve' });
+    const forged = await consent(h, {
+      request_id: requestId,
+      csrf: 'x'.repeat(43),
+      username: 'alice',
+      password: 'alice',
+      action: 'approve',
+    });
     expect(forged.status).toBe(400);
-    const ok = await consent(h, { request_id: requestId, csrf, username: 'alice', password: 'alice', action: 'approve' });
+    const ok = await consent(h, {
+      request_id: requestId,
+      csrf,
+      username: 'alice',
+      password: 'alice',
+      action: 'approve',
+    });
     expect(ok.status).toBe(303);
-    const again = await consent(h, { request_id: requestId, csrf, username: 'alice', password: 'alice', action: 'approve' });
+    const again = await consent(h, {
+      request_id: requestId,
+      csrf,
+      username: 'alice',
+      password: 'alice',
+      action: 'approve',
+    });
     expect(again.status).toBe(400);
   });
 
   it('an erroneous request is not redirected before the user signs in (OAuth 2.1 §7.12.2)', async () => {
     const client = await register(h);
     const res = await fetch(
-      authorizeUrl(h, { response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT_URI, resource: h.resource, state: 's' }),
+      authorizeUrl(h, {
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: REDIRECT_URI,
+        resource: h.resource,
+        state: 's',
+      }),
       { redirect: 'manual' },
     );
     expect(res.status).toBe(200); // the sign-in page, not a 302
     const html = await res.text();
     const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(html)![1]!;
-    const r = await consent(h, { request_id: field('request_id'), csrf: field('csrf'), username: 'alice', password: 'alice', action: 'approve' });
+    const r = await consent(h, {
+      request_id: field('request_id'),
+      csrf: field('csrf'),
+      username: 'alice',
+      password: 'alice',
+      action: 'approve',
+    });
     expect(r.status).toBe(303);
     const location = new URL(r.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('invalid_request');
     expect(location.searchParams.get('code')).toBeNull();
     expect(location.searchParams.get('iss')).toBe(h.issuer);
+  });
+});
+
+describe('split mode (the AS on its own origin)', () => {
+  it('issues tokens for the resource on the other origin', async () => {
+    const h = await startAs({ autoApprove: true, split: true });
+    try {
+      expect(new URL(h.issuer).origin).not.toBe(new URL(h.resource).origin);
+      const md = (await (await fetch(`${h.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(md.issuer).toBe(h.issuer);
+      const client = await register(h);
+      const tokens = await getTokens(h, client);
+      expect(jwtPart(tokens.access_token, 1)).toMatchObject({ iss: h.issuer, aud: h.resource });
+      // The RS origin does not serve the AS endpoints.
+      expect((await fetch(`${new URL(h.resource).origin}/token`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await h.close();
+    }
   });
 });

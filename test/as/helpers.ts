@@ -5,7 +5,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ReferenceServerOptions, type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
+import {
+  type ReferenceServerOptions,
+  type RunningReferenceServer,
+  startReferenceServer,
+} from '../../reference-server/server.ts';
 
 export const REDIRECT_URI = 'http://127.0.0.1/cb';
 
@@ -49,7 +53,12 @@ async function reply(res: Response): Promise<Reply> {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-export async function post(h: Harness, path: string, body: string, headers: Record<string, string>): Promise<Reply> {
+export async function post(
+  h: Harness,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<Reply> {
   return reply(await fetch(`${h.issuer}${path}`, { method: 'POST', body, headers, redirect: 'manual' }));
 }
 
@@ -102,7 +111,11 @@ export interface AuthorizeOutcome extends Reply {
 }
 
 /** A valid authorization request for `client`, changed by `overrides`; the redirect is not followed. */
-export async function authorize(h: Harness, client: TestClient, overrides: Params = {}): Promise<AuthorizeOutcome> {
+export async function authorize(
+  h: Harness,
+  client: TestClient,
+  overrides: Params = {},
+): Promise<AuthorizeOutcome> {
   const { verifier, challenge } = pkce();
   const url = authorizeUrl(h, {
     response_type: 'code',
@@ -187,10 +200,20 @@ export async function refresh(
   refreshToken: string,
   extra: Record<string, string | undefined> = {},
 ): Promise<Reply> {
-  return tokenRequest(h, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.client_id, ...extra });
+  return tokenRequest(h, {
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    client_id: client.client_id,
+    ...extra,
+  });
 }
 
-export async function revoke(h: Harness, client: TestClient, token: string, headers: Record<string, string> = {}): Promise<Reply> {
+export async function revoke(
+  h: Harness,
+  client: TestClient,
+  token: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return post(h, '/revoke', form({ token, client_id: client.client_id }), {
     'content-type': 'application/x-www-form-urlencoded',
     ...headers,
@@ -204,7 +227,10 @@ export function basic(clientId: string, secret: string): string {
 
 /** The payload of a JWT, unverified (tests verify signatures where that is the point). */
 export function jwtPart(token: string, index: 0 | 1): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[index]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(token.split('.')[index]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +281,12 @@ export async function startDocHost(): Promise<DocHost> {
 }
 
 /** Publishes a metadata document at `path` whose client_id is its own URL (unless overridden). */
-export function publishDoc(host: DocHost, path: string, overrides: Record<string, unknown> = {}, headers: Record<string, string> = {}): TestClient {
+export function publishDoc(
+  host: DocHost,
+  path: string,
+  overrides: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): TestClient {
   const clientId = `${host.origin}${path}`;
   const doc = {
     client_id: clientId,

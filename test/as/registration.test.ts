@@ -25,10 +25,18 @@ afterAll(() => h.close());
 
 describe('dynamic client registration', () => {
   it('201 with every registered member echoed, client_id_issued_at, no-store; no https:// client_id', async () => {
-    const r = await registerRaw(h, { ...PUBLIC_CLIENT, client_uri: 'https://app.example', contacts: ['a@example.com'] });
+    const r = await registerRaw(h, {
+      ...PUBLIC_CLIENT,
+      client_uri: 'https://app.example',
+      contacts: ['a@example.com'],
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('cache-control')).toBe('no-store');
-    expect(r.json).toMatchObject({ ...PUBLIC_CLIENT, client_uri: 'https://app.example', contacts: ['a@example.com'] });
+    expect(r.json).toMatchObject({
+      ...PUBLIC_CLIENT,
+      client_uri: 'https://app.example',
+      contacts: ['a@example.com'],
+    });
     expect(typeof r.json?.client_id_issued_at).toBe('number');
     expect(String(r.json?.client_id)).not.toMatch(/^https:\/\//);
     expect(r.json).not.toHaveProperty('client_secret');
@@ -47,9 +55,14 @@ describe('dynamic client registration', () => {
     expect(String(r.json?.client_secret).length).toBeGreaterThanOrEqual(43);
   });
 
-  it.each([['native'], ['web']])('application_type %s with a loopback redirect registers', async (applicationType) => {
-    expect((await registerRaw(h, { ...PUBLIC_CLIENT, application_type: applicationType })).status).toBe(201);
-  });
+  it.each([['native'], ['web']])(
+    'application_type %s with a loopback redirect registers',
+    async (applicationType) => {
+      expect((await registerRaw(h, { ...PUBLIC_CLIENT, application_type: applicationType })).status).toBe(
+        201,
+      );
+    },
+  );
 
   it.each([
     'http://evil.example/cb',
@@ -143,12 +156,18 @@ describe('revocation (RFC 7009)', () => {
   });
 
   it('client authentication is required; bad requests are 4xx', async () => {
-    const noClient = await post(h, '/revoke', 'token=x', { 'content-type': 'application/x-www-form-urlencoded' });
+    const noClient = await post(h, '/revoke', 'token=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(noClient.status).toBe(401);
     expect(noClient.json?.error).toBe('invalid_client');
-    const wrongSecret = await revoke(h, { ...client, client_id: 'x' }, 'x', { authorization: basic('x', 'y') });
+    const wrongSecret = await revoke(h, { ...client, client_id: 'x' }, 'x', {
+      authorization: basic('x', 'y'),
+    });
     expect(wrongSecret.status).toBe(401);
-    const missing = await post(h, '/revoke', `client_id=${client.client_id}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    const missing = await post(h, '/revoke', `client_id=${client.client_id}`, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(missing.json?.error).toBe('invalid_request');
     const json = await post(h, '/revoke', '{}', { 'content-type': 'application/json' });
     expect(json.status).toBe(400);
@@ -176,7 +195,8 @@ describe('metadata and CORS', () => {
       client_id_metadata_document_supported: true,
     });
     expect(r.json?.token_endpoint_auth_methods_supported).toContain('none');
-    for (const value of Object.values(r.json!)) if (Array.isArray(value)) expect(value.length).toBeGreaterThan(0);
+    for (const value of Object.values(r.json!))
+      if (Array.isArray(value)) expect(value.length).toBeGreaterThan(0);
   });
 
   it('non-GET on metadata → 405 with Allow', async () => {
@@ -210,7 +230,10 @@ describe('metadata and CORS', () => {
   });
 
   it('a request header beyond the server limit is refused, not crashed on', async () => {
-    const res = await fetch(`${h.issuer}/token`, { method: 'POST', headers: { 'x-big': 'a'.repeat(40 * 1024) } });
+    const res = await fetch(`${h.issuer}/token`, {
+      method: 'POST',
+      headers: { 'x-big': 'a'.repeat(40 * 1024) },
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect((await get(h, '/.well-known/oauth-authorization-server')).status).toBe(200); // still alive

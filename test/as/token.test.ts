@@ -30,7 +30,11 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** RFC 6749 §5.2 / OAuth 2.1 §3.2.4: JSON error, never cached. */
-function expectError(r: { status: number; headers: Headers; json: Record<string, unknown> | undefined }, status: number, error: string) {
+function expectError(
+  r: { status: number; headers: Headers; json: Record<string, unknown> | undefined },
+  status: number,
+  error: string,
+) {
   expect(r.status).toBe(status);
   expect(r.json?.error).toBe(error);
   expect(typeof r.json?.error_description).toBe('string');
@@ -50,13 +54,24 @@ describe('requests', () => {
     const header = jwtPart(String(r.json?.access_token), 0);
     expect(header).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
     const claims = jwtPart(String(r.json?.access_token), 1);
-    expect(claims).toMatchObject({ iss: h.issuer, aud: h.resource, sub: 'alice', client_id: client.client_id, scope: 'mcp:tools' });
+    expect(claims).toMatchObject({
+      iss: h.issuer,
+      aud: h.resource,
+      sub: 'alice',
+      client_id: client.client_id,
+      scope: 'mcp:tools',
+    });
     expect(typeof claims.jti).toBe('string');
   });
 
   it('GET is not served and does not consume the code', async () => {
     const code = await getCode(h, client);
-    const q = new URLSearchParams({ grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, client_id: client.client_id });
+    const q = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: code.code,
+      code_verifier: code.verifier,
+      client_id: client.client_id,
+    });
     const res = await fetch(`${h.issuer}/token?${q}`);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toContain('POST');
@@ -74,14 +89,24 @@ describe('requests', () => {
 
   it.each([
     ['missing grant_type', { grant_type: undefined }, 'invalid_request'],
-    ['grant_type=password', { grant_type: 'password', username: 'alice', password: 'alice' }, 'unsupported_grant_type'],
+    [
+      'grant_type=password',
+      { grant_type: 'password', username: 'alice', password: 'alice' },
+      'unsupported_grant_type',
+    ],
     ['grant_type=client_credentials', { grant_type: 'client_credentials' }, 'unsupported_grant_type'],
     ['grant_type=foo', { grant_type: 'foo' }, 'unsupported_grant_type'],
     ['missing code', { code: undefined }, 'invalid_request'],
     ['garbage code', { code: 'not-a-code' }, 'invalid_grant'],
     ['repeated code', { code: ['a', 'b'] }, 'invalid_request'],
   ])('%s → %s', async (_name, overrides, error) => {
-    const r = await tokenRequest(h, { grant_type: 'authorization_code', code: 'x', code_verifier: 'a'.repeat(43), client_id: client.client_id, ...overrides });
+    const r = await tokenRequest(h, {
+      grant_type: 'authorization_code',
+      code: 'x',
+      code_verifier: 'a'.repeat(43),
+      client_id: client.client_id,
+      ...overrides,
+    });
     expectError(r, 400, error);
   });
 });
@@ -106,7 +131,9 @@ describe('authorization code bindings', () => {
 
   it('a matching redirect_uri and resource are accepted', async () => {
     const code = await getCode(h, client);
-    expect((await redeem(h, client, code, { redirect_uri: REDIRECT_URI, resource: h.resource })).status).toBe(200);
+    expect((await redeem(h, client, code, { redirect_uri: REDIRECT_URI, resource: h.resource })).status).toBe(
+      200,
+    );
   });
 
   it('an expired code → invalid_grant', async () => {
@@ -176,7 +203,9 @@ describe('refresh tokens', () => {
     expect(narrow.json?.scope).toBe('mcp:tools');
     const again = await refresh(h, client, String(narrow.json?.refresh_token));
     expect(again.json?.scope).toBe('mcp:tools mcp:write');
-    const withResource = await refresh(h, client, String(again.json?.refresh_token), { resource: h.resource });
+    const withResource = await refresh(h, client, String(again.json?.refresh_token), {
+      resource: h.resource,
+    });
     expect(jwtPart(String(withResource.json?.access_token), 1).aud).toBe(h.resource);
   });
 
@@ -193,14 +222,37 @@ describe('client authentication', () => {
     postClient = await register(h, { token_endpoint_auth_method: 'client_secret_post' });
   });
 
-  const exchange = async (c: TestClient, extra: Record<string, string | undefined>, headers: Record<string, string> = {}) => {
+  const exchange = async (
+    c: TestClient,
+    extra: Record<string, string | undefined>,
+    headers: Record<string, string> = {},
+  ) => {
     const code = await getCode(h, c);
-    return tokenRequest(h, { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, ...extra }, headers);
+    return tokenRequest(
+      h,
+      { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier, ...extra },
+      headers,
+    );
   };
 
   it('client_secret_basic and client_secret_post work with the right secret', async () => {
-    expect((await exchange(basicClient, {}, { authorization: basic(basicClient.client_id, basicClient.client_secret!) })).status).toBe(200);
-    expect((await exchange(postClient, { client_id: postClient.client_id, client_secret: postClient.client_secret })).status).toBe(200);
+    expect(
+      (
+        await exchange(
+          basicClient,
+          {},
+          { authorization: basic(basicClient.client_id, basicClient.client_secret!) },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await exchange(postClient, {
+          client_id: postClient.client_id,
+          client_secret: postClient.client_secret,
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it('a wrong secret over Basic → 401 invalid_client with WWW-Authenticate: Basic', async () => {
@@ -213,15 +265,27 @@ describe('client authentication', () => {
     ['an unknown client', () => ({ client_id: 'dcr-unknown' }), {}],
     ['no client at all', () => ({}), {}],
     ['a confidential client without credentials', () => ({ client_id: basicClient.client_id }), {}],
-    ['a basic client using client_secret_post', () => ({ client_id: basicClient.client_id, client_secret: basicClient.client_secret }), {}],
-    ['a post client with a wrong secret', () => ({ client_id: postClient.client_id, client_secret: 'wrong' }), {}],
+    [
+      'a basic client using client_secret_post',
+      () => ({ client_id: basicClient.client_id, client_secret: basicClient.client_secret }),
+      {},
+    ],
+    [
+      'a post client with a wrong secret',
+      () => ({ client_id: postClient.client_id, client_secret: 'wrong' }),
+      {},
+    ],
   ])('%s → 401 invalid_client', async (_name, extra) => {
     const r = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: 'x', ...extra() });
     expectError(r, 401, 'invalid_client');
   });
 
   it('a public client sending a Basic header → 401 invalid_client', async () => {
-    const r = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: basic(client.client_id, 'x') });
+    const r = await tokenRequest(
+      h,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      { authorization: basic(client.client_id, 'x') },
+    );
     expectError(r, 401, 'invalid_client');
     expect(r.headers.get('www-authenticate')).toMatch(/^Basic/);
   });
@@ -233,17 +297,33 @@ describe('client authentication', () => {
       { authorization: basic(basicClient.client_id, basicClient.client_secret!) },
     );
     expectError(both, 400, 'invalid_request');
-    const malformed = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: 'Basic %%%' });
+    const malformed = await tokenRequest(
+      h,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      { authorization: 'Basic %%%' },
+    );
     expectError(malformed, 401, 'invalid_client');
-    const bearer = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: 'x' }, { authorization: 'Bearer abc' });
+    const bearer = await tokenRequest(
+      h,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      { authorization: 'Bearer abc' },
+    );
     expectError(bearer, 401, 'invalid_client');
   });
 
   it('a confidential client refreshing without authentication → 401 invalid_client', async () => {
     const code = await getCode(h, basicClient);
-    const t = await tokenRequest(h, { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier }, { authorization: basic(basicClient.client_id, basicClient.client_secret!) });
+    const t = await tokenRequest(
+      h,
+      { grant_type: 'authorization_code', code: code.code, code_verifier: code.verifier },
+      { authorization: basic(basicClient.client_id, basicClient.client_secret!) },
+    );
     expect(t.status).toBe(200);
-    const r = await tokenRequest(h, { grant_type: 'refresh_token', refresh_token: String(t.json?.refresh_token), client_id: basicClient.client_id });
+    const r = await tokenRequest(h, {
+      grant_type: 'refresh_token',
+      refresh_token: String(t.json?.refresh_token),
+      client_id: basicClient.client_id,
+    });
     expectError(r, 401, 'invalid_client');
   });
 });
