@@ -124,3 +124,43 @@ describe('discovery of the external issuer', () => {
     }
   });
 });
+
+describe('when the external JWKS cannot be fetched', () => {
+  it('answers 503 temporarily_unavailable (our outage), not 401 or 500', async () => {
+    const as = await startFakeAs('oauth');
+    const s = await startTestServer({ trustIssuer: as.issuer });
+    try {
+      const token = await as.sign({
+        iss: as.issuer,
+        sub: 'carol',
+        aud: s.url,
+        client_id: 'c',
+        iat: now(),
+        exp: now() + 600,
+      });
+      await as.close(); // discovery happened at start; the JWKS was never fetched
+      const reply = await post(s.url, '2026-07-28', 'tools/list', { token });
+      expect(reply.status).toBe(503);
+      expect(reply.json?.error).toBe('temporarily_unavailable');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('--split', () => {
+  it('names the authorization server on its own origin and still verifies its tokens in process', async () => {
+    const s = await startTestServer({ split: true });
+    try {
+      expect(new URL(s.issuer).origin).not.toBe(s.origin);
+      expect((await send(s.prmUrl, { method: 'GET' })).json?.authorization_servers).toEqual([s.issuer]);
+      expect((await post(s.url, '2026-07-28', 'tools/list', { token: await s.mint() })).status).toBe(200);
+      // The AS paths are not served on the resource origin in split mode.
+      expect(
+        (await send(`${s.origin}/.well-known/oauth-authorization-server`, { method: 'GET' })).status,
+      ).toBe(404);
+    } finally {
+      await s.close();
+    }
+  });
+});
