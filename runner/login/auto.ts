@@ -2,8 +2,8 @@
 // the reference server's --auto-approve). One GET, redirects never followed: the Location of a
 // 302/303 must point at the redirect URI (OAuth 2.1 §4.1.2: the response is a redirect to it).
 
-import type { LoginContext } from './index.ts';
-import { isRedirectTo, LoginError } from './index.ts';
+import type { LoginContext } from './shared.ts';
+import { isRedirectTo, LoginError } from './shared.ts';
 
 export async function autoLogin(ctx: LoginContext): Promise<URL> {
   const response = await ctx.http.request(ctx.authorizationUrl, {

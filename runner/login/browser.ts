@@ -8,7 +8,7 @@
 // recorded as exchanges; the driver logs each navigation instead.
 
 import { access } from 'node:fs/promises';
-import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './index.ts';
+import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 

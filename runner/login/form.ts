@@ -6,7 +6,7 @@
 import type { HttpResponse } from '../http.ts';
 import { CookieJar } from './cookies.ts';
 import { formEntries, type HtmlControl, type HtmlForm, isSubmitButton, parseForms } from './html-forms.ts';
-import { type FormScript, type FormStep, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './index.ts';
+import { type FormScript, type FormStep, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
 /** A login that has not reached the redirect URI after this many requests is stuck in a loop. */
 const MAX_REQUESTS = 25;

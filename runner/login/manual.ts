@@ -4,7 +4,7 @@
 // short page, and closes the listener, with a time bound.
 
 import { createServer, type Server } from 'node:http';
-import { isRedirectTo, type LoginContext, LoginError } from './index.ts';
+import { isRedirectTo, type LoginContext, LoginError } from './shared.ts';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 

@@ -1,0 +1,85 @@
+// What the login drivers share: the context they run in, the script format, the error type and
+// small helpers. Kept apart from index.ts so the drivers do not import the module that imports them.
+
+import { z } from 'zod';
+import type { HttpClient } from '../http.ts';
+
+export interface LoginContext {
+  http: HttpClient;
+  authorizationUrl: URL;
+  redirectUri: string;
+  timeoutMs: number;
+  log?: (line: string) => void;
+  /**
+   * Addition to the contract: called with every secret the driver handles (filled passwords,
+   * cookies, the code in the callback), so the redactor can register it before anything is logged.
+   */
+  onSecret?: (value: string, kind: string) => void;
+}
+
+export type LoginDriverName = 'auto' | 'form' | 'browser' | 'manual';
+
+/** One step of a login script: on a page whose URL matches, fill fields and submit a form. */
+export const FormStepSchema = z
+  .object({
+    /** A regular expression tested against the current page URL. */
+    match: z.string().min(1).refine(isValidRegex, { message: 'not a valid regular expression' }),
+    /** Field name → value; a value `$env:NAME` is read from the environment (keep secrets out of files). */
+    fill: z.record(z.string(), z.string()).default({}),
+    /**
+     * Which form to submit: a number is the form's index on the page; a string is the name, value
+     * or text of the submit button to press. Absent: the first form that has all the filled fields.
+     */
+    submit: z.union([z.number().int().min(0), z.string().min(1)]).optional(),
+  })
+  .strict();
+
+export const FormScriptSchema = z
+  .object({
+    steps: z.array(FormStepSchema).min(1),
+    /** Extra origins the login may pass through (an identity provider); the authorization URL's origin is always allowed. */
+    allowedOrigins: z.array(z.url()).optional(),
+  })
+  .strict();
+
+export type FormStep = z.infer<typeof FormStepSchema>;
+export type FormScript = z.infer<typeof FormScriptSchema>;
+
+/** A login failed for a reason the operator can act on; the message says what to do. */
+export class LoginError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoginError';
+  }
+}
+
+/**
+ * Is `location` a redirect to `redirectUri`? Same origin and path exactly (not a string prefix:
+ * `/cb` must not match `/cbx`), the query of the redirect URI kept (OAuth 2.1 §4.1.2).
+ */
+export function isRedirectTo(location: URL, redirectUri: string): boolean {
+  const expected = new URL(redirectUri);
+  if (location.origin !== expected.origin || location.pathname !== expected.pathname) return false;
+  for (const [name, value] of expected.searchParams) {
+    if (!location.searchParams.getAll(name).includes(value)) return false;
+  }
+  return true;
+}
+
+/** `$env:NAME` → the variable's value; anything else as is. */
+export function resolveFillValue(value: string): { value: string; fromEnv: boolean } {
+  if (!value.startsWith('$env:')) return { value, fromEnv: false };
+  const name = value.slice('$env:'.length);
+  const env = process.env[name];
+  if (env === undefined) throw new LoginError(`the login script reads $env:${name}, but ${name} is not set`);
+  return { value: env, fromEnv: true };
+}
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
