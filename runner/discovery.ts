@@ -124,7 +124,10 @@ export interface AuthorizationServerDiscovery {
  *   issuer without a path: OAuth, then OIDC (insert and append are the same URL).
  * A terminating "/" of the issuer's path is removed before building (RFC 8414 §3.1, OIDD §4.1).
  */
-export function asWellKnownUrls(issuer: string, revision: Revision): { variant: AsMetadataVariant; url: string }[] {
+export function asWellKnownUrls(
+  issuer: string,
+  revision: Revision,
+): { variant: AsMetadataVariant; url: string }[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   const oauthInsert = `${url.origin}/.well-known/oauth-authorization-server${path}`;
@@ -133,7 +136,8 @@ export function asWellKnownUrls(issuer: string, revision: Revision): { variant: 
     { variant: 'oauth-insert', url: oauthInsert },
     { variant: 'oidc-insert', url: `${url.origin}/.well-known/openid-configuration${path}` },
   ];
-  if (path !== '') urls.push({ variant: 'oidc-append', url: `${url.origin}${path}/.well-known/openid-configuration` });
+  if (path !== '')
+    urls.push({ variant: 'oidc-append', url: `${url.origin}${path}/.well-known/openid-configuration` });
   return urls;
 }
 

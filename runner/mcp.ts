@@ -126,7 +126,12 @@ export function buildMcpRequest(
 }
 
 /** Sends one probe and parses the reply (JSON or SSE). Transport errors propagate (HttpTransportError). */
-export async function mcpCall(http: HttpClient, url: string, revision: Revision, probe: McpProbe): Promise<McpReply> {
+export async function mcpCall(
+  http: HttpClient,
+  url: string,
+  revision: Revision,
+  probe: McpProbe,
+): Promise<McpReply> {
   const { headers, body } = buildMcpRequest(url, revision, probe);
   const id = (JSON.parse(body) as { id?: unknown }).id;
   const response = await http.request(url, {

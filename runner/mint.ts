@@ -102,7 +102,11 @@ export async function createMinter(opts: CreateMinterOptions): Promise<Minter> {
     ...(kid !== undefined ? { kid } : {}),
     alg,
     mint: (o = {}) =>
-      sign(claimsFor(o), headerFor(o, { alg, typ: 'at+jwt', ...(kid ? { kid } : {}) }), signingKey as CryptoKey),
+      sign(
+        claimsFor(o),
+        headerFor(o, { alg, typ: 'at+jwt', ...(kid ? { kid } : {}) }),
+        signingKey as CryptoKey,
+      ),
 
     unsigned(o = {}) {
       const variant = o.variant ?? 'none';
@@ -118,7 +122,11 @@ export async function createMinter(opts: CreateMinterOptions): Promise<Minter> {
     async withForeignKey(o = {}) {
       foreign ??= generateKeyPair('ES256').then((pair) => pair.privateKey);
       const foreignKid = (o.kid ?? 'same') === 'same' && kid ? kid : `foreign-${randomUUID()}`;
-      return sign(claimsFor(o), headerFor(o, { alg: 'ES256', typ: 'at+jwt', kid: foreignKid }), await foreign);
+      return sign(
+        claimsFor(o),
+        headerFor(o, { alg: 'ES256', typ: 'at+jwt', kid: foreignKid }),
+        await foreign,
+      );
     },
 
     async hs256WithPublicKey(o = {}) {
@@ -127,7 +135,11 @@ export async function createMinter(opts: CreateMinterOptions): Promise<Minter> {
         (o.secret ?? 'jwk-json') === 'pem'
           ? new TextEncoder().encode(await exportSPKI((await importJWK(publicJwk, alg)) as CryptoKey))
           : new TextEncoder().encode(JSON.stringify(publicJwk));
-      return sign(claimsFor(o), headerFor(o, { alg: 'HS256', typ: 'at+jwt', ...(kid ? { kid } : {}) }), secret);
+      return sign(
+        claimsFor(o),
+        headerFor(o, { alg: 'HS256', typ: 'at+jwt', ...(kid ? { kid } : {}) }),
+        secret,
+      );
     },
   };
 }

@@ -71,7 +71,10 @@ export class OAuthStepError extends Error {
 // --- fetch adapter ------------------------------------------------------------------------
 
 export interface FetchVia {
-  (url: string, options: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal }): Promise<Response>;
+  (
+    url: string,
+    options: { method: string; headers: Record<string, string>; body?: unknown; signal?: AbortSignal },
+  ): Promise<Response>;
   /** The last HttpResponse received through this adapter (with its recorded exchange). */
   last?: HttpResponse;
 }
@@ -154,7 +157,8 @@ function clientAuth(client: RegisteredClient): oauth.ClientAuth {
 }
 
 function requireSecret(client: RegisteredClient): string {
-  if (!client.clientSecret) throw new Error(`client ${client.clientId} uses ${client.authMethod} but has no secret`);
+  if (!client.clientSecret)
+    throw new Error(`client ${client.clientId} uses ${client.authMethod} but has no secret`);
   return client.clientSecret;
 }
 
@@ -171,13 +175,21 @@ export interface RegisterOptions extends SecretHook {
 }
 
 /** Dynamic Client Registration (RFC 7591 §3.1): POST JSON metadata, expect 201 with client_id. */
-export async function registerClient(http: HttpClient, as: AuthorizationServer, opts: RegisterOptions): Promise<RegisteredClient> {
+export async function registerClient(
+  http: HttpClient,
+  as: AuthorizationServer,
+  opts: RegisterOptions,
+): Promise<RegisteredClient> {
   const endpoint = as.metadata.registration_endpoint;
   if (typeof endpoint !== 'string') {
-    throw new OAuthStepError('registration', 'the authorization server advertises no registration_endpoint (RFC 8414 §2)');
+    throw new OAuthStepError(
+      'registration',
+      'the authorization server advertises no registration_endpoint (RFC 8414 §2)',
+    );
   }
   const authMethod = opts.authMethod ?? 'none';
-  const applicationType = opts.applicationType ?? (opts.redirectUris.every(isLoopbackHttp) ? 'native' : 'web');
+  const applicationType =
+    opts.applicationType ?? (opts.redirectUris.every(isLoopbackHttp) ? 'native' : 'web');
   const metadata: Record<string, unknown> = {
     redirect_uris: opts.redirectUris,
     token_endpoint_auth_method: authMethod,
@@ -207,7 +219,9 @@ export async function registerClient(http: HttpClient, as: AuthorizationServer, 
     clientId,
     ...(secret ? { clientSecret: secret } : {}),
     authMethod: isAuthMethod(granted) ? granted : authMethod,
-    redirectUris: Array.isArray(registered.redirect_uris) ? registered.redirect_uris.map(String) : opts.redirectUris,
+    redirectUris: Array.isArray(registered.redirect_uris)
+      ? registered.redirect_uris.map(String)
+      : opts.redirectUris,
     registration: registered,
   };
 }
@@ -235,10 +249,17 @@ export interface AuthorizationUrlParams {
 }
 
 /** The authorization request URL (OAuth 2.1 §4.1.1, RFC 8707 §2.1 `resource`). */
-export function authorizationUrl(as: AuthorizationServer, client: RegisteredClient, params: AuthorizationUrlParams): URL {
+export function authorizationUrl(
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  params: AuthorizationUrlParams,
+): URL {
   const endpoint = as.metadata.authorization_endpoint;
   if (typeof endpoint !== 'string') {
-    throw new OAuthStepError('authorization', 'the authorization server advertises no authorization_endpoint (RFC 8414 §2)');
+    throw new OAuthStepError(
+      'authorization',
+      'the authorization server advertises no authorization_endpoint (RFC 8414 §2)',
+    );
   }
   const url = new URL(endpoint);
   const q = url.searchParams;
@@ -312,7 +333,12 @@ export async function runAuthorizationCodeFlow(
 }
 
 /** Validates a callback (state, RFC 9207 iss, error) with oauth4webapi; returns the code. */
-export function validateCallback(as: AuthorizationServer, client: RegisteredClient, callback: URL, state: string): string {
+export function validateCallback(
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  callback: URL,
+  state: string,
+): string {
   let params: URLSearchParams;
   try {
     params = oauth.validateAuthResponse(asO4w(as), clientO4w(client), callback, state);
@@ -324,10 +350,14 @@ export function validateCallback(as: AuthorizationServer, client: RegisteredClie
         err.error,
       );
     }
-    throw new OAuthStepError('authorization', `the authorization response is invalid: ${(err as Error).message}`);
+    throw new OAuthStepError(
+      'authorization',
+      `the authorization response is invalid: ${(err as Error).message}`,
+    );
   }
   const code = params.get('code');
-  if (!code) throw new OAuthStepError('authorization', 'the authorization response has no code (OAuth 2.1 §4.1.2)');
+  if (!code)
+    throw new OAuthStepError('authorization', 'the authorization response has no code (OAuth 2.1 §4.1.2)');
   return code;
 }
 
@@ -385,10 +415,16 @@ export async function refreshTokens(
   if (p.resource !== undefined) extra.resource = p.resource;
   const via = fetchVia(http, 'token request (refresh_token)');
   try {
-    const response = await oauth.refreshTokenGrantRequest(o4wAs, clientO4w(client), clientAuth(client), p.refreshToken, {
-      ...requestOptions(o4wAs.token_endpoint, via),
-      additionalParameters: extra,
-    });
+    const response = await oauth.refreshTokenGrantRequest(
+      o4wAs,
+      clientO4w(client),
+      clientAuth(client),
+      p.refreshToken,
+      {
+        ...requestOptions(o4wAs.token_endpoint, via),
+        additionalParameters: extra,
+      },
+    );
     return toTokenSet(await oauth.processRefreshTokenResponse(o4wAs, clientO4w(client), response), hook);
   } catch (err) {
     throw stepError('refresh', err, via);
@@ -404,7 +440,10 @@ export async function revokeToken(
 ): Promise<HttpResponse> {
   const o4wAs = asO4w(as);
   if (typeof o4wAs.revocation_endpoint !== 'string') {
-    throw new OAuthStepError('revocation', 'the authorization server advertises no revocation_endpoint (RFC 8414 §2)');
+    throw new OAuthStepError(
+      'revocation',
+      'the authorization server advertises no revocation_endpoint (RFC 8414 §2)',
+    );
   }
   const via = fetchVia(http, 'token revocation (RFC 7009)');
   await oauth.revocationRequest(o4wAs, clientO4w(client), clientAuth(client), p.token, {
@@ -438,7 +477,9 @@ export async function tokenRequest(
   if ((opts.auth ?? 'client') === 'client') {
     if (client.authMethod === 'client_secret_basic') {
       const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-      const credentials = Buffer.from(`${enc(client.clientId)}:${enc(requireSecret(client))}`).toString('base64');
+      const credentials = Buffer.from(`${enc(client.clientId)}:${enc(requireSecret(client))}`).toString(
+        'base64',
+      );
       headers.push(['authorization', `Basic ${credentials}`]);
     } else {
       if (!has('client_id')) body.push(['client_id', client.clientId]);
@@ -447,7 +488,12 @@ export async function tokenRequest(
       }
     }
   }
-  return http.request(endpoint, { method: 'POST', headers, form: body, label: opts.label ?? 'token request (raw probe)' });
+  return http.request(endpoint, {
+    method: 'POST',
+    headers,
+    form: body,
+    label: opts.label ?? 'token request (raw probe)',
+  });
 }
 
 // --- helpers ------------------------------------------------------------------------------
@@ -480,10 +526,20 @@ function stepError(step: OAuthStepError['step'], err: unknown, via: FetchVia): E
     );
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
-    return new OAuthStepError(step, `the ${step} request was refused with a WWW-Authenticate challenge${where}`, undefined, err.status);
+    return new OAuthStepError(
+      step,
+      `the ${step} request was refused with a WWW-Authenticate challenge${where}`,
+      undefined,
+      err.status,
+    );
   }
   if (err instanceof oauth.OperationProcessingError) {
-    return new OAuthStepError(step, `the ${step} response breaks the protocol: ${err.message}${where}`, undefined, status);
+    return new OAuthStepError(
+      step,
+      `the ${step} response breaks the protocol: ${err.message}${where}`,
+      undefined,
+      status,
+    );
   }
   return err instanceof Error ? err : new Error(String(err));
 }

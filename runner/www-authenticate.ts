@@ -44,7 +44,10 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
   const challenges: Challenge[] = [];
   const input = fieldLines.join(', ');
   if (fieldLines.length === 0 || input.trim() === '') {
-    return { challenges, problems: ['WWW-Authenticate is empty: it must hold at least one challenge (RFC 9110 §11.6.1)'] };
+    return {
+      challenges,
+      problems: ['WWW-Authenticate is empty: it must hold at least one challenge (RFC 9110 §11.6.1)'],
+    };
   }
   // RFC 9110 §5.5: field values are visible ASCII, SP and HTAB (obs-text only for legacy).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -63,7 +66,9 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
     const start = p.pos;
     const token = p.readToken();
     if (token === '') {
-      problems.push(`unexpected ${describeChar(p.peek())} at offset ${p.pos} of "${input}" (RFC 9110 §11.6.1 grammar)`);
+      problems.push(
+        `unexpected ${describeChar(p.peek())} at offset ${p.pos} of "${input}" (RFC 9110 §11.6.1 grammar)`,
+      );
       p.skipToNextElement();
       continue;
     }
@@ -85,7 +90,9 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
     challenges.push(current);
     if (p.done() || p.peek() === ',') continue;
     if (p.pos === start + token.length) {
-      problems.push(`auth-scheme ${token} is followed by ${describeChar(p.peek())} instead of a space (RFC 9110 §11.3)`);
+      problems.push(
+        `auth-scheme ${token} is followed by ${describeChar(p.peek())} instead of a space (RFC 9110 §11.3)`,
+      );
       p.skipToNextElement();
       continue;
     }
@@ -223,7 +230,9 @@ function checkChallenge(ch: Challenge, problems: string[]): void {
     }
     seen.add(lower);
     if (lower === 'realm' && !p.quoted) {
-      problems.push(`${ch.scheme} realm is not a quoted-string: realm must always be quoted (RFC 9110 §11.5)`);
+      problems.push(
+        `${ch.scheme} realm is not a quoted-string: realm must always be quoted (RFC 9110 §11.5)`,
+      );
     }
   }
   if (ch.scheme.toLowerCase() !== 'bearer') return;

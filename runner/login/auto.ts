@@ -20,7 +20,8 @@ export async function autoLogin(ctx: LoginContext): Promise<URL> {
       throw new LoginError(`the authorization endpoint redirected to an invalid Location: ${location}`);
     }
     if (isRedirectTo(target, ctx.redirectUri)) {
-      if (target.searchParams.get('code')) ctx.onSecret?.(target.searchParams.get('code')!, 'authorization_code');
+      if (target.searchParams.get('code'))
+        ctx.onSecret?.(target.searchParams.get('code')!, 'authorization_code');
       return target;
     }
     throw new LoginError(

@@ -32,19 +32,36 @@ interface PwPage {
   url(): string;
   goto(url: string, options: { timeout: number }): Promise<unknown>;
   fill(selector: string, value: string, options: { timeout: number }): Promise<void>;
-  locator(selector: string): { first(): { click(options: { timeout: number }): Promise<void> }; count(): Promise<number> };
+  locator(selector: string): {
+    first(): { click(options: { timeout: number }): Promise<void> };
+    count(): Promise<number>;
+  };
   evaluate<T>(fn: (arg: number) => T, arg: number): Promise<T>;
   waitForLoadState(state: 'load', options: { timeout: number }): Promise<void>;
 }
 interface PwBrowser {
-  newContext(): Promise<{ route(pattern: string, handler: (route: PwRoute) => Promise<void>): Promise<void>; newPage(): Promise<PwPage> }>;
+  newContext(): Promise<{
+    route(pattern: string, handler: (route: PwRoute) => Promise<void>): Promise<void>;
+    newPage(): Promise<PwPage>;
+  }>;
   close(): Promise<void>;
 }
 interface PwModule {
-  chromium: { launch(options: { executablePath: string; args: string[]; headless: boolean; timeout: number }): Promise<PwBrowser> };
+  chromium: {
+    launch(options: {
+      executablePath: string;
+      args: string[];
+      headless: boolean;
+      timeout: number;
+    }): Promise<PwBrowser>;
+  };
 }
 
-export async function browserLogin(ctx: LoginContext, script: FormScript, chromiumPath?: string): Promise<URL> {
+export async function browserLogin(
+  ctx: LoginContext,
+  script: FormScript,
+  chromiumPath?: string,
+): Promise<URL> {
   const executablePath = chromiumPath ?? DEFAULT_CHROMIUM_PATH;
   const pw = await loadPlaywright();
   try {
@@ -54,10 +71,18 @@ export async function browserLogin(ctx: LoginContext, script: FormScript, chromi
       `--login browser needs Chromium at ${executablePath}: install it (apt-get install chromium) or give its path in the configuration`,
     );
   }
-  const allowed = new Set([ctx.authorizationUrl.origin, ...(script.allowedOrigins ?? []).map((o) => new URL(o).origin)]);
+  const allowed = new Set([
+    ctx.authorizationUrl.origin,
+    ...(script.allowedOrigins ?? []).map((o) => new URL(o).origin),
+  ]);
   const deadline = Date.now() + ctx.timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
-  const browser = await pw.chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true, timeout: remaining() });
+  const browser = await pw.chromium.launch({
+    executablePath,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    timeout: remaining(),
+  });
   try {
     let callback: URL | undefined;
     let resolveCallback: (url: URL) => void = () => {};
@@ -84,19 +109,28 @@ export async function browserLogin(ctx: LoginContext, script: FormScript, chromi
     });
     const page = await context.newPage();
     ctx.log?.(`browser login: opening ${ctx.authorizationUrl.origin}${ctx.authorizationUrl.pathname}`);
-    await Promise.race([page.goto(ctx.authorizationUrl.href, { timeout: remaining() }).catch(() => undefined), callbackReached]);
+    await Promise.race([
+      page.goto(ctx.authorizationUrl.href, { timeout: remaining() }).catch(() => undefined),
+      callbackReached,
+    ]);
 
     const used = new Set<number>();
     while (!callback) {
-      if (Date.now() >= deadline) throw new LoginError(`the browser login did not reach the redirect URI within ${ctx.timeoutMs} ms`);
+      if (Date.now() >= deadline)
+        throw new LoginError(`the browser login did not reach the redirect URI within ${ctx.timeoutMs} ms`);
       const current = page.url();
       const index = script.steps.findIndex((s, i) => !used.has(i) && new RegExp(s.match).test(current));
       if (index === -1) {
         // Maybe a script-driven redirect is still under way: give it a moment, then judge.
-        const arrived = await Promise.race([callbackReached, sleep(Math.min(1000, remaining())).then(() => undefined)]);
+        const arrived = await Promise.race([
+          callbackReached,
+          sleep(Math.min(1000, remaining())).then(() => undefined),
+        ]);
         if (arrived || callback) break;
         if (page.url() === current) {
-          throw new LoginError(`no step of the login script matches ${new URL(current).origin}${new URL(current).pathname}; add a step whose "match" fits this URL`);
+          throw new LoginError(
+            `no step of the login script matches ${new URL(current).origin}${new URL(current).pathname}; add a step whose "match" fits this URL`,
+          );
         }
         continue;
       }
@@ -108,10 +142,15 @@ export async function browserLogin(ctx: LoginContext, script: FormScript, chromi
         if (fromEnv) ctx.onSecret?.(value, 'login-secret');
         await page.fill(`[name="${cssEscape(field)}"]`, value, { timeout: remaining() });
       }
-      const navigation = Promise.race([page.waitForLoadState('load', { timeout: remaining() }).catch(() => undefined), callbackReached]);
+      const navigation = Promise.race([
+        page.waitForLoadState('load', { timeout: remaining() }).catch(() => undefined),
+        callbackReached,
+      ]);
       if (typeof step.submit === 'string') {
         const name = cssEscape(step.submit);
-        const byName = page.locator(`button[name="${name}"], input[type=submit][name="${name}"], button[value="${name}"], input[type=submit][value="${name}"]`);
+        const byName = page.locator(
+          `button[name="${name}"], input[type=submit][name="${name}"], button[value="${name}"], input[type=submit][value="${name}"]`,
+        );
         const target = (await byName.count()) > 0 ? byName : page.locator(`button:has-text("${name}")`);
         await Promise.all([target.first().click({ timeout: remaining() }), navigation]);
       } else {

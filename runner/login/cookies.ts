@@ -25,7 +25,9 @@ export class CookieJar {
       const attrs = new Map(
         attrParts.map((a) => {
           const i = a.indexOf('=');
-          return i === -1 ? [a.trim().toLowerCase(), ''] : [a.slice(0, i).trim().toLowerCase(), a.slice(i + 1).trim()];
+          return i === -1
+            ? [a.trim().toLowerCase(), '']
+            : [a.slice(0, i).trim().toLowerCase(), a.slice(i + 1).trim()];
         }),
       );
       const path = attrs.get('path')?.startsWith('/') ? attrs.get('path')! : defaultPath(url);

@@ -6,13 +6,23 @@
 import type { HttpResponse } from '../http.ts';
 import { CookieJar } from './cookies.ts';
 import { formEntries, type HtmlControl, type HtmlForm, isSubmitButton, parseForms } from './html-forms.ts';
-import { type FormScript, type FormStep, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
+import {
+  type FormScript,
+  type FormStep,
+  isRedirectTo,
+  type LoginContext,
+  LoginError,
+  resolveFillValue,
+} from './shared.ts';
 
 /** A login that has not reached the redirect URI after this many requests is stuck in a loop. */
 const MAX_REQUESTS = 25;
 
 export async function formLogin(ctx: LoginContext, script: FormScript): Promise<URL> {
-  const allowed = new Set([ctx.authorizationUrl.origin, ...(script.allowedOrigins ?? []).map((o) => new URL(o).origin)]);
+  const allowed = new Set([
+    ctx.authorizationUrl.origin,
+    ...(script.allowedOrigins ?? []).map((o) => new URL(o).origin),
+  ]);
   const jar = new CookieJar();
   const deadline = Date.now() + ctx.timeoutMs;
   let url = ctx.authorizationUrl;
@@ -26,7 +36,8 @@ export async function formLogin(ctx: LoginContext, script: FormScript): Promise<
       );
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new LoginError(`the login did not reach the redirect URI within ${ctx.timeoutMs} ms`);
+    if (remaining <= 0)
+      throw new LoginError(`the login did not reach the redirect URI within ${ctx.timeoutMs} ms`);
     const headers: [string, string][] = [['accept', 'text/html,application/xhtml+xml']];
     const cookie = jar.header(url);
     if (cookie) headers.push(['cookie', cookie]);
@@ -57,7 +68,9 @@ export async function formLogin(ctx: LoginContext, script: FormScript): Promise<
       continue;
     }
     if (response.status < 200 || response.status > 299) {
-      throw new LoginError(`the login page ${url.origin}${url.pathname} answered ${response.status}; check the login script`);
+      throw new LoginError(
+        `the login page ${url.origin}${url.pathname} answered ${response.status}; check the login script`,
+      );
     }
 
     const step = script.steps.find((s) => new RegExp(s.match).test(url.href));
@@ -94,7 +107,9 @@ function submitStep(
     if (fromEnv || controls.some((c) => c.type === 'password')) ctx.onSecret?.(value, 'login-secret');
   }
   if (form.enctype !== 'application/x-www-form-urlencoded') {
-    throw new LoginError(`the form on ${pageUrl.pathname} uses ${form.enctype}, which the form driver does not send; use --login browser`);
+    throw new LoginError(
+      `the form on ${pageUrl.pathname} uses ${form.enctype}, which the form driver does not send; use --login browser`,
+    );
   }
   const entries = formEntries(form, pressed);
   // HTML §4.10.21.3: an empty or missing action submits to the document's URL.
@@ -106,26 +121,36 @@ function submitStep(
   return { url: action, method: 'POST', body: entries };
 }
 
-function chooseForm(forms: HtmlForm[], step: FormStep, pageUrl: URL): { form: HtmlForm; pressed?: HtmlControl } {
-  if (forms.length === 0) throw new LoginError(`the page ${pageUrl.pathname} has no form, but the script has a step for it`);
+function chooseForm(
+  forms: HtmlForm[],
+  step: FormStep,
+  pageUrl: URL,
+): { form: HtmlForm; pressed?: HtmlControl } {
+  if (forms.length === 0)
+    throw new LoginError(`the page ${pageUrl.pathname} has no form, but the script has a step for it`);
   const firstButton = (f: HtmlForm) => f.controls.find((c) => isSubmitButton(c) && !c.disabled);
   if (typeof step.submit === 'number') {
     const form = forms[step.submit];
-    if (!form) throw new LoginError(`the page ${pageUrl.pathname} has ${forms.length} form(s); there is no form #${step.submit}`);
+    if (!form)
+      throw new LoginError(
+        `the page ${pageUrl.pathname} has ${forms.length} form(s); there is no form #${step.submit}`,
+      );
     return { form, pressed: firstButton(form) };
   }
   if (typeof step.submit === 'string') {
     const wanted = step.submit;
     for (const form of forms) {
       const pressed = form.controls.find(
-        (c) => isSubmitButton(c) && !c.disabled && (c.name === wanted || c.value === wanted || c.text === wanted),
+        (c) =>
+          isSubmitButton(c) && !c.disabled && (c.name === wanted || c.value === wanted || c.text === wanted),
       );
       if (pressed) return { form, pressed };
     }
     throw new LoginError(`no submit button named "${wanted}" on ${pageUrl.pathname}`);
   }
   const fields = Object.keys(step.fill);
-  const form = forms.find((f) => fields.every((name) => f.controls.some((c) => c.name === name))) ?? forms[0]!;
+  const form =
+    forms.find((f) => fields.every((name) => f.controls.some((c) => c.name === name))) ?? forms[0]!;
   return { form, pressed: firstButton(form) };
 }
 

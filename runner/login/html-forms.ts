@@ -30,7 +30,10 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, ref: string) => {
     if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+      const code =
+        ref[1] === 'x' || ref[1] === 'X'
+          ? Number.parseInt(ref.slice(2), 16)
+          : Number.parseInt(ref.slice(1), 10);
       return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
     }
     return ENTITIES[ref.toLowerCase()] ?? whole;
@@ -110,7 +113,15 @@ function parseControls(body: string): HtmlControl[] {
     } else if (m[4] !== undefined) {
       const a = parseAttributes(m[4]);
       const text = decodeEntities(m[5]!).replace(/^\r?\n/, '');
-      controls.push({ tag: 'textarea', type: 'textarea', name: a.get('name') ?? '', value: text, checked: false, disabled: a.has('disabled'), text });
+      controls.push({
+        tag: 'textarea',
+        type: 'textarea',
+        name: a.get('name') ?? '',
+        value: text,
+        checked: false,
+        disabled: a.has('disabled'),
+        text,
+      });
     } else {
       const a = parseAttributes(m[6]!);
       controls.push({
@@ -128,7 +139,10 @@ function parseControls(body: string): HtmlControl[] {
 }
 
 export function isSubmitButton(c: HtmlControl): boolean {
-  return (c.tag === 'button' && c.type === 'submit') || (c.tag === 'input' && (c.type === 'submit' || c.type === 'image'));
+  return (
+    (c.tag === 'button' && c.type === 'submit') ||
+    (c.tag === 'input' && (c.type === 'submit' || c.type === 'image'))
+  );
 }
 
 /**

@@ -13,7 +13,13 @@ import { autoLogin } from './auto.ts';
 import { browserLogin } from './browser.ts';
 import { formLogin } from './form.ts';
 import { manualLogin } from './manual.ts';
-import { type FormScript, FormScriptSchema, type LoginContext, type LoginDriverName, LoginError } from './shared.ts';
+import {
+  type FormScript,
+  FormScriptSchema,
+  type LoginContext,
+  type LoginDriverName,
+  LoginError,
+} from './shared.ts';
 
 export * from './shared.ts';
 
@@ -52,4 +58,3 @@ function requireScript(config: LoginDriverConfig): FormScript {
   }
   return FormScriptSchema.parse(config.script);
 }
-

@@ -38,22 +38,31 @@ export async function manualLogin(ctx: LoginContext): Promise<URL> {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('not the callback\n');
           return;
         }
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(DONE_PAGE);
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+          .end(DONE_PAGE);
         const code = url.searchParams.get('code');
         if (code) ctx.onSecret?.(code, 'authorization_code');
         resolve(url);
       });
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new LoginError(`cannot listen on ${redirect.host} for the callback: ${err.code ?? err.message}`)),
+        reject(
+          new LoginError(`cannot listen on ${redirect.host} for the callback: ${err.code ?? err.message}`),
+        ),
       );
       server.listen(port, host, () => {
         const log = ctx.log ?? ((line: string) => process.stderr.write(`${line}\n`));
         log('Open this URL in a browser and complete the login:');
         log(`  ${ctx.authorizationUrl.href}`);
-        log(`Waiting up to ${Math.round(ctx.timeoutMs / 1000)} s for the redirect to ${redirect.origin}${redirect.pathname} ...`);
+        log(
+          `Waiting up to ${Math.round(ctx.timeoutMs / 1000)} s for the redirect to ${redirect.origin}${redirect.pathname} ...`,
+        );
       });
       timer = setTimeout(
-        () => reject(new LoginError(`no authorization response reached ${ctx.redirectUri} within ${ctx.timeoutMs} ms`)),
+        () =>
+          reject(
+            new LoginError(`no authorization response reached ${ctx.redirectUri} within ${ctx.timeoutMs} ms`),
+          ),
         ctx.timeoutMs,
       );
     });

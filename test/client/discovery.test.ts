@@ -18,10 +18,22 @@ describe('prmWellKnownUrls: requirements §4.2 table', () => {
     ['https://mcp.example.com/', undefined, `https://mcp.example.com${PRM}`],
     ['https://mcp.example.com/mcp', `https://mcp.example.com${PRM}/mcp`, `https://mcp.example.com${PRM}`],
     ['https://example.com/public/mcp', `https://example.com${PRM}/public/mcp`, `https://example.com${PRM}`],
-    ['https://mcp.example.com:8443/t1/mcp', `https://mcp.example.com:8443${PRM}/t1/mcp`, `https://mcp.example.com:8443${PRM}`],
+    [
+      'https://mcp.example.com:8443/t1/mcp',
+      `https://mcp.example.com:8443${PRM}/t1/mcp`,
+      `https://mcp.example.com:8443${PRM}`,
+    ],
     ['https://mcp.example.com/mcp/', `https://mcp.example.com${PRM}/mcp`, `https://mcp.example.com${PRM}`],
-    ['https://mcp.example.com/mcp?tenant=a', `https://mcp.example.com${PRM}/mcp?tenant=a`, `https://mcp.example.com${PRM}`],
-    ['https://mcp.example.com/mcp#frag', `https://mcp.example.com${PRM}/mcp`, `https://mcp.example.com${PRM}`],
+    [
+      'https://mcp.example.com/mcp?tenant=a',
+      `https://mcp.example.com${PRM}/mcp?tenant=a`,
+      `https://mcp.example.com${PRM}`,
+    ],
+    [
+      'https://mcp.example.com/mcp#frag',
+      `https://mcp.example.com${PRM}/mcp`,
+      `https://mcp.example.com${PRM}`,
+    ],
   ])('%s', (resource, pathInserted, root) => {
     expect(prmWellKnownUrls(resource)).toEqual(pathInserted ? { pathInserted, root } : { root });
   });
@@ -34,11 +46,19 @@ describe('asWellKnownUrls: requirements §4.3 table and §4.4 order', () => {
     ['https://auth.example.com', [`https://auth.example.com${OAS}`, `https://auth.example.com${OIDC}`]],
     [
       'https://auth.example.com/tenant1',
-      [`https://auth.example.com${OAS}/tenant1`, `https://auth.example.com${OIDC}/tenant1`, `https://auth.example.com/tenant1${OIDC}`],
+      [
+        `https://auth.example.com${OAS}/tenant1`,
+        `https://auth.example.com${OIDC}/tenant1`,
+        `https://auth.example.com/tenant1${OIDC}`,
+      ],
     ],
     [
       'https://auth.example.com/tenant1/',
-      [`https://auth.example.com${OAS}/tenant1`, `https://auth.example.com${OIDC}/tenant1`, `https://auth.example.com/tenant1${OIDC}`],
+      [
+        `https://auth.example.com${OAS}/tenant1`,
+        `https://auth.example.com${OIDC}/tenant1`,
+        `https://auth.example.com/tenant1${OIDC}`,
+      ],
     ],
     [
       'https://login.example.com/realms/mcp',
@@ -121,7 +141,10 @@ describe('discoverProtectedResource against a loopback server', () => {
   it('falls back on 404, then on a non-JSON 200, and stops at the first JSON object (A6)', async () => {
     const { mcpUrl, probe } = await setup({
       challenge: 'Bearer scope="x"',
-      prmAt: { '/.well-known/oauth-protected-resource/mcp': 'html', '/.well-known/oauth-protected-resource': 200 },
+      prmAt: {
+        '/.well-known/oauth-protected-resource/mcp': 'html',
+        '/.well-known/oauth-protected-resource': 200,
+      },
     });
     const result = await discoverProtectedResource(http!, mcpUrl, '2025-11-25', probe);
     expect(result.challenge?.resourceMetadata).toBeUndefined();
@@ -153,7 +176,10 @@ describe('discoverProtectedResource against a loopback server', () => {
 
   it('records every miss when nothing is found, including a JSON array and a 500', async () => {
     const { mcpUrl, probe } = await setup({
-      prmAt: { '/.well-known/oauth-protected-resource/mcp': 'array', '/.well-known/oauth-protected-resource': 500 },
+      prmAt: {
+        '/.well-known/oauth-protected-resource/mcp': 'array',
+        '/.well-known/oauth-protected-resource': 500,
+      },
     });
     const result = await discoverProtectedResource(http!, mcpUrl, '2026-07-28', probe);
     expect(result.prm).toBeUndefined();

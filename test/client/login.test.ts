@@ -44,11 +44,18 @@ afterEach(async () => {
 async function prepare(options: FakeAsOptions, redirectUri = REDIRECT) {
   fake = await startFakeAs(options);
   http = new HttpRecorder({ allowedOrigins: [fake.issuer] });
-  const metadata = (await http.request(`${fake.issuer}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
+  const metadata = (
+    await http.request(`${fake.issuer}/.well-known/oauth-authorization-server`)
+  ).json() as Record<string, unknown>;
   const as = { issuer: fake.issuer, metadata };
   const client = await registerClient(http, as, { redirectUris: [redirectUri] });
   const state = 'st-1';
-  const url = authorizationUrl(as, client, { redirectUri, state, pkce: await newPkce(), resource: 'http://127.0.0.1:9/mcp' });
+  const url = authorizationUrl(as, client, {
+    redirectUri,
+    state,
+    pkce: await newPkce(),
+    resource: 'http://127.0.0.1:9/mcp',
+  });
   const secrets: [string, string][] = [];
   const ctx: LoginContext = {
     http,
@@ -94,7 +101,9 @@ describe('form driver', () => {
     expect(body.get('lang')).toBe('en');
     expect(body.get('note')).toBe('hello & welcome');
     // The login POST did not take the commented-out trap form, and left the checkbox unchecked.
-    const loginPost = http!.exchanges.find((e) => e.request.method === 'POST' && e.request.url.endsWith('/login'))!;
+    const loginPost = http!.exchanges.find(
+      (e) => e.request.method === 'POST' && e.request.url.endsWith('/login'),
+    )!;
     const loginBody = new URLSearchParams(loginPost.request.body);
     expect(loginBody.has('remember')).toBe(false);
     expect(loginBody.get('action')).toBe('login');
@@ -103,7 +112,9 @@ describe('form driver', () => {
   it('Deny yields an access_denied callback (the driver does not judge it)', async () => {
     process.env.C2_TEST_LOGIN_PASSWORD = DEMO_PASSWORD;
     const { ctx } = await prepare({ mode: 'login' });
-    const script = FormScriptSchema.parse({ steps: [SCRIPT.steps[0], { match: '/authorize\\?', submit: 'Deny' }] });
+    const script = FormScriptSchema.parse({
+      steps: [SCRIPT.steps[0], { match: '/authorize\\?', submit: 'Deny' }],
+    });
     const callback = await createLoginDriver({ driver: 'form', script }).login(ctx);
     expect(callback.searchParams.get('error')).toBe('access_denied');
   });
@@ -111,23 +122,35 @@ describe('form driver', () => {
   it('refuses to follow a redirect to an origin that is not allowed', async () => {
     process.env.C2_TEST_LOGIN_PASSWORD = DEMO_PASSWORD;
     const { ctx } = await prepare({ mode: 'login', loginRedirectTo: 'http://127.0.0.2:9/idp' });
-    await expect(createLoginDriver({ driver: 'form', script: SCRIPT }).login(ctx)).rejects.toThrow(/not allowed.*allowedOrigins/);
+    await expect(createLoginDriver({ driver: 'form', script: SCRIPT }).login(ctx)).rejects.toThrow(
+      /not allowed.*allowedOrigins/,
+    );
   });
 
   it('names the missing field, the missing env variable and the unmatched page', async () => {
     const { ctx } = await prepare({ mode: 'login' });
     const typo = FormScriptSchema.parse({ steps: [{ match: '/login', fill: { user: 'alice' } }] });
-    await expect(createLoginDriver({ driver: 'form', script: typo }).login(ctx)).rejects.toThrow(/no field "user".*username/);
-    const noEnv = FormScriptSchema.parse({ steps: [{ match: '/login', fill: { password: '$env:C2_TEST_LOGIN_PASSWORD' } }] });
-    await expect(createLoginDriver({ driver: 'form', script: noEnv }).login(ctx)).rejects.toThrow(/C2_TEST_LOGIN_PASSWORD is not set/);
+    await expect(createLoginDriver({ driver: 'form', script: typo }).login(ctx)).rejects.toThrow(
+      /no field "user".*username/,
+    );
+    const noEnv = FormScriptSchema.parse({
+      steps: [{ match: '/login', fill: { password: '$env:C2_TEST_LOGIN_PASSWORD' } }],
+    });
+    await expect(createLoginDriver({ driver: 'form', script: noEnv }).login(ctx)).rejects.toThrow(
+      /C2_TEST_LOGIN_PASSWORD is not set/,
+    );
     const nothing = FormScriptSchema.parse({ steps: [{ match: '^https://elsewhere' }] });
-    await expect(createLoginDriver({ driver: 'form', script: nothing }).login(ctx)).rejects.toThrow(/no step.*matches.*"Sign in"/);
+    await expect(createLoginDriver({ driver: 'form', script: nothing }).login(ctx)).rejects.toThrow(
+      /no step.*matches.*"Sign in"/,
+    );
   });
 
   it('wrong credentials end as a clear error, not a hang', async () => {
     process.env.C2_TEST_LOGIN_PASSWORD = 'wrong';
     const { ctx } = await prepare({ mode: 'login' });
-    await expect(createLoginDriver({ driver: 'form', script: SCRIPT }).login(ctx)).rejects.toThrow(/answered 401/);
+    await expect(createLoginDriver({ driver: 'form', script: SCRIPT }).login(ctx)).rejects.toThrow(
+      /answered 401/,
+    );
   });
 });
 
@@ -234,7 +257,10 @@ describe('browser driver', () => {
     async () => {
       process.env.C2_TEST_LOGIN_PASSWORD = DEMO_PASSWORD;
       const { as, client, state, ctx, secrets } = await prepare({ mode: 'login', scriptedConsent: true });
-      const callback = await createLoginDriver({ driver: 'browser', script: SCRIPT }).login({ ...ctx, timeoutMs: 30_000 });
+      const callback = await createLoginDriver({ driver: 'browser', script: SCRIPT }).login({
+        ...ctx,
+        timeoutMs: 30_000,
+      });
       expect(validateCallback(as, client, callback, state)).toBeTruthy();
       expect(secrets.map(([k]) => k)).toEqual(expect.arrayContaining(['login-secret', 'authorization_code']));
       // The callback was intercepted, never loaded: nothing listens on 53123 and the call did not fail.
@@ -248,7 +274,9 @@ describe('browser driver', () => {
   it('a missing Chromium binary gives the install hint', async () => {
     const { ctx } = await prepare({ mode: 'login' });
     await expect(
-      createLoginDriver({ driver: 'browser', script: SCRIPT, chromiumPath: '/nonexistent/chromium' }).login(ctx),
+      createLoginDriver({ driver: 'browser', script: SCRIPT, chromiumPath: '/nonexistent/chromium' }).login(
+        ctx,
+      ),
     ).rejects.toThrow(/apt-get install chromium/);
   });
 });

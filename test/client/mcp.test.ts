@@ -82,7 +82,10 @@ describe('mcp.ts against the official SDK server', () => {
   }
 
   it('2026-07-28: the SDK rejects a probe without Mcp-Method (so the shape matters)', async () => {
-    const reply = await mcpCall(http, sdk.url, '2026-07-28', { method: 'tools/list', omitHeaders: ['mcp-method'] });
+    const reply = await mcpCall(http, sdk.url, '2026-07-28', {
+      method: 'tools/list',
+      omitHeaders: ['mcp-method'],
+    });
     expect(reply.response.status).toBe(400);
     expect(reply.message?.error).toBeDefined();
   });
@@ -184,7 +187,9 @@ describe('buildMcpRequest shapes', () => {
 
 describe('reply parsing', () => {
   const reply = (contentType: string, text: string) =>
-    ({ headers: makeHeaders([['content-type', contentType]]), text }) as Parameters<typeof parseJsonRpcReply>[0];
+    ({ headers: makeHeaders([['content-type', contentType]]), text }) as Parameters<
+      typeof parseJsonRpcReply
+    >[0];
 
   it('SSE: data lines joined, comments skipped, the response with the matching id taken', () => {
     const text = [
@@ -206,7 +211,9 @@ describe('reply parsing', () => {
   });
 
   it('JSON bodies, and garbage gives undefined rather than a throw', () => {
-    expect(parseJsonRpcReply(reply('application/json', '{"jsonrpc":"2.0","id":1,"error":{"code":-1}}'), 1)).toMatchObject({
+    expect(
+      parseJsonRpcReply(reply('application/json', '{"jsonrpc":"2.0","id":1,"error":{"code":-1}}'), 1),
+    ).toMatchObject({
       error: { code: -1 },
     });
     expect(parseJsonRpcReply(reply('application/json', '<html>'), 1)).toBeUndefined();

@@ -35,7 +35,13 @@ describe('mint.ts', () => {
     const token = await minter.mint();
     const { payload, protectedHeader } = await verify(token);
     expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: key.kid });
-    expect(payload).toMatchObject({ iss: ISSUER, aud: RESOURCE, sub: 'alice', client_id: 'client-1', scope: 'mcp:tools' });
+    expect(payload).toMatchObject({
+      iss: ISSUER,
+      aud: RESOURCE,
+      sub: 'alice',
+      client_id: 'client-1',
+      scope: 'mcp:tools',
+    });
     expect(typeof payload.jti).toBe('string');
     expect(payload.exp! - payload.iat!).toBe(300);
   });
@@ -53,14 +59,17 @@ describe('mint.ts', () => {
     await expect(verify(nbf)).rejects.toThrow(/nbf/);
   });
 
-  it.each(['none', 'None', 'NONE', 'empty-signature'] as const)('unsigned %s: well-formed, rejected', async (variant) => {
-    const token = minter.unsigned({ variant });
-    const [, , signature] = token.split('.');
-    expect(signature).toBe('');
-    expect(decodeProtectedHeader(token).alg).toBe(variant === 'empty-signature' ? 'ES256' : variant);
-    expect(decodeJwt(token)).toMatchObject({ iss: ISSUER, aud: RESOURCE });
-    await expect(verify(token)).rejects.toThrow();
-  });
+  it.each(['none', 'None', 'NONE', 'empty-signature'] as const)(
+    'unsigned %s: well-formed, rejected',
+    async (variant) => {
+      const token = minter.unsigned({ variant });
+      const [, , signature] = token.split('.');
+      expect(signature).toBe('');
+      expect(decodeProtectedHeader(token).alg).toBe(variant === 'empty-signature' ? 'ES256' : variant);
+      expect(decodeJwt(token)).toMatchObject({ iss: ISSUER, aud: RESOURCE });
+      await expect(verify(token)).rejects.toThrow();
+    },
+  );
 
   it.each(['same', 'different'] as const)('foreign key, %s kid: valid shape, rejected', async (kidMode) => {
     const token = await minter.withForeignKey({ kid: kidMode });
@@ -107,8 +116,8 @@ describe('mint.ts', () => {
     const { alg: _alg, ...noAlg } = key.privateJwk as JWK & { alg?: string };
     const m = await createMinter({ privateJwk: noAlg, issuer: ISSUER, resource: RESOURCE });
     await expect(verify(await m.mint())).resolves.toBeDefined();
-    await expect(createMinter({ privateJwk: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, resource: RESOURCE })).rejects.toThrow(
-      /give the JWK an "alg"/,
-    );
+    await expect(
+      createMinter({ privateJwk: { kty: 'oct', k: 'AAAA' }, issuer: ISSUER, resource: RESOURCE }),
+    ).rejects.toThrow(/give the JWK an "alg"/);
   });
 });

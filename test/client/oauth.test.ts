@@ -35,7 +35,9 @@ afterEach(async () => {
 async function setup(options: Parameters<typeof startFakeAs>[0] = { mode: 'auto' }) {
   fake = await startFakeAs(options);
   http = new HttpRecorder({ allowedOrigins: [fake.issuer] });
-  const metadata = (await http.request(`${fake.issuer}/.well-known/oauth-authorization-server`)).json() as Record<string, unknown>;
+  const metadata = (
+    await http.request(`${fake.issuer}/.well-known/oauth-authorization-server`)
+  ).json() as Record<string, unknown>;
   const as: AuthorizationServer = { issuer: fake.issuer, metadata };
   return { as, http, fake };
 }
@@ -59,7 +61,10 @@ describe('oauth.ts against a fake authorization server', () => {
   it('registers a public native client (RFC 7591, application_type per SEP-837)', async () => {
     const { as, http, fake } = await setup();
     const secrets: string[] = [];
-    const client = await registerClient(http, as, { redirectUris: [REDIRECT], onSecret: (_v, k) => secrets.push(k) });
+    const client = await registerClient(http, as, {
+      redirectUris: [REDIRECT],
+      onSecret: (_v, k) => secrets.push(k),
+    });
     expect(client).toMatchObject({ clientId: 'client-1', authMethod: 'none', redirectUris: [REDIRECT] });
     expect(client.clientSecret).toBeUndefined();
     expect(fake.registrations[0]).toMatchObject({
@@ -88,12 +93,18 @@ describe('oauth.ts against a fake authorization server', () => {
     const { as, http, fake } = await setup();
     const client = await registerClient(http, as, { redirectUris: [REDIRECT] });
     const seen: string[] = [];
-    const { tokens, callback, pkce, state } = await runAuthorizationCodeFlow(http, as, client, createLoginDriver({ driver: 'auto' }), {
-      resource: RESOURCE,
-      scope: 'mcp:tools',
-      redirectUri: REDIRECT,
-      onSecret: (_v, kind) => seen.push(kind),
-    });
+    const { tokens, callback, pkce, state } = await runAuthorizationCodeFlow(
+      http,
+      as,
+      client,
+      createLoginDriver({ driver: 'auto' }),
+      {
+        resource: RESOURCE,
+        scope: 'mcp:tools',
+        redirectUri: REDIRECT,
+        onSecret: (_v, kind) => seen.push(kind),
+      },
+    );
     expect(tokens.accessToken).toMatch(/^at-/);
     expect(tokens).toMatchObject({ tokenType: 'bearer', expiresIn: 600, scope: 'mcp:tools' });
     expect(callback.searchParams.get('state')).toBe(state);
@@ -112,7 +123,9 @@ describe('oauth.ts against a fake authorization server', () => {
     expect(form.get('resource')).toBe(RESOURCE);
     expect(form.get('code_verifier')).toBe(pkce.verifier);
     expect(form.get('client_id')).toBe(client.clientId);
-    expect(seen).toEqual(expect.arrayContaining(['code_verifier', 'authorization_code', 'access_token', 'refresh_token']));
+    expect(seen).toEqual(
+      expect.arrayContaining(['code_verifier', 'authorization_code', 'access_token', 'refresh_token']),
+    );
   });
 
   it('an iss that differs from the recorded issuer stops the flow (RFC 9207 §2.4)', async () => {
@@ -131,35 +144,61 @@ describe('oauth.ts against a fake authorization server', () => {
     const { as, http } = await setup();
     const client = await registerClient(http, as, { redirectUris: [REDIRECT] });
     const driver = createLoginDriver({ driver: 'auto' });
-    const { callback, pkce } = await runAuthorizationCodeFlow(http, as, client, driver, { resource: RESOURCE, redirectUri: REDIRECT });
+    const { callback, pkce } = await runAuthorizationCodeFlow(http, as, client, driver, {
+      resource: RESOURCE,
+      redirectUri: REDIRECT,
+    });
     const replay = exchangeCode(http, as, client, {
       code: callback.searchParams.get('code')!,
       verifier: pkce.verifier,
       redirectUri: REDIRECT,
       resource: RESOURCE,
     });
-    await expect(replay).rejects.toMatchObject({ name: 'OAuthStepError', step: 'token', error: 'invalid_grant', status: 400 });
+    await expect(replay).rejects.toMatchObject({
+      name: 'OAuthStepError',
+      step: 'token',
+      error: 'invalid_grant',
+      status: 400,
+    });
   });
 
   it('refresh with client_secret_basic rotates the refresh token; revocation sends the hint', async () => {
     const { as, http, fake } = await setup();
-    const client = await registerClient(http, as, { redirectUris: [REDIRECT], authMethod: 'client_secret_basic' });
-    const { tokens } = await runAuthorizationCodeFlow(http, as, client, createLoginDriver({ driver: 'auto' }), {
-      resource: RESOURCE,
-      redirectUri: REDIRECT,
+    const client = await registerClient(http, as, {
+      redirectUris: [REDIRECT],
+      authMethod: 'client_secret_basic',
     });
+    const { tokens } = await runAuthorizationCodeFlow(
+      http,
+      as,
+      client,
+      createLoginDriver({ driver: 'auto' }),
+      {
+        resource: RESOURCE,
+        redirectUri: REDIRECT,
+      },
+    );
     expect(fake.tokenRequests[0]!.authorization).toMatch(/^Basic /);
-    const refreshed = await refreshTokens(http, as, client, { refreshToken: tokens.refreshToken!, resource: RESOURCE, scope: 'mcp:tools' });
+    const refreshed = await refreshTokens(http, as, client, {
+      refreshToken: tokens.refreshToken!,
+      resource: RESOURCE,
+      scope: 'mcp:tools',
+    });
     expect(refreshed.refreshToken).toBeDefined();
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
     expect(fake.tokenRequests[1]!.form.get('resource')).toBe(RESOURCE);
     expect(fake.tokenRequests[1]!.form.get('scope')).toBe('mcp:tools');
     // The old refresh token was rotated away.
-    await expect(refreshTokens(http, as, client, { refreshToken: tokens.refreshToken! })).rejects.toMatchObject({
+    await expect(
+      refreshTokens(http, as, client, { refreshToken: tokens.refreshToken! }),
+    ).rejects.toMatchObject({
       error: 'invalid_grant',
     });
 
-    const revoked = await revokeToken(http, as, client, { token: refreshed.refreshToken!, hint: 'refresh_token' });
+    const revoked = await revokeToken(http, as, client, {
+      token: refreshed.refreshToken!,
+      hint: 'refresh_token',
+    });
     expect(revoked.status).toBe(200);
     expect(revoked.exchange.label).toBe('token revocation (RFC 7009)');
     expect(fake.revocations[0]!.get('token_type_hint')).toBe('refresh_token');
@@ -168,7 +207,10 @@ describe('oauth.ts against a fake authorization server', () => {
 
   it('tokenRequest: the raw form with client auth per method, or none at all', async () => {
     const { as, http, fake } = await setup();
-    const post = await registerClient(http, as, { redirectUris: [REDIRECT], authMethod: 'client_secret_post' });
+    const post = await registerClient(http, as, {
+      redirectUris: [REDIRECT],
+      authMethod: 'client_secret_post',
+    });
     const r1 = await tokenRequest(http, as, post, [
       ['grant_type', 'authorization_code'],
       ['code', 'nope'],
@@ -183,8 +225,14 @@ describe('oauth.ts against a fake authorization server', () => {
     expect(r2.status).toBe(401);
     expect(fake.tokenRequests[1]!.form.has('client_id')).toBe(false);
 
-    const basic = await registerClient(http, as, { redirectUris: [REDIRECT], authMethod: 'client_secret_basic' });
-    const r3 = await tokenRequest(http, as, basic, [['grant_type', 'refresh_token'], ['refresh_token', 'x']]);
+    const basic = await registerClient(http, as, {
+      redirectUris: [REDIRECT],
+      authMethod: 'client_secret_basic',
+    });
+    const r3 = await tokenRequest(http, as, basic, [
+      ['grant_type', 'refresh_token'],
+      ['refresh_token', 'x'],
+    ]);
     expect(r3.status).toBe(400);
     expect(fake.tokenRequests[2]!.authorization).toMatch(/^Basic /);
   });
@@ -194,20 +242,32 @@ describe('oauth.ts against a fake authorization server', () => {
     const client = await registerClient(http, as, { redirectUris: [REDIRECT] });
     // No PKCE: the fake AS answers error=invalid_request on the redirect.
     const url = authorizationUrl(as, client, { redirectUri: REDIRECT, state: 's1' });
-    const callback = await createLoginDriver({ driver: 'auto' }).login({ http, authorizationUrl: url, redirectUri: REDIRECT, timeoutMs: 5000 });
+    const callback = await createLoginDriver({ driver: 'auto' }).login({
+      http,
+      authorizationUrl: url,
+      redirectUri: REDIRECT,
+      timeoutMs: 5000,
+    });
     const { validateCallback } = await import('../../runner/oauth.ts');
     expect(() => validateCallback(as, client, callback, 's1')).toThrow(/error=invalid_request/);
     expect(() => validateCallback(as, client, callback, 'other-state')).toThrow(/state/);
   });
 
   it('authorizationUrl: extra parameters are appended, so one can repeat on purpose', async () => {
-    const as: AuthorizationServer = { issuer: 'https://as.example', metadata: { authorization_endpoint: 'https://as.example/authorize?x=1' } };
-    const url = authorizationUrl(as, { clientId: 'c', authMethod: 'none', redirectUris: [] }, {
-      redirectUri: REDIRECT,
-      state: 's',
-      resource: RESOURCE,
-      extra: [['resource', 'https://other']],
-    });
+    const as: AuthorizationServer = {
+      issuer: 'https://as.example',
+      metadata: { authorization_endpoint: 'https://as.example/authorize?x=1' },
+    };
+    const url = authorizationUrl(
+      as,
+      { clientId: 'c', authMethod: 'none', redirectUris: [] },
+      {
+        redirectUri: REDIRECT,
+        state: 's',
+        resource: RESOURCE,
+        extra: [['resource', 'https://other']],
+      },
+    );
     expect(url.searchParams.get('x')).toBe('1');
     expect(url.searchParams.getAll('resource')).toEqual([RESOURCE, 'https://other']);
   });
@@ -220,7 +280,12 @@ describe('oauth.ts against a fake authorization server', () => {
     const recorder = new HttpRecorder({ allowAnyOrigin: true });
     http = recorder;
     await expect(
-      exchangeCode(recorder, as, { clientId: 'c', authMethod: 'none', redirectUris: [] }, { code: 'x', verifier: 'v', redirectUri: REDIRECT }),
+      exchangeCode(
+        recorder,
+        as,
+        { clientId: 'c', authMethod: 'none', redirectUris: [] },
+        { code: 'x', verifier: 'v', redirectUri: REDIRECT },
+      ),
     ).rejects.toThrow(/HTTPS/);
     expect(recorder.exchanges).toHaveLength(0);
   });
@@ -228,7 +293,11 @@ describe('oauth.ts against a fake authorization server', () => {
   it('fetchVia: a web Response from the recorded exchange, the exchange kept', async () => {
     const { http, fake } = await setup();
     const via = fetchVia(http, 'probe');
-    const response = await via(`${fake.issuer}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: 't' }) });
+    const response = await via(`${fake.issuer}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: 't' }),
+    });
     expect(response).toBeInstanceOf(Response);
     expect(response.status).toBe(200);
     expect(via.last?.exchange.label).toBe('probe');

@@ -125,7 +125,10 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
           res.end();
           return;
         }
-        res.writeHead(303, { location: `/authorize?${query}`, 'set-cookie': `session=${session}; Path=/; HttpOnly` });
+        res.writeHead(303, {
+          location: `/authorize?${query}`,
+          'set-cookie': `session=${session}; Path=/; HttpOnly`,
+        });
         res.end();
         return;
       }
@@ -179,7 +182,9 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
       ? `<div id="slot"></div><script>document.getElementById('slot').innerHTML = ${JSON.stringify(form)};</script>`
       : form;
     res.writeHead(200, { 'content-type': 'text/html' });
-    res.end(`<!doctype html><html><head><title>Consent</title></head><body><p>Allow ${client.id}?</p>${body}</body></html>`);
+    res.end(
+      `<!doctype html><html><head><title>Consent</title></head><body><p>Allow ${client.id}?</p>${body}</body></html>`,
+    );
   }
 
   function issueCode(q: URLSearchParams): string {
@@ -214,9 +219,11 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
     if (form.get('grant_type') === 'authorization_code') {
       grant = codes.get(form.get('code') ?? '');
       codes.delete(form.get('code') ?? '');
-      if (!grant || grant.clientId !== client.id || grant.redirectUri !== form.get('redirect_uri')) return fail('invalid_grant');
+      if (!grant || grant.clientId !== client.id || grant.redirectUri !== form.get('redirect_uri'))
+        return fail('invalid_grant');
       const verifier = form.get('code_verifier') ?? '';
-      if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge) return fail('invalid_grant');
+      if (createHash('sha256').update(verifier).digest('base64url') !== grant.challenge)
+        return fail('invalid_grant');
       if (grant.resource !== form.get('resource')) return fail('invalid_target');
     } else if (form.get('grant_type') === 'refresh_token') {
       grant = refreshTokens.get(form.get('refresh_token') ?? '');
@@ -243,14 +250,19 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
 
   function authenticate(form: URLSearchParams, authorization: string | undefined): Client | undefined {
     if (authorization?.startsWith('Basic ')) {
-      const [id, secret] = Buffer.from(authorization.slice(6), 'base64').toString().split(':').map(decodeURIComponent);
+      const [id, secret] = Buffer.from(authorization.slice(6), 'base64')
+        .toString()
+        .split(':')
+        .map(decodeURIComponent);
       const client = clients.get(id ?? '');
       return client?.authMethod === 'client_secret_basic' && client.secret === secret ? client : undefined;
     }
     const client = clients.get(form.get('client_id') ?? '');
     if (!client) return undefined;
     if (client.authMethod === 'none') return client;
-    return client.authMethod === 'client_secret_post' && form.get('client_secret') === client.secret ? client : undefined;
+    return client.authMethod === 'client_secret_post' && form.get('client_secret') === client.secret
+      ? client
+      : undefined;
   }
 
   return {
