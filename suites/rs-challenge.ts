@@ -2,12 +2,12 @@
 // Every probe is an otherwise-valid JSON-RPC request for the revision (runner/mcp.ts), so a
 // rejection can only be about the credentials.
 
-import { defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { mcpCall } from '../runner/mcp.ts';
-import { REVISIONS } from '../runner/revisions.ts';
-import { parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import { REVISIONS, since } from '../runner/revisions.ts';
+import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
 export const RS_401_01 = defineCheck({
   id: 'RS-401-01',
@@ -88,4 +88,92 @@ function challengeProblem(response: HttpResponse): string | undefined {
   return undefined;
 }
 
-export const checks = [RS_401_01, RS_401_02];
+/** The Bearer challenge of the anonymous 401, or undefined after telling `t` why there is none to judge. */
+async function anonymousBearerChallenge(t: CheckContext): Promise<Challenge | undefined> {
+  const reply = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request'));
+  if (reply.response.status !== 401) {
+    t.notApplicable(`the request without credentials was answered ${reply.response.status}, not 401 (see RS-401-01)`);
+    return undefined;
+  }
+  const challenge = bearerChallenge(parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')));
+  if (!challenge) t.notApplicable('the 401 carries no Bearer challenge (see RS-401-02)');
+  else t.data('challenge', reply.response.headers.getAll('www-authenticate'));
+  return challenge;
+}
+
+export const RS_401_05 = defineCheck({
+  id: 'RS-401-05',
+  title: 'The challenge to a request without credentials carries no error code',
+  level: 'SHOULD',
+  refs: ['RFC6750 §3.1 (last paragraph)', 'OAuth 2.1 draft-13 §5.3.2'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-anonymous-error'],
+  requirement:
+    'SHOULD NOT: when the request carried no authentication at all, the Bearer challenge has no `error` (nor `error_description`): there was no token to be invalid.',
+  remediation: 'Leave out error="invalid_token" when the request had no Authorization header; keep it for bad tokens.',
+  probe: 'POST the protected request without Authorization and read the Bearer challenge.',
+  async run(t) {
+    const challenge = await anonymousBearerChallenge(t);
+    if (!challenge) return;
+    const error = param(challenge, 'error');
+    const description = param(challenge, 'error_description');
+    if (error !== undefined || description !== undefined) {
+      t.violated(
+        `the challenge to a request without credentials carries ${[error !== undefined ? `error="${error}"` : '', description !== undefined ? 'error_description' : ''].filter(Boolean).join(' and ')}`,
+      );
+    } else {
+      t.conforms('the anonymous challenge carries no error code');
+    }
+  },
+});
+
+/** OAuth 2.1 §5.3.1 / RFC 6750 §3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces. */
+const SCOPE_VALUE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+
+export const RS_401_06 = defineCheck({
+  id: 'RS-401-06',
+  title: 'The 401 challenge names the scopes the request needs',
+  level: 'SHOULD',
+  refs: ['MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements', 'MCP 2025-11-25 §Scope Selection Strategy', 'RFC6750 §3'],
+  revisions: since('2025-11-25'),
+  needs: [],
+  faults: ['rs-challenge-no-scope'],
+  requirement:
+    'The Bearer challenge of the 401 includes scope="<space-separated scopes>" (clients request exactly these), with the RFC 6750 scope character set and single spaces between scopes.',
+  remediation: 'Add scope="<scopes this endpoint needs>" to the 401 challenge.',
+  probe: 'POST the protected request without Authorization and read the scope parameter.',
+  async run(t) {
+    const challenge = await anonymousBearerChallenge(t);
+    if (!challenge) return;
+    const scope = param(challenge, 'scope');
+    t.data('scope', scope ?? null);
+    if (scope === undefined) t.violated('the 401 challenge has no scope parameter, so clients must guess the scopes to request');
+    else if (!SCOPE_VALUE.test(scope)) t.violated(`scope="${scope}" is not a space-separated list of RFC 6750 scope tokens`);
+    else t.conforms(`the challenge names scope="${scope}"`);
+  },
+});
+
+export const RS_401_07 = defineCheck({
+  id: 'RS-401-07',
+  title: 'The challenge scope does not ask for offline_access',
+  level: 'SHOULD',
+  refs: ['MCP 2026-07-28 §Refresh Tokens', 'SEP-2207'],
+  revisions: since('2026-07-28'),
+  needs: [],
+  faults: ['rs-challenge-offline-access'],
+  requirement:
+    'SHOULD NOT: the `scope` of the challenge does not include offline_access; whether to ask for refresh tokens is the client\'s decision.',
+  remediation: 'Remove offline_access from the scope parameter of the challenge.',
+  probe: 'POST the protected request without Authorization and read the scope parameter.',
+  async run(t) {
+    const challenge = await anonymousBearerChallenge(t);
+    if (!challenge) return;
+    const scope = param(challenge, 'scope');
+    if (scope === undefined) t.notApplicable('the challenge has no scope parameter (see RS-401-06)');
+    else if (scope.split(' ').includes('offline_access')) t.violated(`the challenge asks for scope="${scope}", which includes offline_access`);
+    else t.conforms(`scope="${scope}" does not include offline_access`);
+  },
+});
+
+export const checks = [RS_401_01, RS_401_02, RS_401_05, RS_401_06, RS_401_07];

@@ -103,6 +103,52 @@ export const RS_PRM_03 = defineCheck({
   },
 });
 
+export const RS_PRM_04 = defineCheck({
+  id: 'RS-PRM-04',
+  title: 'PRM `resource` is an absolute https URL without a fragment',
+  level: 'MUST',
+  refs: ['RFC9728 §2 (resource)', 'RFC9728 §1.2 (protected resource identifier)'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-resource-missing', 'rs-prm-resource-fragment'],
+  requirement:
+    'The metadata has a `resource` member: an absolute URL with the https scheme and no fragment (http is tolerated for loopback hosts, a development setup); it SHOULD NOT contain a query (reported as a note).',
+  remediation: 'Set `resource` to the https URL of the MCP endpoint, without fragment or query.',
+  probe: 'Parse `resource` of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const resource = prm.prm.resource;
+    t.data('resource', resource ?? null);
+    if (typeof resource !== 'string') {
+      t.violated(`the metadata at ${prm.prmUrl} has no string \`resource\` member`);
+      return;
+    }
+    if (!URL.canParse(resource)) {
+      t.violated(`resource "${resource}" is not an absolute URL`);
+      return;
+    }
+    const url = new URL(resource);
+    const problems: string[] = [];
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      problems.push(`its scheme is ${url.protocol.slice(0, -1)}, not https`);
+    }
+    // The URL parser drops an empty fragment ("#"), so look at the text as well.
+    if (url.hash !== '' || resource.includes('#')) problems.push('it has a fragment');
+    if (problems.length > 0) t.violated(`resource "${resource}": ${problems.join('; ')}`);
+    else t.conforms(`resource "${resource}" is an absolute URL without fragment`);
+    if (url.protocol === 'http:') t.note('http is accepted only because the host is a loopback address');
+    if (url.search !== '') t.note(`resource carries a query ("${url.search}"), which RFC 9728 §1.2 says it SHOULD NOT`);
+  },
+});
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export const RS_PRM_05 = defineCheck({
   id: 'RS-PRM-05',
   title: 'PRM `resource` equals the identifier its well-known URL was built from',
@@ -162,4 +208,32 @@ function identifierOf(wellKnownUrl: string): string {
   return `${url.origin}${rest}${url.search}`;
 }
 
-export const checks = [RS_PRM_01, RS_PRM_02, RS_PRM_03, RS_PRM_05];
+export const RS_PRM_07 = defineCheck({
+  id: 'RS-PRM-07',
+  title: 'PRM names at least one authorization server',
+  level: 'MUST',
+  refs: ['MCP 2025-06-18 §Authorization Server Location', 'RFC9728 §2 (authorization_servers)'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-no-authorization-servers'],
+  requirement:
+    '`authorization_servers` is present and is a JSON array of at least one issuer string (optional in RFC 9728, mandatory for MCP servers).',
+  remediation: 'Add `"authorization_servers": ["<issuer of your authorization server>"]` to the metadata.',
+  probe: 'Read authorization_servers of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const servers = prm.prm.authorization_servers;
+    t.data('authorization_servers', servers ?? null);
+    if (servers === undefined) t.violated('the metadata has no authorization_servers member');
+    else if (!Array.isArray(servers)) t.violated(`authorization_servers is ${JSON.stringify(servers)}, not an array`);
+    else if (servers.length === 0) t.violated('authorization_servers is an empty array');
+    else if (!servers.every((s) => typeof s === 'string')) t.violated('authorization_servers has entries that are not strings');
+    else t.conforms(`authorization_servers names ${servers.join(', ')}`);
+  },
+});
+
+export const checks = [RS_PRM_01, RS_PRM_02, RS_PRM_03, RS_PRM_04, RS_PRM_05, RS_PRM_07];

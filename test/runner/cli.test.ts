@@ -1,0 +1,268 @@
+// The CLI end to end: option parsing and config validation (exit 2), exit codes 0/1/3, list,
+// reports, redaction of real secrets in report.json, and runs against the embedded reference
+// server, a faulty one, and a separately started one (--target … --login auto).
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceServer } from '../../reference-server/server.ts';
+import { ReportSchema } from '../../reports/json.ts';
+import { type Check, defineCheck } from '../../runner/check.ts';
+import { type CliIo, main } from '../../runner/cli.ts';
+import { configJsonSchema } from '../../runner/config.ts';
+import { mcpCall } from '../../runner/mcp.ts';
+import { renderSchema } from '../../runner/write-schemas.ts';
+import { CHECKS } from '../../suites/index.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mcp-auth-conformance-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(argv: string[], extra: Partial<CliIo> = {}): Promise<Captured> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    isTTY: false,
+    env: {},
+    cwd: dir,
+    ...extra,
+  });
+  return { code, out, err };
+}
+
+function readReport(out: string) {
+  return ReportSchema.parse(JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8')));
+}
+
+describe('usage and configuration errors exit 2 with a sentence that says what to do', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['no command', [], /no command given/],
+    ['an unknown command', ['launch'], /unknown command "launch"/],
+    ['an unknown flag', ['run', '--bogus'], /Unknown option '--bogus'.*run --help/s],
+    ['a timeout that is not a number', ['run', '--timeout', 'soon'], /option "timeout"/],
+    ['a revision that does not exist', ['run', '--spec', '2024-11-05'], /"spec": must be one of 2025-06-18, 2025-11-25, 2026-07-28/],
+    ['a format that does not exist yet', ['run', '--format', 'junit'], /junit, html, sarif are not written yet: they come with issue #8/],
+    ['--fault with --target', ['run', '--target', 'http://127.0.0.1:9/mcp', '--fault', 'rs-prm-missing'], /cannot be combined with --target/],
+    ['an unknown fault', ['run', '--fault', 'rs-no-such-fault'], /unknown fault: rs-no-such-fault/],
+    ['a secret on the command line', ['run', '--token', 'abc'], /secrets never go on the command line.*--token-env/],
+    ['a secret-env naming an unset variable', ['run', '--token-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE is not set or empty/],
+    ['--client-secret-env without --client-id', ['run', '--client-secret-env', 'X'], /needs --client-id/],
+    ['--mint-key without --mint-issuer', ['run', '--target', 'http://127.0.0.1:9/mcp', '--mint-key', 'k.json'], /needs --mint-issuer/],
+    ['a prefix that matches no check', ['run', '--only', 'RS-P'], /no check ID starts with "RS-P"/],
+    ['--login form without a script', ['run', '--login', 'form'], /needs --login-script/],
+    ['a bad list flag', ['list', '--spec', '1999-01-01'], /--spec must be one of/],
+  ];
+  it.each(cases)('%s', async (_name, argv, message) => {
+    const r = await cli(argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('refuses unknown keys and secrets in the config file, and names the file', async () => {
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ timeOut: 3 }));
+    let r = await cli(['run', '--config', 'bad.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/bad\.json.*unknown option "timeOut"/s);
+    writeFileSync(join(dir, 'secret.json'), JSON.stringify({ clientSecret: 'abc' }));
+    r = await cli(['run', '--config', 'secret.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/"clientSecret": secrets never go in a config file/);
+    expect(r.err).not.toContain('abc');
+    writeFileSync(join(dir, 'broken.json'), '{ nope');
+    r = await cli(['run', '--config', 'broken.json']);
+    expect(r.err).toMatch(/is not valid JSON/);
+    r = await cli(['run', '--config', 'missing.json']);
+    expect(r.err).toMatch(/cannot read the config file .*missing\.json: ENOENT/);
+  });
+
+  it('validates the config file values with the same schema as flags', async () => {
+    writeFileSync(join(dir, 'values.json'), JSON.stringify({ timeout: -1, login: 'magic' }));
+    const r = await cli(['run', '--config', 'values.json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/option "timeout": .*\n.*option "login": must be one of auto, form, browser, manual/);
+  });
+});
+
+describe('help, version and list', () => {
+  it('prints help and version with exit 0', async () => {
+    expect((await cli(['--help'])).out).toMatch(/Commands:\n\s+run/);
+    expect((await cli(['run', '--help'])).out).toMatch(/--token-env NAME/);
+    expect((await cli(['--version'])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('lists every check with its metadata as JSON, filtered by revision', async () => {
+    const r = await cli(['list', '--json']);
+    expect(r.code).toBe(0);
+    const listing = JSON.parse(r.out) as Record<string, unknown>[];
+    expect(listing.map((c) => c.id)).toEqual(CHECKS.map((c) => c.id));
+    for (const c of listing) {
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'title', 'level', 'refs', 'revisions', 'needs', 'faults']));
+    }
+    const old = JSON.parse((await cli(['list', '--json', '--spec', '2025-06-18'])).out) as { id: string }[];
+    expect(old.map((c) => c.id)).not.toContain('AS-META-06');
+    expect((await cli(['list'])).out).toMatch(/^RS-PRM-01\s+MUST\s+/);
+  });
+});
+
+describe('runs', () => {
+  it('the embedded reference server is green: exit 0, report.json and summary.md written', async () => {
+    const r = await cli(['run', '--out', 'green']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const report = readReport('green');
+    expect(report.embedded).toBe(true);
+    expect(report.revision).toBe('2026-07-28');
+    expect(report.results.length).toBe(CHECKS.length);
+    expect(report.results.filter((x) => x.status !== 'pass')).toEqual([]);
+    expect(report.exchanges.length).toBeGreaterThan(0);
+    const linked = new Set(report.results.flatMap((x) => x.exchanges));
+    for (const id of linked) expect(report.exchanges.some((e) => e.id === id)).toBe(true);
+    const n = CHECKS.length;
+    expect(readFileSync(join(dir, 'green', 'summary.md'), 'utf8')).toContain(`| ${n} | 0 | 0 | 0 | 0 | 0 | ${n} |`);
+    expect(r.out).toMatch(/spec revision 2026-07-28/);
+    expect(r.out).toMatch(/exit code 0/);
+  });
+
+  it.each(['2025-06-18', '2025-11-25'])('the embedded run is green for %s too', async (spec) => {
+    const r = await cli(['run', '--spec', spec, '--out', `green-${spec}`, '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(readReport(`green-${spec}`).revision).toBe(spec);
+  });
+
+  it('a fault turns its check red: exit 1, the others stay green', async () => {
+    const r = await cli(['run', '--fault', 'rs-auth-disabled', '--only', 'RS-401', '--out', 'red']);
+    expect(r.code).toBe(1);
+    const report = readReport('red');
+    expect(report.faults).toEqual(['rs-auth-disabled']);
+    expect(report.results.find((x) => x.id === 'RS-401-01')).toMatchObject({ status: 'fail' });
+    expect(r.out).toMatch(/FAIL\s+RS-401-01/);
+  });
+
+  it('a violated SHOULD warns (exit 0), and fails under --strict (exit 1)', async () => {
+    const lax = await cli(['run', '--fault', 'rs-anonymous-error', '--only', 'RS-401-05', '--out', 'should']);
+    expect(lax.code).toBe(0);
+    expect(readReport('should').results[0]).toMatchObject({ id: 'RS-401-05', status: 'warn' });
+    const strict = await cli(['run', '--strict', '--fault', 'rs-anonymous-error', '--only', 'RS-401-05', '--out', 'should']);
+    expect(strict.code).toBe(1);
+    expect(readReport('should').results[0]).toMatchObject({ id: 'RS-401-05', status: 'fail' });
+  });
+
+  it('every fault a check names turns that check red', async () => {
+    for (const check of CHECKS) {
+      for (const fault of check.faults) {
+        const r = await cli(['run', '--fault', fault, '--only', check.id, '--out', 'matrix', '--format', 'json']);
+        const status = readReport('matrix').results.find((x) => x.id === check.id)?.status;
+        expect(`${check.id} with ${fault}: ${status} (exit ${r.code})`).toBe(
+          `${check.id} with ${fault}: ${check.level === 'MUST' ? 'fail' : 'warn'} (exit ${check.level === 'MUST' ? 1 : 0})`,
+        );
+      }
+    }
+  }, 60_000);
+
+  it('an unreachable target exits 3, says so, and still writes report.json', async () => {
+    const port = await closedPort();
+    const r = await cli(['run', '--target', `http://127.0.0.1:${port}/mcp`, '--out', 'unreachable', '--timeout', '2']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/cannot be reached.*Check the URL/);
+    const report = readReport('unreachable');
+    expect(report.exitCode).toBe(3);
+    expect(report.runError).toMatch(/cannot be reached/);
+  });
+
+  it('a separately started reference server: --target --login auto completes a flow, and no secret reaches the report', async () => {
+    const server = await startReferenceServer({ autoApprove: true });
+    const seen: string[] = [];
+    const tokenCheck: Check = defineCheck({
+      id: 'T-TOKEN-01',
+      title: 'a token from a completed flow opens the MCP endpoint',
+      level: 'MUST',
+      refs: ['test'],
+      revisions: ['2026-07-28'],
+      needs: ['token', 'client'],
+      faults: [],
+      requirement: 'test',
+      remediation: 'test',
+      async run(t) {
+        const token = await t.fixture('token');
+        seen.push(token.accessToken, ...(token.refreshToken ? [token.refreshToken] : []));
+        const reply = await mcpCall(t.http, t.target, t.revision, { method: 'tools/list', params: {}, token: token.accessToken });
+        t.data('echo', { access_token: token.accessToken, note: `token ${token.accessToken}` });
+        if (reply.response.status === 200) t.conforms(`tools/list with ${token.accessToken} answered 200`);
+        else t.violated(`tools/list with the token answered ${reply.response.status}`);
+      },
+    });
+    try {
+      const r = await cli(['run', '--target', server.url, '--login', 'auto', '--out', 'separate'], {
+        checks: [...CHECKS, tokenCheck],
+      });
+      expect(r.code).toBe(0);
+      const report = readReport('separate');
+      expect(report.embedded).toBe(false);
+      expect(report.authorizationFlows).toBe(1);
+      expect(report.results.find((x) => x.id === 'T-TOKEN-01')?.status).toBe('pass');
+      expect(seen.length).toBeGreaterThan(0);
+      const text = readFileSync(join(dir, 'separate', 'report.json'), 'utf8') + r.out;
+      for (const secret of seen) expect(text).not.toContain(secret);
+      expect(text).toMatch(/Bearer \[redacted /);
+      // The authorization code and the PKCE verifier travelled in exchanges too.
+      expect(text).not.toMatch(/code=[A-Za-z0-9_-]{10,}/);
+      expect(text).not.toMatch(/code_verifier=[A-Za-z0-9_-]{10,}/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('progress output', () => {
+  it('updates a running line in place on a TTY, in colour unless NO_COLOR', async () => {
+    const tty = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], { isTTY: true });
+    expect(tty.out).toContain('\r\x1b[2K');
+    expect(tty.out).toContain('\x1b[32m');
+    const noColor = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], {
+      isTTY: true,
+      env: { NO_COLOR: '1' },
+    });
+    expect(noColor.out).not.toContain('\x1b[32m');
+    const plain = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json']);
+    expect(plain.out).not.toContain('\x1b');
+    expect(plain.out).toMatch(/PASS\s+RS-401-01/);
+    expect(plain.out).toMatch(/1 check\(s\): 1 pass/);
+    expect(plain.out).toMatch(/MUST\s+1 pass/);
+  });
+});
+
+describe('schemas', () => {
+  it('schemas/config.schema.json is up to date (run "npm run schemas")', () => {
+    const committed = readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8');
+    expect(committed).toBe(renderSchema(configJsonSchema));
+  });
+});
+
+/** A loopback port with nothing listening (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
