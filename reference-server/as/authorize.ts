@@ -65,42 +65,29 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
 
   // Fault: `state` is not returned (OAuth 2.1 §4.1.2: REQUIRED if it was in the request).
   const state = ctx.fault('as-state-dropped') ? undefined : params.get('state');
-  const checked = checkRequest(deps, params);
-  const request: AuthorizationRequest = {
+  const where = {
     clientId: phase1.client.client_id,
     redirectUri: phase1.redirectUri,
     redirectUriSent: phase1.redirectUriSent,
     state,
-    scope: 'request' in checked ? checked.request.scope : DEFAULT_SCOPE,
-    resource: 'request' in checked ? checked.request.resource : ctx.resource,
-    ...('request' in checked
-      ? {
-          codeChallenge: checked.request.codeChallenge,
-          codeChallengeMethod: checked.request.codeChallengeMethod,
-        }
-      : {}),
   };
+  const checked = checkRequest(deps, params);
 
   if ('error' in checked) {
     // OAuth 2.1 §7.12.2: do not redirect an erroneous request to the client before the user has
     // authenticated (an attacker's registered client would get a silent redirector). With
     // auto-approve the user counts as signed in. Fault: the error is redirected straight away.
     if (ctx.options.autoApprove || ctx.fault('as-error-redirect-before-login')) {
-      redirect(
-        deps,
-        res,
-        302,
-        request.redirectUri,
-        { error: checked.error, error_description: checked.description },
-        state,
-        true,
-      );
+      const error = { error: checked.error, error_description: checked.description };
+      redirect(deps, res, 302, where.redirectUri, error, state, true);
       return;
     }
-    await showConsent(deps, res, phase1.client, request, checked);
+    // The pending request only carries the error to deliver after sign-in; it can never yield a code.
+    await showConsent(deps, res, phase1.client, { ...where, scope: '', resource: '' }, checked);
     return;
   }
 
+  const request: AuthorizationRequest = { ...where, ...checked.request };
   if (ctx.options.autoApprove) {
     // Automated runs: the demo user alice approves at once; `login_hint=bob` picks the other user,
     // so a test can hold tokens of two users.
