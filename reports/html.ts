@@ -1,0 +1,187 @@
+// report.html: one self-contained page (no network, no external assets) that a person reads to
+// understand a run: the headline, filters by status and area, and every check with its
+// requirement, spec links, message, remediation and the HTTP exchanges behind its verdict,
+// expandable in the order they were sent. Everything comes from report.json (already redacted) and
+// is HTML-escaped here: target-supplied text can never become markup.
+
+import { areaOf } from './junit.ts';
+import type { Report } from './json.ts';
+import { specUrl } from './spec-links.ts';
+
+type Result = Report['results'][number];
+type Exchange = Report['exchanges'][number];
+
+const STATUS_ORDER = ['fail', 'error', 'warn', 'skip', 'info', 'pass'] as const;
+
+/**
+ * A run is certifiable when it completed, no check failed and none ended in a harness error: an
+ * error means a requirement was not verified, so it cannot count towards conformance.
+ */
+export function isCertifiable(report: Report): boolean {
+  const s = report.summary.byStatus;
+  return (
+    report.runError === undefined && (s.fail ?? 0) === 0 && (s.error ?? 0) === 0 && report.summary.total > 0
+  );
+}
+
+export function renderHtml(report: Report): string {
+  const exchanges = new Map(report.exchanges.map((e) => [e.id, e]));
+  const areas = [...new Set(report.results.map((r) => areaOf(r.id)))].sort();
+  const results = [...report.results].sort(
+    (a, b) =>
+      STATUS_ORDER.indexOf(a.status as (typeof STATUS_ORDER)[number]) -
+        STATUS_ORDER.indexOf(b.status as (typeof STATUS_ORDER)[number]) || a.id.localeCompare(b.id),
+  );
+  const certifiable = isCertifiable(report);
+  const s = report.summary.byStatus;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>MCP authorization conformance: ${esc(report.target ?? 'embedded reference server')}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+  <h1>MCP authorization conformance</h1>
+  <p class="verdict ${certifiable ? 'ok' : 'bad'}" data-testid="verdict">${certifiable ? 'Certifiable: no check failed and every check completed' : 'Not certifiable'}</p>
+  <dl class="facts">
+    <dt>Target</dt><dd>${esc(report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : (report.target ?? ''))}</dd>
+    <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}</dd>
+    ${report.faults.length > 0 ? `<dt>Faults on</dt><dd>${esc(report.faults.join(', '))}</dd>` : ''}
+    <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)</dd>
+    <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${report.exitCode}</dd>
+  </dl>
+  ${report.runError ? `<p class="run-error"><strong>The run could not complete:</strong> ${esc(report.runError)}</p>` : ''}
+  <table class="counts" data-testid="counts">
+    <thead><tr><th></th>${STATUS_ORDER.map((st) => `<th class="st-${st}">${st}</th>`).join('')}<th>total</th></tr></thead>
+    <tbody>
+      <tr><th>all</th>${STATUS_ORDER.map((st) => `<td data-status="${st}">${s[st] ?? 0}</td>`).join('')}<td>${report.summary.total}</td></tr>
+      ${Object.entries(report.summary.byLevel)
+        .map(
+          ([level, counts]) =>
+            `<tr><th>${esc(level)}</th>${STATUS_ORDER.map((st) => `<td>${counts[st] ?? 0}</td>`).join('')}<td>${Object.values(counts).reduce((a, b) => a + b, 0)}</td></tr>`,
+        )
+        .join('\n      ')}
+    </tbody>
+  </table>
+</header>
+<nav class="filters" aria-label="Filters">
+  <fieldset><legend>Status</legend>
+    ${STATUS_ORDER.map((st) => `<label><input type="checkbox" name="status" value="${st}" checked> ${st} (${s[st] ?? 0})</label>`).join('\n    ')}
+  </fieldset>
+  <label>Area <select name="area"><option value="">all</option>${areas.map((a) => `<option value="${esc(a)}">${esc(a)}</option>`).join('')}</select></label>
+  <span class="shown" data-testid="shown"></span>
+</nav>
+<main>
+${results.map((r) => renderResult(r, exchanges)).join('\n')}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): string {
+  const refs = r.refs
+    .map((ref) => {
+      const url = specUrl(ref);
+      return url ? `<a href="${esc(url)}" rel="noreferrer">${esc(ref)}</a>` : esc(ref);
+    })
+    .join('; ');
+  const own = r.exchanges.map((id) => exchanges.get(id)).filter((e): e is Exchange => e !== undefined);
+  const notes =
+    r.notes.length > 0 ? `<ul class="notes">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
+  const data =
+    Object.keys(r.data).length > 0
+      ? `<details class="data"><summary>Details</summary><pre>${esc(JSON.stringify(r.data, null, 2))}</pre></details>`
+      : '';
+  return `<article class="check st-${esc(r.status)}" id="${esc(r.id)}" data-status="${esc(r.status)}" data-area="${esc(areaOf(r.id))}">
+  <h2><span class="badge st-${esc(r.status)}">${esc(r.status)}</span> <a href="#${esc(r.id)}">${esc(r.id)}</a> ${esc(r.title)} <span class="level">${esc(r.level)}</span></h2>
+  <p class="message">${esc(r.message)}</p>
+  <p class="requirement"><strong>Requirement:</strong> ${esc(r.requirement)}</p>
+  <p class="refs"><strong>Spec:</strong> ${refs}</p>
+  ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
+  ${r.howToProvide ? `<p class="how"><strong>To run it:</strong> ${esc(r.howToProvide)}</p>` : ''}
+  ${notes}${data}
+  ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map(renderExchange).join('\n')}</details>` : ''}
+</article>`;
+}
+
+function renderExchange(e: Exchange): string {
+  const req = e.request;
+  const reqText = [
+    `${req.method} ${req.url}`,
+    ...req.headers.map(([n, v]) => `${n}: ${v}`),
+    ...(req.body !== undefined ? ['', req.body] : []),
+  ].join('\n');
+  const res = e.response;
+  const resText = res
+    ? [
+        `HTTP ${res.status}`,
+        ...res.headers.map(([n, v]) => `${n}: ${v}`),
+        '',
+        res.body + (res.truncated ? '\n[... truncated at the size cap]' : ''),
+      ].join('\n')
+    : `(no response: ${e.error ?? 'unknown error'})`;
+  return `<details class="exchange" data-exchange="${esc(e.id)}"><summary>${esc(e.id)} ${esc(req.method)} ${esc(req.url)} → ${res ? res.status : 'no response'}${e.label ? ` <em>${esc(e.label)}</em>` : ''} <span class="ms">${e.durationMs} ms</span></summary>
+<pre class="req">${esc(reqText)}</pre>
+<pre class="res">${esc(resText)}</pre></details>`;
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const CSS = `
+:root { font-family: system-ui, sans-serif; color: #1b1f24; background: #fff; }
+body { margin: 0 auto; max-width: 72rem; padding: 1rem 1.5rem 4rem; }
+h1 { margin: 0.2rem 0; font-size: 1.5rem; }
+.verdict { display: inline-block; padding: 0.3rem 0.7rem; border-radius: 0.3rem; font-weight: 600; }
+.verdict.ok { background: #dcfce7; color: #14532d; } .verdict.bad { background: #fee2e2; color: #7f1d1d; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
+.facts dt { font-weight: 600; } .facts dd { margin: 0; word-break: break-all; }
+.counts { border-collapse: collapse; margin: 0.8rem 0; } .counts th, .counts td { border: 1px solid #d0d7de; padding: 0.2rem 0.6rem; text-align: right; }
+.filters { position: sticky; top: 0; background: #f6f8fa; border: 1px solid #d0d7de; padding: 0.4rem 0.8rem; display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; z-index: 1; }
+.filters fieldset { border: 0; padding: 0; margin: 0; display: flex; gap: 0.6rem; } .filters legend { float: left; font-weight: 600; margin-right: 0.4rem; }
+.check { border: 1px solid #d0d7de; border-left-width: 6px; border-radius: 0.3rem; padding: 0.4rem 0.9rem; margin: 0.8rem 0; }
+.check h2 { font-size: 1.05rem; margin: 0.3rem 0; } .check h2 a { color: inherit; }
+.level { font-size: 0.75rem; border: 1px solid #8c959f; border-radius: 0.2rem; padding: 0 0.3rem; }
+.badge { font-size: 0.75rem; text-transform: uppercase; padding: 0.1rem 0.4rem; border-radius: 0.2rem; color: #fff; }
+.st-pass { border-left-color: #1a7f37; } .badge.st-pass { background: #1a7f37; }
+.st-fail { border-left-color: #cf222e; } .badge.st-fail { background: #cf222e; }
+.st-warn { border-left-color: #bf8700; } .badge.st-warn { background: #9a6700; }
+.st-error { border-left-color: #8250df; } .badge.st-error { background: #8250df; }
+.st-skip { border-left-color: #8c959f; } .badge.st-skip { background: #6e7781; }
+.st-info { border-left-color: #0969da; } .badge.st-info { background: #0969da; }
+pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
+.exchange summary { font-family: ui-monospace, monospace; font-size: 0.8rem; } .ms { color: #57606a; }
+.run-error { background: #fee2e2; padding: 0.5rem; }
+[hidden] { display: none !important; }
+`;
+
+// Filters: a check is shown when its status is ticked and its area matches the selection.
+const SCRIPT = `
+(function () {
+  var boxes = Array.prototype.slice.call(document.querySelectorAll('input[name=status]'));
+  var area = document.querySelector('select[name=area]');
+  var checks = Array.prototype.slice.call(document.querySelectorAll('article.check'));
+  var shown = document.querySelector('[data-testid=shown]');
+  function apply() {
+    var statuses = boxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; });
+    var visible = 0;
+    checks.forEach(function (c) {
+      var show = statuses.indexOf(c.dataset.status) !== -1 && (!area.value || c.dataset.area === area.value);
+      c.hidden = !show;
+      if (show) visible++;
+    });
+    shown.textContent = visible + ' of ' + checks.length + ' checks shown';
+  }
+  boxes.forEach(function (b) { b.addEventListener('change', apply); });
+  area.addEventListener('change', apply);
+  apply();
+})();
+`;

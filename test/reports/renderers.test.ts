@@ -1,0 +1,184 @@
+// The renderers derived from report.json: JUnit, SARIF, HAR, HTML (structure and escaping; the
+// HTML's behaviour in a real browser is in html-browser.test.ts), and the spec links they share.
+
+import { describe, expect, it } from 'vitest';
+import { renderHar } from '../../reports/har.ts';
+import { isCertifiable, renderHtml } from '../../reports/html.ts';
+import { areaOf, renderJunit } from '../../reports/junit.ts';
+import { renderSarif } from '../../reports/sarif.ts';
+import { primarySpecUrl, specUrl } from '../../reports/spec-links.ts';
+import { HOSTILE, sampleReport } from './sample-report.ts';
+
+describe('spec links', () => {
+  it.each([
+    ['RFC9728 §3.3', 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3'],
+    ['RFC 6750 §3.1', 'https://www.rfc-editor.org/rfc/rfc6750#section-3.1'],
+    ['RFC7636 §B', 'https://www.rfc-editor.org/rfc/rfc7636#appendix-B'],
+    ['RFC8707', 'https://www.rfc-editor.org/rfc/rfc8707'],
+    [
+      'OAuth 2.1 draft-13 §5.3.1',
+      'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-5.3.1',
+    ],
+    ['OAuth 2.1 §4.1.3', 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.1.3'],
+    [
+      'MCP 2025-06-18 §Error Handling',
+      'https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization',
+    ],
+    [
+      'MCP 2025-11-25 transports §Origin',
+      'https://modelcontextprotocol.io/specification/2025-11-25/basic/transports',
+    ],
+    [
+      'CIMD-00 §4.1',
+      'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-00#section-4.1',
+    ],
+    ['OIDC Discovery §4.3', 'https://openid.net/specs/openid-connect-discovery-1_0.html'],
+  ])('%s → %s', (ref, url) => {
+    expect(specUrl(ref)).toBe(url);
+  });
+
+  it('gives no link rather than a wrong one for an unknown reference', () => {
+    expect(specUrl('derived from common sense')).toBeUndefined();
+    expect(primarySpecUrl(['derived', 'RFC9207 §2'])).toBe(
+      'https://www.rfc-editor.org/rfc/rfc9207#section-2',
+    );
+  });
+});
+
+describe('junit.xml', () => {
+  const xml = renderJunit(sampleReport());
+
+  it('has one testsuite per area and one testcase per check', () => {
+    expect(areaOf('RS-PRM-05')).toBe('RS-PRM');
+    expect(areaOf('AS-CIMD-01')).toBe('AS-CIMD');
+    const suites = [...xml.matchAll(/<testsuite name="([^"]+)" tests="(\d+)"/g)].map((m) => [m[1], m[2]]);
+    expect(suites).toEqual([
+      ['RS-PRM', '2'],
+      ['RS-401', '1'],
+      ['AS-CIMD', '1'],
+      ['AS-META', '1'],
+      ['AS-AUTHZ', '1'],
+    ]);
+    expect(xml.match(/<testcase /g)).toHaveLength(6);
+    expect(xml).toMatch(
+      /<testsuites name="MCP authorization conformance \(2026-07-28\)" tests="6" failures="1" errors="1" skipped="1"/,
+    );
+  });
+
+  it('maps fail to failure, error to error, skip to skipped, and warn/info to passing cases that say so', () => {
+    const caseOf = (id: string) =>
+      new RegExp(`<testcase[^>]*name="${id} [^"]*"[^>]*>([\\s\\S]*?)</testcase>`).exec(xml)?.[1] ?? '';
+    expect(caseOf('RS-PRM-05')).toMatch(/<failure message="[^"]*" type="MUST">/);
+    expect(caseOf('AS-META-01')).toMatch(
+      /<error message="no complete response within 10000 ms" type="harness-error">/,
+    );
+    expect(caseOf('AS-CIMD-01')).toMatch(/<skipped message="message of AS-CIMD-01"\/>/);
+    expect(caseOf('RS-401-05')).toMatch(/<property name="status" value="warn"\/>/);
+    expect(caseOf('RS-401-05')).toMatch(/<system-out>WARNING \(SHOULD not met, not failing\)/);
+    expect(caseOf('RS-401-05')).not.toMatch(/<failure|<error|<skipped/);
+    expect(caseOf('RS-PRM-01')).not.toMatch(/<failure|<error|<skipped|<system-out/);
+  });
+
+  it('escapes markup and drops characters XML cannot carry', () => {
+    expect(xml).not.toContain('<script>');
+    expect(xml).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot; bell');
+    expect(xml).not.toContain('\u0007');
+  });
+});
+
+describe('report.sarif', () => {
+  const sarif = JSON.parse(renderSarif(sampleReport()));
+  const run = sarif.runs[0];
+
+  it('is SARIF 2.1.0 with a rule per check and results for fail and warn only', () => {
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
+    expect(run.tool.driver.name).toBe('mcp-auth-conformance');
+    expect(run.tool.driver.rules).toHaveLength(6);
+    expect(run.results.map((r: { ruleId: string; level: string }) => [r.ruleId, r.level])).toEqual([
+      ['RS-PRM-05', 'error'],
+      ['RS-401-05', 'warning'],
+    ]);
+  });
+
+  it('links each rule to its spec section and points results at the target URL', () => {
+    const rule = run.tool.driver.rules.find((r: { id: string }) => r.id === 'RS-PRM-05');
+    expect(rule.helpUri).toBe('https://www.rfc-editor.org/rfc/rfc9728#section-3.3');
+    expect(rule.defaultConfiguration.level).toBe('error');
+    const result = run.results[0];
+    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('http://127.0.0.1:4000/mcp');
+    expect(run.tool.driver.rules[result.ruleIndex].id).toBe(result.ruleId);
+  });
+
+  it('records a run that could not complete as an unsuccessful invocation', () => {
+    const failed = JSON.parse(renderSarif(sampleReport({ runError: 'target unreachable' })));
+    expect(failed.runs[0].invocations[0].executionSuccessful).toBe(false);
+    expect(failed.runs[0].invocations[0].toolExecutionNotifications[0].message.text).toBe(
+      'target unreachable',
+    );
+  });
+});
+
+describe('exchanges.har', () => {
+  const har = JSON.parse(renderHar(sampleReport()));
+
+  it('is HAR 1.2 with one entry per exchange, in order', () => {
+    expect(har.log.version).toBe('1.2');
+    expect(har.log.entries.map((e: { _id: string }) => e._id)).toEqual(['x1', 'x2']);
+    const [ok, failed] = har.log.entries;
+    expect(ok.request.queryString).toEqual([{ name: 'x', value: '1' }]);
+    expect(ok.response.status).toBe(200);
+    expect(ok.response.content.mimeType).toBe('application/json');
+    expect(failed.request.postData).toEqual({
+      mimeType: 'application/x-www-form-urlencoded',
+      text: 'grant_type=authorization_code',
+    });
+    expect(failed.response.status).toBe(0);
+    expect(failed._error).toMatch(/within 10000 ms/);
+  });
+});
+
+describe('report.html', () => {
+  const html = renderHtml(sampleReport());
+
+  it('escapes every piece of target-supplied text', () => {
+    expect(html).not.toContain('<script>alert');
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+    // The only scripts are the page's own filter code.
+    expect(html.match(/<script>/g)).toHaveLength(1);
+  });
+
+  it('is self-contained: no external scripts, styles, images or fonts', () => {
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
+    expect(html).toMatch(/default-src 'none'/);
+  });
+
+  it('shows the headline and certifiability', () => {
+    expect(html).toContain('Not certifiable');
+    expect(isCertifiable(sampleReport())).toBe(false);
+    const clean = sampleReport({
+      summary: {
+        total: 1,
+        byStatus: { pass: 1, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
+        byLevel: {
+          MUST: { pass: 1, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
+          SHOULD: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
+          MAY: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
+        },
+      },
+    });
+    expect(isCertifiable(clean)).toBe(true);
+    expect(isCertifiable({ ...clean, runError: 'x' })).toBe(false);
+  });
+
+  it('lists each check with its exchanges, and links its spec references', () => {
+    const article = /<article[^>]*id="RS-PRM-05"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    expect(article).toContain('HTTP exchanges (2)');
+    expect(article).toContain('data-exchange="x1"');
+    expect(article).toContain(
+      '(no response: no complete response from http://127.0.0.1:4000 within 10000 ms)',
+    );
+    expect(article).toContain('href="https://www.rfc-editor.org/rfc/rfc9728#section-3.3"');
+    expect(article).toContain('remediation of RS-PRM-05');
+  });
+});
