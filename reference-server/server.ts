@@ -53,24 +53,39 @@ export async function startReferenceServer(
     fault: (name) => faultSet.has(name),
   };
 
-  const as = await createAuthorizationServer(ctx);
-  const rs = await createResourceServer(ctx);
-
+  // Whatever was started before a failure (a half, a listening socket) is released before the
+  // error propagates, so a bad option (an unreachable --trust-issuer, a port in use) leaks nothing.
+  const halves: ServerHalf[] = [];
   const servers: Server[] = [];
-  let rsServer: Server;
-  let asServer: Server;
-  if (options.split) {
-    asServer = await listen(dispatch([as.handle]), host, options.asPort ?? 0);
-    rsServer = await listen(dispatch([rs.handle]), host, options.port ?? 0);
-    servers.push(asServer, rsServer);
-  } else {
-    rsServer = await listen(dispatch([as.handle, rs.handle]), host, options.port ?? 0);
-    asServer = rsServer;
-    servers.push(rsServer);
+  const release = async () => {
+    await Promise.all(servers.map(closeServer));
+    await Promise.all(halves.map((h) => h.close?.()));
+  };
+  try {
+    const as = await createAuthorizationServer(ctx);
+    halves.push(as);
+    const rs = await createResourceServer(ctx);
+    halves.push(rs);
+
+    let rsServer: Server;
+    let asServer: Server;
+    if (options.split) {
+      asServer = await listen(dispatch([as.handle]), host, options.asPort ?? 0);
+      servers.push(asServer);
+      rsServer = await listen(dispatch([rs.handle]), host, options.port ?? 0);
+      servers.push(rsServer);
+    } else {
+      rsServer = await listen(dispatch([as.handle, rs.handle]), host, options.port ?? 0);
+      asServer = rsServer;
+      servers.push(rsServer);
+    }
+    ctx.rsOrigin = originOf(rsServer, host);
+    ctx.issuer = originOf(asServer, host);
+    ctx.resource = `${ctx.rsOrigin}/mcp`;
+  } catch (err) {
+    await release();
+    throw err;
   }
-  ctx.rsOrigin = originOf(rsServer, host);
-  ctx.issuer = originOf(asServer, host);
-  ctx.resource = `${ctx.rsOrigin}/mcp`;
 
   let closed: Promise<void> | undefined;
   return {
@@ -79,10 +94,7 @@ export async function startReferenceServer(
     signingKey: ctx.signingKey.privateJwk,
     faults,
     close() {
-      closed ??= (async () => {
-        await Promise.all(servers.map(closeServer));
-        await Promise.all([as.close?.(), rs.close?.()]);
-      })();
+      closed ??= release();
       return closed;
     },
   };

@@ -63,6 +63,28 @@ describe('startReferenceServer', () => {
   });
 });
 
+describe('start-up failures', () => {
+  it('rejects when the port is taken, and releases the other origin it had opened', async () => {
+    const first = await startReferenceServer();
+    const taken = Number(new URL(first.url).port);
+    try {
+      await expect(startReferenceServer({ port: taken })).rejects.toThrow(/EADDRINUSE/);
+      // Split: the authorization server's origin opens first, then the taken port fails;
+      // the AS port must be free again afterwards.
+      const probe = await startReferenceServer();
+      const freePort = Number(new URL(probe.url).port);
+      await probe.close();
+      await expect(startReferenceServer({ split: true, asPort: freePort, port: taken })).rejects.toThrow(
+        /EADDRINUSE/,
+      );
+      const reuse = await startReferenceServer({ port: freePort });
+      await reuse.close();
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('split mode', () => {
   it('puts the authorization server on a second origin', async () => {
     const server = await startReferenceServer({ split: true });
