@@ -122,6 +122,17 @@ describe('help, version and list', () => {
   });
 });
 
+describe('serve', () => {
+  it('is the reference server\'s own command: --list-faults names the checks each fault proves', async () => {
+    const r = await cli(['serve', '--list-faults']);
+    expect(r.code).toBe(0);
+    const faults = JSON.parse(r.out) as { name: string; checks: string[] }[];
+    expect(faults.find((f) => f.name === 'rs-auth-disabled')?.checks).toContain('RS-401-01');
+    expect(faults.find((f) => f.name === 'as-metadata-missing')?.checks).toContain('AS-META-01');
+    expect((await cli(['serve', '--port', 'x'])).code).toBe(2);
+  });
+});
+
 describe('runs', () => {
   it('the embedded reference server is green: exit 0, report.json and summary.md written', async () => {
     const r = await cli(['run', '--out', 'green']);
