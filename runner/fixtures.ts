@@ -323,7 +323,11 @@ const SECRET_KINDS: readonly SecretKind[] = [
   'token',
 ];
 
+/** C2's hook kinds (runner/CONTRACT.md §Secrets) that are named differently here. */
+const HOOK_KINDS: Record<string, SecretKind> = { authorization_code: 'code', 'login-secret': 'password' };
+
 function asSecretKind(kind: string): SecretKind {
+  if (HOOK_KINDS[kind]) return HOOK_KINDS[kind];
   return (SECRET_KINDS as readonly string[]).includes(kind) ? (kind as SecretKind) : 'token';
 }
 
