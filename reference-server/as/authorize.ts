@@ -269,13 +269,13 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
   const form = await readForm(req);
   const id = form.get('request_id');
   const pending = id === undefined ? undefined : await store.getPending(id);
-  if (!pending || form.duplicates.length > 0) {
-    sendErrorPage(
-      ctx,
-      res,
-      'invalid_request',
-      'this authorization request is unknown, expired or already answered',
-    );
+  if (form.duplicates.length > 0) {
+    sendErrorPage(ctx, res, 'invalid_request', `repeated form field: ${form.duplicates.join(', ')}`);
+    return;
+  }
+  if (!pending) {
+    const message = 'this authorization request is unknown, expired or already answered';
+    sendErrorPage(ctx, res, 'invalid_request', message);
     return;
   }
   // The form must echo the CSRF token issued with this very request. Fault: the token is not checked.
