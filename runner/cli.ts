@@ -218,7 +218,14 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     const requestTimeoutMs = Math.round(config.timeout * 1000);
     recorder = new HttpRecorder({
       timeoutMs: requestTimeoutMs,
-      allowedOrigins: [targetUrl, ...config.allowOrigins, ...(server ? [server.issuer] : [])],
+      // The login may pass through other origins (an identity provider): --allow-origin and the
+      // script's own allowedOrigins name them; nothing else beyond what the target names.
+      allowedOrigins: [
+        targetUrl,
+        ...config.allowOrigins,
+        ...(script?.allowedOrigins ?? []),
+        ...(server ? [server.issuer] : []),
+      ],
     });
     const interactiveLogin = config.login === 'manual' || config.login === 'browser';
     const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
