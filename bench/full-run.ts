@@ -13,7 +13,14 @@ import { main } from '../runner/cli.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'mcp-auth-conformance-bench-'));
-const rows: { run: number; exit: number; checks: number; wallMs: number; flows: number; exchanges: number }[] = [];
+const rows: {
+  run: number;
+  exit: number;
+  checks: number;
+  wallMs: number;
+  flows: number;
+  exchanges: number;
+}[] = [];
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -54,6 +61,10 @@ for (const r of rows) {
   );
 }
 const walls = rows.map((r) => r.wallMs).sort((a, b) => a - b);
-console.log(`median wall time ${walls[Math.floor(walls.length / 2)]?.toFixed(0)} ms over ${rows.length} run(s)`);
-console.log(`peak RSS (sampled) ${mib(peakRss)} MiB; process maxRSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB`);
+console.log(
+  `median wall time ${walls[Math.floor(walls.length / 2)]?.toFixed(0)} ms over ${rows.length} run(s)`,
+);
+console.log(
+  `peak RSS (sampled) ${mib(peakRss)} MiB; process maxRSS ${mib(process.resourceUsage().maxRSS * 1024)} MiB`,
+);
 console.log(`node ${process.version}`);

@@ -25,7 +25,12 @@ export const ExchangeSchema = z.object({
   label: z.string().optional(),
   startedAt: z.string(),
   durationMs: z.number(),
-  request: z.object({ method: z.string(), url: z.string(), headers: HeaderList, body: z.string().optional() }),
+  request: z.object({
+    method: z.string(),
+    url: z.string(),
+    headers: HeaderList,
+    body: z.string().optional(),
+  }),
   response: z
     .object({
       status: z.int(),

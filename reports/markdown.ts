@@ -28,7 +28,9 @@ export function renderMarkdown(report: Report): string {
     if (results.length === 0) continue;
     lines.push(`## ${status} (${results.length})`, '');
     for (const r of results) {
-      lines.push(`- **${r.id}** (${r.level}, ${r.refs.join('; ')}): ${escape(r.title)}. ${escape(oneLine(r.message))}`);
+      lines.push(
+        `- **${r.id}** (${r.level}, ${r.refs.join('; ')}): ${escape(r.title)}. ${escape(oneLine(r.message))}`,
+      );
       if (status !== 'error') lines.push(`  - Fix: ${escape(r.remediation)}`);
     }
     lines.push('');

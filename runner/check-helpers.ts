@@ -30,7 +30,10 @@ export function attemptsTable(attempts: readonly Attempt[]): Record<string, unkn
  */
 export function assertSomeAnswer(attempts: readonly Attempt[], what: string): void {
   if (attempts.length > 0 && attempts.every((a) => a.status === undefined)) {
-    throw new HttpTransportError('network', `no URL answered while looking for ${what}: ${describeAttempts(attempts)}`);
+    throw new HttpTransportError(
+      'network',
+      `no URL answered while looking for ${what}: ${describeAttempts(attempts)}`,
+    );
   }
 }
 

@@ -137,7 +137,9 @@ function listCommand(argv: readonly string[], io: CliIo): number {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}. Usage: mcp-auth-conformance list [--spec REV] [--json]`);
+    throw new UsageError(
+      `${(err as Error).message.replace(/\.$/, '')}. Usage: mcp-auth-conformance list [--spec REV] [--json]`,
+    );
   }
   if (values.help) {
     io.out('Usage: mcp-auth-conformance list [--spec REV] [--json]\n');
@@ -147,7 +149,9 @@ function listCommand(argv: readonly string[], io: CliIo): number {
     throw new UsageError(`--spec must be one of ${REVISIONS.join(', ')}, got "${values.spec}"`);
   }
   const spec = values.spec;
-  const checks = (io.checks ?? CHECKS).filter((c) => spec === undefined || (c.revisions as readonly string[]).includes(spec));
+  const checks = (io.checks ?? CHECKS).filter(
+    (c) => spec === undefined || (c.revisions as readonly string[]).includes(spec),
+  );
   if (values.json) {
     const listing = checks.map((c) => ({
       id: c.id,
@@ -167,7 +171,9 @@ function listCommand(argv: readonly string[], io: CliIo): number {
   }
   for (const c of checks) {
     io.out(`${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}\n`);
-    io.out(`${''.padEnd(19)}${c.refs.join('; ')}${c.needs.length > 0 ? ` | needs ${c.needs.join(', ')}` : ''}\n`);
+    io.out(
+      `${''.padEnd(19)}${c.refs.join('; ')}${c.needs.length > 0 ? ` | needs ${c.needs.join(', ')}` : ''}\n`,
+    );
   }
   io.out(`${checks.length} check(s)${spec ? ` for ${spec}` : ''}\n`);
   return 0;
@@ -184,7 +190,11 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
   const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
   const registry = io.checks ?? CHECKS;
-  const { selected, unmatched } = selectChecks(registry, { revision: config.spec, only: config.only, skip: config.skip });
+  const { selected, unmatched } = selectChecks(registry, {
+    revision: config.spec,
+    only: config.only,
+    skip: config.skip,
+  });
   if (unmatched.length > 0) {
     throw new UsageError(
       `no check ID starts with ${unmatched.map((p) => `"${p}"`).join(', ')}; list the checks with "mcp-auth-conformance list".`,
@@ -208,9 +218,15 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     if (!config.target) {
       try {
-        server = await startReferenceServer({ autoApprove: true, faults: config.faults, allowLoopbackCimd: true });
+        server = await startReferenceServer({
+          autoApprove: true,
+          faults: config.faults,
+          allowLoopbackCimd: true,
+        });
       } catch (err) {
-        throw new RunCouldNotHappen(`the embedded reference server could not start: ${(err as Error).message}`);
+        throw new RunCouldNotHappen(
+          `the embedded reference server could not start: ${(err as Error).message}`,
+        );
       }
       target = server.url;
     }
@@ -286,7 +302,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (err) {
     // Whatever went wrong, the report below is still written (with runError) and the exit code is 3.
     runError =
-      err instanceof RunCouldNotHappen ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+      err instanceof RunCouldNotHappen
+        ? err.message
+        : `internal error: ${(err as Error)?.stack ?? String(err)}`;
     progress.line(`error: ${redactor.text(runError)}`);
   } finally {
     await recorder?.close().catch(() => undefined);
@@ -348,7 +366,12 @@ class RunCouldNotHappen extends Error {
 /** One anonymous request: a target that cannot be reached at all ends the run early (exit 3). */
 async function preflight(recorder: HttpRecorder, target: string, config: Config): Promise<void> {
   try {
-    await mcpCall(recorder, target, config.spec, protectedProbe(config.spec, 'preflight: is the target reachable?'));
+    await mcpCall(
+      recorder,
+      target,
+      config.spec,
+      protectedProbe(config.spec, 'preflight: is the target reachable?'),
+    );
   } catch (err) {
     if (err instanceof HttpTransportError) {
       throw new RunCouldNotHappen(

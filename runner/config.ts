@@ -43,8 +43,14 @@ export const ConfigSchema = z
       .default([])
       .describe('Faults of the embedded reference server to switch on (only without target).'),
     spec: z.enum(REVISIONS).default(LATEST_REVISION).describe('MCP specification revision to check against.'),
-    only: z.array(idPrefix).default([]).describe('Run only checks whose ID starts with one of these prefixes.'),
-    skip: z.array(idPrefix).default([]).describe('Leave out checks whose ID starts with one of these prefixes.'),
+    only: z
+      .array(idPrefix)
+      .default([])
+      .describe('Run only checks whose ID starts with one of these prefixes.'),
+    skip: z
+      .array(idPrefix)
+      .default([])
+      .describe('Leave out checks whose ID starts with one of these prefixes.'),
     strict: z.boolean().default(false).describe('A violated SHOULD fails the run (instead of warning).'),
     out: z.string().min(1).default('./conformance-report').describe('Directory the reports are written to.'),
     format: z
@@ -57,17 +63,32 @@ export const ConfigSchema = z
       .max(600)
       .default(10)
       .describe('Time bound of one HTTP request, in seconds; a check gets 3x this, a login step 30x.'),
-    runTimeout: z.number().positive().max(86_400).default(900).describe('Time bound of the whole run, in seconds.'),
+    runTimeout: z
+      .number()
+      .positive()
+      .max(86_400)
+      .default(900)
+      .describe('Time bound of the whole run, in seconds.'),
     concurrency: z.int().min(1).max(32).default(4).describe('Checks run at the same time.'),
     login: z.enum(LOGIN_DRIVERS).default('auto').describe('How the authorization step is passed.'),
     loginScript: z.string().min(1).optional().describe('JSON form script for --login form|browser.'),
     chromiumPath: z.string().min(1).optional().describe('Chromium executable for --login browser.'),
-    tokenEnv: envName.optional().describe('Name of an environment variable holding an access token for the target.'),
-    clientId: z.string().min(1).optional().describe('A client already registered at the authorization server.'),
+    tokenEnv: envName
+      .optional()
+      .describe('Name of an environment variable holding an access token for the target.'),
+    clientId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A client already registered at the authorization server.'),
     clientSecretEnv: envName
       .optional()
       .describe('Name of an environment variable holding the secret of clientId (confidential client).'),
-    mintKey: z.string().min(1).optional().describe('File with a private JWK the target trusts, to forge tokens.'),
+    mintKey: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File with a private JWK the target trusts, to forge tokens.'),
     mintIssuer: httpUrl.optional().describe('Issuer to put in forged tokens (with mintKey).'),
     allowOrigins: z
       .array(httpUrl)
@@ -136,7 +157,9 @@ export function loadRunConfig(argv: readonly string[], cwd: string = process.cwd
   try {
     values = parseRunFlags(argv);
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}. See "mcp-auth-conformance run --help".`);
+    throw new UsageError(
+      `${(err as Error).message.replace(/\.$/, '')}. See "mcp-auth-conformance run --help".`,
+    );
   }
   if (values.help) return { config: ConfigSchema.parse({}), help: true };
 
@@ -162,7 +185,11 @@ function parseRunFlags(argv: readonly string[]) {
 }
 
 function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, unknown> {
-  const list = (v: string[] | undefined) => v?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const list = (v: string[] | undefined) =>
+    v
+      ?.flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
   const input: Record<string, unknown> = {
     target: values.target,
     faults: values.fault,
@@ -212,7 +239,9 @@ function readConfigFile(file: string, explicit: boolean): Record<string, unknown
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError(`the config file ${file} must hold a JSON object of options.`);
   }
-  const secretKey = Object.keys(parsed).find((k) => /secret|token$|password|^key$/i.test(k) && !k.endsWith('Env'));
+  const secretKey = Object.keys(parsed).find(
+    (k) => /secret|token$|password|^key$/i.test(k) && !k.endsWith('Env'),
+  );
   if (secretKey) {
     throw new UsageError(
       `the config file ${file} has "${secretKey}": secrets never go in a config file. Put the secret in an environment variable and name it with tokenEnv / clientSecretEnv, or a key file with mintKey.`,
@@ -252,7 +281,9 @@ function checkCombinations(config: Config): void {
     assertFaultNames(config.faults);
   } catch (err) {
     if (err instanceof UnknownFaultError) {
-      throw new UsageError(`${err.message.replace('--list-faults', '"mcp-auth-conformance serve --list-faults"')}.`);
+      throw new UsageError(
+        `${err.message.replace('--list-faults', '"mcp-auth-conformance serve --list-faults"')}.`,
+      );
     }
     throw err;
   }
@@ -266,7 +297,9 @@ function checkCombinations(config: Config): void {
     throw new UsageError('--login-script is used by --login form or --login browser only.');
   }
   if (config.login === 'form' && !config.loginScript) {
-    throw new UsageError('--login form needs --login-script FILE: the JSON steps that fill and submit the login form.');
+    throw new UsageError(
+      '--login form needs --login-script FILE: the JSON steps that fill and submit the login form.',
+    );
   }
 }
 
@@ -278,13 +311,17 @@ export function readSecrets(
   const fromEnv = (name: string, flag: string) => {
     const value = env[name];
     if (value === undefined || value.trim() === '') {
-      throw new UsageError(`${flag} ${name}: the environment variable ${name} is not set or empty. Export it before the run.`);
+      throw new UsageError(
+        `${flag} ${name}: the environment variable ${name} is not set or empty. Export it before the run.`,
+      );
     }
     return value.trim();
   };
   return {
     ...(config.tokenEnv ? { accessToken: fromEnv(config.tokenEnv, '--token-env') } : {}),
-    ...(config.clientSecretEnv ? { clientSecret: fromEnv(config.clientSecretEnv, '--client-secret-env') } : {}),
+    ...(config.clientSecretEnv
+      ? { clientSecret: fromEnv(config.clientSecretEnv, '--client-secret-env') }
+      : {}),
   };
 }
 

@@ -86,7 +86,8 @@ export function deriveStatus(
   const join = (list: readonly Observation[]) => list.map((o) => o.message).join('; ');
   const violated = of('violated');
   if (violated.length > 0) {
-    const status: Status = level === 'MUST' ? 'fail' : level === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
+    const status: Status =
+      level === 'MUST' ? 'fail' : level === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
     return { status, message: join(violated) };
   }
   const conforms = of('conforms');
@@ -190,7 +191,10 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   };
   try {
     for (const name of check.needs) {
-      resolved.set(name, await withDeadline(options.fixtures.get(name), fixtureDeadline, `fixture "${name}"`));
+      resolved.set(
+        name,
+        await withDeadline(options.fixtures.get(name), fixtureDeadline, `fixture "${name}"`),
+      );
       linkFixture(name);
     }
   } catch (err) {
@@ -203,7 +207,12 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   const checkDeadline = Math.min(Date.now() + options.checkTimeoutMs, runDeadline);
   let over: string | undefined;
   const abort = new AbortController();
-  const http = boundedClient(options.http, checkDeadline, () => over, (ex) => exchanges.add(ex.id));
+  const http = boundedClient(
+    options.http,
+    checkDeadline,
+    () => over,
+    (ex) => exchanges.add(ex.id),
+  );
   const fixture = async <K extends FixtureName>(name: K) => {
     if (resolved.has(name)) return resolved.get(name);
     const value = await withDeadline(options.fixtures.get(name), checkDeadline, `fixture "${name}"`);
@@ -232,7 +241,8 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
         throw err;
       }
     }) as CheckContext['optionalFixture'],
-    freshGrant: (opts) => withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
+    freshGrant: (opts) =>
+      withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
     conforms: (message) => observations.push({ kind: 'conforms', message }),
     violated: (message, evidence) => {
       observations.push({ kind: 'violated', message });
@@ -260,7 +270,10 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   } catch (err) {
     over ??= 'the check ended';
     abort.abort(new CheckAborted(over));
-    if (observations.length > 0) notes.push(`observed before it ended: ${deriveStatus(check.level, observations, options.strict).message}`);
+    if (observations.length > 0)
+      notes.push(
+        `observed before it ended: ${deriveStatus(check.level, observations, options.strict).message}`,
+      );
     const reason = describeThrow(err);
     return finish(reason.status, reason.message, reason.howToProvide);
   }
@@ -281,14 +294,22 @@ function describeThrow(err: unknown): { status: Status; message: string; howToPr
   }
   if (err instanceof CheckAborted) return { status: 'error', message: err.message };
   if (err instanceof HttpTransportError) {
-    return { status: 'error', message: `${err.message}${err.exchangeId ? ` (exchange ${err.exchangeId})` : ''}` };
+    return {
+      status: 'error',
+      message: `${err.message}${err.exchangeId ? ` (exchange ${err.exchangeId})` : ''}`,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { status: 'error', message: `harness error: ${message}` };
 }
 
 /** Rejects with CheckAborted when `deadline` passes first; `onTimeout` runs before the rejection. */
-function withDeadline<T>(promise: Promise<T>, deadline: number, what: string, onTimeout?: () => void): Promise<T> {
+function withDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+  what: string,
+  onTimeout?: () => void,
+): Promise<T> {
   const remaining = deadline - Date.now();
   if (remaining <= 0) {
     promise.catch(() => undefined);
@@ -331,10 +352,16 @@ function boundedClient(
       if (stop) throw new HttpTransportError('timeout', `request to ${String(url)} not sent: ${stop}`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new HttpTransportError('timeout', `request to ${String(url)} not sent: the check's time bound was reached`);
+        throw new HttpTransportError(
+          'timeout',
+          `request to ${String(url)} not sent: the check's time bound was reached`,
+        );
       }
       const timeoutMs = Math.min(requestOptions.timeoutMs ?? Number.POSITIVE_INFINITY, remaining);
-      return scoped.request(url, Number.isFinite(timeoutMs) ? { ...requestOptions, timeoutMs } : requestOptions);
+      return scoped.request(
+        url,
+        Number.isFinite(timeoutMs) ? { ...requestOptions, timeoutMs } : requestOptions,
+      );
     },
     scoped(next) {
       // Both callbacks fire: `scoped` reports to this check, `next` to whoever asked.

@@ -172,10 +172,17 @@ export class RunFixtures implements FixtureSource {
   private async discoverPrm(http: HttpClient): Promise<ProtectedResourceDiscovery> {
     const { target, revision, recorder } = this.env;
     const probe = async () => {
-      const reply = await mcpCall(http, target, revision, protectedProbe(revision, 'anonymous MCP request (discovery)'));
+      const reply = await mcpCall(
+        http,
+        target,
+        revision,
+        protectedProbe(revision, 'anonymous MCP request (discovery)'),
+      );
       // The PRM URL the target names in its challenge may live on another origin: the target
       // named it, so it may be contacted (DESIGN.md: "the target and the servers it names").
-      const challenge = bearerChallenge(parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')));
+      const challenge = bearerChallenge(
+        parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')),
+      );
       const metadataUrl = challenge && param(challenge, 'resource_metadata');
       if (metadataUrl && URL.canParse(metadataUrl)) recorder.allowOrigin(metadataUrl);
       return reply.response;
@@ -186,7 +193,9 @@ export class RunFixtures implements FixtureSource {
   private async discoverAs(http: HttpClient): Promise<AuthorizationServerDiscovery> {
     const prm = await this.get('prm');
     const servers = prm.prm?.authorization_servers;
-    const issuer = Array.isArray(servers) ? servers.find((s): s is string => typeof s === 'string') : undefined;
+    const issuer = Array.isArray(servers)
+      ? servers.find((s): s is string => typeof s === 'string')
+      : undefined;
     if (!issuer) {
       throw new FixtureUnavailable(
         'skip',
@@ -196,12 +205,21 @@ export class RunFixtures implements FixtureSource {
       );
     }
     if (!URL.canParse(issuer)) {
-      throw new FixtureUnavailable('skip', `the authorization server "${issuer}" is not a URL (see RS-PRM-08)`);
+      throw new FixtureUnavailable(
+        'skip',
+        `the authorization server "${issuer}" is not a URL (see RS-PRM-08)`,
+      );
     }
     this.env.recorder.allowOrigin(issuer);
     const discovery = await discoverAuthorizationServer(http, issuer, this.env.revision);
     // Endpoints the AS names are part of "the servers the target names".
-    for (const key of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint', 'jwks_uri']) {
+    for (const key of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'registration_endpoint',
+      'revocation_endpoint',
+      'jwks_uri',
+    ]) {
       const url = discovery.metadata?.[key];
       if (typeof url === 'string' && URL.canParse(url)) this.env.recorder.allowOrigin(url);
     }
@@ -224,7 +242,9 @@ export class RunFixtures implements FixtureSource {
       throw new FixtureUnavailable(
         'skip',
         `the authorization server offers no registration_endpoint, so the harness cannot register ${second ? 'a second' : 'a'} client`,
-        second ? 'checks needing two clients cannot run against this AS' : 'pass --client-id ID (and --client-secret-env NAME for a confidential client)',
+        second
+          ? 'checks needing two clients cannot run against this AS'
+          : 'pass --client-id ID (and --client-secret-env NAME for a confidential client)',
       );
     }
     // MCP 2026-07-28 §Client Registration: a DCR client sends application_type; CLI/loopback = native.
@@ -306,7 +326,11 @@ export class RunFixtures implements FixtureSource {
         'pass --mint-key FILE (a private JWK the target trusts) and --mint-issuer URL',
       );
     }
-    const minter = await createMinter({ privateJwk: key.privateJwk, issuer: key.issuer, resource: this.env.target });
+    const minter = await createMinter({
+      privateJwk: key.privateJwk,
+      issuer: key.issuer,
+      resource: this.env.target,
+    });
     return registeringMinter(minter, this.env.redactor);
   }
 }
@@ -365,7 +389,9 @@ export function readMintKey(file: string): JWK {
     throw new Error(`--mint-key ${file}: the file is not a JSON Web Key (no "kty" member)`);
   }
   if (typeof (parsed as JWK).d !== 'string') {
-    throw new Error(`--mint-key ${file}: the key has no private part ("d"); the harness needs a key that can sign`);
+    throw new Error(
+      `--mint-key ${file}: the key has no private part ("d"); the harness needs a key that can sign`,
+    );
   }
   return parsed as JWK;
 }
@@ -389,5 +415,8 @@ export function describeFixtureFailure(name: FixtureName, err: unknown): Fixture
   if (err instanceof HttpTransportError) {
     return new FixtureUnavailable('error', `fixture "${name}" could not be created: ${err.message}`);
   }
-  return new FixtureUnavailable('error', `fixture "${name}" could not be created: ${(err as Error)?.message ?? String(err)}`);
+  return new FixtureUnavailable(
+    'error',
+    `fixture "${name}" could not be created: ${(err as Error)?.message ?? String(err)}`,
+  );
 }

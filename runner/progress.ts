@@ -31,7 +31,15 @@ export class Progress {
     this.color = opts.tty && !opts.env.NO_COLOR;
   }
 
-  header(info: { version: string; target: string; embedded: boolean; faults: readonly string[]; revision: string; total: number; strict: boolean }): void {
+  header(info: {
+    version: string;
+    target: string;
+    embedded: boolean;
+    faults: readonly string[];
+    revision: string;
+    total: number;
+    strict: boolean;
+  }): void {
     this.total = info.total;
     const where = info.embedded ? `embedded reference server at ${info.target}` : info.target;
     this.line(`mcp-auth-conformance ${info.version}: ${info.total} check(s) against ${where}`);
@@ -50,13 +58,20 @@ export class Progress {
     this.done++;
     const status = this.paint(result.status, result.status.toUpperCase().padEnd(5));
     const message = this.opts.redactor.text(result.message.replace(/\s+/g, ' '));
-    this.line(`${status} ${result.id.padEnd(12)} ${result.level.padEnd(6)} ${result.title}${result.status === 'pass' ? '' : `\n      ${message}`}`);
+    this.line(
+      `${status} ${result.id.padEnd(12)} ${result.level.padEnd(6)} ${result.title}${result.status === 'pass' ? '' : `\n      ${message}`}`,
+    );
   }
 
-  summary(results: readonly CheckResult[], extra: { durationMs: number; authorizationFlows: number; files: string[]; exitCode: number }): void {
+  summary(
+    results: readonly CheckResult[],
+    extra: { durationMs: number; authorizationFlows: number; files: string[]; exitCode: number },
+  ): void {
     const { byStatus, byLevel } = summarize(results);
     this.line('');
-    const counts = (Object.keys(byStatus) as Status[]).map((s) => `${this.paint(s, `${byStatus[s]} ${s}`)}`).join(', ');
+    const counts = (Object.keys(byStatus) as Status[])
+      .map((s) => `${this.paint(s, `${byStatus[s]} ${s}`)}`)
+      .join(', ');
     this.line(`${results.length} check(s): ${counts}`);
     for (const level of Object.keys(byLevel) as Level[]) {
       const row = byLevel[level];

@@ -55,7 +55,8 @@ const REDACTED_MARK = '[redacted ';
 /** `[redacted abcd… len=N sha256=0123456789ab]`; passwords and cookies show no prefix at all. */
 export function redactedValue(secret: string, kind: SecretKind = 'token'): string {
   const fingerprint = createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, 12);
-  const prefixLength = kind === 'password' || kind === 'cookie' ? 0 : Math.min(4, Math.floor(secret.length / 4));
+  const prefixLength =
+    kind === 'password' || kind === 'cookie' ? 0 : Math.min(4, Math.floor(secret.length / 4));
   const prefix = secret.slice(0, prefixLength);
   return `${REDACTED_MARK}${prefix}… len=${secret.length} sha256=${fingerprint}]`;
 }
@@ -81,7 +82,9 @@ export class Redactor {
       if (out.includes(secret)) out = out.split(secret).join(replacement);
     }
     out = out.replace(JSON_FIELD, (_m, open: string, value: string, close: string) =>
-      value.startsWith(REDACTED_MARK) ? `${open}${value}${close}` : `${open}${redactedValue(value, kindOfField(open))}${close}`,
+      value.startsWith(REDACTED_MARK)
+        ? `${open}${value}${close}`
+        : `${open}${redactedValue(value, kindOfField(open))}${close}`,
     );
     out = out.replace(FORM_FIELD, (match: string, lead: string, name: string, value: string) =>
       value.startsWith(REDACTED_MARK.trim())
@@ -135,7 +138,9 @@ export class Redactor {
       for (const [key, v] of Object.entries(input as Record<string, unknown>)) {
         const secretField = (SECRET_FIELDS as readonly string[]).includes(key.toLowerCase());
         out[key] =
-          secretField && typeof v === 'string' ? redactedValue(v, kindOfField(key)) : this.value(v, depth + 1);
+          secretField && typeof v === 'string'
+            ? redactedValue(v, kindOfField(key))
+            : this.value(v, depth + 1);
       }
       return out;
     }

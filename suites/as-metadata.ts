@@ -3,7 +3,12 @@
 // MCP order of the revision (requirements §4.4): 2025-06-18 RFC 8414 only; later revisions OAuth
 // insert, OIDC insert, OIDC append.
 
-import { attemptExchanges, attemptsTable, assertSomeAnswer, describeAttempts } from '../runner/check-helpers.ts';
+import {
+  attemptExchanges,
+  attemptsTable,
+  assertSomeAnswer,
+  describeAttempts,
+} from '../runner/check-helpers.ts';
 import { defineCheck } from '../runner/check.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 
@@ -34,9 +39,12 @@ export const AS_META_01 = defineCheck({
       return;
     }
     assertSomeAnswer(as.attempts, `the metadata of ${as.issuer}`);
-    t.violated(`no metadata for ${as.issuer} at any URL an MCP client tries: ${describeAttempts(as.attempts)}`, {
-      exchanges: attemptExchanges(as.attempts),
-    });
+    t.violated(
+      `no metadata for ${as.issuer} at any URL an MCP client tries: ${describeAttempts(as.attempts)}`,
+      {
+        exchanges: attemptExchanges(as.attempts),
+      },
+    );
   },
 });
 
@@ -50,7 +58,8 @@ export const AS_META_02 = defineCheck({
   faults: ['as-metadata-wrong-content-type'],
   requirement:
     'The metadata answer is 200 with Content-Type application/json and a JSON object body, and members with zero-element arrays are omitted rather than sent as [].',
-  remediation: 'Answer with status 200, `Content-Type: application/json`, a JSON object, and leave out empty arrays.',
+  remediation:
+    'Answer with status 200, `Content-Type: application/json`, a JSON object, and leave out empty arrays.',
   probe: 'GET the metadata URL found by discovery.',
   async run(t) {
     const as = await t.fixture('as');
@@ -58,18 +67,27 @@ export const AS_META_02 = defineCheck({
       t.notApplicable('no authorization-server metadata was found (see AS-META-01)');
       return;
     }
-    const res = await t.http.request(as.metadataUrl, { headers: { accept: 'application/json' }, label: 'AS metadata (media type)' });
+    const res = await t.http.request(as.metadataUrl, {
+      headers: { accept: 'application/json' },
+      label: 'AS metadata (media type)',
+    });
     const problems: string[] = [];
     if (res.status !== 200) problems.push(`status is ${res.status}, not 200`);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json') problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
+    if (mediaType !== 'application/json')
+      problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
     const body = res.json();
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       problems.push('the body is not a JSON object');
     } else {
       // RFC 8414 §3.2: "Claims with zero elements MUST be omitted from the response."
-      const empty = Object.entries(body as Record<string, unknown>).filter(([, v]) => Array.isArray(v) && v.length === 0);
-      if (empty.length > 0) problems.push(`members with zero elements are sent instead of omitted: ${empty.map(([k]) => k).join(', ')}`);
+      const empty = Object.entries(body as Record<string, unknown>).filter(
+        ([, v]) => Array.isArray(v) && v.length === 0,
+      );
+      if (empty.length > 0)
+        problems.push(
+          `members with zero elements are sent instead of omitted: ${empty.map(([k]) => k).join(', ')}`,
+        );
     }
     if (problems.length > 0) t.violated(`${as.metadataUrl}: ${problems.join('; ')}`);
     else t.conforms(`${as.metadataUrl} answers 200 application/json with a JSON object`);
@@ -86,7 +104,8 @@ export const AS_META_03 = defineCheck({
   faults: ['as-issuer-trailing-slash'],
   requirement:
     'The `issuer` member of the metadata is identical, code point for code point, to the authorization_servers entry the metadata URL was built from; a client must not use metadata whose issuer differs.',
-  remediation: 'Publish `issuer` exactly as the protected-resource metadata names the authorization server (mind trailing slashes and case).',
+  remediation:
+    'Publish `issuer` exactly as the protected-resource metadata names the authorization server (mind trailing slashes and case).',
   probe: 'Compare `issuer` of the discovered metadata with the authorization_servers entry.',
   async run(t) {
     const as = await t.fixture('as');
@@ -98,8 +117,12 @@ export const AS_META_03 = defineCheck({
     t.data('expected', as.issuer);
     t.data('issuer', issuer ?? null);
     if (issuer === as.issuer) t.conforms(`issuer "${as.issuer}" matches`);
-    else if (typeof issuer !== 'string') t.violated(`the metadata at ${as.metadataUrl} has no string \`issuer\` member`);
-    else t.violated(`the metadata at ${as.metadataUrl} says issuer "${issuer}", but it was discovered for "${as.issuer}"`);
+    else if (typeof issuer !== 'string')
+      t.violated(`the metadata at ${as.metadataUrl} has no string \`issuer\` member`);
+    else
+      t.violated(
+        `the metadata at ${as.metadataUrl} says issuer "${issuer}", but it was discovered for "${as.issuer}"`,
+      );
   },
 });
 
@@ -123,8 +146,10 @@ export const AS_META_06 = defineCheck({
     }
     const methods = as.metadata.code_challenge_methods_supported;
     t.data('code_challenge_methods_supported', methods ?? null);
-    if (!Array.isArray(methods)) t.violated('code_challenge_methods_supported is absent, so MCP clients must refuse this server');
-    else if (!methods.includes('S256')) t.violated(`code_challenge_methods_supported is ${JSON.stringify(methods)}, without S256`);
+    if (!Array.isArray(methods))
+      t.violated('code_challenge_methods_supported is absent, so MCP clients must refuse this server');
+    else if (!methods.includes('S256'))
+      t.violated(`code_challenge_methods_supported is ${JSON.stringify(methods)}, without S256`);
     else t.conforms('S256 is advertised');
   },
 });

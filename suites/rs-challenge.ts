@@ -13,7 +13,11 @@ export const RS_401_01 = defineCheck({
   id: 'RS-401-01',
   title: 'A request without credentials gets 401',
   level: 'MUST',
-  refs: ['MCP 2025-06-18 §Error Handling (401 Unauthorized)', 'MCP 2025-03-26 §Authorization Flow Steps', 'RFC6750 §3'],
+  refs: [
+    'MCP 2025-06-18 §Error Handling (401 Unauthorized)',
+    'MCP 2025-03-26 §Authorization Flow Steps',
+    'RFC6750 §3',
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-auth-disabled'],
@@ -30,8 +34,13 @@ export const RS_401_01 = defineCheck({
       t.conforms(`${protectedProbe(t.revision).method} without credentials was answered 401`);
       return;
     }
-    const executed = reply.message && 'result' in reply.message ? ' and the JSON-RPC request was executed (it has a result)' : '';
-    t.violated(`${protectedProbe(t.revision).method} without credentials was answered ${status}, not 401${executed}`);
+    const executed =
+      reply.message && 'result' in reply.message
+        ? ' and the JSON-RPC request was executed (it has a result)'
+        : '';
+    t.violated(
+      `${protectedProbe(t.revision).method} without credentials was answered ${status}, not 401${executed}`,
+    );
   },
 });
 
@@ -49,7 +58,12 @@ export const RS_401_02 = defineCheck({
     'Send `WWW-Authenticate: Bearer resource_metadata="<PRM URL>", scope="<scopes>"` (plus error="invalid_token" for a bad token) on every 401.',
   probe: 'POST the protected request without Authorization, then with `Authorization: Bearer <random>`.',
   async run(t) {
-    const anonymous = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request'));
+    const anonymous = await mcpCall(
+      t.http,
+      t.target,
+      t.revision,
+      protectedProbe(t.revision, 'anonymous MCP request'),
+    );
     const invalid = await mcpCall(t.http, t.target, t.revision, {
       ...protectedProbe(t.revision, 'MCP request with an invalid token'),
       token: 'mcp-auth-conformance-not-a-token',
@@ -60,14 +74,18 @@ export const RS_401_02 = defineCheck({
       ['with an invalid token', invalid],
     ] as const) {
       if (reply.response.status !== 401) {
-        t.note(`the request ${what} was answered ${reply.response.status}, not 401: not judged here (see RS-401-01, RS-401-08)`);
+        t.note(
+          `the request ${what} was answered ${reply.response.status}, not 401: not judged here (see RS-401-01, RS-401-08)`,
+        );
         continue;
       }
       judged++;
       const problem = challengeProblem(reply.response);
-      if (problem) t.violated(`the 401 to the request ${what}: ${problem}`, { exchanges: [reply.response.exchange] });
+      if (problem)
+        t.violated(`the 401 to the request ${what}: ${problem}`, { exchanges: [reply.response.exchange] });
     }
-    if (judged === 0) t.notApplicable('no request was answered 401, so there is no challenge to judge (see RS-401-01)');
+    if (judged === 0)
+      t.notApplicable('no request was answered 401, so there is no challenge to judge (see RS-401-01)');
     else t.conforms(`${judged} 401 answer(s) carry a Bearer challenge with parameters`);
   },
 });
@@ -90,9 +108,16 @@ function challengeProblem(response: HttpResponse): string | undefined {
 
 /** The Bearer challenge of the anonymous 401, or undefined after telling `t` why there is none to judge. */
 async function anonymousBearerChallenge(t: CheckContext): Promise<Challenge | undefined> {
-  const reply = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request'));
+  const reply = await mcpCall(
+    t.http,
+    t.target,
+    t.revision,
+    protectedProbe(t.revision, 'anonymous MCP request'),
+  );
   if (reply.response.status !== 401) {
-    t.notApplicable(`the request without credentials was answered ${reply.response.status}, not 401 (see RS-401-01)`);
+    t.notApplicable(
+      `the request without credentials was answered ${reply.response.status}, not 401 (see RS-401-01)`,
+    );
     return undefined;
   }
   const challenge = bearerChallenge(parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')));
@@ -111,7 +136,8 @@ export const RS_401_05 = defineCheck({
   faults: ['rs-anonymous-error'],
   requirement:
     'SHOULD NOT: when the request carried no authentication at all, the Bearer challenge has no `error` (nor `error_description`): there was no token to be invalid.',
-  remediation: 'Leave out error="invalid_token" when the request had no Authorization header; keep it for bad tokens.',
+  remediation:
+    'Leave out error="invalid_token" when the request had no Authorization header; keep it for bad tokens.',
   probe: 'POST the protected request without Authorization and read the Bearer challenge.',
   async run(t) {
     const challenge = await anonymousBearerChallenge(t);
@@ -135,7 +161,11 @@ export const RS_401_06 = defineCheck({
   id: 'RS-401-06',
   title: 'The 401 challenge names the scopes the request needs',
   level: 'SHOULD',
-  refs: ['MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements', 'MCP 2025-11-25 §Scope Selection Strategy', 'RFC6750 §3'],
+  refs: [
+    'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
+    'MCP 2025-11-25 §Scope Selection Strategy',
+    'RFC6750 §3',
+  ],
   revisions: since('2025-11-25'),
   needs: [],
   faults: ['rs-challenge-no-scope'],
@@ -148,8 +178,10 @@ export const RS_401_06 = defineCheck({
     if (!challenge) return;
     const scope = param(challenge, 'scope');
     t.data('scope', scope ?? null);
-    if (scope === undefined) t.violated('the 401 challenge has no scope parameter, so clients must guess the scopes to request');
-    else if (!SCOPE_VALUE.test(scope)) t.violated(`scope="${scope}" is not a space-separated list of RFC 6750 scope tokens`);
+    if (scope === undefined)
+      t.violated('the 401 challenge has no scope parameter, so clients must guess the scopes to request');
+    else if (!SCOPE_VALUE.test(scope))
+      t.violated(`scope="${scope}" is not a space-separated list of RFC 6750 scope tokens`);
     else t.conforms(`the challenge names scope="${scope}"`);
   },
 });
@@ -163,7 +195,7 @@ export const RS_401_07 = defineCheck({
   needs: [],
   faults: ['rs-challenge-offline-access'],
   requirement:
-    'SHOULD NOT: the `scope` of the challenge does not include offline_access; whether to ask for refresh tokens is the client\'s decision.',
+    "SHOULD NOT: the `scope` of the challenge does not include offline_access; whether to ask for refresh tokens is the client's decision.",
   remediation: 'Remove offline_access from the scope parameter of the challenge.',
   probe: 'POST the protected request without Authorization and read the scope parameter.',
   async run(t) {
@@ -171,7 +203,8 @@ export const RS_401_07 = defineCheck({
     if (!challenge) return;
     const scope = param(challenge, 'scope');
     if (scope === undefined) t.notApplicable('the challenge has no scope parameter (see RS-401-06)');
-    else if (scope.split(' ').includes('offline_access')) t.violated(`the challenge asks for scope="${scope}", which includes offline_access`);
+    else if (scope.split(' ').includes('offline_access'))
+      t.violated(`the challenge asks for scope="${scope}", which includes offline_access`);
     else t.conforms(`scope="${scope}" does not include offline_access`);
   },
 });

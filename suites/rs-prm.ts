@@ -2,7 +2,12 @@
 // The `prm` fixture is the discovery the MCP client performs (requirements §4.4): the anonymous
 // request's challenge first, then the path-inserted, then the root well-known URL.
 
-import { attemptExchanges, attemptsTable, assertSomeAnswer, describeAttempts } from '../runner/check-helpers.ts';
+import {
+  attemptExchanges,
+  attemptsTable,
+  assertSomeAnswer,
+  describeAttempts,
+} from '../runner/check-helpers.ts';
 import { defineCheck } from '../runner/check.ts';
 import { prmWellKnownUrls } from '../runner/discovery.ts';
 import { REVISIONS } from '../runner/revisions.ts';
@@ -13,7 +18,11 @@ export const RS_PRM_01 = defineCheck({
   id: 'RS-PRM-01',
   title: 'The MCP server publishes protected-resource metadata',
   level: 'MUST',
-  refs: ['MCP 2025-06-18 §Authorization Server Location', 'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements', 'RFC9728 §3'],
+  refs: [
+    'MCP 2025-06-18 §Authorization Server Location',
+    'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
+    'RFC9728 §3',
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-missing'],
@@ -21,7 +30,8 @@ export const RS_PRM_01 = defineCheck({
     'An RFC 9728 protected-resource metadata document for the MCP endpoint is reachable the way an MCP client looks for it: the URL in the 401 challenge (resource_metadata), else (2025-11-25 on) the path-inserted well-known URL, else the root well-known URL.',
   remediation:
     'Serve a JSON document with `resource` and `authorization_servers` at /.well-known/oauth-protected-resource<path of the MCP endpoint>, and point to it from the 401 challenge with resource_metadata="…".',
-  probe: 'POST an anonymous JSON-RPC request, then GET each PRM URL in the MCP order until one answers 200 with a JSON object.',
+  probe:
+    'POST an anonymous JSON-RPC request, then GET each PRM URL in the MCP order until one answers 200 with a JSON object.',
   async run(t) {
     const prm = await t.fixture('prm');
     t.data('attempts', attemptsTable(prm.attempts));
@@ -40,9 +50,12 @@ export const RS_PRM_01 = defineCheck({
       return;
     }
     assertSomeAnswer(prm.attempts, 'protected-resource metadata');
-    t.violated(`no protected-resource metadata at any URL an MCP client tries: ${describeAttempts(prm.attempts)}`, {
-      exchanges: attemptExchanges(prm.attempts),
-    });
+    t.violated(
+      `no protected-resource metadata at any URL an MCP client tries: ${describeAttempts(prm.attempts)}`,
+      {
+        exchanges: attemptExchanges(prm.attempts),
+      },
+    );
   },
 });
 
@@ -56,7 +69,8 @@ export const RS_PRM_02 = defineCheck({
   faults: ['rs-prm-wrong-content-type'],
   requirement:
     'A GET of the protected-resource metadata URL answers 200 with Content-Type application/json (parameters such as charset allowed) and a body that is a JSON object.',
-  remediation: 'Answer the metadata GET with status 200, `Content-Type: application/json` and a JSON object body.',
+  remediation:
+    'Answer the metadata GET with status 200, `Content-Type: application/json` and a JSON object body.',
   probe: 'GET the metadata URL found by discovery.',
   async run(t) {
     const prm = await t.fixture('prm');
@@ -64,14 +78,19 @@ export const RS_PRM_02 = defineCheck({
       t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
       return;
     }
-    const res = await t.http.request(prm.prmUrl, { headers: { accept: 'application/json' }, label: 'PRM (media type)' });
+    const res = await t.http.request(prm.prmUrl, {
+      headers: { accept: 'application/json' },
+      label: 'PRM (media type)',
+    });
     const problems: string[] = [];
     if (res.status !== 200) problems.push(`status is ${res.status}, not 200`);
     // RFC 9110 §8.3.1: the media type is case-insensitive; parameters are not part of it.
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json') problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
+    if (mediaType !== 'application/json')
+      problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
     const body = res.json();
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) problems.push('the body is not a JSON object');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      problems.push('the body is not a JSON object');
     if (problems.length > 0) t.violated(`${prm.prmUrl}: ${problems.join('; ')}`);
     else t.conforms(`${prm.prmUrl} answers 200 application/json with a JSON object`);
   },
@@ -81,11 +100,15 @@ export const RS_PRM_03 = defineCheck({
   id: 'RS-PRM-03',
   title: 'Protected-resource metadata is readable without credentials',
   level: 'MUST',
-  refs: ['RFC9728 §5 (derived: the metadata is how a client learns to get credentials)', 'MCP 2025-06-18 §Authorization Flow Steps'],
+  refs: [
+    'RFC9728 §5 (derived: the metadata is how a client learns to get credentials)',
+    'MCP 2025-06-18 §Authorization Flow Steps',
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-requires-auth'],
-  requirement: 'The protected-resource metadata answers a request without Authorization with 200, never 401 or 403: it is the bootstrap for obtaining a token.',
+  requirement:
+    'The protected-resource metadata answers a request without Authorization with 200, never 401 or 403: it is the bootstrap for obtaining a token.',
   remediation: 'Exempt the /.well-known/oauth-protected-resource… URLs from authentication.',
   probe: 'The discovery GETs, which carry no Authorization header.',
   async run(t) {
@@ -141,7 +164,8 @@ export const RS_PRM_04 = defineCheck({
     if (problems.length > 0) t.violated(`resource "${resource}": ${problems.join('; ')}`);
     else t.conforms(`resource "${resource}" is an absolute URL without fragment`);
     if (url.protocol === 'http:') t.note('http is accepted only because the host is a loopback address');
-    if (url.search !== '') t.note(`resource carries a query ("${url.search}"), which RFC 9728 §1.2 says it SHOULD NOT`);
+    if (url.search !== '')
+      t.note(`resource carries a query ("${url.search}"), which RFC 9728 §1.2 says it SHOULD NOT`);
   },
 });
 
@@ -168,7 +192,8 @@ export const RS_PRM_05 = defineCheck({
     'For every well-known metadata URL that answers 200, `resource` is identical, code point for code point, to the resource identifier into which /.well-known/oauth-protected-resource was inserted (…/oauth-protected-resource/mcp must say <origin>/mcp; the root document must say <origin>).',
   remediation:
     'Set `resource` to exactly the identifier the well-known URL was built from: no trailing slash, same case, no fragment; a root document describes the origin, not the /mcp endpoint.',
-  probe: 'GET the path-inserted and the root well-known URL; compare each `resource` with the identifier rebuilt from its URL.',
+  probe:
+    'GET the path-inserted and the root well-known URL; compare each `resource` with the identifier rebuilt from its URL.',
   async run(t) {
     const prm = await t.fixture('prm');
     const { pathInserted, root } = prmWellKnownUrls(t.target);
@@ -177,7 +202,10 @@ export const RS_PRM_05 = defineCheck({
     const rows: Record<string, unknown>[] = [];
     let judged = 0;
     for (const url of urls) {
-      const res = await t.http.request(url, { headers: { accept: 'application/json' }, label: 'PRM (resource identity)' });
+      const res = await t.http.request(url, {
+        headers: { accept: 'application/json' },
+        label: 'PRM (resource identity)',
+      });
       const body = res.status === 200 ? res.json() : undefined;
       if (body === null || typeof body !== 'object' || Array.isArray(body)) {
         rows.push({ url, status: res.status, judged: false });
@@ -196,7 +224,10 @@ export const RS_PRM_05 = defineCheck({
       );
     }
     t.data('documents', rows);
-    if (judged === 0) t.notApplicable('no well-known protected-resource metadata URL answered 200 with a JSON object (see RS-PRM-01)');
+    if (judged === 0)
+      t.notApplicable(
+        'no well-known protected-resource metadata URL answered 200 with a JSON object (see RS-PRM-01)',
+      );
     else t.conforms(`${judged} well-known metadata document(s) name the identifier they were fetched for`);
   },
 });
@@ -229,9 +260,11 @@ export const RS_PRM_07 = defineCheck({
     const servers = prm.prm.authorization_servers;
     t.data('authorization_servers', servers ?? null);
     if (servers === undefined) t.violated('the metadata has no authorization_servers member');
-    else if (!Array.isArray(servers)) t.violated(`authorization_servers is ${JSON.stringify(servers)}, not an array`);
+    else if (!Array.isArray(servers))
+      t.violated(`authorization_servers is ${JSON.stringify(servers)}, not an array`);
     else if (servers.length === 0) t.violated('authorization_servers is an empty array');
-    else if (!servers.every((s) => typeof s === 'string')) t.violated('authorization_servers has entries that are not strings');
+    else if (!servers.every((s) => typeof s === 'string'))
+      t.violated('authorization_servers has entries that are not strings');
     else t.conforms(`authorization_servers names ${servers.join(', ')}`);
   },
 });

@@ -30,7 +30,8 @@ export async function startMswServer(handlers: RequestHandler[]): Promise<MswSer
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = new Headers();
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && chunks.length > 0;
     const request = new Request(url, {
       method: req.method ?? 'GET',

@@ -58,14 +58,38 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     ['an unknown command', ['launch'], /unknown command "launch"/],
     ['an unknown flag', ['run', '--bogus'], /Unknown option '--bogus'.*run --help/s],
     ['a timeout that is not a number', ['run', '--timeout', 'soon'], /option "timeout"/],
-    ['a revision that does not exist', ['run', '--spec', '2024-11-05'], /"spec": must be one of 2025-06-18, 2025-11-25, 2026-07-28/],
-    ['a format that does not exist yet', ['run', '--format', 'junit'], /junit, html, sarif are not written yet: they come with issue #8/],
-    ['--fault with --target', ['run', '--target', 'http://127.0.0.1:9/mcp', '--fault', 'rs-prm-missing'], /cannot be combined with --target/],
+    [
+      'a revision that does not exist',
+      ['run', '--spec', '2024-11-05'],
+      /"spec": must be one of 2025-06-18, 2025-11-25, 2026-07-28/,
+    ],
+    [
+      'a format that does not exist yet',
+      ['run', '--format', 'junit'],
+      /junit, html, sarif are not written yet: they come with issue #8/,
+    ],
+    [
+      '--fault with --target',
+      ['run', '--target', 'http://127.0.0.1:9/mcp', '--fault', 'rs-prm-missing'],
+      /cannot be combined with --target/,
+    ],
     ['an unknown fault', ['run', '--fault', 'rs-no-such-fault'], /unknown fault: rs-no-such-fault/],
-    ['a secret on the command line', ['run', '--token', 'abc'], /secrets never go on the command line.*--token-env/],
-    ['a secret-env naming an unset variable', ['run', '--token-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE is not set or empty/],
+    [
+      'a secret on the command line',
+      ['run', '--token', 'abc'],
+      /secrets never go on the command line.*--token-env/,
+    ],
+    [
+      'a secret-env naming an unset variable',
+      ['run', '--token-env', 'NOT_SET_ANYWHERE'],
+      /NOT_SET_ANYWHERE is not set or empty/,
+    ],
     ['--client-secret-env without --client-id', ['run', '--client-secret-env', 'X'], /needs --client-id/],
-    ['--mint-key without --mint-issuer', ['run', '--target', 'http://127.0.0.1:9/mcp', '--mint-key', 'k.json'], /needs --mint-issuer/],
+    [
+      '--mint-key without --mint-issuer',
+      ['run', '--target', 'http://127.0.0.1:9/mcp', '--mint-key', 'k.json'],
+      /needs --mint-issuer/,
+    ],
     ['a prefix that matches no check', ['run', '--only', 'RS-P'], /no check ID starts with "RS-P"/],
     ['--login form without a script', ['run', '--login', 'form'], /needs --login-script/],
     ['a bad list flag', ['list', '--spec', '1999-01-01'], /--spec must be one of/],
@@ -97,7 +121,9 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     writeFileSync(join(dir, 'values.json'), JSON.stringify({ timeout: -1, login: 'magic' }));
     const r = await cli(['run', '--config', 'values.json']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/option "timeout": .*\n.*option "login": must be one of auto, form, browser, manual/);
+    expect(r.err).toMatch(
+      /option "timeout": .*\n.*option "login": must be one of auto, form, browser, manual/,
+    );
   });
 });
 
@@ -114,7 +140,9 @@ describe('help, version and list', () => {
     const listing = JSON.parse(r.out) as Record<string, unknown>[];
     expect(listing.map((c) => c.id)).toEqual(CHECKS.map((c) => c.id));
     for (const c of listing) {
-      expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'title', 'level', 'refs', 'revisions', 'needs', 'faults']));
+      expect(Object.keys(c)).toEqual(
+        expect.arrayContaining(['id', 'title', 'level', 'refs', 'revisions', 'needs', 'faults']),
+      );
     }
     const old = JSON.parse((await cli(['list', '--json', '--spec', '2025-06-18'])).out) as { id: string }[];
     expect(old.map((c) => c.id)).not.toContain('AS-META-06');
@@ -123,7 +151,7 @@ describe('help, version and list', () => {
 });
 
 describe('serve', () => {
-  it('is the reference server\'s own command: --list-faults names the checks each fault proves', async () => {
+  it("is the reference server's own command: --list-faults names the checks each fault proves", async () => {
     const r = await cli(['serve', '--list-faults']);
     expect(r.code).toBe(0);
     const faults = JSON.parse(r.out) as { name: string; checks: string[] }[];
@@ -147,7 +175,9 @@ describe('runs', () => {
     const linked = new Set(report.results.flatMap((x) => x.exchanges));
     for (const id of linked) expect(report.exchanges.some((e) => e.id === id)).toBe(true);
     const n = CHECKS.length;
-    expect(readFileSync(join(dir, 'green', 'summary.md'), 'utf8')).toContain(`| ${n} | 0 | 0 | 0 | 0 | 0 | ${n} |`);
+    expect(readFileSync(join(dir, 'green', 'summary.md'), 'utf8')).toContain(
+      `| ${n} | 0 | 0 | 0 | 0 | 0 | ${n} |`,
+    );
     expect(r.out).toMatch(/spec revision 2026-07-28/);
     expect(r.out).toMatch(/exit code 0/);
   });
@@ -171,7 +201,16 @@ describe('runs', () => {
     const lax = await cli(['run', '--fault', 'rs-anonymous-error', '--only', 'RS-401-05', '--out', 'should']);
     expect(lax.code).toBe(0);
     expect(readReport('should').results[0]).toMatchObject({ id: 'RS-401-05', status: 'warn' });
-    const strict = await cli(['run', '--strict', '--fault', 'rs-anonymous-error', '--only', 'RS-401-05', '--out', 'should']);
+    const strict = await cli([
+      'run',
+      '--strict',
+      '--fault',
+      'rs-anonymous-error',
+      '--only',
+      'RS-401-05',
+      '--out',
+      'should',
+    ]);
     expect(strict.code).toBe(1);
     expect(readReport('should').results[0]).toMatchObject({ id: 'RS-401-05', status: 'fail' });
   });
@@ -179,7 +218,17 @@ describe('runs', () => {
   it('every fault a check names turns that check red', async () => {
     for (const check of CHECKS) {
       for (const fault of check.faults) {
-        const r = await cli(['run', '--fault', fault, '--only', check.id, '--out', 'matrix', '--format', 'json']);
+        const r = await cli([
+          'run',
+          '--fault',
+          fault,
+          '--only',
+          check.id,
+          '--out',
+          'matrix',
+          '--format',
+          'json',
+        ]);
         const status = readReport('matrix').results.find((x) => x.id === check.id)?.status;
         expect(`${check.id} with ${fault}: ${status} (exit ${r.code})`).toBe(
           `${check.id} with ${fault}: ${check.level === 'MUST' ? 'fail' : 'warn'} (exit ${check.level === 'MUST' ? 1 : 0})`,
@@ -190,7 +239,15 @@ describe('runs', () => {
 
   it('an unreachable target exits 3, says so, and still writes report.json', async () => {
     const port = await closedPort();
-    const r = await cli(['run', '--target', `http://127.0.0.1:${port}/mcp`, '--out', 'unreachable', '--timeout', '2']);
+    const r = await cli([
+      'run',
+      '--target',
+      `http://127.0.0.1:${port}/mcp`,
+      '--out',
+      'unreachable',
+      '--timeout',
+      '2',
+    ]);
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/cannot be reached.*Check the URL/);
     const report = readReport('unreachable');
@@ -214,7 +271,11 @@ describe('runs', () => {
       async run(t) {
         const token = await t.fixture('token');
         seen.push(token.accessToken, ...(token.refreshToken ? [token.refreshToken] : []));
-        const reply = await mcpCall(t.http, t.target, t.revision, { method: 'tools/list', params: {}, token: token.accessToken });
+        const reply = await mcpCall(t.http, t.target, t.revision, {
+          method: 'tools/list',
+          params: {},
+          token: token.accessToken,
+        });
         t.data('echo', { access_token: token.accessToken, note: `token ${token.accessToken}` });
         if (reply.response.status === 200) t.conforms(`tools/list with ${token.accessToken} answered 200`);
         else t.violated(`tools/list with the token answered ${reply.response.status}`);
@@ -244,7 +305,9 @@ describe('runs', () => {
 
 describe('progress output', () => {
   it('updates a running line in place on a TTY, in colour unless NO_COLOR', async () => {
-    const tty = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], { isTTY: true });
+    const tty = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], {
+      isTTY: true,
+    });
     expect(tty.out).toContain('\r\x1b[2K');
     expect(tty.out).toContain('\x1b[32m');
     const noColor = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], {

@@ -3,8 +3,20 @@
 
 import { delay, HttpResponse, http } from 'msw';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Check, type CheckContext, defineCheck, FixtureUnavailable, type Level } from '../../runner/check.ts';
-import { deriveStatus, type EngineOptions, matchesPrefix, runChecks, selectChecks } from '../../runner/engine.ts';
+import {
+  type Check,
+  type CheckContext,
+  defineCheck,
+  FixtureUnavailable,
+  type Level,
+} from '../../runner/check.ts';
+import {
+  deriveStatus,
+  type EngineOptions,
+  matchesPrefix,
+  runChecks,
+  selectChecks,
+} from '../../runner/engine.ts';
 import type { FixtureSource } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 import { type MswServer, startMswServer } from '../helpers/msw-server.ts';
@@ -26,7 +38,9 @@ function check(id: string, run: (t: CheckContext) => Promise<void>, extra: Parti
 }
 
 /** A fixture source whose fixtures are plain functions; counts how often each is created. */
-function fakeFixtures(factories: Partial<Record<string, () => Promise<unknown>>>): FixtureSource & { created: Record<string, number> } {
+function fakeFixtures(
+  factories: Partial<Record<string, () => Promise<unknown>>>,
+): FixtureSource & { created: Record<string, number> } {
   const promises = new Map<string, Promise<unknown>>();
   const created: Record<string, number> = {};
   return {
@@ -122,7 +136,11 @@ describe('deriveStatus', () => {
   });
 
   it('skip carries the reason and how to provide the prerequisite', () => {
-    const r = deriveStatus('MUST', [{ kind: 'prerequisiteMissing', message: 'no key', howToProvide: 'pass --mint-key' }], false);
+    const r = deriveStatus(
+      'MUST',
+      [{ kind: 'prerequisiteMissing', message: 'no key', howToProvide: 'pass --mint-key' }],
+      false,
+    );
     expect(r).toEqual({ status: 'skip', message: 'no key', howToProvide: 'pass --mint-key' });
   });
 
@@ -158,7 +176,9 @@ describe('selection', () => {
   });
 
   it('reports prefixes that match no check', () => {
-    expect(selectChecks(checks, { revision: '2026-07-28', only: ['RS-P', 'RS'] }).unmatched).toEqual(['RS-P']);
+    expect(selectChecks(checks, { revision: '2026-07-28', only: ['RS-P', 'RS'] }).unmatched).toEqual([
+      'RS-P',
+    ]);
   });
 
   it('leaves out checks of other revisions', () => {
@@ -179,7 +199,10 @@ describe('runChecks', () => {
       ],
       options(),
     );
-    expect(results[0]).toMatchObject({ status: 'error', message: 'harness error: cannot read x of undefined' });
+    expect(results[0]).toMatchObject({
+      status: 'error',
+      message: 'harness error: cannot read x of undefined',
+    });
     expect(results[1]).toMatchObject({ status: 'pass', message: 'fine' });
   });
 
@@ -259,10 +282,18 @@ describe('runChecks', () => {
     });
     const needsMinter = (id: string) => check(id, async (t) => t.conforms('ran'), { needs: ['minter'] });
     const results = await runChecks(
-      [needsMinter('T-MINT-01'), needsMinter('T-MINT-02'), check('T-PRM-01', async (t) => {
-        const prm = (await t.fixture('prm')) as unknown as { resource: string };
-        t.conforms(`resource ${prm.resource}`);
-      }, { needs: ['prm'] })],
+      [
+        needsMinter('T-MINT-01'),
+        needsMinter('T-MINT-02'),
+        check(
+          'T-PRM-01',
+          async (t) => {
+            const prm = (await t.fixture('prm')) as unknown as { resource: string };
+            t.conforms(`resource ${prm.resource}`);
+          },
+          { needs: ['prm'] },
+        ),
+      ],
       options({ fixtures, concurrency: 3 }),
     );
     expect(fixtures.created).toEqual({ minter: 1, prm: 1 });
@@ -272,7 +303,10 @@ describe('runChecks', () => {
 
   it('turns a fixture that throws into error for its dependents', async () => {
     const fixtures = fakeFixtures({ token: () => Promise.reject(new Error('registration refused')) });
-    const [r] = await runChecks([check('T-TOK-01', async (t) => t.conforms('ran'), { needs: ['token'] })], options({ fixtures }));
+    const [r] = await runChecks(
+      [check('T-TOK-01', async (t) => t.conforms('ran'), { needs: ['token'] })],
+      options({ fixtures }),
+    );
     expect(r).toMatchObject({ status: 'error', message: 'harness error: registration refused' });
   });
 
@@ -291,7 +325,11 @@ describe('runChecks', () => {
 
   it('skips a check that cannot run against the embedded server, with the reason', async () => {
     const [r] = await runChecks(
-      [check('T-EMB-01', async (t) => t.conforms('ran'), { expectedSkipInEmbedded: 'needs a second resource' })],
+      [
+        check('T-EMB-01', async (t) => t.conforms('ran'), {
+          expectedSkipInEmbedded: 'needs a second resource',
+        }),
+      ],
       options({ embedded: true }),
     );
     expect(r).toMatchObject({ status: 'skip', message: expect.stringMatching(/needs a second resource/) });
@@ -300,15 +338,22 @@ describe('runChecks', () => {
   it('bounds the whole run: checks not finished in time end as error', async () => {
     // Each slow check honours t.signal, so no timer outlives the test.
     const slow = (id: string) =>
-      check(id, (t) => new Promise((resolve) => {
-        const timer = setTimeout(resolve, 5_000);
-        t.signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }));
+      check(
+        id,
+        (t) =>
+          new Promise((resolve) => {
+            const timer = setTimeout(resolve, 5_000);
+            t.signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      );
     const started = Date.now();
-    const results = await runChecks([slow('T-SLOW-01'), slow('T-SLOW-02'), slow('T-SLOW-03')], options({ runTimeoutMs: 200, concurrency: 1 }));
+    const results = await runChecks(
+      [slow('T-SLOW-01'), slow('T-SLOW-02'), slow('T-SLOW-03')],
+      options({ runTimeoutMs: 200, concurrency: 1 }),
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(results.map((r) => r.status)).toEqual(['error', 'error', 'error']);
     expect(results[2]!.message).toMatch(/run's time bound/);
@@ -317,15 +362,23 @@ describe('runChecks', () => {
   it('reports data and notes with the result', async () => {
     const [r] = await runChecks(
       [
-        check('T-DATA-01', async (t) => {
-          t.data('classification', 'EXACT');
-          t.note('compared code points');
-          t.violated('resource differs', { exchanges: ['x999'] });
-        }, { level: 'SHOULD' }),
+        check(
+          'T-DATA-01',
+          async (t) => {
+            t.data('classification', 'EXACT');
+            t.note('compared code points');
+            t.violated('resource differs', { exchanges: ['x999'] });
+          },
+          { level: 'SHOULD' },
+        ),
       ],
       options({ strict: true }),
     );
-    expect(r).toMatchObject({ status: 'fail', data: { classification: 'EXACT' }, notes: ['compared code points'] });
+    expect(r).toMatchObject({
+      status: 'fail',
+      data: { classification: 'EXACT' },
+      notes: ['compared code points'],
+    });
     expect(r!.exchanges).toContain('x999');
   });
 });

@@ -131,30 +131,48 @@ describe('a hostile target through the whole CLI', () => {
 
   it('metadata that hangs or floods ends those checks as error within the bound (exit 3), not as failures', async () => {
     const target = await startMswServer([
-      http.post('*/mcp', ({ request }) =>
-        new HttpResponse(JSON.stringify({ error: 'unauthorized' }), {
-          status: 401,
-          headers: {
-            'content-type': 'application/json',
-            'www-authenticate': `Bearer resource_metadata="${new URL(request.url).origin}/.well-known/oauth-protected-resource/mcp", scope="a"`,
-          },
-        }),
+      http.post(
+        '*/mcp',
+        ({ request }) =>
+          new HttpResponse(JSON.stringify({ error: 'unauthorized' }), {
+            status: 401,
+            headers: {
+              'content-type': 'application/json',
+              'www-authenticate': `Bearer resource_metadata="${new URL(request.url).origin}/.well-known/oauth-protected-resource/mcp", scope="a"`,
+            },
+          }),
       ),
       http.get('*/.well-known/oauth-protected-resource/mcp', async () => {
         await delay('infinite');
         return HttpResponse.text('never');
       }),
-      http.get('*/.well-known/oauth-protected-resource', () => new HttpResponse(new Uint8Array(4 * 1024 * 1024).fill(32))),
+      http.get(
+        '*/.well-known/oauth-protected-resource',
+        () => new HttpResponse(new Uint8Array(4 * 1024 * 1024).fill(32)),
+      ),
     ]);
     try {
       const started = Date.now();
-      const code = await main(['run', '--target', `${target.origin}/mcp`, '--timeout', '0.3', '--out', dir, '--only', 'RS-PRM-01,RS-401'], {
-        out: () => undefined,
-        err: () => undefined,
-        isTTY: false,
-        env: {},
-        cwd: dir,
-      });
+      const code = await main(
+        [
+          'run',
+          '--target',
+          `${target.origin}/mcp`,
+          '--timeout',
+          '0.3',
+          '--out',
+          dir,
+          '--only',
+          'RS-PRM-01,RS-401',
+        ],
+        {
+          out: () => undefined,
+          err: () => undefined,
+          isTTY: false,
+          env: {},
+          cwd: dir,
+        },
+      );
       expect(Date.now() - started).toBeLessThan(5_000);
       const report = ReportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
       expect(report.results.find((r) => r.id === 'RS-PRM-01')).toMatchObject({ status: 'error' });

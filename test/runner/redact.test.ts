@@ -19,15 +19,19 @@ const SECRETS: Record<SecretKind, string> = {
 
 /** A place a secret can be put into an exchange; each returns the exchange as recorded. */
 const PLACES: Record<string, (secret: string) => Exchange> = {
-  'request URL query': (s) => exchange({ url: `http://127.0.0.1:1/cb?code=${encodeURIComponent(s)}&state=abc` }),
+  'request URL query': (s) =>
+    exchange({ url: `http://127.0.0.1:1/cb?code=${encodeURIComponent(s)}&state=abc` }),
   'request URL path': (s) => exchange({ url: `http://127.0.0.1:1/x/${encodeURIComponent(s)}` }),
   'Authorization header': (s) => exchange({ reqHeaders: [['authorization', `Bearer ${s}`]] }),
-  'request form body': (s) => exchange({ reqBody: new URLSearchParams({ grant_type: 'x', refresh_token: s }).toString() }),
+  'request form body': (s) =>
+    exchange({ reqBody: new URLSearchParams({ grant_type: 'x', refresh_token: s }).toString() }),
   'request JSON body': (s) => exchange({ reqBody: JSON.stringify({ jsonrpc: '2.0', params: { arg: s } }) }),
-  'Location header': (s) => exchange({ resHeaders: [['location', `http://127.0.0.1:1/cb?code=${encodeURIComponent(s)}`]] }),
+  'Location header': (s) =>
+    exchange({ resHeaders: [['location', `http://127.0.0.1:1/cb?code=${encodeURIComponent(s)}`]] }),
   'Set-Cookie header': (s) => exchange({ resHeaders: [['set-cookie', `sid=${s}; Path=/; HttpOnly`]] }),
   'Cookie header': (s) => exchange({ reqHeaders: [['cookie', `a=1; sid=${s}`]] }),
-  'response JSON body': (s) => exchange({ resBody: JSON.stringify({ access_token: s, token_type: 'Bearer' }) }),
+  'response JSON body': (s) =>
+    exchange({ resBody: JSON.stringify({ access_token: s, token_type: 'Bearer' }) }),
   'response HTML body': (s) => exchange({ resBody: `<input type="hidden" name="x" value="${s}">` }),
   'error message': (s) => exchange({ error: `server said ${s}` }),
   label: (s) => exchange({ label: `probe with ${s}` }),
@@ -53,7 +57,13 @@ function exchange(parts: {
       headers: parts.reqHeaders ?? [],
       ...(parts.reqBody !== undefined ? { body: parts.reqBody } : {}),
     },
-    response: { status: 200, headers: parts.resHeaders ?? [], body: parts.resBody ?? '', bytes: 0, truncated: false },
+    response: {
+      status: 200,
+      headers: parts.resHeaders ?? [],
+      body: parts.resBody ?? '',
+      bytes: 0,
+      truncated: false,
+    },
     ...(parts.error ? { error: parts.error } : {}),
   };
 }
@@ -99,14 +109,20 @@ describe('secrets the run never registered are caught by pattern', () => {
   const unseen = 'UNSEEN-0123456789-secret';
 
   it('always redacts Authorization and Proxy-Authorization, keeping the scheme', () => {
-    expect(r.header('Authorization', `bearer ${unseen}`)).toMatch(/^bearer \[redacted UNSE… len=24 sha256=[0-9a-f]{12}\]$/);
+    expect(r.header('Authorization', `bearer ${unseen}`)).toMatch(
+      /^bearer \[redacted UNSE… len=24 sha256=[0-9a-f]{12}\]$/,
+    );
     expect(r.header('Proxy-Authorization', `Basic ${unseen}`)).toMatch(/^Basic \[redacted … len=24 /);
     expect(r.header('authorization', unseen)).not.toContain(unseen);
   });
 
   it('always redacts cookie values, keeping names and attributes', () => {
-    expect(r.header('Cookie', `a=${unseen}; b=${unseen}`)).toMatch(/^a=\[redacted … len=24 sha256=\w+\]; b=\[redacted /);
-    expect(r.header('Set-Cookie', `sid=${unseen}; Path=/; HttpOnly`)).toMatch(/^sid=\[redacted … len=24 sha256=\w+\]; Path=\/; HttpOnly$/);
+    expect(r.header('Cookie', `a=${unseen}; b=${unseen}`)).toMatch(
+      /^a=\[redacted … len=24 sha256=\w+\]; b=\[redacted /,
+    );
+    expect(r.header('Set-Cookie', `sid=${unseen}; Path=/; HttpOnly`)).toMatch(
+      /^sid=\[redacted … len=24 sha256=\w+\]; Path=\/; HttpOnly$/,
+    );
   });
 
   it.each(SECRET_FIELDS)('redacts the JSON field %s', (field) => {
@@ -136,7 +152,8 @@ describe('secrets the run never registered are caught by pattern', () => {
   });
 
   it('leaves ordinary evidence alone', () => {
-    const text = 'HTTP 401: Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"';
+    const text =
+      'HTTP 401: Bearer resource_metadata="http://127.0.0.1:1/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"';
     expect(r.text(text)).toBe(text);
     expect(r.text('response_type=code&code_challenge=abc&grant_type=authorization_code')).toBe(
       'response_type=code&code_challenge=abc&grant_type=authorization_code',
