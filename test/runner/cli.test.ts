@@ -117,6 +117,25 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     expect(r.err).toMatch(/cannot read the config file .*missing\.json: ENOENT/);
   });
 
+  it('reads mcp-auth-conformance.config.json from the working directory; flags override it', async () => {
+    const sub = mkdtempSync(join(dir, 'cfg-'));
+    writeFileSync(
+      join(sub, 'mcp-auth-conformance.config.json'),
+      JSON.stringify({
+        $schema: '../schemas/config.schema.json',
+        spec: '2025-06-18',
+        only: ['RS-401'],
+        format: ['json'],
+      }),
+    );
+    const r = await cli(['run', '--spec', '2025-11-25', '--out', 'cfg-out'], { cwd: sub });
+    expect(r.code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(sub, 'cfg-out', 'report.json'), 'utf8')));
+    expect(report.revision).toBe('2025-11-25');
+    expect(report.options.only).toEqual(['RS-401']);
+    expect(report.results.every((x) => x.id.startsWith('RS-401-'))).toBe(true);
+  });
+
   it('validates the config file values with the same schema as flags', async () => {
     writeFileSync(join(dir, 'values.json'), JSON.stringify({ timeout: -1, login: 'magic' }));
     const r = await cli(['run', '--config', 'values.json']);
