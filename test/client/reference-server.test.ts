@@ -137,3 +137,26 @@ describe.each(REVISIONS)('client library against the reference server, %s', (rev
     }
   });
 });
+
+describe('mint.ts and the reference server agree on the algorithm-confusion secret bytes', () => {
+  it('with rs-algorithm-confusion on, both HS256 variants are accepted (so the forged bytes are right)', async () => {
+    const server = await startReferenceServer({ autoApprove: true, faults: ['rs-algorithm-confusion'] });
+    const http = new HttpRecorder({ allowedOrigins: [server.url] });
+    try {
+      const minter = await createMinter({
+        privateJwk: server.signingKey,
+        issuer: server.issuer,
+        resource: server.url,
+        scope: 'mcp:tools',
+      });
+      for (const secret of ['jwk-json', 'pem'] as const) {
+        const token = await minter.hs256WithPublicKey({ secret });
+        const reply = await mcpCall(http, server.url, '2026-07-28', { method: 'tools/list', token });
+        expect(reply.response.status, secret).toBe(200);
+      }
+    } finally {
+      await http.close();
+      await server.close();
+    }
+  });
+});
