@@ -46,6 +46,17 @@ export function corsHeadersForMcp(ctx: ServerContext, verdict: OriginVerdict): R
   };
 }
 
+/** Request headers a browser client may send to /mcp; `*` would not cover Authorization (Fetch §CORS protocol). */
+function preflightAllowHeaders(ctx: ServerContext): string {
+  // The fault leaves Authorization out, so a browser refuses to send the token at all.
+  if (ctx.fault('rs-cors-preflight-no-authorization')) {
+    return MCP_ALLOW_HEADERS.split(', ')
+      .filter((h) => h !== 'Authorization')
+      .join(', ');
+  }
+  return MCP_ALLOW_HEADERS;
+}
+
 /** Answers an OPTIONS preflight on /mcp (preflights never carry credentials, so no auth here). */
 export function preflightForMcp(ctx: ServerContext, verdict: OriginVerdict, res: ServerResponse): void {
   if (verdict.kind === 'forbidden') {
@@ -57,7 +68,7 @@ export function preflightForMcp(ctx: ServerContext, verdict: OriginVerdict, res:
   if (verdict.kind === 'allowed') {
     Object.assign(headers, corsHeadersForMcp(ctx, verdict), {
       'Access-Control-Allow-Methods': 'POST, GET, DELETE, OPTIONS',
-      'Access-Control-Allow-Headers': MCP_ALLOW_HEADERS,
+      'Access-Control-Allow-Headers': preflightAllowHeaders(ctx),
       'Access-Control-Max-Age': '600',
     });
   }

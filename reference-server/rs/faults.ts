@@ -245,6 +245,10 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
     'Responses of /mcp do not list WWW-Authenticate in Access-Control-Expose-Headers (Fetch standard §CORS).',
   ),
   rs(
+    'rs-cors-preflight-no-authorization',
+    'The CORS preflight of /mcp does not allow the Authorization request header, so browser clients cannot send their token (Fetch standard §CORS-preflight fetch).',
+  ),
+  rs(
     'rs-prm-no-cors',
     'The protected-resource metadata carries no Access-Control-Allow-Origin, so browsers cannot read it.',
   ),

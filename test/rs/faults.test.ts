@@ -235,6 +235,22 @@ const PROBES: Record<string, Probe> = {
         'access-control-expose-headers',
       ) ?? ''
     ).includes('WWW-Authenticate'),
+  'rs-cors-preflight-no-authorization': async (s) =>
+    (
+      (
+        await send(s.url, {
+          method: 'OPTIONS',
+          headers: {
+            Origin: s.origin,
+            'Access-Control-Request-Method': 'POST',
+            'Access-Control-Request-Headers': 'authorization, content-type',
+          },
+        })
+      ).headers.get('access-control-allow-headers') ?? ''
+    )
+      .toLowerCase()
+      .split(/\s*,\s*/)
+      .includes('authorization'),
   'rs-prm-no-cors': async (s) => (await prm(s)).headers.get('access-control-allow-origin') === '*',
 };
 
