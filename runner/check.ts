@@ -68,6 +68,14 @@ export interface CheckContext extends Observations {
   optionalFixture<K extends FixtureName>(name: K): Promise<FixtureValues[K] | undefined>;
   /** A new authorization flow of its own, for checks that consume or revoke what they get. */
   freshGrant(opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  /**
+   * Sends an authorization URL the check built itself (a negative probe, or a flow whose code it
+   * redeems on its own terms) through the run's login driver, and resolves with the callback URL
+   * (code or error). The URL's redirect_uri must be the harness's own (the `client` fixture's
+   * first redirect URI), where the login driver waits. Rejects with the driver's LoginError when
+   * the authorization server never redirects back (e.g. it shows an error page).
+   */
+  authorize(url: URL): Promise<URL>;
   /** A line of explanation for the report. */
   note(text: string): void;
   /** Structured details for the report (a classification, a table); redacted like everything else. */

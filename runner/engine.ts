@@ -243,6 +243,12 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     }) as CheckContext['optionalFixture'],
     freshGrant: (opts) =>
       withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
+    authorize: (url) =>
+      options.fixtures.loginAt
+        ? withDeadline(options.fixtures.loginAt(http, url), checkDeadline, 'an authorization request')
+        : Promise.reject(
+            new FixtureUnavailable('error', 'this run has no login driver for authorization requests'),
+          ),
     conforms: (message) => observations.push({ kind: 'conforms', message }),
     violated: (message, evidence) => {
       observations.push({ kind: 'violated', message });

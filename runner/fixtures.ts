@@ -66,6 +66,8 @@ export interface FixtureSource {
   /** Ids of the exchanges the fixture made (linked as evidence to every check that used it). */
   exchangesOf(name: FixtureName): readonly string[];
   freshGrant(http: HttpClient, opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  /** Runs the login driver on a check-built authorization URL; resolves with the callback URL. */
+  loginAt?(http: HttpClient, url: URL): Promise<URL>;
   /** Authorization flows run so far (shared and fresh). */
   readonly authorizationFlows: number;
 }
@@ -148,6 +150,19 @@ export class RunFixtures implements FixtureSource {
     const client = await this.get('client');
     const as = authorizationServerOf(await this.get('as'));
     return this.authorize(http, as, client, opts);
+  }
+
+  async loginAt(http: HttpClient, url: URL): Promise<URL> {
+    const { redactor, redirectUri, login } = this.env;
+    this.flows++;
+    return login.login({
+      http,
+      authorizationUrl: url,
+      redirectUri,
+      timeoutMs: this.env.loginTimeoutMs,
+      onSecret: (value, kind) => redactor.register(value, asSecretKind(kind)),
+      ...(this.env.log ? { log: this.env.log } : {}),
+    });
   }
 
   private create(name: FixtureName, http: HttpClient): Promise<unknown> {
