@@ -88,7 +88,19 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   }
 
   const request: AuthorizationRequest = { ...where, ...checked.request };
-  if (ctx.options.autoApprove) {
+  // Fault: behave like a proxy AS with one static client at an upstream IdP that sends every
+  // request straight upstream, with no consent of its own (MCP §Confused Deputy forbids this).
+  if (ctx.fault('as-proxy-upstream-no-consent')) {
+    const upstream = new URL('https://upstream-idp.example.test/authorize');
+    upstream.searchParams.set('client_id', 'static-upstream-client');
+    upstream.searchParams.set('response_type', 'code');
+    res.writeHead(302, { Location: upstream.href, 'Cache-Control': 'no-store' });
+    res.end();
+    return;
+  }
+  // `prompt=consent` (OIDC Core §3.1.2.1: the AS SHOULD prompt for consent) shows the consent page
+  // even with auto-approve, so a harness can inspect that page on an automated test server.
+  if (ctx.options.autoApprove && !params.get('prompt')?.split(' ').includes('consent')) {
     // Automated runs: the demo user alice approves at once; `login_hint=bob` picks the other user,
     // so a test can hold tokens of two users.
     const subject = params.get('login_hint') === 'bob' ? 'bob' : 'alice';

@@ -109,6 +109,17 @@ export function parseClientMetadata(
     throw new ClientMetadataError('invalid_client_metadata', 'application_type must be "native" or "web"');
   }
 
+  // Fault: a native client with a loopback http redirect URI is refused, although MCP 2026-07-28
+  // §Application Type tells exactly those clients to register as native (RFC 8252 §7.3).
+  if (
+    kind === 'dcr' &&
+    applicationType === 'native' &&
+    redirectUris.some((u) => u.startsWith('http://')) &&
+    ctx.fault('as-dcr-native-loopback-refused')
+  ) {
+    throw new ClientMetadataError('invalid_redirect_uri', 'native clients may not use http redirect URIs');
+  }
+
   const metadata: ClientMetadata = {
     redirect_uris: [...redirectUris],
     token_endpoint_auth_method: authMethod as ClientMetadata['token_endpoint_auth_method'],

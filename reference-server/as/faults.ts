@@ -35,6 +35,13 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
     '`none` is missing from `token_endpoint_auth_methods_supported` although public clients work.',
   ), // AS-META-12
   as('as-jwks-private-key', 'The JWK Set at `jwks_uri` publishes the private signing key.'),
+  as('as-issuer-with-query', 'Metadata `issuer` carries a query component (RFC 8414 §2 forbids it).'), // AS-META-04
+  as('as-metadata-incomplete', '`response_types_supported`, a required metadata member, is missing.'), // AS-META-05
+  as('as-metadata-http-endpoint', '`jwks_uri` is a plain-http URL on a non-loopback host.'), // AS-META-07
+  as(
+    'as-metadata-no-registration-endpoint',
+    '`registration_endpoint` is missing from the metadata although /register still registers clients.',
+  ), // AS-META-10
 
   // Authorization endpoint (OAuth 2.1 §4.1.1)
   as('as-authorize-cors', 'The authorization endpoint answers with `Access-Control-Allow-Origin: *`.'), // AS-AUTHZ-02
@@ -170,6 +177,18 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
     'The registration response (which may hold a secret) lacks `Cache-Control: no-store`.',
   ), // AS-DCR-03
   as('as-dcr-metadata-unchecked', 'Registration accepts and keeps `response_types` other than `["code"]`.'), // AS-DCR-05
+  as(
+    'as-dcr-initial-token-required',
+    'Registration without an initial access token is refused with 401 (closed registration).',
+  ), // AS-DCR-06
+  as(
+    'as-dcr-native-loopback-refused',
+    'Registration refuses `application_type: native` with a loopback http redirect URI.',
+  ), // AS-DCR-07
+  as(
+    'as-proxy-upstream-no-consent',
+    'Like a proxy with a static upstream client, the authorization endpoint redirects straight to a third-party IdP, without consent.',
+  ), // AS-DCR-09
   as(
     'as-dcr-https-client-id',
     'Generated client_ids start with `https://`, so they look like metadata-document URLs.',

@@ -38,6 +38,16 @@ export function metadataDocument(ctx: ServerContext, oidc: boolean): Record<stri
     // CIMD draft-00 §5: https client_ids are fetched as metadata documents.
     client_id_metadata_document_supported: true,
   };
+  // RFC 8414 §2: the issuer has no query or fragment component. Fault: a query is added.
+  if (ctx.fault('as-issuer-with-query')) doc.issuer = `${base}?realm=mcp`;
+  // RFC 8414 §2: response_types_supported is REQUIRED. Fault: it is left out.
+  if (ctx.fault('as-metadata-incomplete')) delete doc.response_types_supported;
+  // OAuth 2.1 §1.5 / MCP §Communication Security: every endpoint is https (loopback http only in
+  // development). Fault: jwks_uri names a plain-http, non-loopback host.
+  if (ctx.fault('as-metadata-http-endpoint')) doc.jwks_uri = 'http://jwks.example.test/jwks';
+  // RFC 8414 §2: registration_endpoint present iff registration is supported. Fault: left out,
+  // although POST /register still works.
+  if (ctx.fault('as-metadata-no-registration-endpoint')) delete doc.registration_endpoint;
   // Fault: S256 is not advertised (the member is absent, which RFC 8414 §2 reads as "no PKCE").
   if (ctx.fault('as-metadata-no-s256')) delete doc.code_challenge_methods_supported;
   // Fault: `iss` is sent in responses but the flag that announces it is missing (RFC 9207 §3).

@@ -17,6 +17,13 @@ export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: Se
       Allow: 'POST, OPTIONS',
     });
   }
+  // RFC 7591 §3: registration MAY be open; MCP clients cannot obtain an initial access token, so
+  // it is. Fault: closed registration, an initial access token (RFC 7591 §3.1) is demanded.
+  if (ctx.fault('as-dcr-initial-token-required') && !req.headers.authorization) {
+    throw new HttpError(401, 'invalid_token', 'an initial access token is required to register', {
+      'WWW-Authenticate': 'Bearer',
+    });
+  }
   const input = await readJsonObject(req);
   let metadata: ReturnType<typeof parseClientMetadata>;
   try {

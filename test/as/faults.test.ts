@@ -127,6 +127,23 @@ const PROBES: FaultProbe[] = [
     probe: async (h) => !('d' in ((await get(h, '/jwks')).json?.keys as Record<string, unknown>[])[0]!),
   },
 
+  {
+    fault: 'as-issuer-with-query',
+    probe: async (h) => !String((await metadata(h)).issuer).includes('?'),
+  },
+  {
+    fault: 'as-metadata-incomplete',
+    probe: async (h) => Array.isArray((await metadata(h)).response_types_supported),
+  },
+  {
+    fault: 'as-metadata-http-endpoint',
+    probe: async (h) => String((await metadata(h)).jwks_uri).startsWith(h.issuer),
+  },
+  {
+    fault: 'as-metadata-no-registration-endpoint',
+    probe: async (h) => (await metadata(h)).registration_endpoint === `${h.issuer}/register`,
+  },
+
   // Authorization endpoint
   {
     fault: 'as-authorize-cors',
@@ -537,6 +554,20 @@ const PROBES: FaultProbe[] = [
     fault: 'as-dcr-metadata-unchecked',
     probe: async (h) =>
       (await registerRaw(h, { redirect_uris: [REDIRECT_URI], response_types: ['token'] })).status === 400,
+  },
+  {
+    fault: 'as-dcr-initial-token-required',
+    probe: async (h) => (await registerRaw(h, { redirect_uris: [REDIRECT_URI] })).status === 201,
+  },
+  {
+    fault: 'as-dcr-native-loopback-refused',
+    probe: async (h) =>
+      (await registerRaw(h, { redirect_uris: [REDIRECT_URI], application_type: 'native' })).status === 201,
+  },
+  {
+    fault: 'as-proxy-upstream-no-consent',
+    probe: async (h) =>
+      (await authorize(h, await register(h))).location?.href.startsWith(REDIRECT_URI) === true,
   },
   {
     fault: 'as-dcr-https-client-id',
