@@ -3,7 +3,7 @@
 // It is written whatever the outcome (also when the run could not happen: then `runError` says
 // why and `results` may be empty). Everything in it has passed through the Redactor: exchanges,
 // messages, notes and data. The zod schema below is the contract; issue #8 generates a JSON
-// Schema and the junit/html/sarif renderers from it.
+// Schema (schemas/report.schema.json) and the other formats from it (reports/write.ts).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,6 +86,18 @@ export const ReportSchema = z.object({
   exitCode: z.int(),
   /** Set when the run could not happen or ended early (exit code 3). */
   runError: z.string().optional(),
+  /** How the baseline (--baseline) and --fail-on judged the results, when a baseline was given. */
+  baseline: z
+    .object({
+      file: z.string(),
+      failOn: z.enum(['must', 'should', 'never']),
+      expected: z.array(z.string()),
+      unexpected: z.array(z.string()),
+      stale: z.array(z.string()),
+      notRun: z.array(z.string()),
+      messages: z.array(z.string()),
+    })
+    .optional(),
   results: z.array(ResultSchema),
   exchanges: z.array(ExchangeSchema),
 });
@@ -104,6 +116,7 @@ export interface ReportInput {
   authorizationFlows: number;
   exitCode: number;
   runError?: string;
+  baseline?: Report['baseline'];
   results: readonly CheckResult[];
   exchanges: readonly Exchange[];
 }
@@ -132,6 +145,7 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     authorizationFlows: input.authorizationFlows,
     exitCode: input.exitCode,
     ...(input.runError ? { runError: redactor.text(input.runError) } : {}),
+    ...(input.baseline ? { baseline: input.baseline } : {}),
     results,
     exchanges: input.exchanges.map((e) => redactor.exchange(e)),
   };

@@ -14,8 +14,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '../reference-server/main.ts';
 import { type RunningReferenceServer, startReferenceServer } from '../reference-server/server.ts';
-import { writeJsonReport, buildReport } from '../reports/json.ts';
-import { writeMarkdownReport } from '../reports/markdown.ts';
+import { buildReport } from '../reports/json.ts';
+import { writeReports } from '../reports/write.ts';
+import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
 import { CHECKS } from '../suites/index.ts';
 import type { Check } from './check.ts';
 import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
@@ -41,6 +42,8 @@ export interface CliIo {
   cwd: string;
   /** Registry to use (tests pass their own checks). */
   checks?: readonly Check[];
+  /** The redactor of the run (tests pass one that also records what it was given). */
+  redactor?: Redactor;
 }
 
 export const USAGE = `Usage: mcp-auth-conformance <command> [options]
@@ -70,8 +73,11 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --skip P,Q              leave out checks by ID prefix
   --strict                a violated SHOULD fails the run
   --out DIR               report directory (default ./conformance-report)
-  --format F,G            report formats: json, md (default both; report.json is always written;
-                          junit, html and sarif come with issue #8)
+  --format F,G            report formats (default all): json, md, junit, html, sarif, har;
+                          report.json is always written
+  --baseline FILE         expected failures (JSON or YAML): listed ones do not fail the run,
+                          unexpected failures and stale entries do
+  --fail-on LEVEL         must (default: a fail decides) | should (a warn too) | never
   --timeout SECONDS       bound of one HTTP request (default 10; a check gets 3x, a login 30x)
   --config FILE           options file (default ./mcp-auth-conformance.config.json if present)
   --login DRIVER          auto | form | browser | manual (default auto)
@@ -82,6 +88,10 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
   --mint-issuer URL       issuer of forged tokens
   --allow-origin URL      extra origin the login step may visit (repeatable)
+  --expect-public M,N     JSON-RPC methods answered without a token on purpose (RS-PUB reports
+                          them without warning); tools/call cannot be declared public
+  --privileged-tool NAME  a tool needing more scope than the default token (RS-403 step-up probes;
+                          default against the embedded server: write_note)
 
 Secrets are never accepted on the command line or in the config file: name an environment
 variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
@@ -189,6 +199,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const secrets = readSecrets(config, io.env);
   const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
   const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
+  const baseline = config.baseline ? readBaselineOrUsage(resolve(io.cwd, config.baseline)) : undefined;
   const registry = io.checks ?? CHECKS;
   const { selected, unmatched } = selectChecks(registry, {
     revision: config.spec,
@@ -204,7 +215,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     throw new UsageError(`no check applies to revision ${config.spec} with the given --only/--skip.`);
   }
 
-  const redactor = new Redactor();
+  const redactor = io.redactor ?? new Redactor();
   const progress = new Progress({ write: io.out, tty: io.isTTY, env: io.env, redactor });
   const startedAt = new Date();
   const started = performance.now();
@@ -296,6 +307,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
       runTimeoutMs: Math.round(config.runTimeout * 1000),
       concurrency: config.concurrency,
+      expectPublic: config.expectPublic,
+      // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
+      ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
       onStart: (check) => progress.start(check),
       onResult: (result) => progress.result(result),
     });
@@ -311,7 +325,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     await server?.close().catch(() => undefined);
   }
 
-  const exitCode = exitCodeOf(results, runError);
+  const verdict = judge(results, { failOn: config.failOn, ...(baseline ? { baseline } : {}) });
+  const exitCode = exitCodeOf(results, runError, verdict, config.failOn);
+  for (const message of verdict.messages) progress.line(`baseline: ${redactor.text(message)}`);
   const report = buildReport(
     {
       version: VERSION,
@@ -335,14 +351,26 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       authorizationFlows: fixtures?.authorizationFlows ?? 0,
       exitCode,
       ...(runError ? { runError } : {}),
+      ...(baseline && config.baseline
+        ? {
+            baseline: {
+              file: config.baseline,
+              failOn: config.failOn,
+              expected: verdict.expected.map((e) => e.result.id),
+              unexpected: verdict.unexpected.map((r) => r.id),
+              stale: verdict.stale.map((s) => s.entry.id),
+              notRun: verdict.notRun.map((e) => e.id),
+              messages: verdict.messages,
+            },
+          }
+        : {}),
       results,
       exchanges: recorder?.exchanges ?? [],
     },
     redactor,
   );
   const outDir = resolve(io.cwd, config.out);
-  const files = [writeJsonReport(outDir, report)];
-  if (config.format.includes('md')) files.push(writeMarkdownReport(outDir, report));
+  const files = writeReports(outDir, report, config.format);
   progress.summary(results, {
     durationMs: report.durationMs,
     authorizationFlows: report.authorizationFlows,
@@ -352,10 +380,24 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   return exitCode;
 }
 
-/** 1 if anything failed; else 3 if the run could not happen or a check could not finish; else 0. */
-export function exitCodeOf(results: readonly CheckResult[], runError?: string): number {
-  if (results.some((r) => r.status === 'fail')) return 1;
-  if (runError || results.some((r) => r.status === 'error')) return 3;
+/**
+ * 1 if the verdict (results judged by --fail-on and the baseline) says so; else 3 if the run could
+ * not happen, or a check could not finish and the baseline does not expect that; else 0.
+ * `--fail-on never` leaves only the run that could not happen.
+ */
+export function exitCodeOf(
+  results: readonly CheckResult[],
+  runError?: string,
+  verdict = judge(results),
+  failOn: 'must' | 'should' | 'never' = 'must',
+): number {
+  if (verdict.exitCode === 1) return 1;
+  if (runError) return 3;
+  if (failOn === 'never') return 0;
+  const expectedErrors = new Set(
+    verdict.expected.filter((e) => e.result.status === 'error').map((e) => e.result.id),
+  );
+  if (results.some((r) => r.status === 'error' && !expectedErrors.has(r.id))) return 3;
   return 0;
 }
 
@@ -378,6 +420,15 @@ async function preflight(recorder: HttpRecorder, target: string, config: Config)
         `the target ${target} cannot be reached: ${err.message}. Check the URL and that the server is running.`,
       );
     }
+    throw err;
+  }
+}
+
+function readBaselineOrUsage(file: string): Baseline {
+  try {
+    return loadBaseline(file);
+  } catch (err) {
+    if (err instanceof BaselineError) throw new UsageError(err.message);
     throw err;
   }
 }

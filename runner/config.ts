@@ -14,13 +14,20 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { assertFaultNames, UnknownFaultError } from '../reference-server/faults.ts';
+import { PUBLIC_METHOD_CANDIDATES } from './mcp.ts';
 import { LATEST_REVISION, REVISIONS } from './revisions.ts';
 
 export const CONFIG_FILE_NAME = 'mcp-auth-conformance.config.json';
-/** Report formats that exist today; junit, html and sarif come with issue #8. */
-export const REPORT_FORMATS = ['json', 'md'] as const;
-export const PLANNED_FORMATS = ['junit', 'html', 'sarif'] as const;
+/** Report formats; report.json is always written, the others are rendered from it. */
+export const REPORT_FORMATS = ['json', 'md', 'junit', 'html', 'sarif', 'har'] as const;
+export const FAIL_ON = ['must', 'should', 'never'] as const;
 export const LOGIN_DRIVERS = ['auto', 'form', 'browser', 'manual'] as const;
+
+/** Methods `--expect-public` may name (issue #5 RS-PUB): every anonymous probe except tools/call. */
+const DECLARABLE_PUBLIC_METHODS = PUBLIC_METHOD_CANDIDATES.filter((m) => m !== 'tools/call') as [
+  string,
+  ...string[],
+];
 
 const idPrefix = z
   .string()
@@ -55,8 +62,23 @@ export const ConfigSchema = z
     out: z.string().min(1).default('./conformance-report').describe('Directory the reports are written to.'),
     format: z
       .array(z.enum(REPORT_FORMATS, { error: () => `must be one of ${REPORT_FORMATS.join(', ')}` }))
-      .default(['json', 'md'])
-      .describe('Report formats (report.json is always written).'),
+      .default([...REPORT_FORMATS])
+      .describe(
+        'Report formats: json (report.json), md (summary.md), junit (junit.xml), html (report.html), sarif (report.sarif), har (exchanges.har). report.json is always written.',
+      ),
+    baseline: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Expected-failures file (JSON or YAML): listed failures do not fail the run; unexpected ones and stale entries do.',
+      ),
+    failOn: z
+      .enum(FAIL_ON)
+      .default('must')
+      .describe(
+        'Which results decide the exit code: must (a fail), should (a fail or a warn), never (only a run that could not happen).',
+      ),
     timeout: z
       .number()
       .positive()
@@ -90,6 +112,24 @@ export const ConfigSchema = z
       .optional()
       .describe('File with a private JWK the target trusts, to forge tokens.'),
     mintIssuer: httpUrl.optional().describe('Issuer to put in forged tokens (with mintKey).'),
+    expectPublic: z
+      .array(
+        z.enum(DECLARABLE_PUBLIC_METHODS, {
+          error: () =>
+            `must be among ${DECLARABLE_PUBLIC_METHODS.join(', ')} (tools/call can never be declared public: it has side effects)`,
+        }),
+      )
+      .default([])
+      .describe(
+        'JSON-RPC methods the target answers without a token on purpose: the RS-PUB checks report them but do not warn.',
+      ),
+    privilegedTool: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A tool that needs more scope than the default token holds: the RS-403 checks call it to observe step-up (default against the embedded server: write_note).',
+      ),
     allowOrigins: z
       .array(httpUrl)
       .default([])
@@ -114,6 +154,8 @@ const RUN_FLAGS = {
   strict: { type: 'boolean' },
   out: { type: 'string' },
   format: { type: 'string', multiple: true },
+  baseline: { type: 'string' },
+  'fail-on': { type: 'string' },
   timeout: { type: 'string' },
   config: { type: 'string' },
   login: { type: 'string' },
@@ -124,6 +166,8 @@ const RUN_FLAGS = {
   'mint-key': { type: 'string' },
   'mint-issuer': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
+  'expect-public': { type: 'string', multiple: true },
+  'privileged-tool': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -199,6 +243,8 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     strict: values.strict,
     out: values.out,
     format: list(values.format),
+    baseline: values.baseline,
+    failOn: values['fail-on'],
     timeout: values.timeout === undefined ? undefined : parseSeconds(values.timeout),
     login: values.login,
     loginScript: values['login-script'],
@@ -208,6 +254,8 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     mintKey: values['mint-key'],
     mintIssuer: values['mint-issuer'],
     allowOrigins: values['allow-origin'],
+    expectPublic: list(values['expect-public']),
+    privilegedTool: values['privileged-tool'],
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;
@@ -256,9 +304,6 @@ export function describeIssues(error: z.ZodError): string {
     .map((issue) => {
       const key = issue.path[0];
       const path = key !== undefined ? `option "${String(key)}"` : 'the options';
-      if (key === 'format' && issue.code === 'invalid_value') {
-        return `  - ${path}: must be one of ${REPORT_FORMATS.join(', ')} (${PLANNED_FORMATS.join(', ')} are not written yet: they come with issue #8)`;
-      }
       if (issue.code === 'unrecognized_keys') {
         return `  - ${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (see "mcp-auth-conformance run --help")`;
       }

@@ -3,10 +3,16 @@
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { ReportSchema } from '../reports/json.ts';
 import { configJsonSchema } from './config.ts';
 
 export const SCHEMA_FILES: Record<string, () => unknown> = {
   'config.schema.json': configJsonSchema,
+  'report.schema.json': () => ({
+    ...z.toJSONSchema(ReportSchema, { io: 'output' }),
+    title: 'mcp-auth-conformance report.json',
+  }),
 };
 
 export function renderSchema(make: () => unknown): string {

@@ -13,7 +13,7 @@ import { type Check, defineCheck } from '../../runner/check.ts';
 import { type CliIo, main } from '../../runner/cli.ts';
 import { configJsonSchema } from '../../runner/config.ts';
 import { mcpCall } from '../../runner/mcp.ts';
-import { renderSchema } from '../../runner/write-schemas.ts';
+import { renderSchema, SCHEMA_FILES } from '../../runner/write-schemas.ts';
 import { CHECKS } from '../../suites/index.ts';
 
 let dir: string;
@@ -64,9 +64,19 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
       /"spec": must be one of 2025-06-18, 2025-11-25, 2026-07-28/,
     ],
     [
-      'a format that does not exist yet',
-      ['run', '--format', 'junit'],
-      /junit, html, sarif are not written yet: they come with issue #8/,
+      'a format that does not exist',
+      ['run', '--format', 'pdf'],
+      /"format": must be one of json, md, junit, html, sarif, har/,
+    ],
+    [
+      'a --fail-on that does not exist',
+      ['run', '--fail-on', 'sometimes'],
+      /"failOn": must be one of must, should, never/,
+    ],
+    [
+      'a baseline that cannot be read',
+      ['run', '--baseline', 'no-such-baseline.json'],
+      /cannot read baseline/,
     ],
     [
       '--fault with --target',
@@ -346,6 +356,11 @@ describe('schemas', () => {
   it('schemas/config.schema.json is up to date (run "npm run schemas")', () => {
     const committed = readFileSync(new URL('../../schemas/config.schema.json', import.meta.url), 'utf8');
     expect(committed).toBe(renderSchema(configJsonSchema));
+  });
+
+  it.each(Object.keys(SCHEMA_FILES))('schemas/%s is up to date (run "npm run schemas")', (name) => {
+    const committed = readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8');
+    expect(committed).toBe(renderSchema(SCHEMA_FILES[name]!));
   });
 });
 
