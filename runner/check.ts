@@ -36,6 +36,10 @@ export interface CheckOptions {
   embedded: boolean;
   /** Per-request time bound in ms. */
   requestTimeoutMs: number;
+  /** JSON-RPC methods the operator declared public (`--expect-public`): RS-PUB checks do not warn about them. */
+  expectPublic: readonly string[];
+  /** A tool the operator says needs more scope than the default token has (`--privileged-tool`): RS-403 probes it. */
+  privilegedTool?: string;
 }
 
 /** How a check records what it saw. Every method may be called more than once. */

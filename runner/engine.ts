@@ -123,6 +123,10 @@ export interface EngineOptions {
   /** Bound on the whole run: checks not finished by then end as `error`. */
   runTimeoutMs: number;
   concurrency: number;
+  /** See CheckOptions.expectPublic (default: none). */
+  expectPublic?: readonly string[];
+  /** See CheckOptions.privilegedTool. */
+  privilegedTool?: string;
   onStart?: (check: Check) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -227,6 +231,8 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       strict: options.strict,
       embedded: options.embedded,
       requestTimeoutMs: options.requestTimeoutMs,
+      expectPublic: options.expectPublic ?? [],
+      ...(options.privilegedTool ? { privilegedTool: options.privilegedTool } : {}),
     }),
     signal: abort.signal,
     fixture: fixture as CheckContext['fixture'],
