@@ -16,6 +16,19 @@ import { PKCE_VALUE, randomToken, safeEqual, sha256 } from './crypto.ts';
 import type { AsDeps } from './deps.ts';
 import { appendToRedirectUri, redirectUriMatches } from './redirect-uris.ts';
 
+/** The authorization request parameters this server reads (for the unknown-parameter fault only). */
+const KNOWN_AUTHORIZE_PARAMS = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+  'login_hint',
+];
+
 /** How long a consent page stays answerable. */
 const PENDING_TTL_MS = 10 * 60_000;
 
@@ -32,7 +45,8 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   const { ctx } = deps;
   // Fault: the authorization endpoint answers cross-origin reads (OAuth 2.1 §3.1 / RFC 9700 §2.6 say no CORS).
   if (ctx.fault('as-authorize-cors')) res.setHeader('Access-Control-Allow-Origin', '*');
-  if (req.method !== 'GET') {
+  // Fault: GET is refused as if the endpoint were POST-only.
+  if (req.method !== 'GET' || ctx.fault('as-authorize-get-refused')) {
     sendErrorPage(ctx, res, 'invalid_request', 'the authorization endpoint answers GET', 405, {
       Allow: 'GET',
     });
@@ -161,6 +175,13 @@ function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | Reques
   const duplicates = params.duplicates.filter((n) => n !== 'resource');
   if (duplicates.length > 0) {
     return invalid(`repeated parameter: ${duplicates.join(', ')}`);
+  }
+
+  // OAuth 2.1 §3.1: "The authorization server MUST ignore unrecognized request parameters."
+  // Fault: a parameter this server does not know is an invalid_request.
+  if (ctx.fault('as-authorize-unknown-param-rejected')) {
+    const unknown = params.names.filter((n) => !KNOWN_AUTHORIZE_PARAMS.includes(n));
+    if (unknown.length > 0) return invalid(`unknown parameter: ${unknown.join(', ')}`);
   }
 
   // OAuth 2.1 §4.1.1: response_type REQUIRED, "code"; §4.1.2.1: unsupported_response_type.

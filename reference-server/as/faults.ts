@@ -44,7 +44,12 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
   ), // AS-META-10
 
   // Authorization endpoint (OAuth 2.1 §4.1.1)
+  as('as-authorize-get-refused', 'The authorization endpoint refuses GET with 405 (POST only).'), // AS-AUTHZ-01
   as('as-authorize-cors', 'The authorization endpoint answers with `Access-Control-Allow-Origin: *`.'), // AS-AUTHZ-02
+  as(
+    'as-authorize-unknown-param-rejected',
+    'An authorization request with an unrecognized parameter (e.g. `foo=bar`) is refused with invalid_request.',
+  ), // AS-AUTHZ-07
   as(
     'as-response-type-unchecked',
     'A missing or unsupported `response_type` (e.g. `token`) still gets a code.',

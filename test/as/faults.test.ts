@@ -157,6 +157,15 @@ const PROBES: FaultProbe[] = [
     },
   },
   {
+    fault: 'as-authorize-get-refused',
+    probe: async (h) => (await authorize(h, await register(h))).status === 302,
+  },
+  {
+    fault: 'as-authorize-unknown-param-rejected',
+    probe: async (h) =>
+      Boolean((await authorize(h, await register(h), { foo: 'bar' })).location?.searchParams.get('code')),
+  },
+  {
     fault: 'as-response-type-unchecked',
     probe: async (h) =>
       errorOf(await authorize(h, await register(h), { response_type: 'token' })) ===
