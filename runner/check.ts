@@ -106,6 +106,12 @@ export interface CheckDefinition {
   probe?: string;
   /** Why the check cannot run against the embedded reference server (it then skips there). */
   expectedSkipInEmbedded?: string;
+  /**
+   * Why no reference-server fault can make this check fail (black-box untestable, e.g. a token
+   * forwarded upstream). The fault matrix (issue #7) accepts a check without faults only when it is
+   * MAY-level or says why here.
+   */
+  untestable?: string;
   run(t: CheckContext): Promise<void>;
 }
 
@@ -130,6 +136,9 @@ export function defineCheck(definition: CheckDefinition): Check {
   if (definition.revisions.length === 0) problems.push('revisions is empty');
   if (!definition.requirement.trim()) problems.push('requirement is empty');
   if (!definition.remediation.trim()) problems.push('remediation is empty');
+  if (definition.untestable !== undefined && definition.faults.length > 0) {
+    problems.push('untestable is set but faults are named: a fault that turns the check red proves it testable');
+  }
   for (const need of definition.needs) {
     if (!(FIXTURE_NAMES as readonly string[]).includes(need)) problems.push(`unknown fixture "${need}"`);
   }
