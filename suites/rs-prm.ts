@@ -8,9 +8,10 @@ import {
   assertSomeAnswer,
   describeAttempts,
 } from '../runner/check-helpers.ts';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { defineCheck } from '../runner/check.ts';
-import { prmWellKnownUrls } from '../runner/discovery.ts';
-import { REVISIONS } from '../runner/revisions.ts';
+import { type Attempt, discoverAuthorizationServer, prmWellKnownUrls } from '../runner/discovery.ts';
+import { REVISIONS, since } from '../runner/revisions.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
 
@@ -269,4 +270,406 @@ export const RS_PRM_07 = defineCheck({
   },
 });
 
-export const checks = [RS_PRM_01, RS_PRM_02, RS_PRM_03, RS_PRM_04, RS_PRM_05, RS_PRM_07];
+/** How a PRM `resource` relates to the MCP endpoint URL (requirements §3 A1). */
+export type ResourceMatch = 'EXACT' | 'PREFIX' | 'MISMATCH';
+
+/**
+ * EXACT: identical code points (RFC 9728 §3.3 ¶2, §6). PREFIX: the same origin text and a path
+ * that ends on a segment boundary of the endpoint's path (draft-mcguinness-oauth-rfc9728bis, the
+ * TS SDK's checkResourceAllowed). Anything else, including a case or trailing-slash difference
+ * (A2: metadata comparisons are strict), is MISMATCH.
+ */
+export function matchResource(resource: string, endpoint: string): ResourceMatch {
+  if (resource === endpoint) return 'EXACT';
+  if (resource.includes('?') || resource.includes('#') || !endpoint.startsWith(resource)) return 'MISMATCH';
+  const originLength = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(endpoint)?.[0].length ?? endpoint.length;
+  if (resource.length < originLength) return 'MISMATCH';
+  const next = endpoint[resource.length];
+  return resource.endsWith('/') || next === '/' || next === '?' ? 'PREFIX' : 'MISMATCH';
+}
+
+export const RS_PRM_06 = defineCheck({
+  id: 'RS-PRM-06',
+  title: 'PRM reached through resource_metadata names the MCP endpoint as its resource',
+  level: 'MUST',
+  refs: [
+    'RFC9728 §3.3 ¶2',
+    'RFC9728 §6',
+    'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
+  ],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-resource-mismatch', 'rs-prm-resource-trailing-slash', 'rs-prm-resource-uppercase-host'],
+  requirement:
+    'When the metadata URL came from the resource_metadata parameter of the challenge, its `resource` is identical to the URL the client requested (the MCP endpoint). Harness policy (requirements §3 A1): EXACT passes; PREFIX (same origin, path prefix on a segment boundary, accepted by the MCP SDKs and RFC 9728bis) passes with a note, and fails under --strict; MISMATCH fails.',
+  remediation:
+    'Set `resource` to the exact URL clients use for the MCP endpoint (same scheme, host case, port and path, no trailing slash), e.g. "https://mcp.example.com/mcp".',
+  probe: 'Compare `resource` of the metadata found via the challenge with the MCP endpoint URL.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (prm.source !== 'header' || !prm.prm) {
+      t.notApplicable(
+        prm.prm
+          ? `the metadata was found at the ${prm.source} well-known URL, not through resource_metadata (RS-PRM-05 judges it)`
+          : 'no protected-resource metadata was found through resource_metadata (see RS-PRM-01, RS-401-03)',
+      );
+      return;
+    }
+    const resource = prm.prm.resource;
+    if (typeof resource !== 'string') {
+      t.notApplicable('the metadata has no string `resource` member (see RS-PRM-04)');
+      return;
+    }
+    const match = matchResource(resource, t.target);
+    t.data('classification', match);
+    t.data('resource', resource);
+    t.data('endpoint', t.target);
+    if (match === 'EXACT') {
+      t.conforms(`resource "${resource}" is the MCP endpoint URL exactly`);
+    } else if (match === 'MISMATCH') {
+      t.violated(`resource "${resource}" is neither the MCP endpoint "${t.target}" nor a path prefix of it`);
+    } else if (t.options.strict) {
+      t.violated(
+        `resource "${resource}" is only a path prefix of the MCP endpoint "${t.target}" (RFC 9728 §3.3 wants it identical)`,
+      );
+    } else {
+      t.note(
+        'PREFIX is accepted by the MCP SDKs and draft RFC 9728bis, but strict RFC 9728 clients (e.g. VS Code) refuse it; it fails under --strict',
+      );
+      t.conforms(`resource "${resource}" is a path prefix of the MCP endpoint "${t.target}" (PREFIX)`);
+    }
+  },
+});
+
+/** Why a string is not an issuer identifier (RFC 8414 §2: https URL, no query, no fragment). */
+function issuerShapeProblems(issuer: string): string[] {
+  if (!URL.canParse(issuer)) return ['it is not an absolute URL'];
+  const url = new URL(issuer);
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+    problems.push(`its scheme is ${url.protocol.slice(0, -1)}, not https`);
+  if (issuer.includes('?')) problems.push('it has a query');
+  if (issuer.includes('#')) problems.push('it has a fragment');
+  return problems;
+}
+
+export const RS_PRM_08 = defineCheck({
+  id: 'RS-PRM-08',
+  title: 'Every authorization_servers entry is an issuer whose metadata names it exactly',
+  level: 'MUST',
+  refs: ['RFC9728 §2 (authorization_servers)', 'RFC8414 §2', 'RFC8414 §3.3', 'OpenID Connect Discovery §4.3'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-issuer-trailing-slash'],
+  requirement:
+    "Each `authorization_servers` entry is an issuer identifier (https URL without query or fragment; http tolerated for loopback hosts) whose authorization-server metadata, found in the revision's discovery order, has `issuer` identical to the entry, byte for byte (a trailing-slash difference fails).",
+  remediation:
+    'List each authorization server by its exact `issuer` value, as its own metadata spells it (no added trailing slash).',
+  probe:
+    'For each entry, GET its metadata in the MCP order (RFC 8414, then OpenID Connect) and compare `issuer`.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    const servers = prm.prm?.authorization_servers;
+    if (!Array.isArray(servers) || servers.length === 0) {
+      t.notApplicable('the metadata names no authorization server (see RS-PRM-01, RS-PRM-07)');
+      return;
+    }
+    // The shared discovery of the first entry; asking for it also lets the harness contact that origin.
+    const first = await t.optionalFixture('as');
+    const rows: Record<string, unknown>[] = [];
+    const allAttempts: Attempt[] = [];
+    let judged = 0;
+    for (const entry of servers) {
+      if (typeof entry !== 'string') {
+        judged++;
+        t.violated(`authorization_servers holds ${JSON.stringify(entry)}, which is not a string`);
+        continue;
+      }
+      const shape = issuerShapeProblems(entry);
+      if (shape.length > 0) {
+        judged++;
+        rows.push({ entry, problems: shape });
+        t.violated(`"${entry}" is not an issuer identifier: ${shape.join('; ')}`);
+        continue;
+      }
+      const discovery =
+        first?.issuer === entry ? first : await discoverAuthorizationServer(t.http, entry, t.revision);
+      allAttempts.push(...discovery.attempts);
+      const issuer = discovery.metadata?.issuer;
+      rows.push({ entry, metadataUrl: discovery.metadataUrl ?? null, issuer: issuer ?? null });
+      if (!discovery.metadata) {
+        if (discovery.attempts.every((a) => a.status === undefined)) {
+          t.note(`"${entry}": no metadata URL could be contacted (${describeAttempts(discovery.attempts)})`);
+          continue;
+        }
+        judged++;
+        t.violated(
+          `no authorization-server metadata for "${entry}" at any URL of the ${t.revision} discovery order: ${describeAttempts(discovery.attempts)}`,
+          { exchanges: attemptExchanges(discovery.attempts) },
+        );
+        continue;
+      }
+      judged++;
+      if (issuer !== entry) {
+        t.violated(
+          `the metadata of "${entry}" (${discovery.metadataUrl}) says issuer ${JSON.stringify(issuer ?? null)}, not "${entry}"`,
+          { exchanges: attemptExchanges(discovery.attempts) },
+        );
+      }
+    }
+    t.data('entries', rows);
+    if (judged > 0) {
+      t.conforms(`${judged} authorization server entr${judged === 1 ? 'y' : 'ies'} judged`);
+      return;
+    }
+    assertSomeAnswer(allAttempts, 'authorization-server metadata');
+    t.notApplicable('no authorization_servers entry could be judged');
+  },
+});
+
+export const RS_PRM_09 = defineCheck({
+  id: 'RS-PRM-09',
+  title: 'PRM omits parameters that have no value',
+  level: 'MUST',
+  refs: ['RFC9728 §3.2'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-empty-member'],
+  requirement:
+    'A metadata parameter with zero values is left out instead of sent as null, an empty string, an empty array or an empty object; the one exception is `bearer_methods_supported: []`, which RFC 9728 gives a meaning (no bearer method).',
+  remediation:
+    'Drop members you have no value for from the metadata document instead of sending "", [] or null.',
+  probe: 'Read every member of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const empty = Object.entries(prm.prm)
+      .filter(([name, value]) => name !== 'bearer_methods_supported' && isEmptyValue(value))
+      .map(([name, value]) => `${name}: ${JSON.stringify(value)}`);
+    t.data('emptyMembers', empty);
+    if (empty.length > 0) t.violated(`the metadata sends members without a value: ${empty.join(', ')}`);
+    else t.conforms(`none of the ${Object.keys(prm.prm).length} members is empty`);
+  },
+});
+
+function isEmptyValue(value: unknown): boolean {
+  if (value === null || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value as object).length === 0;
+}
+
+export const RS_PRM_10 = defineCheck({
+  id: 'RS-PRM-10',
+  title: 'PRM lists scopes_supported',
+  level: 'SHOULD',
+  refs: ['RFC9728 §2 (scopes_supported: RECOMMENDED)', 'MCP 2025-11-25 §Scope Selection Strategy'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-no-scopes-supported'],
+  requirement:
+    'RECOMMENDED: the metadata has `scopes_supported`, an array of scope strings; MCP clients fall back to it when the 401 challenge names no scope.',
+  remediation: 'Add `"scopes_supported": ["<scope>", …]` with the scopes your MCP endpoint uses.',
+  probe: 'Read scopes_supported of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const scopes = prm.prm.scopes_supported;
+    t.data('scopes_supported', scopes ?? null);
+    if (scopes === undefined) t.violated('the metadata has no scopes_supported member');
+    else if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string'))
+      t.violated(`scopes_supported is ${JSON.stringify(scopes)}, not an array of strings`);
+    else t.conforms(`scopes_supported lists ${scopes.length} scope(s): ${scopes.join(' ')}`);
+  },
+});
+
+export const RS_PRM_11 = defineCheck({
+  id: 'RS-PRM-11',
+  title: 'PRM scopes_supported does not list offline_access',
+  level: 'SHOULD',
+  refs: ['MCP 2026-07-28 §Refresh Tokens', 'SEP-2207'],
+  revisions: since('2026-07-28'),
+  needs: ['prm'],
+  faults: ['rs-prm-offline-access'],
+  requirement:
+    'SHOULD NOT: `scopes_supported` does not contain offline_access (a client that requests every listed scope would otherwise always ask for refresh tokens; that is its own decision).',
+  remediation: 'Remove offline_access from scopes_supported of the protected-resource metadata.',
+  probe: 'Read scopes_supported of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    const scopes = prm.prm?.scopes_supported;
+    if (!Array.isArray(scopes)) {
+      t.notApplicable(
+        prm.prm
+          ? 'the metadata has no scopes_supported array (see RS-PRM-10)'
+          : 'no metadata (see RS-PRM-01)',
+      );
+      return;
+    }
+    if (scopes.includes('offline_access')) t.violated('scopes_supported lists offline_access');
+    else t.conforms('scopes_supported does not list offline_access');
+  },
+});
+
+export const RS_PRM_12 = defineCheck({
+  id: 'RS-PRM-12',
+  title: 'PRM does not advertise query-string bearer tokens',
+  level: 'MUST',
+  refs: ['OAuth 2.1 draft-13 §5.1 (derived)', 'RFC9728 §2 (bearer_methods_supported)', 'RFC6750 §2.3'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-bearer-query'],
+  requirement:
+    'MUST NOT (derived): `bearer_methods_supported`, when present, does not list "query" (OAuth 2.1 resource servers must not take tokens from the URL). It should list "header", the only method MCP clients use; a list without it is reported as a note, not judged.',
+  remediation: 'Advertise `"bearer_methods_supported": ["header"]` and ignore access_token query parameters.',
+  probe: 'Read bearer_methods_supported of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const methods = prm.prm.bearer_methods_supported;
+    t.data('bearer_methods_supported', methods ?? null);
+    if (methods === undefined) {
+      t.conforms('bearer_methods_supported is absent, so no query method is advertised');
+      return;
+    }
+    if (!Array.isArray(methods)) {
+      t.violated(`bearer_methods_supported is ${JSON.stringify(methods)}, not an array`);
+      return;
+    }
+    if (methods.includes('query')) {
+      t.violated(`bearer_methods_supported ${JSON.stringify(methods)} advertises query-string tokens`);
+      return;
+    }
+    if (methods.length > 0 && !methods.includes('header'))
+      t.note(
+        `bearer_methods_supported ${JSON.stringify(methods)} lacks "header", the method MCP clients use`,
+      );
+    t.conforms(`bearer_methods_supported ${JSON.stringify(methods)} does not advertise query`);
+  },
+});
+
+export const RS_PRM_13 = defineCheck({
+  id: 'RS-PRM-13',
+  title: 'PRM resource is in canonical form',
+  level: 'SHOULD',
+  refs: ['MCP 2025-06-18 §Canonical Server URI', 'RFC3986 §6.2.2.1'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-resource-trailing-slash', 'rs-prm-resource-uppercase-host'],
+  requirement:
+    'The `resource` identifier uses a lowercase scheme and host and no trailing slash (unless the slash is significant to the server, which the harness cannot tell: it is reported anyway).',
+  remediation:
+    'Spell `resource` in canonical form: "https://mcp.example.com/mcp" (lowercase, no trailing "/").',
+  probe: 'Read the scheme, host and path of `resource` as sent.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    const resource = prm.prm?.resource;
+    if (typeof resource !== 'string' || !URL.canParse(resource)) {
+      t.notApplicable('no metadata with an absolute `resource` URL was found (see RS-PRM-01, RS-PRM-04)');
+      return;
+    }
+    // The URL parser lowercases scheme and host, so read them from the text as sent.
+    const [, scheme = '', authority = '', rest = ''] = /^([^:]*):\/\/([^/?#]*)(.*)$/.exec(resource) ?? [];
+    const host = authority.replace(/^[^@]*@/, '').replace(/:\d*$/, '');
+    const path = rest.split(/[?#]/)[0]!;
+    const problems: string[] = [];
+    if (scheme !== scheme.toLowerCase()) problems.push(`the scheme "${scheme}" is not lowercase`);
+    if (host !== host.toLowerCase()) problems.push(`the host "${host}" is not lowercase`);
+    if (path.endsWith('/')) problems.push('it ends with a trailing slash');
+    if (problems.length > 0) t.violated(`resource "${resource}": ${problems.join('; ')}`);
+    else t.conforms(`resource "${resource}" is in canonical form`);
+  },
+});
+
+export const RS_PRM_14 = defineCheck({
+  id: 'RS-PRM-14',
+  title: 'PRM signing parameters are sound',
+  level: 'MUST',
+  refs: ['RFC9728 §2 (jwks_uri, resource_signing_alg_values_supported, signed_metadata)', 'RFC9728 §2.2'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-prm-signing-alg-none'],
+  requirement:
+    'When present: `jwks_uri` is an https URL; `resource_signing_alg_values_supported` is an array that does not contain "none"; `signed_metadata` is a JWS (not alg "none") whose payload carries an `iss` claim. The harness does not verify the signature (RFC 9728 leaves the trust anchor to the application): that is reported as a note.',
+  remediation:
+    'Serve jwks_uri over https, never list "none" as a signing algorithm, and sign signed_metadata with a real algorithm and an iss claim.',
+  probe:
+    'Read jwks_uri, resource_signing_alg_values_supported and signed_metadata of the discovered metadata.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.prm) {
+      t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
+      return;
+    }
+    const {
+      jwks_uri: jwksUri,
+      resource_signing_alg_values_supported: algs,
+      signed_metadata: signed,
+    } = prm.prm;
+    if (jwksUri === undefined && algs === undefined && signed === undefined) {
+      t.notApplicable(
+        'the metadata has no jwks_uri, resource_signing_alg_values_supported or signed_metadata',
+      );
+      return;
+    }
+    const problems: string[] = [];
+    if (jwksUri !== undefined) {
+      const shape =
+        typeof jwksUri === 'string' ? issuerShapeProblems(jwksUri).filter((p) => !p.includes('query')) : [];
+      if (typeof jwksUri !== 'string')
+        problems.push(`jwks_uri is ${JSON.stringify(jwksUri)}, not a URL string`);
+      else if (shape.length > 0) problems.push(`jwks_uri "${jwksUri}": ${shape.join('; ')}`);
+    }
+    if (algs !== undefined) {
+      if (!Array.isArray(algs)) problems.push(`resource_signing_alg_values_supported is not an array`);
+      else if (algs.some((a) => typeof a === 'string' && a.toLowerCase() === 'none'))
+        problems.push(`resource_signing_alg_values_supported ${JSON.stringify(algs)} lists "none"`);
+    }
+    if (signed !== undefined) problems.push(...signedMetadataProblems(signed));
+    if (signed !== undefined && problems.length === 0)
+      t.note('signed_metadata is well formed; its signature was not verified (no trust anchor is defined)');
+    if (problems.length > 0) t.violated(problems.join('; '));
+    else t.conforms('the signing parameters present are sound');
+  },
+});
+
+/** RFC 9728 §2.2: a JWS (compact) with an `iss` claim, signed with a real algorithm. */
+function signedMetadataProblems(signed: unknown): string[] {
+  if (typeof signed !== 'string') return [`signed_metadata is ${JSON.stringify(signed)}, not a JWS string`];
+  try {
+    const header = decodeProtectedHeader(signed);
+    const claims = decodeJwt(signed);
+    const problems: string[] = [];
+    if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none')
+      problems.push(`signed_metadata uses alg ${JSON.stringify(header.alg ?? null)}`);
+    if (typeof claims.iss !== 'string') problems.push('signed_metadata has no iss claim');
+    return problems;
+  } catch (err) {
+    return [`signed_metadata is not a compact JWS with a JSON payload (${(err as Error).message})`];
+  }
+}
+
+export const checks = [
+  RS_PRM_01,
+  RS_PRM_02,
+  RS_PRM_03,
+  RS_PRM_04,
+  RS_PRM_05,
+  RS_PRM_06,
+  RS_PRM_07,
+  RS_PRM_08,
+  RS_PRM_09,
+  RS_PRM_10,
+  RS_PRM_11,
+  RS_PRM_12,
+  RS_PRM_13,
+  RS_PRM_14,
+];
