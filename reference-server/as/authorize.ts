@@ -12,6 +12,7 @@ import { type FormParams, parseParams, readForm } from '../http.ts';
 import type { AuthorizationRequest, ClientRecord, PendingRequest } from '../store.ts';
 import { findClient } from './clients.ts';
 import { sendConsentPage, sendErrorPage } from './consent-page.ts';
+import { randomBytes } from 'node:crypto';
 import { PKCE_VALUE, randomToken, safeEqual, sha256 } from './crypto.ts';
 import type { AsDeps } from './deps.ts';
 import { appendToRedirectUri, redirectUriMatches } from './redirect-uris.ts';
@@ -380,7 +381,8 @@ async function issueCode(
   request: AuthorizationRequest,
   subject: string,
 ): Promise<void> {
-  const code = randomToken();
+  // Fault: codes are 8 hex digits (32 bits), guessable (RFC 6749 §10.10 asks for at most 2^-128).
+  const code = deps.ctx.fault('as-code-low-entropy') ? randomBytes(4).toString('hex') : randomToken();
   // OAuth 2.1 §4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED; this server uses 60 s.
   const ttlMs = (deps.ctx.options.codeTtlSeconds ?? 60) * 1000;
   await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs });

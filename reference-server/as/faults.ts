@@ -125,6 +125,27 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
 
   // Token endpoint: authorization codes (OAuth 2.1 §4.1.3)
   as('as-token-no-cache-control', 'Token responses lack `Cache-Control: no-store`.'), // AS-TOKEN-02
+  as('as-token-no-token-type', 'Successful token responses leave out `token_type`.'), // AS-TOKEN-01
+  as(
+    'as-token-unsupported-grant-wrong-error',
+    'An unsupported `grant_type` gets `invalid_request` instead of `unsupported_grant_type`.',
+  ), // AS-TOKEN-08
+  as(
+    'as-token-error-nonstandard',
+    'Token endpoint 400 errors carry a made-up `error` code (`request_failed`).',
+  ), // AS-TOKEN-10
+  as(
+    'as-client-credentials-public',
+    '`grant_type=client_credentials` issues an access token to any client, public ones included.',
+  ), // AS-TOKEN-14
+  as(
+    'as-code-redeem-race',
+    'Code redemption is check-then-act: parallel redemptions of one code all get tokens.',
+  ), // AS-RACE-01
+  as(
+    'as-code-low-entropy',
+    'Authorization codes are 8 hex digits (32 bits of entropy) instead of 256 random bits.',
+  ), // AS-ENTROPY-01
   as('as-code-reuse-allowed', 'An authorization code can be redeemed more than once.'), // AS-TOKEN-03
   as('as-code-replay-no-revoke', 'A replayed code is refused, but the tokens issued from it stay valid.'), // AS-TOKEN-04
   as(
@@ -165,6 +186,10 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
   as('as-refresh-client-unbound', 'A refresh token can be used by a client other than its own.'), // AS-REFRESH-05
   as('as-refresh-scope-widening', 'A refresh may ask for scopes beyond the original grant.'), // AS-REFRESH-06
   as('as-refresh-resource-unchecked', 'A `resource` in a refresh request is not compared to the grant.'), // AS-REFRESH-07
+  as(
+    'as-refresh-rotate-race',
+    'Refresh rotation is check-then-act: parallel refreshes with one token all succeed.',
+  ), // AS-RACE-02
   as(
     'as-refresh-failure-burns-token',
     'A refresh request that is then rejected (bad scope or resource) has already burned the token.',
@@ -233,4 +258,9 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
   as('as-revoke-unknown-token-error', 'Revoking an unknown token answers 400 instead of 200.'), // AS-REVOKE-02
   as('as-revoke-noop', 'Revocation answers 200 but revokes nothing.'), // AS-REVOKE-03
   as('as-revoke-any-client', "A client can revoke another client's tokens."), // AS-REVOKE-04
+  as('as-revoke-requires-hint', 'Revocation requests without the optional `token_type_hint` are refused.'), // AS-REVOKE-01
+  as(
+    'as-revoke-access-token-refused',
+    'Access tokens cannot be revoked, and the refusal is `invalid_request`, not `unsupported_token_type`.',
+  ), // AS-REVOKE-05
 ];

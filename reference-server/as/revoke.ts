@@ -26,6 +26,10 @@ export async function handleRevoke(deps: AsDeps, req: IncomingMessage, res: Serv
   const token = params.get('token');
   if (token === undefined) throw new HttpError(400, 'invalid_request', 'token is missing');
   // token_type_hint is only a hint (RFC 7009 §2.1): both kinds are looked up whatever it says.
+  // Fault: the OPTIONAL hint is demanded.
+  if (params.get('token_type_hint') === undefined && ctx.fault('as-revoke-requires-hint')) {
+    throw new HttpError(400, 'invalid_request', 'token_type_hint is missing');
+  }
 
   const revocation =
     (await findRefreshToken(deps, client, token)) ?? (await findAccessToken(deps, client, token));
@@ -80,5 +84,10 @@ async function findAccessToken(
   const { jti, client_id: owner } = decodeJwt(token);
   if (typeof jti !== 'string' || typeof owner !== 'string') return undefined;
   refuseOtherClient(deps, owner, client);
+  // Fault: access tokens cannot be revoked, and the refusal uses invalid_request instead of
+  // RFC 7009 §2.2.1's unsupported_token_type.
+  if (deps.ctx.fault('as-revoke-access-token-refused')) {
+    throw new HttpError(400, 'invalid_request', 'access tokens cannot be revoked here');
+  }
   return () => deps.store.revokeAccessToken(jti);
 }

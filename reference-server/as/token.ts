@@ -23,6 +23,18 @@ const invalidRequest = (description: string) => new HttpError(400, 'invalid_requ
 
 /** POST /token. OAuth 2.1 §3.2: "The client MUST use the HTTP POST method". */
 export async function handleToken(deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
+  try {
+    await serveToken(deps, req, res, url);
+  } catch (err) {
+    // Fault: 400 errors carry a made-up error code outside OAuth 2.1 §3.2.4's set.
+    if (err instanceof HttpError && err.status === 400 && deps.ctx.fault('as-token-error-nonstandard')) {
+      throw new HttpError(400, 'request_failed', err.description, err.headers);
+    }
+    throw err;
+  }
+}
+
+async function serveToken(deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) {
   const { ctx } = deps;
   let params: FormParams;
   if (req.method === 'POST') {
@@ -42,11 +54,31 @@ export async function handleToken(deps: AsDeps, req: IncomingMessage, res: Serve
 
   const grantType = params.get('grant_type');
   if (grantType === undefined) throw invalidRequest('grant_type is missing');
+  // Fault: client_credentials is honoured for any client, public ones included (OAuth 2.1 §4.2:
+  // confidential clients only).
+  if (grantType === 'client_credentials' && ctx.fault('as-client-credentials-public')) {
+    const client = await authenticateClient(ctx, deps.store, deps.cimd, req, params);
+    const grant: Grant = {
+      id: randomUUID(),
+      clientId: client.client_id,
+      subject: client.client_id,
+      scope: SUPPORTED_SCOPES[0],
+      resource: ctx.resource,
+      revoked: false,
+    };
+    await deps.store.saveGrant(grant);
+    await sendTokenResponse(ctx, deps.store, res, grant, grant.scope, undefined);
+    return;
+  }
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     // OAuth 2.1 §3.2.4 unsupported_grant_type: "not supported by the authorization server". That
     // covers password (RFC 9700 §2.4: MUST NOT be used) and client_credentials, which this server
     // does not implement at all (so the more specific unauthorized_client does not apply).
-    throw new HttpError(400, 'unsupported_grant_type', `grant_type ${grantType} is not supported`);
+    // Fault: the error is invalid_request instead of unsupported_grant_type.
+    const error = ctx.fault('as-token-unsupported-grant-wrong-error')
+      ? 'invalid_request'
+      : 'unsupported_grant_type';
+    throw new HttpError(400, error, `grant_type ${grantType} is not supported`);
   }
 
   const client = await authenticateClient(ctx, deps.store, deps.cimd, req, params);
@@ -89,10 +121,16 @@ async function authorizationCodeGrant(
     resource: record.request.resource,
     revoked: false,
   };
+  // Fault: check-then-act. The code's state read above is trusted after a storage round trip
+  // (250 ms), so parallel redemptions of one code all win (a sequential replay is still refused).
+  const racy = ctx.fault('as-code-redeem-race');
+  const seenRedeemed = record.redeemedGrantId !== undefined;
+  if (racy) await new Promise((resolve) => setTimeout(resolve, 250));
   const result = await store.redeemCode(codeHash, grant.id);
   if (result.kind === 'unknown') throw invalidGrant('the authorization code is unknown, expired or revoked');
+  const replayed = racy ? seenRedeemed : result.kind === 'replayed';
   // Fault: a redeemed code is honoured again (each redemption gets its own grant).
-  if (result.kind === 'replayed' && !ctx.fault('as-code-reuse-allowed')) {
+  if (replayed && result.kind === 'replayed' && !ctx.fault('as-code-reuse-allowed')) {
     // OAuth 2.1 §4.1.3: "MUST deny the request and SHOULD revoke (when possible) all tokens
     // previously issued based on that authorization code". Fault: nothing is revoked.
     if (!ctx.fault('as-code-replay-no-revoke') && result.code.redeemedGrantId !== undefined) {
@@ -217,6 +255,17 @@ async function refreshTokenGrant(
     return;
   }
   const next = newRefreshToken();
+  // Fault: check-then-act. The "active" state read above is trusted after a storage round trip
+  // (250 ms), so parallel refreshes with one token all succeed (a sequential reuse is still caught).
+  if (ctx.fault('as-refresh-rotate-race')) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const raced = await store.rotateRefresh(oldHash, next.hash);
+    if (raced.kind === 'unknown' || raced.kind === 'revoked')
+      throw invalidGrant('the refresh token is unknown or revoked');
+    // 'reused' is ignored: the stale read said the token was still active.
+    await sendTokenResponse(ctx, store, res, raced.grant, scope, next.token);
+    return;
+  }
   const rotated = await store.rotateRefresh(oldHash, next.hash);
   if (rotated.kind === 'reused') return refreshReuse(deps, rotated.grant);
   if (rotated.kind !== 'rotated') throw invalidGrant('the refresh token is unknown or revoked');

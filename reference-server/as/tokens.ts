@@ -71,7 +71,8 @@ export async function sendTokenResponse(
   await store.recordAccessToken(grant.id, at.jti, at.expiresAt);
   const body: Record<string, unknown> = {
     access_token: at.token,
-    token_type: 'Bearer',
+    // Fault: token_type is left out (OAuth 2.1 §3.2.3: REQUIRED).
+    ...(ctx.fault('as-token-no-token-type') ? {} : { token_type: 'Bearer' }),
     expires_in: at.expiresIn,
     scope,
   };

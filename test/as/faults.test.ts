@@ -350,6 +350,62 @@ const PROBES: FaultProbe[] = [
     },
   },
   {
+    fault: 'as-token-no-token-type',
+    probe: async (h) => {
+      const client = await register(h);
+      return (await redeem(h, client, await getCode(h, client))).json?.token_type === 'Bearer';
+    },
+  },
+  {
+    fault: 'as-token-unsupported-grant-wrong-error',
+    probe: async (h) => {
+      const client = await register(h);
+      const r = await tokenRequest(h, {
+        grant_type: 'password',
+        username: 'a',
+        password: 'b',
+        client_id: client.client_id,
+      });
+      return r.status === 400 && r.json?.error === 'unsupported_grant_type';
+    },
+  },
+  {
+    fault: 'as-token-error-nonstandard',
+    probe: async (h) => {
+      const client = await register(h);
+      const r = await redeem(h, client, {
+        code: 'no-such-code',
+        verifier: pkce().verifier,
+        location: new URL('http://x'),
+      });
+      return r.json?.error === 'invalid_grant';
+    },
+  },
+  {
+    fault: 'as-client-credentials-public',
+    probe: async (h) => {
+      const client = await register(h);
+      const r = await tokenRequest(h, { grant_type: 'client_credentials', client_id: client.client_id });
+      return r.status === 400 && r.json?.access_token === undefined;
+    },
+  },
+  {
+    fault: 'as-code-redeem-race',
+    probe: async (h) => {
+      const client = await register(h);
+      const code = await getCode(h, client);
+      const replies = await Promise.all(Array.from({ length: 5 }, () => redeem(h, client, code)));
+      return replies.filter((r) => r.status === 200).length === 1;
+    },
+  },
+  {
+    fault: 'as-code-low-entropy',
+    probe: async (h) => {
+      const client = await register(h);
+      return (await getCode(h, client)).code.length >= 43;
+    },
+  },
+  {
     fault: 'as-code-reuse-allowed',
     probe: async (h) => {
       const client = await register(h);
@@ -680,6 +736,31 @@ const PROBES: FaultProbe[] = [
   {
     fault: 'as-revoke-unknown-token-error',
     probe: async (h) => (await revoke(h, await register(h), 'unknown')).status === 200,
+  },
+  {
+    fault: 'as-refresh-rotate-race',
+    probe: async (h) => {
+      const client = await register(h);
+      const t = await getTokens(h, client);
+      const replies = await Promise.all(Array.from({ length: 5 }, () => refresh(h, client, t.refresh_token)));
+      return replies.filter((r) => r.status === 200).length === 1;
+    },
+  },
+  {
+    fault: 'as-revoke-requires-hint',
+    probe: async (h) => {
+      const client = await register(h);
+      const t = await getTokens(h, client);
+      return (await revoke(h, client, t.refresh_token)).status === 200;
+    },
+  },
+  {
+    fault: 'as-revoke-access-token-refused',
+    probe: async (h) => {
+      const client = await register(h);
+      const t = await getTokens(h, client);
+      return (await revoke(h, client, t.access_token)).status === 200;
+    },
   },
   {
     fault: 'as-revoke-noop',
