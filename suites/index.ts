@@ -2,11 +2,21 @@
 // catalogue (`serve --list-faults`) all read it from here.
 
 import type { Check } from '../runner/check.ts';
+import { checks as asAuthorize } from './as-authorize.ts';
 import { checks as asMetadata } from './as-metadata.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
+import { checks as rsScope } from './rs-scope.ts';
+import { checks as rsToken } from './rs-token.ts';
 
-export const CHECKS: readonly Check[] = [...rsPrm, ...rsChallenge, ...asMetadata];
+export const CHECKS: readonly Check[] = [
+  ...rsPrm,
+  ...rsChallenge,
+  ...asMetadata,
+  ...rsToken,
+  ...rsScope,
+  ...asAuthorize,
+];
 
 // A duplicated ID would make --only/--skip and the reports ambiguous: refuse at load time.
 const seen = new Set<string>();

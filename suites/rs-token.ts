@@ -1,0 +1,772 @@
+// RS — token validation. Requirements §2.2, rows RS-401-08..22 (challenges RS-401-01..07: rs-challenge.ts;
+// audience RS-AUD-*: rs-audience.ts).
+//
+// Every probe is the request that needs authorization in the revision (initialize in 2025-*,
+// tools/list in 2026-07-28), otherwise valid, with one thing wrong about the token. Before any
+// altered token is judged, the unaltered one is shown to be accepted (suites/token-probes.ts), so
+// a refusal can only be about the defect under test. Forged tokens come from the `minter` fixture
+// (the embedded server's key, or --mint-key); without a key, the rows the catalogue marks [tok]
+// work from the real token (tampering, re-encoding, foreign keys), and the [mint] rows skip.
+// Status codes: requirements §3 A8, every token-validity failure is a 401 (403 is for scope).
+
+import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { authorizationServerOf } from '../runner/fixtures.ts';
+import { mcpCall, type McpSession, openSession } from '../runner/mcp.ts';
+import { tamperPayload } from '../runner/mint.ts';
+import { revokeToken } from '../runner/oauth.ts';
+import { isStateless, REVISIONS } from '../runner/revisions.ts';
+import {
+  acceptedRealToken,
+  decodeJwtParts,
+  judgeRefusal,
+  noteMissingInvalidToken,
+  nowSeconds,
+  outcomeOf,
+  outcomeRow,
+  presentToken,
+  scopeForForgedTokens,
+  type TokenOutcome,
+  trustedForger,
+} from './token-probes.ts';
+
+/** The usual refs of "invalid tokens get 401". */
+const TOKEN_HANDLING = 'MCP 2025-06-18 §Token Handling ("Invalid or expired tokens MUST receive a HTTP 401")';
+
+/** Judges every outcome as "must be refused with 401"; conforms when all were. */
+function judgeAll(t: CheckContext, outcomes: readonly TokenOutcome[], what: string, allow400 = false): void {
+  t.data('probes', outcomes.map(outcomeRow));
+  let refused = 0;
+  for (const o of outcomes) if (judgeRefusal(t, o, allow400)) refused++;
+  noteMissingInvalidToken(t, outcomes);
+  if (refused === outcomes.length) t.conforms(`${what}: all ${refused} refused with 401`);
+}
+
+const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
+
+export const RS_401_08 = defineCheck({
+  id: 'RS-401-08',
+  title: 'A malformed token gets 401',
+  level: 'MUST',
+  refs: [TOKEN_HANDLING, 'RFC6750 §3.1', 'OAuth 2.1 draft-13 §5.3'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-bad-token-500', 'rs-bad-token-403'],
+  requirement:
+    'A Bearer token that is not a token the server issued (random text, a truncated JWT, three junk segments, a 10 KB string) is refused with HTTP 401 (error="invalid_token" SHOULD be in the challenge); never a 2xx, a 403 or a server error. A credential that is not even token68 syntax may instead get 400 invalid_request.',
+  remediation:
+    'Treat every token that fails to parse or verify as invalid: answer 401 with `WWW-Authenticate: Bearer error="invalid_token", …`; catch parser exceptions instead of letting them become 500.',
+  probe:
+    'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68).',
+  async run(t) {
+    const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
+    const probes: [string, string, boolean][] = [
+      ['Bearer abc', 'Bearer abc', false],
+      ['a truncated JWT (header.payload, no signature segment)', `Bearer ${truncatedJwt}`, false],
+      ['Bearer a.b.c', 'Bearer a.b.c', false],
+      ['a 10 KB token', `Bearer ${'A'.repeat(10 * 1024)}`, false],
+      ['a credential that is not token68 (Bearer a b)', 'Bearer a b', true],
+    ];
+    const outcomes = await Promise.all(
+      probes.map(([probe, line]) => presentToken(t, undefined, probe, { authorization: [line] })),
+    );
+    t.data('probes', outcomes.map(outcomeRow));
+    let ok = 0;
+    outcomes.forEach((o, i) => {
+      // RFC 6585 §5: a header too large for the server may be refused with 431 before any token check.
+      if (o.status === 431 && i === 3) {
+        t.note('the 10 KB token was refused with 431 (header too large) before token validation');
+        ok++;
+      } else if (judgeRefusal(t, o, probes[i]![2])) ok++;
+    });
+    noteMissingInvalidToken(t, outcomes);
+    if (ok === outcomes.length)
+      t.conforms(`all ${ok} malformed tokens were refused (401, or 400 for non-token68)`);
+  },
+});
+
+export const RS_401_09 = defineCheck({
+  id: 'RS-401-09',
+  title: 'An expired token gets 401',
+  level: 'MUST',
+  refs: [TOKEN_HANDLING, 'OAuth 2.1 draft-13 §5.2', 'RFC9068 §4', 'RFC7519 §4.1.4'],
+  revisions: REVISIONS,
+  needs: ['minter'],
+  faults: ['rs-expired-accepted'],
+  requirement:
+    'A token that is valid in every respect except that its `exp` lies in the past (10 minutes ago, well beyond any clock tolerance) is refused with 401 invalid_token. Needs a key the target trusts (forged token); waiting for a real token to expire is not done.',
+  remediation:
+    'Compare `exp` with the current time (a small clock tolerance is fine) and answer 401 when it has passed.',
+  probe: 'POST the protected request with a forged token whose exp = now − 600 s (iat = now − 900 s).',
+  async run(t) {
+    const forger = await trustedForger(t);
+    if (!forger) return;
+    const now = nowSeconds();
+    const token = await forger.mint({ claims: { iat: now - 900, exp: now - 600 } });
+    judgeAll(t, [await presentToken(t, token, 'a token that expired 600 s ago')], 'the expired token');
+  },
+});
+
+export const RS_401_10 = defineCheck({
+  id: 'RS-401-10',
+  title: 'A token whose signature does not verify gets 401',
+  level: 'MUST',
+  refs: ['OAuth 2.1 draft-13 §5.2', 'RFC9068 §4', TOKEN_HANDLING],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-signature-not-checked'],
+  requirement:
+    "The harness's real access token with one payload character changed (header and signature kept) no longer verifies and is refused with 401. For an opaque token, one character in its middle changes.",
+  remediation:
+    'Verify the JWS signature with the authorization server keys before trusting any claim (or look opaque tokens up / introspect them).',
+  probe:
+    'POST the protected request with the real token, then with a copy whose `sub` (or one middle character) is changed.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const tampered = tamperPayload(token);
+    t.data('tokenKind', decodeJwtParts(token) ? 'JWT' : 'opaque');
+    judgeAll(
+      t,
+      [await presentToken(t, tampered, 'the real token with one payload character changed')],
+      'the tampered token',
+    );
+  },
+});
+
+export const RS_401_11 = defineCheck({
+  id: 'RS-401-11',
+  title: 'An unsigned JWT (alg none) gets 401',
+  level: 'MUST',
+  refs: ['RFC9068 §4', 'RFC8725 §3.1', 'RFC8725 §3.2'],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-alg-none-accepted', 'rs-signature-not-checked'],
+  requirement:
+    'The real token\'s header and claims re-encoded with `alg` "none" (also "None" and "NONE") and an empty signature, and the real header with its signature removed, are all refused with 401. Applies to JWT access tokens; for opaque tokens a forged token\'s claims are used when a key is available.',
+  remediation:
+    'Use an explicit allow-list of signing algorithms (the ones your authorization server uses); never accept `none`, whatever its casing, or an empty signature.',
+  probe:
+    'POST the protected request with alg none / None / NONE and empty-signature variants of the real token.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const parts = decodeJwtParts(token);
+    let variants: [string, string][];
+    if (parts) {
+      const [head, payload] = token.split('.') as [string, string];
+      variants = (['none', 'None', 'NONE'] as const).map((alg) => [
+        `the real claims with alg "${alg}" and no signature`,
+        `${encodeJson({ ...parts.header, alg })}.${payload}.`,
+      ]);
+      variants.push(['the real token with its signature removed', `${head}.${payload}.`]);
+    } else {
+      const forger = await t.optionalFixture('minter');
+      if (!forger) {
+        t.notApplicable(
+          'the access token is opaque and the harness holds no key, so there are no JWT claims to send unsigned',
+        );
+        return;
+      }
+      variants = (['none', 'None', 'NONE', 'empty-signature'] as const).map((variant) => [
+        `a forged token with ${variant === 'empty-signature' ? 'an empty signature' : `alg "${variant}"`}`,
+        forger.unsigned({ variant }),
+      ]);
+    }
+    const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
+    judgeAll(t, outcomes, 'unsigned tokens');
+  },
+});
+
+/** The AS public signing keys from its jwks_uri (public data; used for the algorithm-confusion variants). */
+async function publishedKeys(t: CheckContext): Promise<JWK[]> {
+  const as = await t.optionalFixture('as');
+  const jwksUri = as?.metadata?.jwks_uri;
+  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) return [];
+  const response = await t.http.request(jwksUri, {
+    headers: { accept: 'application/json' },
+    label: 'GET jwks_uri (public keys for the algorithm-confusion probe)',
+  });
+  const keys = (response.json() as { keys?: unknown } | undefined)?.keys;
+  return Array.isArray(keys) ? (keys.filter((k) => k !== null && typeof k === 'object') as JWK[]) : [];
+}
+
+/** HS256 with the bytes of a public key as the secret (RFC 8725 §2.1): its JWK JSON, and its SPKI PEM. */
+async function confusionVariants(
+  claims: Record<string, unknown>,
+  header: Record<string, unknown>,
+  key: JWK,
+): Promise<[string, string][]> {
+  const sign = (secret: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ ...header, alg: 'HS256' })
+      .sign(new TextEncoder().encode(secret));
+  const out: [string, string][] = [
+    [`HS256 keyed with the published JWK (kid ${String(key.kid)}) as JSON`, await sign(JSON.stringify(key))],
+  ];
+  if (key.kty === 'EC' || key.kty === 'RSA' || key.kty === 'OKP') {
+    try {
+      const alg = key.alg ?? (key.kty === 'RSA' ? 'RS256' : key.kty === 'OKP' ? 'EdDSA' : 'ES256');
+      const pem = await exportSPKI((await importJWK({ ...key, ext: true }, alg)) as CryptoKey);
+      out.push([`HS256 keyed with the published key (kid ${String(key.kid)}) as SPKI PEM`, await sign(pem)]);
+    } catch {
+      // a key jose cannot import: the JSON variant above is still sent
+    }
+  }
+  return out;
+}
+
+export const RS_401_12 = defineCheck({
+  id: 'RS-401-12',
+  title: 'A JWT signed with a key the authorization server did not publish gets 401',
+  level: 'MUST',
+  refs: [
+    'RFC9068 §4 ("MUST use the keys provided by the authorization server")',
+    'RFC8725 §2.1',
+    'RFC8725 §3.1',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-signature-not-checked', 'rs-embedded-jwk-accepted', 'rs-algorithm-confusion'],
+  requirement:
+    "The real token's claims signed with a key the authorization server does not publish are refused with 401: a fresh ES256 key under the trusted kid and under another kid, the same key announced in an embedded `jwk` header, and HS256 keyed with the bytes of the server's own public key (algorithm confusion, as JWK JSON and as PEM, using the keys at jwks_uri). Embedded `jku`/`x5u` headers are not sent: the harness never invites a target to fetch a URL.",
+  remediation:
+    "Resolve the verification key only from the authorization server's jwks_uri (by kid), pin the algorithms to those keys, and ignore `jwk`, `jku` and `x5u` headers in tokens.",
+  probe:
+    'POST the protected request with the real claims re-signed by a foreign ES256 key (same kid, other kid, embedded jwk) and by HS256 with the public key bytes.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const parts = decodeJwtParts(token);
+    if (!parts) {
+      t.notApplicable(
+        'the access token is opaque, not a JWT: there is no signature to forge with another key',
+      );
+      return;
+    }
+    const { header, claims } = parts;
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const foreignJwk = await exportJWK(publicKey);
+    const signForeign = (h: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ ...header, ...h, alg: 'ES256' }).sign(privateKey);
+    const variants: [string, string][] = [
+      ['a foreign ES256 key under the trusted kid', await signForeign({})],
+      [
+        'a foreign ES256 key under an unknown kid',
+        await signForeign({ kid: 'mcp-auth-conformance-foreign' }),
+      ],
+      ['a foreign ES256 key announced in an embedded jwk header', await signForeign({ jwk: foreignJwk })],
+    ];
+    const keys = await publishedKeys(t);
+    for (const key of keys.slice(0, 2)) variants.push(...(await confusionVariants(claims, header, key)));
+    if (keys.length === 0)
+      t.note('no keys were found at jwks_uri, so the algorithm-confusion variants were not sent');
+    const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
+    judgeAll(t, outcomes, 'tokens signed with keys the authorization server did not publish');
+  },
+});
+
+export const RS_401_13 = defineCheck({
+  id: 'RS-401-13',
+  title: 'A token from another issuer gets 401',
+  level: 'MUST',
+  refs: ['RFC9068 §4 (iss exact)', 'MCP 2025-06-18 §Token Handling ("MUST NOT accept … any other tokens")'],
+  revisions: REVISIONS,
+  needs: ['minter'],
+  faults: ['rs-issuer-not-checked'],
+  requirement:
+    'A token signed with the trusted key and for this resource, but whose `iss` is not exactly the authorization server the resource trusts (another origin; the same issuer with a trailing slash) is refused with 401.',
+  remediation:
+    'Compare `iss` with the trusted issuer identifier exactly (RFC 9068 §4: code-point equality, no normalization) and answer 401 on a mismatch.',
+  probe:
+    'POST the protected request with forged tokens whose iss is https://issuer.invalid and the issuer + "/".',
+  async run(t) {
+    const forger = await trustedForger(t);
+    if (!forger) return;
+    const issuer = forger.minter.issuer;
+    const variants: [string, string][] = [
+      ['iss of another authorization server (https://issuer.invalid)', 'https://issuer.invalid'],
+      [`iss with a trailing slash (${issuer}/)`, `${issuer}/`],
+    ];
+    const outcomes = await Promise.all(
+      variants.map(async ([probe, iss]) => presentToken(t, await forger.mint({ claims: { iss } }), probe)),
+    );
+    judgeAll(t, outcomes, 'tokens of another issuer');
+  },
+});
+
+export const RS_401_14 = defineCheck({
+  id: 'RS-401-14',
+  title: 'A JWT that is not an access token (an ID token) gets 401',
+  level: 'MUST',
+  refs: ['RFC9068 §4 (typ)', 'RFC9068 §5 (token confusion)', 'RFC8725 §3.11'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-typ-not-checked'],
+  requirement:
+    'An OpenID Connect ID token presented as a Bearer token is refused with 401: the real one when the flow returned one, else a forged one (typ JWT, aud = the client_id). When the resource\'s own access tokens are RFC 9068 tokens (typ at+jwt), a token identical to a valid one except typ "JWT" is refused too (RFC 9068 §4 typ check); for other token formats that probe is only recorded.',
+  remediation:
+    'Accept only access tokens: require typ "at+jwt" (RFC 9068 §4) and an `aud` naming this resource; never accept ID tokens.',
+  probe:
+    'POST the protected request with an ID token (real or forged) and with a forged at+jwt whose typ is "JWT".',
+  async run(t) {
+    const tokens = await t.optionalFixture('token');
+    const forger = await t.optionalFixture('minter');
+    const realIdToken = typeof tokens?.raw.id_token === 'string' ? tokens.raw.id_token : undefined;
+    const mustRefuse: TokenOutcome[] = [];
+    if (realIdToken)
+      mustRefuse.push(await presentToken(t, realIdToken, 'the ID token of the authorization flow'));
+    let typOnly: TokenOutcome | undefined;
+    if (forger) {
+      const trusted = await trustedForger(t);
+      if (!trusted) return;
+      const now = nowSeconds();
+      const idToken = await trusted.mint({
+        header: { typ: 'JWT' },
+        claims: {
+          aud: 'mcp-auth-conformance',
+          azp: 'mcp-auth-conformance',
+          auth_time: now,
+          nonce: 'n-0S6_WzA2Mj',
+        },
+        omit: ['client_id', 'scope'],
+      });
+      mustRefuse.push(await presentToken(t, idToken, 'a forged ID token (typ JWT, aud = client_id)'));
+      typOnly = await presentToken(
+        t,
+        await trusted.mint({ header: { typ: 'JWT' } }),
+        'a valid token with typ "JWT" instead of "at+jwt"',
+      );
+    }
+    if (mustRefuse.length === 0) {
+      t.notApplicable(
+        'the authorization server returned no ID token and the harness holds no key to forge one (pass --mint-key FILE and --mint-issuer URL)',
+      );
+      return;
+    }
+    const realTyp = tokens ? decodeJwtParts(tokens.accessToken)?.header.typ : undefined;
+    const profile9068 = typeof realTyp === 'string' && /^(application\/)?at\+jwt$/i.test(realTyp);
+    t.data('accessTokenTyp', realTyp ?? null);
+    const outcomes = [...mustRefuse];
+    if (typOnly && profile9068) outcomes.push(typOnly);
+    else if (typOnly) {
+      t.data('typJwtProbe', outcomeRow(typOnly));
+      t.note(
+        `the real access tokens are not typ at+jwt (${String(realTyp ?? 'opaque or unknown')}), so the typ-only probe is recorded, not judged: HTTP ${typOnly.status}`,
+      );
+    }
+    judgeAll(t, outcomes, 'tokens that are not access tokens');
+  },
+});
+
+export const RS_401_15 = defineCheck({
+  id: 'RS-401-15',
+  title: 'A token that is not valid yet (nbf in the future) gets 401',
+  level: 'MUST',
+  refs: ['RFC7519 §4.1.5', TOKEN_HANDLING],
+  revisions: REVISIONS,
+  needs: ['minter'],
+  faults: ['rs-nbf-ignored'],
+  requirement:
+    'A token that is valid in every respect except that its `nbf` is one hour in the future is refused with 401.',
+  remediation: 'When a token carries `nbf`, refuse it before that time (a small clock tolerance is fine).',
+  probe: 'POST the protected request with a forged token whose nbf = now + 3600 s (exp = now + 7200 s).',
+  async run(t) {
+    const forger = await trustedForger(t);
+    if (!forger) return;
+    const now = nowSeconds();
+    const token = await forger.mint({ claims: { nbf: now + 3600, exp: now + 7200 } });
+    judgeAll(
+      t,
+      [await presentToken(t, token, 'a token whose nbf is 3600 s ahead')],
+      'the not-yet-valid token',
+    );
+  },
+});
+
+export const RS_401_16 = defineCheck({
+  id: 'RS-401-16',
+  title: 'A token in the URI query is not accepted',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 draft-13 §5.1 ("resource servers MUST ignore access tokens in a URI query parameter")',
+    'MCP 2025-06-18 §Token Requirements (MUST NOT be included in the URI query string)',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-query-token-accepted'],
+  requirement:
+    'A request that carries a valid access token only in `?access_token=` (no Authorization header) is treated as carrying no credentials: it is refused (401), never served.',
+  remediation:
+    'Read the access token from the Authorization header only; ignore `access_token` in the query.',
+  probe: 'POST the protected request to <endpoint>?access_token=<valid token> with no Authorization header.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const url = new URL(t.target);
+    url.searchParams.set('access_token', token);
+    const o = await presentToken(t, undefined, 'the valid token in ?access_token= and no header', {
+      url: url.href,
+    });
+    t.data('probes', [outcomeRow(o)]);
+    if (o.accepted) {
+      t.violated(`the request with the token only in the query was served (HTTP ${o.status})`, {
+        exchanges: [o.exchange],
+      });
+      return;
+    }
+    if (o.status !== 401)
+      t.note(`the request was refused with ${o.status}; a request without credentials normally gets 401`);
+    t.conforms(`the token in the query was ignored (HTTP ${o.status})`);
+  },
+});
+
+export const RS_401_17 = defineCheck({
+  id: 'RS-401-17',
+  title: 'The Bearer scheme name is case-insensitive',
+  level: 'MUST',
+  refs: ['OAuth 2.1 draft-13 §5.1.1', 'RFC9110 §11.1', 'RFC6750 §2.1'],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-scheme-case-sensitive'],
+  requirement:
+    'A valid token is accepted whatever the case of the scheme name: `bearer`, `BEARER`, `bEaReR`.',
+  remediation: 'Compare the authentication scheme case-insensitively (RFC 9110 §11.1).',
+  probe: 'POST the protected request with `Authorization: bearer|BEARER|bEaReR <valid token>`.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const outcomes = await Promise.all(
+      ['bearer', 'BEARER', 'bEaReR'].map((scheme) =>
+        presentToken(t, undefined, `scheme "${scheme}"`, { authorization: [`${scheme} ${token}`] }),
+      ),
+    );
+    t.data('probes', outcomes.map(outcomeRow));
+    const refused = outcomes.filter((o) => !o.accepted);
+    for (const o of refused)
+      t.violated(`the valid token with ${o.probe} was refused (HTTP ${o.status})`, {
+        exchanges: [o.exchange],
+      });
+    if (refused.length === 0) t.conforms('the valid token was accepted with bearer, BEARER and bEaReR');
+  },
+});
+
+export const RS_401_18 = defineCheck({
+  id: 'RS-401-18',
+  title: 'Credentials of another scheme, or Bearer with no token, get a 401 Bearer challenge',
+  level: 'MUST',
+  refs: ['RFC6750 §3', 'RFC9110 §11.6.1', 'RFC6750 §3.1 (invalid_request)'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-non-bearer-400'],
+  requirement:
+    'A request with credentials of another scheme (`Basic dXNlcjpwYXNz`, `Token x`) is answered 401 with a Bearer challenge, so the client learns how to authenticate. `Bearer` with no token may instead get 400 invalid_request (a malformed credential).',
+  remediation:
+    'Treat a request whose Authorization is not Bearer as unauthenticated: 401 with `WWW-Authenticate: Bearer resource_metadata="…"`.',
+  probe: 'POST the protected request with `Basic dXNlcjpwYXNz`, `Token x` and a bare `Bearer`.',
+  async run(t) {
+    const probes: [string, string, boolean][] = [
+      ['Basic credentials', 'Basic dXNlcjpwYXNz', false],
+      ['Token credentials', 'Token x', false],
+      ['Bearer with no token', 'Bearer', true],
+    ];
+    const replies = await Promise.all(
+      probes.map(([probe, line]) =>
+        presentToken(t, undefined, probe, { authorization: [line] }).then((o) => ({ o, probe })),
+      ),
+    );
+    t.data(
+      'probes',
+      replies.map(({ o }) => outcomeRow(o)),
+    );
+    let ok = 0;
+    for (const [i, { o }] of replies.entries()) {
+      const evidence = { exchanges: [o.exchange] };
+      const malformedAllowed = probes[i]![2];
+      if (o.accepted) t.violated(`${o.probe}: served (HTTP ${o.status}) without a Bearer token`, evidence);
+      else if (o.status === 401 && !o.hasBearer)
+        t.violated(`${o.probe}: 401 without a Bearer challenge`, evidence);
+      else if (o.status === 401) ok++;
+      else if (
+        malformedAllowed &&
+        o.status === 400 &&
+        (o.challengeError ?? o.bodyError) === 'invalid_request'
+      )
+        ok++;
+      else t.violated(`${o.probe}: answered ${o.status}, not 401 with a Bearer challenge`, evidence);
+    }
+    if (ok === replies.length)
+      t.conforms(
+        'every non-Bearer or empty credential got 401 with a Bearer challenge (or 400 invalid_request)',
+      );
+  },
+});
+
+export const RS_401_19 = defineCheck({
+  id: 'RS-401-19',
+  title: 'Two Authorization headers are refused with 400 invalid_request',
+  level: 'SHOULD',
+  refs: ['RFC6750 §3.1 (invalid_request: more than one method)', 'OAuth 2.1 draft-13 §5.1'],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-duplicate-authorization-first-wins'],
+  requirement:
+    'A request with two Authorization header lines (a valid and an invalid token, in both orders) is refused with 400 invalid_request rather than authenticated with either line. Also sent: an invalid header token with the valid token in the query, which must never be served (that is also RS-401-16); a valid header with a junk query token is only recorded (OAuth 2.1 says ignore the query, RFC 6750 says 400).',
+  remediation:
+    'Refuse requests carrying more than one Authorization header (or token method) with 400 invalid_request.',
+  probe:
+    'POST the protected request with two Authorization lines (valid+invalid, invalid+valid), and header+query combinations.',
+  async run(t) {
+    const token = await acceptedRealToken(t);
+    if (!token) return;
+    const bad = 'mcp-auth-conformance-invalid-token';
+    const withQuery = (value: string) => {
+      const url = new URL(t.target);
+      url.searchParams.set('access_token', value);
+      return url.href;
+    };
+    const [validFirst, invalidFirst, queryHonoured, queryIgnored] = await Promise.all([
+      presentToken(t, undefined, 'two Authorization lines: valid, then invalid', {
+        authorization: [`Bearer ${token}`, `Bearer ${bad}`],
+      }),
+      presentToken(t, undefined, 'two Authorization lines: invalid, then valid', {
+        authorization: [`Bearer ${bad}`, `Bearer ${token}`],
+      }),
+      presentToken(t, bad, 'an invalid header token with the valid token in the query', {
+        url: withQuery(token),
+      }),
+      presentToken(t, token, 'a valid header token with a junk token in the query', { url: withQuery(bad) }),
+    ]);
+    t.data('probes', [validFirst, invalidFirst, queryHonoured, queryIgnored].map(outcomeRow));
+    t.data('headerPlusQuery', `HTTP ${queryIgnored.status} (recorded only)`);
+    let ok = 0;
+    for (const o of [validFirst, invalidFirst]) {
+      const evidence = { exchanges: [o.exchange] };
+      if (o.accepted)
+        t.violated(`${o.probe}: authenticated with one of the lines (HTTP ${o.status})`, evidence);
+      else if (o.status === 400 && (o.challengeError ?? o.bodyError) === 'invalid_request') ok++;
+      else t.violated(`${o.probe}: answered ${o.status}, not 400 invalid_request`, evidence);
+    }
+    if (queryHonoured.accepted)
+      t.violated(
+        `${queryHonoured.probe}: served (HTTP ${queryHonoured.status}), so the query token was used`,
+        {
+          exchanges: [queryHonoured.exchange],
+        },
+      );
+    else ok++;
+    if (ok === 3)
+      t.conforms(
+        'duplicate Authorization lines were refused with 400 invalid_request; the query token was never used',
+      );
+  },
+});
+
+/** A JSON-RPC notification of the revision (2026-07-28 has no initialize, so no notifications/initialized). */
+function tokenlessNotification(session: McpSession | undefined, revision: CheckContext['revision']) {
+  return isStateless(revision)
+    ? { method: 'notifications/cancelled', params: { requestId: 1, reason: 'conformance probe' }, id: null }
+    : { method: 'notifications/initialized', id: null, ...(session ? { session } : {}) };
+}
+
+export const RS_401_20 = defineCheck({
+  id: 'RS-401-20',
+  title: 'No request on the MCP endpoint is served without a token, whatever its kind',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 §Token Requirements ("MUST be included in every HTTP request … even if they are part of the same logical session")',
+    'MCP Security Best Practices ("MUST verify all inbound requests")',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-notifications-unauthenticated', 'rs-session-authenticates'],
+  requirement:
+    'Once a client has authenticated, every later request still needs the token: without it, a notification, a follow-up request (tools/list), a GET for the SSE stream and a DELETE of the session (2025-*: with the session id the token opened) are not served (401; 405 is also fine for GET and DELETE).',
+  remediation:
+    'Authenticate every HTTP request on the MCP endpoint, notifications and session requests included; never treat a session id as authentication.',
+  probe:
+    'Open a session with the token (2025-*), then without a token: a notification, tools/list, GET (Accept: text/event-stream), DELETE.',
+  async run(t) {
+    const token = (await t.fixture('token')).accessToken;
+    let session: McpSession | undefined;
+    if (!isStateless(t.revision)) {
+      session = (await openSession(t.http, t.target, t.revision, token)).session;
+      t.data('sessionIssued', session.sessionId !== undefined);
+    }
+    const headers: [string, string][] = [['mcp-protocol-version', session?.protocolVersion ?? t.revision]];
+    if (session?.sessionId) headers.push(['mcp-session-id', session.sessionId]);
+    const notification = await mcpCall(t.http, t.target, t.revision, {
+      ...tokenlessNotification(session, t.revision),
+      label: 'a notification without a token',
+    });
+    const followUp = await mcpCall(t.http, t.target, t.revision, {
+      method: 'tools/list',
+      params: {},
+      ...(session ? { session } : {}),
+      label: 'tools/list without a token',
+    });
+    const get = await t.http.request(t.target, {
+      method: 'GET',
+      headers: [['accept', 'text/event-stream'], ...headers],
+      label: 'GET (SSE stream) without a token',
+      timeoutMs: Math.min(t.options.requestTimeoutMs, 5_000),
+    });
+    // DELETE last: if it is (wrongly) served, it ends the session.
+    const del = await t.http.request(t.target, {
+      method: 'DELETE',
+      headers,
+      label: 'DELETE (end the session) without a token',
+    });
+    const rows: [TokenOutcome, boolean][] = [
+      [outcomeOf('a notification without a token', notification.response), false],
+      [outcomeOf('tools/list without a token', followUp.response), false],
+      [outcomeOf('GET with Accept: text/event-stream without a token', get), true],
+      [outcomeOf('DELETE without a token', del), true],
+    ];
+    t.data(
+      'probes',
+      rows.map(([o]) => outcomeRow(o)),
+    );
+    let ok = 0;
+    for (const [o, may405] of rows) {
+      if (o.accepted) t.violated(`${o.probe}: served (HTTP ${o.status})`, { exchanges: [o.exchange] });
+      else {
+        ok++;
+        if (o.status !== 401 && !(may405 && o.status === 405))
+          t.note(`${o.probe}: refused with ${o.status} (401 expected${may405 ? ' or 405' : ''})`);
+      }
+    }
+    if (ok === rows.length) t.conforms('no request was served without a token after authentication');
+  },
+});
+
+export const RS_401_21 = defineCheck({
+  id: 'RS-401-21',
+  title: 'A revoked access token is refused (when the resource can know)',
+  level: 'MUST',
+  refs: [TOKEN_HANDLING, 'RFC7009 §2', 'RFC7009 §2.1'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: [],
+  requirement:
+    'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Untestable-red against the reference server: its resource server verifies self-contained JWTs and does not consult revocation, so no fault can turn this check red; it reports info there.',
+  remediation:
+    'Have the resource server look tokens up (introspection, RFC 7662, or a shared store) so that revoked tokens stop working, or keep JWT lifetimes short.',
+  probe: 'Fresh grant; revoke its access token (RFC 7009); POST the protected request with it.',
+  async run(t) {
+    const as = authorizationServerOf(await t.fixture('as'));
+    if (typeof as.metadata.revocation_endpoint !== 'string') {
+      t.notApplicable('the authorization server advertises no revocation_endpoint (RFC 8414 §2)');
+      return;
+    }
+    const grant = await t.freshGrant();
+    const before = await presentToken(
+      t,
+      grant.tokens.accessToken,
+      'the fresh access token before revocation',
+    );
+    if (!before.accepted) {
+      t.prerequisiteMissing(
+        `the fresh access token is refused before revocation (HTTP ${before.status}), so its refusal after revocation would prove nothing`,
+        'make sure the authorization flow yields a token this endpoint accepts',
+      );
+      return;
+    }
+    const revoked = await revokeToken(t.http, as, grant.client, {
+      token: grant.tokens.accessToken,
+      hint: 'access_token',
+    });
+    t.data('revocationStatus', revoked.status);
+    if (revoked.status !== 200) {
+      t.notApplicable(`the revocation request was answered ${revoked.status}, not 200 (see AS-REVOKE-*)`);
+      return;
+    }
+    const after = await presentToken(t, grant.tokens.accessToken, 'the access token after revocation');
+    t.data('probes', [outcomeRow(before), outcomeRow(after)]);
+    if (!after.accepted) {
+      if (judgeRefusal(t, after)) t.conforms('the revoked access token was refused with 401');
+      return;
+    }
+    if (decodeJwtParts(grant.tokens.accessToken)) {
+      t.observe(
+        'the revoked access token is still accepted: it is a self-contained JWT, so revocation is not observable at the resource until it expires',
+      );
+    } else {
+      t.violated(
+        `the revoked opaque access token is still accepted (HTTP ${after.status}): a reference token must be looked up`,
+        { exchanges: [after.exchange] },
+      );
+    }
+  },
+});
+
+export const RS_401_22 = defineCheck({
+  id: 'RS-401-22',
+  title: 'Every token-validity failure is a 401, never a 403, 400 or 5xx',
+  level: 'MUST',
+  refs: [TOKEN_HANDLING, 'OAuth 2.1 draft-13 §5.3', 'RFC6750 §3.1', 'requirements §3 A8'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-bad-token-403', 'rs-bad-token-500'],
+  requirement:
+    'Across the kinds of invalid token (malformed, bad signature, and with a key: expired, wrong issuer, wrong audience), the status is always 401 invalid_token: 403 is reserved for insufficient_scope, and a server error is never an answer to bad input. Its own quick probe set, one per kind (the other RS-401/RS-AUD checks judge whether each is refused at all).',
+  remediation:
+    'Map every token verification failure to 401 with error="invalid_token"; reserve 403 for insufficient_scope.',
+  probe: 'POST the protected request once per kind of invalid token, in parallel, and compare the statuses.',
+  async run(t) {
+    const probes: Promise<TokenOutcome>[] = [
+      presentToken(t, 'mcp-auth-conformance-not-a-token', 'a malformed token'),
+    ];
+    const tokens = await t.optionalFixture('token');
+    if (tokens)
+      probes.push(presentToken(t, tamperPayload(tokens.accessToken), 'a token with a broken signature'));
+    const minter = await t.optionalFixture('minter');
+    if (minter) {
+      const now = nowSeconds();
+      const scope = await scopeForForgedTokens(t);
+      const forged = (probe: string, claims: Record<string, unknown>) =>
+        minter
+          .mint({ claims: { ...(scope ? { scope } : {}), ...claims } })
+          .then((token) => presentToken(t, token, probe));
+      probes.push(
+        forged('an expired token', { iat: now - 900, exp: now - 600 }),
+        forged('a token of another issuer', { iss: 'https://issuer.invalid' }),
+        forged('a token for another resource', { aud: 'https://other.example/mcp' }),
+      );
+    } else t.note('no key to forge tokens: expired, wrong-issuer and wrong-audience kinds were not sent');
+    const outcomes = await Promise.all(probes);
+    t.data('probes', outcomes.map(outcomeRow));
+    const accepted = outcomes.filter((o) => o.accepted);
+    if (accepted.length > 0)
+      t.note(`accepted (judged by their own checks, not here): ${accepted.map((o) => o.probe).join('; ')}`);
+    const wrong = outcomes.filter((o) => !o.accepted && o.status !== 401);
+    for (const o of wrong)
+      t.violated(`${o.probe}: answered ${o.status}${o.status >= 500 ? ' (server error)' : ''}, not 401`, {
+        exchanges: [o.exchange],
+      });
+    if (wrong.length === 0) {
+      const refused = outcomes.length - accepted.length;
+      if (refused === 0)
+        t.notApplicable('no invalid token was refused, so no failure status could be compared');
+      else t.conforms(`all ${refused} refused invalid tokens got 401`);
+    }
+  },
+});
+
+export const checks = [
+  RS_401_08,
+  RS_401_09,
+  RS_401_10,
+  RS_401_11,
+  RS_401_12,
+  RS_401_13,
+  RS_401_14,
+  RS_401_15,
+  RS_401_16,
+  RS_401_17,
+  RS_401_18,
+  RS_401_19,
+  RS_401_20,
+  RS_401_21,
+  RS_401_22,
+];
