@@ -47,6 +47,8 @@ interface LegacySession {
 }
 
 export interface McpTransport {
+  /** The web-standard handler behind `serve` (what bench/mcp-profile.ts drives in-process). */
+  fetch(request: Request, options?: McpHandlerRequestOptions): Promise<Response>;
   /** Serves one request; `parsedBody` is the JSON body the HTTP layer already read (POST). */
   serve(
     req: IncomingMessage,
@@ -149,24 +151,21 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
     return stateless(request, options);
   }
 
-  const node = toNodeHandler(
-    {
-      fetch: async (request, options) => {
-        if (await isLegacyRequest(request, options?.parsedBody, { maxRequestBodySize: MAX_BODY_BYTES })) {
-          return serveLegacy(request, options);
-        }
-        const response = await modern.fetch(request, options);
-        if (!ctx.fault('rs-modern-session-id')) return response;
-        // The fault mints a session id in a revision that has none (MCP 2026-07-28 §Backward Compatibility).
-        const headers = new Headers(response.headers);
-        headers.set('Mcp-Session-Id', newSessionId());
-        return new Response(response.body, { status: response.status, headers });
-      },
-    },
-    { maxRequestBodySize: MAX_BODY_BYTES, onerror },
-  );
+  const fetch = async (request: Request, options?: McpHandlerRequestOptions): Promise<Response> => {
+    if (await isLegacyRequest(request, options?.parsedBody, { maxRequestBodySize: MAX_BODY_BYTES })) {
+      return serveLegacy(request, options);
+    }
+    const response = await modern.fetch(request, options);
+    if (!ctx.fault('rs-modern-session-id')) return response;
+    // The fault mints a session id in a revision that has none (MCP 2026-07-28 §Backward Compatibility).
+    const headers = new Headers(response.headers);
+    headers.set('Mcp-Session-Id', newSessionId());
+    return new Response(response.body, { status: response.status, headers });
+  };
+  const node = toNodeHandler({ fetch }, { maxRequestBodySize: MAX_BODY_BYTES, onerror });
 
   return {
+    fetch,
     async serve(req, res, parsedBody, authInfo) {
       // A duck-typed request: same method, URL and headers, the verified identity as `auth`, and
       // the body the HTTP layer already read (the stream itself is consumed).
