@@ -1,0 +1,525 @@
+// RS — scope (403) and step-up. Requirements §2.4, rows RS-403-01..04.
+//
+// A scope probe needs an operation the default token may NOT perform. Which one is target
+// knowledge: the operator names it with --privileged-tool (the CLI names write_note for the
+// embedded reference server); without one, the first tool that declares `readOnlyHint: false` is
+// tried, and when it runs anyway nothing can be concluded (the tool may need no extra scope), so
+// the check asks for --privileged-tool instead of guessing a verdict.
+// Every probe is an otherwise-valid request for the revision: in 2025-06-18 / 2025-11-25 it runs
+// inside a session opened with the same token (initialize + notifications/initialized).
+//
+// RS-403-05 (scope hierarchies) is not implemented: it needs an operator-declared hierarchy and the
+// reference server has none, so no fault could prove the check (see the suite report).
+
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { type McpReply, type McpSession, mcpCall, openSession, resultOf } from '../runner/mcp.ts';
+import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
+import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared with rs-transport.ts: sessions, tool discovery, reply descriptions.
+
+/**
+ * Runs `fn` inside what the revision needs before ordinary requests: a session opened with
+ * `token` (2025-*), or nothing (2026-07-28 is stateless). A session the server issued an id for
+ * is ended with DELETE afterwards (best effort), so probes leave no state behind.
+ */
+export async function withSession<T>(
+  t: CheckContext,
+  token: string,
+  fn: (session: McpSession | undefined) => Promise<T>,
+): Promise<T> {
+  if (isStateless(t.revision)) return fn(undefined);
+  const { session } = await openSession(t.http, t.target, t.revision, token);
+  try {
+    return await fn(session);
+  } finally {
+    if (session.sessionId) await endSession(t, token, session);
+  }
+}
+
+/** DELETE the session (2025-06-18 §Session Management: the client SHOULD end a session it no longer needs). */
+export async function endSession(
+  t: CheckContext,
+  token: string | undefined,
+  session: McpSession,
+): Promise<void> {
+  if (!session.sessionId) return;
+  await t.http
+    .request(t.target, {
+      method: 'DELETE',
+      headers: [
+        ['mcp-session-id', session.sessionId],
+        ['mcp-protocol-version', session.protocolVersion],
+        ...(token !== undefined ? ([['authorization', `Bearer ${token}`]] as [string, string][]) : []),
+      ],
+      label: 'end the MCP session',
+    })
+    .catch(() => undefined);
+}
+
+export interface ToolInfo {
+  name: string;
+  inputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+/** `tools/list` with the token; undefined (and a note) when it is not answered with a tool list. */
+export async function listTools(
+  t: CheckContext,
+  token: string,
+  session: McpSession | undefined,
+): Promise<ToolInfo[] | undefined> {
+  const reply = await mcpCall(t.http, t.target, t.revision, {
+    method: 'tools/list',
+    params: {},
+    token,
+    ...(session ? { session } : {}),
+    label: 'tools/list (with token)',
+  });
+  const tools = resultOf(reply)?.tools;
+  if (!Array.isArray(tools)) {
+    t.note(`tools/list with the token was answered ${describeReply(reply)}, so no tool is known`);
+    return undefined;
+  }
+  return tools.filter(isObject).flatMap((tool) =>
+    typeof tool.name === 'string'
+      ? [
+          {
+            name: tool.name,
+            ...(isObject(tool.inputSchema) ? { inputSchema: tool.inputSchema } : {}),
+            ...(isObject(tool.annotations) ? { annotations: tool.annotations } : {}),
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Arguments that satisfy a simple JSON Schema: every required property gets a plain value of its
+ * type. Deliberately small: it only has to get past argument validation of ordinary tools.
+ */
+export function argumentsFor(schema: Record<string, unknown> | undefined): Record<string, unknown> {
+  const properties = isObject(schema?.properties) ? schema.properties : {};
+  const required = Array.isArray(schema?.required) ? schema.required : [];
+  const args: Record<string, unknown> = {};
+  for (const name of required) {
+    if (typeof name !== 'string') continue;
+    const prop = isObject(properties[name]) ? properties[name] : {};
+    if (Array.isArray(prop.enum) && prop.enum.length > 0) args[name] = prop.enum[0];
+    else if (prop.type === 'integer' || prop.type === 'number')
+      args[name] = typeof prop.minimum === 'number' ? prop.minimum : 1;
+    else if (prop.type === 'boolean') args[name] = false;
+    else if (prop.type === 'array') args[name] = [];
+    else if (prop.type === 'object') args[name] = {};
+    else args[name] = 'mcp-auth-conformance probe';
+  }
+  return args;
+}
+
+/** The operation a minimal token must not be allowed to perform. */
+export interface PrivilegedOperation {
+  tool: string;
+  args: Record<string, unknown>;
+  /** operator: --privileged-tool (or the embedded default); annotation: guessed from readOnlyHint: false. */
+  source: 'operator' | 'annotation';
+}
+
+/** Picks the privileged tool, or tells `t` how to name one and returns undefined. */
+export async function privilegedOperation(
+  t: CheckContext,
+  token: string,
+  session: McpSession | undefined,
+): Promise<PrivilegedOperation | undefined> {
+  const tools = await listTools(t, token, session);
+  const named = t.options.privilegedTool;
+  if (named) {
+    const tool = tools?.find((x) => x.name === named);
+    if (tools && !tool) t.note(`tools/list does not list the privileged tool "${named}"; calling it anyway`);
+    return { tool: named, args: argumentsFor(tool?.inputSchema), source: 'operator' };
+  }
+  const guess = tools?.find((x) => x.annotations?.readOnlyHint === false);
+  if (guess) return { tool: guess.name, args: argumentsFor(guess.inputSchema), source: 'annotation' };
+  t.prerequisiteMissing(
+    'no tool is known to need more scope than the default token holds',
+    'name one with --privileged-tool NAME (a tool the token from the 401 challenge scope may not call)',
+  );
+  return undefined;
+}
+
+export async function callTool(
+  t: CheckContext,
+  token: string,
+  op: PrivilegedOperation,
+  session: McpSession | undefined,
+  label: string,
+): Promise<McpReply> {
+  return mcpCall(t.http, t.target, t.revision, {
+    method: 'tools/call',
+    params: { name: op.tool, arguments: op.args },
+    token,
+    ...(session ? { session } : {}),
+    label,
+  });
+}
+
+/** `403`, `200 with a JSON-RPC result`, `200 with JSON-RPC error -32602 (Invalid params)`. */
+export function describeReply(reply: McpReply): string {
+  const status = reply.response.status;
+  const error = reply.message?.error;
+  if (isObject(error))
+    return `${status} with JSON-RPC error ${String(error.code)} (${String(error.message)})`;
+  if (reply.message && 'result' in reply.message) return `${status} with a JSON-RPC result`;
+  return String(status);
+}
+
+/** True for a 2xx reply that carries a JSON-RPC result (the operation ran). */
+export function executed(reply: McpReply): boolean {
+  const ok = reply.response.status >= 200 && reply.response.status < 300;
+  return ok && reply.message !== undefined && 'result' in reply.message;
+}
+
+function scopesOf(text: string | undefined): string[] {
+  return (text ?? '').split(' ').filter((s) => s !== '');
+}
+
+function challengeOf(reply: McpReply) {
+  return bearerChallenge(parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The common start of the RS-403 checks: with the default token, pick the privileged tool and
+ * call it. Undefined (after telling `t` why) when there is nothing to judge.
+ */
+async function insufficientScopeProbe(
+  t: CheckContext,
+  token: string,
+  session: McpSession | undefined,
+): Promise<{ op: PrivilegedOperation; reply: McpReply } | undefined> {
+  const op = await privilegedOperation(t, token, session);
+  if (!op) return undefined;
+  t.data('operation', { tool: op.tool, chosenBy: op.source });
+  const reply = await callTool(t, token, op, session, `tools/call ${op.tool} (token without its scope)`);
+  t.data('status', reply.response.status);
+  return { op, reply };
+}
+
+/** When the probe was not answered 403, says so (see RS-403-01) and returns false. */
+function was403(t: CheckContext, reply: McpReply, op: PrivilegedOperation): boolean {
+  if (reply.response.status === 403) return true;
+  t.notApplicable(
+    `tools/call ${op.tool} with a token lacking its scope was answered ${describeReply(reply)}, not 403, so there is no 403 challenge to judge (see RS-403-01)`,
+  );
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const RS_403_01 = defineCheck({
+  id: 'RS-403-01',
+  title: 'A valid token lacking a required scope gets HTTP 403',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 §Error Handling (403 Invalid scopes or insufficient permissions)',
+    'MCP 2025-11-25 §Runtime Insufficient Scope Errors',
+    'RFC6750 §3.1 (insufficient_scope)',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-scope-not-enforced', 'rs-insufficient-scope-401', 'rs-insufficient-scope-jsonrpc'],
+  requirement:
+    'A request with a valid token that lacks a scope the operation needs is answered HTTP 403 (not 401, which means the token itself is bad, and not a 200 carrying a JSON-RPC error, which no client treats as a step-up signal), and the operation does not run.',
+  remediation:
+    'Check the scopes of the verified token before dispatching the operation, and answer 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when one is missing.',
+  probe:
+    'tools/list with the default token, then tools/call of the privileged tool (--privileged-tool) with that token.',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    await withSession(t, accessToken, async (session) => {
+      const probe = await insufficientScopeProbe(t, accessToken, session);
+      if (!probe) return;
+      const { op, reply } = probe;
+      const status = reply.response.status;
+      if (status === 403) {
+        t.conforms(`tools/call ${op.tool} with a token lacking its scope was answered 403`);
+        return;
+      }
+      if (executed(reply) && op.source === 'annotation') {
+        t.note(
+          `tools/call ${op.tool} ran with the default token (scope "${(await t.fixture('token')).scope ?? 'unknown'}"): either it needs no further scope or scopes are not enforced`,
+        );
+        t.prerequisiteMissing(
+          `the tool ${op.tool} (guessed from readOnlyHint: false) ran with the default token, so it proves nothing`,
+          'name a tool that needs more scope than the 401 challenge asks for with --privileged-tool NAME',
+        );
+        return;
+      }
+      const why =
+        status === 401
+          ? '401 says the token is invalid, so a client re-authenticates instead of stepping up'
+          : executed(reply)
+            ? 'the operation ran without the scope it needs'
+            : status >= 200 && status < 300
+              ? 'a refusal inside a 200 is invisible to the HTTP layer, where clients look for a step-up signal'
+              : 'only 403 signals insufficient scope';
+      t.violated(
+        `tools/call ${op.tool} with a token lacking its scope was answered ${describeReply(reply)}, not 403: ${why}`,
+      );
+    });
+  },
+});
+
+export const RS_403_02_A = defineCheck({
+  id: 'RS-403-02-A',
+  title: 'The 403 carries a Bearer insufficient_scope challenge',
+  level: 'MUST',
+  refs: ['OAuth 2.1 draft-13 §5.3.1', 'RFC6750 §3.1', 'MCP 2025-11-25 §Runtime Insufficient Scope Errors'],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-insufficient-scope-no-challenge'],
+  requirement:
+    'The 403 to a token that lacks a scope carries `WWW-Authenticate: Bearer error="insufficient_scope"` (OAuth 2.1 §5.3.1: a resource server MUST include the header when the token does not enable access). Split from RS-403-02: the parameters inside the challenge are RS-403-02-B.',
+  remediation:
+    'Add `WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes the operation needs>", resource_metadata="<PRM URL>"` to the 403.',
+  probe: 'tools/call of the privileged tool with the default token; parse the 403 challenge.',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    await withSession(t, accessToken, async (session) => {
+      const probe = await insufficientScopeProbe(t, accessToken, session);
+      if (!probe || !was403(t, probe.reply, probe.op)) return;
+      const lines = probe.reply.response.headers.getAll('www-authenticate');
+      t.data('wwwAuthenticate', lines);
+      if (lines.length === 0) {
+        t.violated(
+          'the 403 carries no WWW-Authenticate header, so a client cannot tell which scope to ask for',
+        );
+        return;
+      }
+      const challenge = challengeOf(probe.reply);
+      if (!challenge) {
+        t.violated(`the 403 WWW-Authenticate "${lines.join(', ')}" holds no Bearer challenge`);
+        return;
+      }
+      const error = param(challenge, 'error');
+      if (error !== 'insufficient_scope')
+        t.violated(
+          `the 403 Bearer challenge has ${error === undefined ? 'no error' : `error="${error}"`}, not error="insufficient_scope"`,
+        );
+      else t.conforms('the 403 carries a Bearer challenge with error="insufficient_scope"');
+    });
+  },
+});
+
+export const RS_403_02_B = defineCheck({
+  id: 'RS-403-02-B',
+  title: 'The 403 challenge names the scopes and the metadata URL',
+  level: 'SHOULD',
+  refs: ['MCP 2025-11-25 §Runtime Insufficient Scope Errors', 'RFC6750 §3', 'RFC9728 §5.1, §5.2'],
+  revisions: since('2025-11-25'),
+  needs: ['token'],
+  faults: ['rs-403-metadata-url-broken'],
+  requirement:
+    'The insufficient_scope challenge carries `scope` (the scopes the operation needs) and `resource_metadata`, and that URL serves the protected-resource metadata (RFC 9728 §5.2: the client fetches it to re-authorize).',
+  remediation:
+    'Send `scope="<scopes>"` and `resource_metadata="<the PRM URL of this endpoint>"` in the 403 challenge, and make sure the URL answers 200.',
+  probe:
+    'tools/call of the privileged tool with the default token; read scope and resource_metadata; GET the metadata URL.',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    await withSession(t, accessToken, async (session) => {
+      const probe = await insufficientScopeProbe(t, accessToken, session);
+      if (!probe || !was403(t, probe.reply, probe.op)) return;
+      const challenge = challengeOf(probe.reply);
+      if (!challenge) {
+        t.notApplicable('the 403 carries no Bearer challenge (see RS-403-02-A)');
+        return;
+      }
+      const scope = param(challenge, 'scope');
+      const metadataUrl = param(challenge, 'resource_metadata');
+      t.data('scope', scope ?? null);
+      t.data('resourceMetadata', metadataUrl ?? null);
+      const problems: string[] = [];
+      if (scope === undefined || scopesOf(scope).length === 0)
+        problems.push('the 403 challenge names no scope, so the client cannot tell what to re-authorize for');
+      if (metadataUrl === undefined) {
+        problems.push('the 403 challenge has no resource_metadata parameter');
+      } else if (!URL.canParse(metadataUrl)) {
+        problems.push(`resource_metadata="${metadataUrl}" is not a URL`);
+      } else {
+        const response = await t.http.request(metadataUrl, {
+          headers: { accept: 'application/json' },
+          label: 'PRM named by the 403 challenge',
+        });
+        const body = response.json();
+        if (response.status !== 200 || !isObject(body))
+          problems.push(
+            `resource_metadata="${metadataUrl}" answers ${response.status}${response.status === 200 ? ' without a JSON object' : ''}, not the protected-resource metadata`,
+          );
+      }
+      for (const problem of problems) t.violated(problem);
+      if (problems.length === 0)
+        t.conforms(`the 403 challenge names scope="${scope ?? ''}" and a resource_metadata URL that answers`);
+    });
+  },
+});
+
+export const RS_403_03 = defineCheck({
+  id: 'RS-403-03',
+  title: 'One 403 challenge names every scope the operation needs',
+  level: 'SHOULD',
+  refs: ['MCP 2026-07-28 §Scope Challenge Handling', 'SEP-2350'],
+  revisions: since('2026-07-28'),
+  needs: ['token'],
+  faults: ['rs-scope-challenge-one-at-a-time'],
+  requirement:
+    'After re-authorizing with the union of the scopes it held and the scopes the 403 challenge named, a client can perform the same call: the server does not hand out the needed scopes one challenge at a time.',
+  remediation:
+    'Put every scope the operation needs in the scope parameter of one insufficient_scope challenge, not only the first missing one.',
+  probe:
+    'tools/call of the privileged tool with a token holding no scope (forged, when the harness holds a key; else the default token), a fresh authorization for the union of held and challenged scopes, then the same call again.',
+  async run(t) {
+    const defaultToken = await t.fixture('token');
+    const minter = await t.optionalFixture('minter');
+    // The most demanding start: a token with no scope at all, so an operation needing two scopes
+    // shows whether the challenge names both. Without a key, the default token is the start.
+    const start = minter
+      ? {
+          token: await minter.mint({ omit: ['scope'] }),
+          granted: [] as string[],
+          what: 'a forged token with no scope',
+        }
+      : { token: defaultToken.accessToken, granted: scopesOf(defaultToken.scope), what: 'the default token' };
+    const op = await withSession(t, defaultToken.accessToken, (session) =>
+      privilegedOperation(t, defaultToken.accessToken, session),
+    );
+    if (!op) return;
+    t.data('operation', { tool: op.tool, chosenBy: op.source });
+    const first = await withSession(t, start.token, (session) =>
+      callTool(t, start.token, op, session, `tools/call ${op.tool} (${start.what})`),
+    );
+    if (!was403(t, first, op)) return;
+    const challenged = scopesOf(challengeOf(first) && param(challengeOf(first)!, 'scope'));
+    if (challenged.length === 0) {
+      t.notApplicable('the 403 challenge names no scope (see RS-403-02-B)');
+      return;
+    }
+    const union = [...new Set([...start.granted, ...challenged])];
+    t.data('firstChallengeScope', challenged.join(' '));
+    t.data('reauthorizedWith', union.join(' '));
+    const grant = await t.freshGrant({ scope: union.join(' ') });
+    const grantedNow = grant.tokens.scope === undefined ? union : scopesOf(grant.tokens.scope);
+    if (!union.every((s) => grantedNow.includes(s))) {
+      t.notApplicable(
+        `the authorization server granted "${grantedNow.join(' ')}" for a request of "${union.join(' ')}", so the retry would not show what the challenge named`,
+      );
+      return;
+    }
+    const second = await withSession(t, grant.tokens.accessToken, (session) =>
+      callTool(t, grant.tokens.accessToken, op, session, `tools/call ${op.tool} (after re-authorizing)`),
+    );
+    t.data('retryStatus', second.response.status);
+    if (second.response.status >= 200 && second.response.status < 300) {
+      t.conforms(
+        `after re-authorizing with "${union.join(' ')}" the same call was answered ${describeReply(second)}`,
+      );
+      return;
+    }
+    const again =
+      second.response.status === 403
+        ? scopesOf(challengeOf(second) && param(challengeOf(second)!, 'scope'))
+        : [];
+    const added = again.filter((s) => !union.includes(s));
+    if (added.length > 0)
+      t.violated(
+        `the first 403 named "${challenged.join(' ')}"; after re-authorizing with "${union.join(' ')}" a second 403 names "${added.join(' ')}" for the same call: scopes come one challenge at a time`,
+      );
+    else
+      t.violated(
+        `after re-authorizing with every scope the challenge named ("${union.join(' ')}") the same call is still answered ${describeReply(second)}`,
+      );
+  },
+});
+
+export const RS_403_04 = defineCheck({
+  id: 'RS-403-04',
+  title: 'Re-authorizing with the challenged scopes keeps earlier access (2025-11-25)',
+  level: 'SHOULD',
+  refs: [
+    'MCP 2025-11-25 §Scope Challenge Handling (recommended: include previously granted scopes)',
+    'MCP 2026-07-28 §Scope Challenge Handling (servers need not repeat them)',
+  ],
+  revisions: since('2025-11-25'),
+  needs: ['token'],
+  faults: ['rs-scope-challenge-omits-granted'],
+  requirement:
+    "2025-11-25: the insufficient_scope challenge repeats the scopes already granted, or at least re-authorizing with only the challenged scopes does not lose access to earlier operations (WARN otherwise). 2026-07-28: the union is the client's duty, so whether granted scopes are repeated is only reported (INFO).",
+  remediation:
+    'Under 2025-11-25, list the scopes the token already holds together with the missing ones in the scope parameter of the 403 challenge.',
+  probe:
+    'tools/call of the privileged tool with the default token; if the challenge omits granted scopes, authorize with only the challenged scopes and retry tools/list.',
+  async run(t) {
+    const defaultToken = await t.fixture('token');
+    const granted = scopesOf(defaultToken.scope);
+    if (granted.length === 0) {
+      t.notApplicable('the token response names no scope, so the granted scopes are unknown');
+      return;
+    }
+    const probe = await withSession(t, defaultToken.accessToken, (session) =>
+      insufficientScopeProbe(t, defaultToken.accessToken, session),
+    );
+    if (!probe || !was403(t, probe.reply, probe.op)) return;
+    const challenged = scopesOf(challengeOf(probe.reply) && param(challengeOf(probe.reply)!, 'scope'));
+    if (challenged.length === 0) {
+      t.notApplicable('the 403 challenge names no scope (see RS-403-02-B)');
+      return;
+    }
+    const repeated = granted.every((s) => challenged.includes(s));
+    t.data('granted', granted.join(' '));
+    t.data('challenged', challenged.join(' '));
+    t.data('repeatsGranted', repeated);
+    const profile2026 = t.revision === '2026-07-28';
+    if (repeated) {
+      const message = `the challenge "${challenged.join(' ')}" repeats the granted scopes "${granted.join(' ')}"`;
+      if (profile2026) t.observe(message);
+      else t.conforms(message);
+      return;
+    }
+    if (profile2026) {
+      t.observe(
+        `the challenge "${challenged.join(' ')}" does not repeat the granted scopes "${granted.join(' ')}" (allowed in 2026-07-28: the client keeps the union)`,
+      );
+      return;
+    }
+    // 2025-11-25: does a client that follows the challenge literally lose earlier access?
+    const grant = await t.freshGrant({ scope: challenged.join(' ') });
+    const earlier = await withSession(t, grant.tokens.accessToken, (session) =>
+      mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/list',
+        params: {},
+        token: grant.tokens.accessToken,
+        ...(session ? { session } : {}),
+        label: 'tools/list with a token of only the challenged scopes',
+      }),
+    ).catch((err: unknown) => {
+      // openSession refused: the token of the challenged scopes cannot even start a session.
+      t.note(`with a token of only "${challenged.join(' ')}": ${(err as Error).message}`);
+      return undefined;
+    });
+    const status = earlier?.response.status;
+    t.data('earlierOperationStatus', status ?? null);
+    if (earlier && status !== undefined && status >= 200 && status < 300)
+      t.conforms(
+        `the challenge omits the granted scopes, but a token of only "${challenged.join(' ')}" still lists tools`,
+      );
+    else
+      t.violated(
+        `the challenge "${challenged.join(' ')}" omits the granted scopes "${granted.join(' ')}", and a client re-authorizing with it loses access to tools/list (${earlier ? describeReply(earlier) : 'no session'})`,
+      );
+  },
+});
+
+export const checks = [RS_403_01, RS_403_02_A, RS_403_02_B, RS_403_03, RS_403_04];
