@@ -4,7 +4,7 @@
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
-import type { HttpResponse } from '../runner/http.ts';
+import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
 import { mcpCall } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
@@ -87,6 +87,126 @@ export const RS_401_02 = defineCheck({
     if (judged === 0)
       t.notApplicable('no request was answered 401, so there is no challenge to judge (see RS-401-01)');
     else t.conforms(`${judged} 401 answer(s) carry a Bearer challenge with parameters`);
+  },
+});
+
+export const RS_401_03 = defineCheck({
+  id: 'RS-401-03',
+  title: 'The 401 challenge points at the protected-resource metadata (resource_metadata)',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 §Authorization Server Location',
+    'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
+    'RFC9728 §5.1',
+  ],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-challenge-no-resource-metadata', 'rs-prm-missing'],
+  requirement:
+    'The Bearer challenge of the 401 carries resource_metadata="<absolute https URL>" (http tolerated for loopback hosts) that answers 200 with a JSON object. 2025-06-18: the parameter is mandatory. 2025-11-25 and later: the server must implement the parameter OR a well-known metadata URL, so a missing parameter fails only when no well-known metadata is served (otherwise a note: SEP-985 still intends the header as the normal way).',
+  remediation:
+    'Add resource_metadata="https://<host>/.well-known/oauth-protected-resource/<path>" to every 401 challenge, pointing at metadata that is served.',
+  probe: 'POST the protected request without Authorization; read resource_metadata; GET it.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    if (!prm.challenge || prm.challenge.status !== 401) {
+      t.notApplicable('the request without credentials was not answered 401 (see RS-401-01)');
+      return;
+    }
+    const url = prm.challenge.resourceMetadata;
+    t.data('resource_metadata', url ?? null);
+    if (url === undefined) {
+      const wellKnown = prm.prm !== undefined && prm.source !== 'header';
+      if (t.revision === '2025-06-18') {
+        t.violated('the 401 challenge has no resource_metadata parameter, which 2025-06-18 requires', {
+          exchanges: [prm.challenge.exchangeId],
+        });
+      } else if (wellKnown) {
+        t.note(
+          'the challenge has no resource_metadata; clients find the metadata only through the well-known fallback',
+        );
+        t.conforms(`no resource_metadata, but the metadata is served at the well-known URL ${prm.prmUrl}`);
+      } else {
+        t.violated(
+          'the 401 challenge has no resource_metadata parameter and no well-known metadata URL serves the metadata either',
+          { exchanges: [prm.challenge.exchangeId] },
+        );
+      }
+      return;
+    }
+    if (!URL.canParse(url)) {
+      t.violated(`resource_metadata "${url}" is not an absolute URL`);
+      return;
+    }
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+      t.violated(`resource_metadata "${url}" uses ${parsed.protocol.slice(0, -1)}, not https`);
+      return;
+    }
+    const attempt = prm.attempts.find((a) => a.url === url);
+    if (attempt?.status === undefined) {
+      throw new HttpTransportError(
+        'network',
+        `resource_metadata ${url} could not be fetched: ${attempt?.error}`,
+      );
+    }
+    if (prm.source === 'header') t.conforms(`resource_metadata "${url}" answers 200 with a JSON object`);
+    else
+      t.violated(
+        `resource_metadata "${url}" does not resolve to metadata: ${attempt.status}${attempt.error ? ` (${attempt.error})` : ''}`,
+        attempt.exchangeId ? { exchanges: [attempt.exchangeId] } : {},
+      );
+  },
+});
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export const RS_401_04 = defineCheck({
+  id: 'RS-401-04',
+  title: 'WWW-Authenticate challenges are syntactically valid',
+  level: 'MUST',
+  refs: ['RFC9110 §11.2', 'RFC9110 §11.5', 'RFC9110 §11.6.1', 'RFC6750 §3', 'OAuth 2.1 draft-13 §5.3.1'],
+  revisions: REVISIONS,
+  needs: [],
+  faults: ['rs-challenge-unquoted', 'rs-challenge-duplicate-param'],
+  requirement:
+    "Each challenge follows the RFC 9110 grammar and the Bearer rules: auth-param names unique per challenge (case-insensitive); realm only as a quoted-string; scope, error, error_description, error_uri at most once; values that are not tokens (URLs, space-separated scopes) quoted; the OAuth 2.1 §5.3.1 character sets respected (no '\"' or '\\' inside error_description). Checked on the anonymous 401 and on the 401 to an invalid token.",
+  remediation:
+    'Build the header from a list of (name, value) pairs, each name once, every value quoted: Bearer resource_metadata="…", scope="a b".',
+  probe:
+    'POST the protected request without Authorization, then with `Authorization: Bearer <random>`; parse each challenge strictly.',
+  async run(t) {
+    const replies = await Promise.all([
+      mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request')),
+      mcpCall(t.http, t.target, t.revision, {
+        ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+        token: 'mcp-auth-conformance-not-a-token',
+      }),
+    ]);
+    const seen: Record<string, string[]> = {};
+    let judged = 0;
+    for (const [what, reply] of [
+      ['without credentials', replies[0]],
+      ['with an invalid token', replies[1]],
+    ] as const) {
+      const lines = reply.response.headers.getAll('www-authenticate');
+      if (lines.length === 0) {
+        t.note(`the answer to the request ${what} (${reply.response.status}) has no WWW-Authenticate`);
+        continue;
+      }
+      judged++;
+      seen[what] = lines;
+      const { problems } = parseWwwAuthenticate(lines);
+      for (const problem of problems)
+        t.violated(`the challenge to the request ${what}: ${problem}`, {
+          exchanges: [reply.response.exchange],
+        });
+    }
+    t.data('challenges', seen);
+    if (judged === 0) t.notApplicable('no answer carried a WWW-Authenticate header (see RS-401-02)');
+    else t.conforms(`${judged} challenge header(s) parse without a defect`);
   },
 });
 
@@ -209,4 +329,4 @@ export const RS_401_07 = defineCheck({
   },
 });
 
-export const checks = [RS_401_01, RS_401_02, RS_401_05, RS_401_06, RS_401_07];
+export const checks = [RS_401_01, RS_401_02, RS_401_03, RS_401_04, RS_401_05, RS_401_06, RS_401_07];
