@@ -1,0 +1,450 @@
+// AS — the authorization endpoint (OAuth 2.1 §3.1, §4.1.1-§4.1.2.1; RFC 8707; RFC 9700).
+// Requirements §2.7, rows AS-AUTHZ-*. Every probe is the harness client's valid request with one
+// thing changed (suites/as-authorize-probe.ts); no redirect is ever followed.
+
+import { defineCheck } from '../runner/check.ts';
+import { decodeJwt } from 'jose';
+import { exchangeCode, OAuthStepError } from '../runner/oauth.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import {
+  type AuthzOutcome,
+  authzSetup,
+  buildUrl,
+  describe,
+  evidence,
+  outcomeRow,
+  type Param,
+  sendRaw,
+  sendWithLogin,
+  validRequest,
+  withParam,
+} from './as-authorize-probe.ts';
+
+const AUTHZ_NEEDS = ['prm', 'as', 'client'] as const;
+
+export const AS_AUTHZ_01 = defineCheck({
+  id: 'AS-AUTHZ-01',
+  title: 'The authorization endpoint accepts GET',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §3.1 ("MUST support the use of the HTTP GET method")'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-authorize-get-refused'],
+  requirement:
+    'A valid authorization request sent with GET is processed: the answer is a login/consent page (200) or a redirect, never 405 or another refusal of the method.',
+  remediation: 'Serve the authorization endpoint for GET (POST support is optional).',
+  probe: "GET the authorization endpoint with the harness client's valid request.",
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const out = await sendRaw(t, buildUrl(setup.endpoint, params), 'authorization request (GET)');
+    t.data('outcome', outcomeRow('valid request', out));
+    if (out.kind === 'page' && (out.status === 405 || out.status === 501 || out.status >= 400)) {
+      t.violated(`a valid GET authorization request was answered ${describe(out)}`, evidence(out));
+      return;
+    }
+    t.conforms(`a valid GET authorization request was answered ${describe(out)}`);
+  },
+});
+
+export const AS_AUTHZ_02 = defineCheck({
+  id: 'AS-AUTHZ-02',
+  title: 'No CORS on the authorization endpoint',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §3.1 (the endpoint is for user-agent navigation)', 'RFC9700 §2.6'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-authorize-cors'],
+  requirement:
+    'The authorization endpoint is a page the browser navigates to, not an API: neither a cross-origin request nor a preflight gets `Access-Control-Allow-Origin`, so no script of another origin can read its answer (e.g. a code in a Location).',
+  remediation:
+    'Remove CORS headers from the authorization endpoint (keep them on metadata and token endpoints only).',
+  probe: 'GET a valid request and an OPTIONS preflight, both with Origin: https://evil.example.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const url = buildUrl(setup.endpoint, params);
+    const origin = 'https://evil.example';
+    const [get, preflight] = await Promise.all([
+      t.http.request(url, { headers: { origin }, label: 'authorization request with a foreign Origin' }),
+      t.http.request(url, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'GET' },
+        label: 'CORS preflight on the authorization endpoint',
+      }),
+    ]);
+    const rows = [
+      { request: 'GET', status: get.status, allowOrigin: get.headers.get('access-control-allow-origin') },
+      {
+        request: 'OPTIONS',
+        status: preflight.status,
+        allowOrigin: preflight.headers.get('access-control-allow-origin'),
+      },
+    ];
+    t.data('cors', rows);
+    const open = rows.filter((r) => r.allowOrigin !== null);
+    if (open.length > 0)
+      t.violated(
+        open.map((r) => `${r.request} answered Access-Control-Allow-Origin: ${r.allowOrigin}`).join('; '),
+        { exchanges: [get.exchange, preflight.exchange] },
+      );
+    else t.conforms('neither the GET nor the preflight carries Access-Control-Allow-Origin');
+  },
+});
+
+export const AS_AUTHZ_03 = defineCheck({
+  id: 'AS-AUTHZ-03',
+  title: 'Missing or unknown response_type is an error redirected to the client with state',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §4.1.1 (response_type REQUIRED)', 'OAuth 2.1 §4.1.2.1'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-response-type-unchecked'],
+  requirement:
+    'Without `response_type` the AS answers `error=invalid_request`; with an unknown value, `error=unsupported_response_type`. Client and redirect URI being valid, the error goes back by redirect to the redirect URI, carrying the `state` sent; no code is issued.',
+  remediation:
+    'Validate response_type after client_id and redirect_uri, and redirect errors to the client with error and state (and iss).',
+  probe: 'Valid request without response_type; and with response_type=unknown_type.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const probes: [string, string | undefined, string][] = [
+      ['response_type missing', undefined, 'invalid_request'],
+      ['response_type=unknown_type', 'unknown_type', 'unsupported_response_type'],
+    ];
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      probes.map(async ([label, value, expected]) => {
+        const { params, state } = await validRequest(setup);
+        const url = buildUrl(setup.endpoint, withParam(params, 'response_type', value));
+        const out = await sendWithLogin(t, setup, url, `authorization request, ${label}`);
+        rows.push(outcomeRow(label, out));
+        judgeErrorRedirect(t, label, out, expected, state);
+      }),
+    );
+    t.data('probes', rows);
+  },
+});
+
+/**
+ * The common verdict of a phase-2 error (valid client and redirect URI): a redirect to the client
+ * with the expected error and the state (OAuth 2.1 §4.1.2.1). A code is always a violation.
+ */
+function judgeErrorRedirect(
+  t: Parameters<typeof AS_AUTHZ_01.run>[0],
+  label: string,
+  out: AuthzOutcome,
+  expected: string,
+  state: string,
+): void {
+  if (out.code) {
+    t.violated(`${label}: a code was issued (${describe(out)})`, evidence(out));
+  } else if (out.kind !== 'redirect') {
+    t.violated(
+      `${label}: answered ${describe(out)}; with a valid client and redirect URI the error must be redirected to the client (OAuth 2.1 §4.1.2.1)`,
+      evidence(out),
+    );
+  } else if (out.error !== expected) {
+    t.violated(`${label}: error=${out.error ?? '(none)'}, expected ${expected}`, evidence(out));
+  } else if (out.params.get('state') !== state) {
+    t.violated(`${label}: the error redirect does not return the state sent`, evidence(out));
+  } else {
+    t.conforms(`${label}: ${describe(out)} and the state`);
+  }
+}
+
+export const AS_AUTHZ_04 = defineCheck({
+  id: 'AS-AUTHZ-04',
+  title: 'response_type=token is refused; no token in any front-channel response',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §10.1 (implicit grant removed)', 'RFC9700 §2.1.2'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-response-type-unchecked'],
+  requirement:
+    '(derived) The implicit grant is gone from OAuth 2.1: `response_type=token` gets `unsupported_response_type`, and neither an access token nor a code comes back in the redirect (query or fragment).',
+  remediation: 'Support response_type=code only; answer anything else with unsupported_response_type.',
+  probe: 'Valid request with response_type=token.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const url = buildUrl(setup.endpoint, withParam(params, 'response_type', 'token'));
+    const out = await sendWithLogin(t, setup, url, 'authorization request, response_type=token');
+    t.data('outcome', outcomeRow('response_type=token', out));
+    if (out.params.has('access_token')) {
+      t.violated(`an access_token came back in the front channel (${describe(out)})`, evidence(out));
+    } else if (out.code) {
+      t.violated(`response_type=token was answered with a code (${describe(out)})`, evidence(out));
+    } else if (out.kind === 'redirect' && out.error !== 'unsupported_response_type') {
+      t.violated(`error=${out.error ?? '(none)'}, expected unsupported_response_type`, evidence(out));
+    } else if (out.kind === 'redirect-elsewhere') {
+      t.violated(`the request was redirected to ${describe(out)}`, evidence(out));
+    } else {
+      t.conforms(`response_type=token was refused: ${describe(out)}`);
+    }
+  },
+});
+
+export const AS_AUTHZ_05 = defineCheck({
+  id: 'AS-AUTHZ-05',
+  title: '`state` is returned exactly as sent, in success and error responses',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §4.1.2 (state REQUIRED if present in the request)', 'OAuth 2.1 §4.1.2.1'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-state-dropped'],
+  requirement:
+    'The `state` of the request comes back unchanged (compared after URL-decoding once): with reserved characters, with 512 characters, and on an error response.',
+  remediation: 'Copy the state parameter verbatim into every authorization response, success and error.',
+  probe:
+    'Valid requests with state "a+b/c=d%20~" and a 512-character state; an error request (response_type=unknown_type).',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const long = 'S'.repeat(256) + '-._~'.repeat(64);
+    const probes: [string, string, boolean][] = [
+      ['reserved characters', 'a+b/c=d%20~', false],
+      ['512 characters', long, false],
+      ['error response', 'a+b/c=d%20~', true],
+    ];
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      probes.map(async ([label, state, error]) => {
+        const { params } = await validRequest(setup);
+        let p: Param[] = withParam(params, 'state', state);
+        if (error) p = withParam(p, 'response_type', 'unknown_type');
+        const out = await sendWithLogin(
+          t,
+          setup,
+          buildUrl(setup.endpoint, p),
+          `authorization request, state ${label}`,
+        );
+        rows.push({ ...outcomeRow(label, out), stateReturned: out.params.get('state') === state });
+        if (out.kind !== 'redirect') {
+          t.note(`${label}: no response to read the state from (${describe(out)})`);
+          return;
+        }
+        const got = out.params.get('state');
+        if (got === state) t.conforms(`${label}: state returned exactly`);
+        else if (got === null) t.violated(`${label}: the response carries no state`, evidence(out));
+        else t.violated(`${label}: state came back as "${got.slice(0, 80)}", not as sent`, evidence(out));
+      }),
+    );
+    t.data('probes', rows);
+  },
+});
+
+export const AS_AUTHZ_06 = defineCheck({
+  id: 'AS-AUTHZ-06',
+  title: 'Repeated authorization request parameters are refused',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §3.1 ("Request and response parameters MUST NOT be included more than once")'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-authorize-duplicates-accepted'],
+  requirement:
+    'A request repeating `state`, `code_challenge`, `redirect_uri` or `client_id` is an error (`invalid_request` by redirect, or an error page when redirect_uri or client_id is the repeated one); no code is issued.',
+  remediation: 'Reject any authorization request in which a parameter appears more than once.',
+  probe: 'Four valid requests, each with one of state, code_challenge, redirect_uri, client_id sent twice.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      ['state', 'code_challenge', 'redirect_uri', 'client_id'].map(async (name) => {
+        const { params } = await validRequest(setup);
+        const value = params.find(([n]) => n === name)![1];
+        const url = buildUrl(setup.endpoint, [...params, [name, value]]);
+        const out = await sendRaw(t, url, `authorization request, ${name} twice`);
+        rows.push(outcomeRow(`${name} twice`, out));
+        if (out.code) t.violated(`${name} sent twice: a code was issued (${describe(out)})`, evidence(out));
+        else if (out.kind === 'redirect' && out.error !== 'invalid_request')
+          t.violated(
+            `${name} sent twice: error=${out.error ?? '(none)'}, expected invalid_request`,
+            evidence(out),
+          );
+        else if (out.kind === 'redirect-elsewhere')
+          t.violated(`${name} sent twice: redirected to ${describe(out)}`, evidence(out));
+        else t.conforms(`${name} twice: ${describe(out)}`);
+      }),
+    );
+    t.data('probes', rows);
+  },
+});
+
+export const AS_AUTHZ_07 = defineCheck({
+  id: 'AS-AUTHZ-07',
+  title: 'Unrecognized authorization request parameters are ignored',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §3.1 ("MUST ignore unrecognized request parameters")'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-authorize-unknown-param-rejected'],
+  requirement:
+    'A valid request with an extra parameter the AS does not know (`foo=bar`) succeeds as if it were absent.',
+  remediation: 'Ignore parameters you do not recognise instead of rejecting the request.',
+  probe: 'Valid request plus foo=bar.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const out = await sendWithLogin(
+      t,
+      setup,
+      buildUrl(setup.endpoint, [...params, ['foo', 'bar']]),
+      'authorization request with foo=bar',
+    );
+    t.data('outcome', outcomeRow('foo=bar', out));
+    if (out.code) t.conforms('the request with foo=bar got a code');
+    else if (out.kind === 'page' && out.status < 400)
+      t.prerequisiteMissing(
+        `the authorization server showed a page the login driver could not get past (${describe(out)})`,
+        'use --login auto against an AS in test mode, or --login form/browser with a login script',
+      );
+    else t.violated(`the request with foo=bar was refused: ${describe(out)}`, evidence(out));
+  },
+});
+
+export const AS_AUTHZ_08 = defineCheck({
+  id: 'AS-AUTHZ-08',
+  title: 'A malformed `resource` is refused with invalid_target',
+  level: 'SHOULD',
+  refs: ['RFC8707 §2 (absolute URI, no fragment)', 'RFC8707 §2.1 (invalid_target)'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-resource-unchecked'],
+  requirement:
+    'A `resource` that is relative, has a fragment or is not a URI gets `error=invalid_target` (RFC 8707 says the AS SHOULD), and no code is issued for it.',
+  remediation: 'Validate resource as an absolute URI without fragment and refuse others with invalid_target.',
+  probe: 'Valid requests with resource=/mcp, resource=<target>#x, resource=not a uri.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const values: [string, string][] = [
+      ['relative', new URL(setup.resource).pathname || '/mcp'],
+      ['with fragment', `${setup.resource}#x`],
+      ['not a URI', 'not a uri'],
+    ];
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      values.map(async ([label, value]) => {
+        const { params } = await validRequest(setup);
+        const url = buildUrl(setup.endpoint, withParam(params, 'resource', value));
+        const out = await sendWithLogin(t, setup, url, `authorization request, resource ${label}`);
+        rows.push(outcomeRow(`resource ${label}`, out));
+        if (out.code)
+          t.violated(`resource ${label} ("${value}") was accepted: a code was issued`, evidence(out));
+        else if (out.kind === 'redirect' && out.error !== 'invalid_target')
+          t.violated(
+            `resource ${label}: error=${out.error ?? '(none)'}, expected invalid_target`,
+            evidence(out),
+          );
+        else t.conforms(`resource ${label}: ${describe(out)}`);
+      }),
+    );
+    t.data('probes', rows);
+  },
+});
+
+export const AS_AUTHZ_09 = defineCheck({
+  id: 'AS-AUTHZ-09',
+  title: 'Behaviour when `resource` is missing (recorded)',
+  level: 'MAY',
+  refs: ['RFC8707 §2.1 (the AS may use a default or refuse)'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: [],
+  requirement:
+    'MAY-level observation: without `resource`, the AS may apply a default resource or refuse with invalid_target. The check records which, and the audience of the token a default yields. No fault: either behaviour is allowed.',
+  remediation: 'None required; MCP clients always send resource.',
+  probe: 'Valid request without resource; a code is redeemed without resource.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params, pkce } = await validRequest(setup);
+    const out = await sendWithLogin(
+      t,
+      setup,
+      buildUrl(setup.endpoint, withParam(params, 'resource', undefined)),
+      'authorization request without resource',
+    );
+    t.data('outcome', outcomeRow('no resource', out));
+    if (!out.code) {
+      t.observe(`without resource the AS answered ${describe(out)}`);
+      return;
+    }
+    try {
+      const tokens = await exchangeCode(t.http, setup.as, setup.client, {
+        code: out.code,
+        verifier: pkce.verifier,
+        redirectUri: setup.redirectUri,
+      });
+      let aud: unknown = '(not a JWT)';
+      try {
+        aud = decodeJwt(tokens.accessToken).aud;
+      } catch {
+        // An opaque token: the audience cannot be read.
+      }
+      t.data('aud', aud);
+      t.observe(
+        `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(aud)}`,
+      );
+    } catch (err) {
+      if (!(err instanceof OAuthStepError)) throw err;
+      t.observe(
+        `without resource a code was issued, but redeeming it without resource failed: ${err.message}`,
+      );
+    }
+  },
+});
+
+export const AS_AUTHZ_10 = defineCheck({
+  id: 'AS-AUTHZ-10',
+  title: 'No redirect of an erroneous request before the user has signed in',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §7.12.2', 'MCP 2025-06-18 §Open Redirection'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-error-redirect-before-login'],
+  expectedSkipInEmbedded:
+    'the embedded reference server auto-approves, so its user always counts as signed in; the test suite runs this check against a reference server with the consent page on',
+  requirement:
+    'An erroneous request (here: an invalid scope) from a registered client, sent by a browser with no session at the AS, is not redirected to the client at once: the AS first authenticates the user, so an attacker-registered client cannot use it as a silent open redirector.',
+  remediation:
+    'Show the login (and consent) page before redirecting any error other than a redirect-URI/client error; do not auto-approve in production.',
+  probe:
+    'Valid request with scope=%%%invalid, no cookies; expect a login page, not a 302 to the redirect URI.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const out = await sendRaw(
+      t,
+      buildUrl(setup.endpoint, withParam(params, 'scope', '%%%invalid')),
+      'authorization request, invalid scope, no session',
+    );
+    t.data('outcome', outcomeRow('scope=%%%invalid, no session', out));
+    if (out.kind === 'page') t.conforms(`no redirect before sign-in: ${describe(out)}`);
+    else
+      t.violated(
+        `the erroneous request was redirected at once, before any sign-in: ${describe(out)}`,
+        evidence(out),
+      );
+  },
+});
+
+export const checks = [
+  AS_AUTHZ_01,
+  AS_AUTHZ_02,
+  AS_AUTHZ_03,
+  AS_AUTHZ_04,
+  AS_AUTHZ_05,
+  AS_AUTHZ_06,
+  AS_AUTHZ_07,
+  AS_AUTHZ_08,
+  AS_AUTHZ_09,
+  AS_AUTHZ_10,
+];
