@@ -8,6 +8,7 @@ import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
 import { checks as rsScope } from './rs-scope.ts';
 import { checks as rsToken } from './rs-token.ts';
+import { checks as asToken } from './as-token.ts';
 
 export const CHECKS: readonly Check[] = [
   ...rsPrm,
@@ -16,6 +17,7 @@ export const CHECKS: readonly Check[] = [
   ...rsToken,
   ...rsScope,
   ...asAuthorize,
+  ...asToken,
 ];
 
 // A duplicated ID would make --only/--skip and the reports ambiguous: refuse at load time.

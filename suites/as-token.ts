@@ -1,0 +1,924 @@
+// AS — the token endpoint: the authorization_code grant, its errors and `resource`.
+// Requirements §2.8, rows AS-TOKEN-01..17. Every probe that redeems a code uses a code of its own
+// (as-token-probes.ts freshCode) or a fresh grant, so no check consumes what another one needs.
+
+import { defineCheck } from '../runner/check.ts';
+import type { HttpResponse } from '../runner/http.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import {
+  answerOf,
+  audiences,
+  codeForm,
+  confidentialClient,
+  decodeJwtToken,
+  describeAnswer,
+  FOREIGN_RESOURCE,
+  freshCode,
+  hasNoStore,
+  isError,
+  postToken,
+  refreshForm,
+  tokenAs,
+  withParam,
+} from './as-token-probes.ts';
+
+const OAUTH21 = 'OAuth 2.1 (draft-ietf-oauth-v2-1-13)';
+
+export const AS_TOKEN_01 = defineCheck({
+  id: 'AS-TOKEN-01',
+  title: 'A successful token response is 200 JSON with access_token and a Bearer token_type',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.3`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-no-token-type'],
+  requirement:
+    'Redeeming a valid code answers 200 with Content-Type application/json and a JSON object holding access_token (string) and token_type (Bearer, compared case-insensitively); expires_in, when present, is a number; scope is present when the granted scope differs from the requested one. A missing expires_in (RECOMMENDED) is reported as a note.',
+  remediation:
+    'Answer the token request with 200, `Content-Type: application/json` and `{"access_token": ..., "token_type": "Bearer", "expires_in": <seconds>}`, adding `scope` whenever it differs from the request.',
+  probe: 'Authorize, then redeem the code with a valid authorization_code request.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const res = await postToken(t, as, code.client, codeForm(code), 'token request (valid code)');
+    const problems = successProblems(res);
+    const body = answerOf(res).body;
+    if (body && code.scope !== undefined && body.scope === undefined) {
+      // Only detectable when the token says which scope it carries (RFC 9068 §2.2.3 `scope`).
+      const jwt = typeof body.access_token === 'string' ? decodeJwtToken(body.access_token) : undefined;
+      const granted = jwt && typeof jwt.claims.scope === 'string' ? jwt.claims.scope : undefined;
+      if (granted !== undefined && !sameScopes(granted, code.scope))
+        problems.push(
+          `the token carries scope "${granted}" but "${code.scope}" was requested, and the response has no scope`,
+        );
+    }
+    if (body && body.expires_in === undefined)
+      t.note('expires_in is absent (RECOMMENDED by OAuth 2.1 §3.2.3): clients cannot plan a refresh');
+    if (problems.length > 0) t.violated(`the token response ${problems.join('; ')}`);
+    else t.conforms('200 application/json with access_token and token_type Bearer');
+  },
+});
+
+/** What is wrong with a successful token response (OAuth 2.1 §3.2.3), as phrases. */
+export function successProblems(res: HttpResponse): string[] {
+  const problems: string[] = [];
+  if (res.status !== 200) problems.push(`has status ${res.status}, not 200`);
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json')
+    problems.push(`has Content-Type "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
+  const body = answerOf(res).body;
+  if (!body) return [...problems, 'is not a JSON object'];
+  if (typeof body.access_token !== 'string' || body.access_token === '') problems.push('has no access_token');
+  if (typeof body.token_type !== 'string') problems.push('has no token_type');
+  else if (body.token_type.toLowerCase() !== 'bearer')
+    problems.push(`has token_type "${body.token_type}" although no DPoP proof was sent`);
+  if (body.expires_in !== undefined && typeof body.expires_in !== 'number')
+    problems.push(`has expires_in ${JSON.stringify(body.expires_in)}, not a JSON number`);
+  return problems;
+}
+
+function sameScopes(a: string, b: string): boolean {
+  const set = (s: string) => [...new Set(s.split(' ').filter(Boolean))].sort().join(' ');
+  return set(a) === set(b);
+}
+
+export const AS_TOKEN_02 = defineCheck({
+  id: 'AS-TOKEN-02',
+  title: 'Every response carrying tokens or credentials has Cache-Control: no-store',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.3`, 'RFC7591 §3.2.1 (registration response with a secret)'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-no-cache-control', 'as-dcr-no-cache-control'],
+  requirement:
+    'The code exchange, the refresh response and a registration response that issues a client secret all carry Cache-Control with the no-store directive, so no cache keeps the credentials.',
+  remediation:
+    'Send `Cache-Control: no-store` on every token response and on registration responses holding a client_secret.',
+  probe:
+    'Redeem a code, refresh with the refresh token issued, and register a confidential client; read Cache-Control of each.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const rows: Record<string, unknown>[] = [];
+    const judge = (what: string, res: HttpResponse) => {
+      const ok = hasNoStore(res);
+      rows.push({
+        response: what,
+        status: res.status,
+        cacheControl: res.headers.get('cache-control'),
+        noStore: ok,
+      });
+      if (ok) t.conforms(`${what}: Cache-Control has no-store`);
+      else
+        t.violated(
+          `${what} (HTTP ${res.status}) carries credentials without Cache-Control: no-store (got "${res.headers.get('cache-control') ?? '(none)'}")`,
+          {
+            exchanges: [res.exchange],
+          },
+        );
+    };
+    const code = await freshCode(t, as);
+    const redeemed = await postToken(t, as, code.client, codeForm(code), 'token request (valid code)');
+    const tokens = answerOf(redeemed);
+    if (tokens.accessToken !== undefined) judge('the code exchange', redeemed);
+    else t.note(`the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`);
+    if (tokens.refreshToken !== undefined) {
+      const refreshed = await postToken(
+        t,
+        as,
+        code.client,
+        refreshForm(tokens.refreshToken, code.resource),
+        'token request (refresh)',
+      );
+      if (answerOf(refreshed).accessToken !== undefined) judge('the refresh response', refreshed);
+    } else t.note('no refresh token was issued, so no refresh response was examined');
+    const registration = await registrationWithSecret(t, as);
+    if (registration) judge('the registration response with a client_secret', registration);
+    t.data('responses', rows);
+    if (rows.length === 0) t.notApplicable('no token-bearing response could be obtained (see AS-TOKEN-01)');
+  },
+});
+
+/** The raw DCR answer for a confidential client, when the AS issues secrets (RFC 7591 §3.2.1). */
+async function registrationWithSecret(
+  t: Parameters<typeof AS_TOKEN_02.run>[0],
+  as: { issuer: string; metadata: Record<string, unknown> },
+): Promise<HttpResponse | undefined> {
+  const endpoint = as.metadata.registration_endpoint;
+  if (typeof endpoint !== 'string') return undefined;
+  const template = await t.fixture('client');
+  const res = await t.http.request(endpoint, {
+    method: 'POST',
+    json: {
+      redirect_uris: template.redirectUris,
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      client_name: 'mcp-auth-conformance (no-store probe)',
+      application_type: 'native',
+    },
+    label: 'client registration with a secret (Cache-Control probe)',
+  });
+  const body = answerOf(res).body;
+  return typeof body?.client_secret === 'string' ? res : undefined;
+}
+
+export const AS_TOKEN_03 = defineCheck({
+  id: 'AS-TOKEN-03',
+  title: 'An authorization code can be redeemed only once',
+  level: 'MUST',
+  refs: [`${OAUTH21} §4.1.3 ("MUST return an access token only once for a given authorization code")`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-code-reuse-allowed'],
+  requirement:
+    'A second, otherwise identical redemption of an already redeemed code is refused with 400 invalid_grant.',
+  remediation:
+    'Mark a code as used atomically on its first redemption and answer invalid_grant to any later one.',
+  probe: 'Redeem a fresh code twice with identical valid parameters.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const first = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'token request (first redemption)'),
+    );
+    if (first.accessToken === undefined) {
+      t.notApplicable(`the first redemption already failed (${describeAnswer(first)}); see AS-TOKEN-01`);
+      return;
+    }
+    const second = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'token request (same code again)'),
+    );
+    t.data('replay', describeAnswer(second));
+    if (isError(second, 'invalid_grant')) t.conforms('the replayed code was refused with invalid_grant');
+    else if (second.accessToken !== undefined)
+      t.violated('the same code was redeemed twice: the replay got an access token');
+    else t.violated(`the replayed code was refused with ${describeAnswer(second)}, not 400 invalid_grant`);
+  },
+});
+
+export const AS_TOKEN_04 = defineCheck({
+  id: 'AS-TOKEN-04',
+  title: 'A replayed code revokes the tokens of its first redemption',
+  level: 'SHOULD',
+  refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §7.5.3`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-code-replay-no-revoke'],
+  requirement:
+    'After a valid replay of a redeemed code is refused, the tokens issued by the first redemption should stop working: the refresh token issued then is refused with invalid_grant.',
+  remediation: 'When a used code comes back, revoke the grant (refresh and access tokens) it produced.',
+  probe: 'Redeem a fresh code, redeem it again, then refresh with the refresh token of the first redemption.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const first = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'token request (first redemption)'),
+    );
+    if (first.refreshToken === undefined) {
+      t.notApplicable(
+        first.accessToken === undefined
+          ? `the first redemption failed (${describeAnswer(first)}); see AS-TOKEN-01`
+          : 'no refresh token is issued, so revocation of the first tokens cannot be observed at the AS',
+      );
+      return;
+    }
+    const replay = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'token request (replayed code)'),
+    );
+    if (replay.accessToken !== undefined) {
+      t.notApplicable('the replay itself succeeded (see AS-TOKEN-03)');
+      return;
+    }
+    const after = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        refreshForm(first.refreshToken, code.resource),
+        "refresh with the first redemption's token",
+      ),
+    );
+    t.data('refreshAfterReplay', describeAnswer(after));
+    if (after.accessToken === undefined)
+      t.conforms(`after the replay the first refresh token is refused (${describeAnswer(after)})`);
+    else t.violated('after the code was replayed, the refresh token from its first redemption still works');
+  },
+});
+
+export const AS_TOKEN_05 = defineCheck({
+  id: 'AS-TOKEN-05',
+  title: 'A replay with invalid parameters does not revoke the legitimate tokens',
+  level: 'SHOULD',
+  refs: [`${OAUTH21} §7.5.3`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-code-replay-revokes-unvalidated'],
+  requirement:
+    "A replay of a redeemed code with a wrong code_verifier is refused with invalid_grant and SHOULD NOT revoke the tokens of the legitimate redemption (otherwise anyone who sees a code can end the victim's session).",
+  remediation:
+    'Validate the whole request (verifier, client, redirect URI) before treating it as a replay that revokes the grant.',
+  probe:
+    'Redeem a fresh code; replay it with a different verifier; refresh with the legitimate refresh token.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const first = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'token request (legitimate redemption)'),
+    );
+    if (first.refreshToken === undefined) {
+      t.notApplicable(
+        first.accessToken === undefined
+          ? `the redemption failed (${describeAnswer(first)}); see AS-TOKEN-01`
+          : 'no refresh token is issued, so the survival of the legitimate tokens cannot be observed',
+      );
+      return;
+    }
+    const wrongVerifier =
+      `${code.pkce.verifier.slice(0, -4)}AAAA` === code.pkce.verifier
+        ? 'B'.repeat(43)
+        : `${code.pkce.verifier.slice(0, -4)}AAAA`;
+    const replay = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        withParam(codeForm(code), 'code_verifier', wrongVerifier),
+        'replay with a wrong verifier',
+      ),
+    );
+    if (replay.accessToken !== undefined) {
+      t.notApplicable('the replay with a wrong verifier succeeded (see AS-TOKEN-03 and AS-PKCE-08)');
+      return;
+    }
+    const after = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        refreshForm(first.refreshToken, code.resource),
+        'refresh with the legitimate token',
+      ),
+    );
+    t.data('replay', describeAnswer(replay));
+    t.data('legitimateRefresh', describeAnswer(after));
+    if (after.accessToken !== undefined)
+      t.conforms('an invalid replay left the legitimate refresh token working');
+    else
+      t.violated(
+        `an invalid replay (wrong verifier) revoked the legitimate tokens: the refresh now gets ${describeAnswer(after)}`,
+      );
+  },
+});
+
+export const AS_TOKEN_06 = defineCheck({
+  id: 'AS-TOKEN-06',
+  title: 'A code cannot be redeemed by another client',
+  level: 'MUST',
+  refs: [`${OAUTH21} §4.1.3`],
+  revisions: REVISIONS,
+  needs: ['as', 'client', 'second-client'],
+  faults: ['as-code-client-unbound'],
+  requirement:
+    'A code issued to one client, presented by a different client_id (with the right verifier, redirect URI and resource), is refused with invalid_grant.',
+  remediation:
+    'Store the client_id with the code and compare it with the authenticated (or, for public clients, the presented) client.',
+  probe: 'Authorize with the harness client; redeem the code as the second registered client.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const other = await t.fixture('second-client');
+    const code = await freshCode(t, as);
+    const stolen = answerOf(await postToken(t, as, other, codeForm(code), 'redeem as another client'));
+    t.data('otherClient', describeAnswer(stolen));
+    if (isError(stolen, 'invalid_grant')) t.conforms('the other client was refused with invalid_grant');
+    else if (stolen.accessToken !== undefined)
+      t.violated('another client redeemed the code and got an access token');
+    else if (stolen.status === 401 && stolen.error === 'invalid_client')
+      t.violated(
+        'the other client was refused with invalid_client, although it authenticated correctly: the code binding is not what refused it',
+      );
+    else t.violated(`the other client was refused with ${describeAnswer(stolen)}, not 400 invalid_grant`);
+  },
+});
+
+export const AS_TOKEN_07 = defineCheck({
+  id: 'AS-TOKEN-07',
+  title: 'A redirect_uri at the token endpoint must match; omitting it works',
+  level: 'MUST',
+  refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §10.2`, 'RFC6749 §4.1.3', 'requirements §3 A20'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-redirect-uri-ignored'],
+  requirement:
+    "When the token request carries redirect_uri, it must be identical to the authorization request's, else invalid_grant. Omitting it must work for OAuth 2.1 clients (a refusal is reported: OAuth 2.1-only clients would break).",
+  remediation:
+    'Compare a redirect_uri sent to the token endpoint with the one stored with the code; accept its omission.',
+  probe:
+    'Redeem one fresh code with a different registered-looking redirect_uri, and another without redirect_uri.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const other = new URL(code.redirectUri);
+    other.pathname = `${other.pathname.replace(/\/$/, '')}/other`;
+    const mismatch = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        withParam(codeForm(code), 'redirect_uri', other.href),
+        'redeem with another redirect_uri',
+      ),
+    );
+    t.data('mismatch', describeAnswer(mismatch));
+    if (isError(mismatch, 'invalid_grant'))
+      t.conforms('a different redirect_uri was refused with invalid_grant');
+    else if (mismatch.accessToken !== undefined)
+      t.violated(
+        `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use`,
+      );
+    else
+      t.violated(
+        `a different redirect_uri was refused with ${describeAnswer(mismatch)}, not 400 invalid_grant`,
+      );
+
+    const second = await freshCode(t, as);
+    const omitted = answerOf(
+      await postToken(
+        t,
+        as,
+        second.client,
+        withParam(codeForm(second), 'redirect_uri', undefined),
+        'redeem without redirect_uri',
+      ),
+    );
+    t.data('omitted', describeAnswer(omitted));
+    if (omitted.accessToken === undefined)
+      t.note(
+        `a redemption without redirect_uri was refused (${describeAnswer(omitted)}): OAuth 2.1 clients, which do not send it, would break (requirements §3 A20)`,
+      );
+  },
+});
+
+export const AS_TOKEN_08 = defineCheck({
+  id: 'AS-TOKEN-08',
+  title: 'Unsupported grant types, password included, get unsupported_grant_type',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.4`, 'RFC9700 §2.4 (password grant MUST NOT be used)'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-unsupported-grant-wrong-error'],
+  requirement:
+    'grant_type=password (the resource-owner password grant, removed from OAuth 2.1) and an unknown grant_type are refused with 400 unsupported_grant_type; the password grant never yields a token.',
+  remediation:
+    'Answer 400 `{"error":"unsupported_grant_type"}` to any grant type the server does not implement, and never implement the password grant.',
+  probe: 'POST grant_type=password (username, password) and grant_type=urn:example:unknown-grant.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const client = await t.fixture('client');
+    const probes: [string, [string, string][]][] = [
+      [
+        'password',
+        [
+          ['grant_type', 'password'],
+          ['username', 'conformance-user'],
+          ['password', 'not-a-real-password'],
+        ],
+      ],
+      ['urn:example:unknown-grant', [['grant_type', 'urn:example:unknown-grant']]],
+    ];
+    const rows: Record<string, unknown>[] = [];
+    for (const [grant, form] of probes) {
+      const a = answerOf(await postToken(t, as, client, form, `token request (grant_type=${grant})`));
+      rows.push({ grant_type: grant, answer: describeAnswer(a) });
+      if (isError(a, 'unsupported_grant_type')) t.conforms(`grant_type=${grant} → unsupported_grant_type`);
+      else if (a.accessToken !== undefined) t.violated(`grant_type=${grant} yielded an access token`);
+      else
+        t.violated(
+          `grant_type=${grant} was refused with ${describeAnswer(a)}, not 400 unsupported_grant_type`,
+        );
+    }
+    t.data('probes', rows);
+  },
+});
+
+export const AS_TOKEN_09 = defineCheck({
+  id: 'AS-TOKEN-09',
+  title: 'Failed client authentication gets invalid_client (401 + WWW-Authenticate for Basic)',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.4 (invalid_client)`, 'RFC6749 §5.2'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-basic-no-www-authenticate'],
+  requirement:
+    'A client that authenticated with the Authorization header and failed gets 401 with a WWW-Authenticate challenge for that scheme and error=invalid_client; other client-authentication failures (an unknown client_id) get 400 or 401 invalid_client.',
+  remediation:
+    'Answer a failed Basic authentication with 401, `WWW-Authenticate: Basic realm=...` and `{"error":"invalid_client"}`.',
+  probe:
+    'Refresh request with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const client = await t.fixture('client');
+    const unknown = answerOf(
+      await postToken(
+        t,
+        as,
+        { ...client, clientId: `unknown-${client.clientId}-conformance`, authMethod: 'none' },
+        refreshForm('not-a-refresh-token', t.target),
+        'token request (unknown client_id)',
+      ),
+    );
+    if ((unknown.status === 400 || unknown.status === 401) && unknown.error === 'invalid_client')
+      t.conforms(`an unknown client_id → HTTP ${unknown.status} invalid_client`);
+    else
+      t.violated(`an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`);
+
+    const confidential = await confidentialClient(t, as);
+    if (!confidential) {
+      t.note(
+        'the AS issues no client secrets to registered clients, so the HTTP Basic failure was not probed',
+      );
+      return;
+    }
+    const res = await postToken(
+      t,
+      as,
+      { ...confidential, clientSecret: `${confidential.clientSecret}-wrong` },
+      refreshForm('not-a-refresh-token', t.target),
+      'token request (wrong secret via HTTP Basic)',
+    );
+    const a = answerOf(res);
+    const schemes = res.headers.getAll('www-authenticate').join(', ').toLowerCase();
+    const problems: string[] = [];
+    if (res.status !== 401) problems.push(`status ${res.status}, not 401`);
+    if (!/(^|[\s,])basic(\s|,|$)/.test(schemes)) problems.push('no WWW-Authenticate Basic challenge');
+    if (a.error !== 'invalid_client') problems.push(`error=${a.error ?? '(none)'}, not invalid_client`);
+    if (a.accessToken !== undefined) problems.push('an access token was issued');
+    if (problems.length === 0) t.conforms('a wrong Basic secret → 401 invalid_client with a Basic challenge');
+    else t.violated(`a wrong secret via HTTP Basic was answered with ${problems.join(', ')}`);
+  },
+});
+
+/** OAuth 2.1 §3.2.4 error codes, plus RFC 8707 §2's invalid_target. */
+const TOKEN_ERRORS = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+];
+/** OAuth 2.1 §3.2.4: error_description and error_uri use %x20-21 / %x23-5B / %x5D-7E. */
+const ERROR_TEXT = /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/;
+
+export const AS_TOKEN_10 = defineCheck({
+  id: 'AS-TOKEN-10',
+  title: 'Token endpoint errors are JSON with a defined error code',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.4`, 'RFC8707 §2 (invalid_target)'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-error-nonstandard'],
+  requirement:
+    'Every token-endpoint error is application/json with an `error` from the defined set (invalid_request, invalid_client, invalid_grant, unauthorized_client, unsupported_grant_type, invalid_scope, invalid_target), error_description and error_uri within the allowed characters, status 400 (401 only for invalid_client), and Cache-Control: no-store.',
+  remediation:
+    'Write token errors as `{"error": "<code from OAuth 2.1 §3.2.4>"}` with status 400 and `Content-Type: application/json`.',
+  probe:
+    'Three erroneous token requests: an unknown code, a missing grant_type, a malformed refresh request.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const client = await t.fixture('client');
+    const probes: [string, [string, string][]][] = [
+      [
+        'unknown code',
+        [
+          ['grant_type', 'authorization_code'],
+          ['code', 'conformance-unknown-code'],
+          ['code_verifier', 'A'.repeat(43)],
+        ],
+      ],
+      ['no grant_type', [['code', 'conformance-unknown-code']]],
+      ['refresh without refresh_token', [['grant_type', 'refresh_token']]],
+    ];
+    const rows: Record<string, unknown>[] = [];
+    for (const [label, form] of probes) {
+      const res = await postToken(t, as, client, form, `token error probe (${label})`);
+      const problems = errorProblems(res);
+      rows.push({ probe: label, status: res.status, error: answerOf(res).error, problems });
+      if (problems.length === 0) t.conforms(`${label}: a well-formed error`);
+      else t.violated(`${label}: the error answer ${problems.join('; ')}`, { exchanges: [res.exchange] });
+    }
+    t.data('errors', rows);
+  },
+});
+
+/** What is wrong with a token error answer (OAuth 2.1 §3.2.4), as phrases. */
+export function errorProblems(res: HttpResponse): string[] {
+  const problems: string[] = [];
+  const a = answerOf(res);
+  if (a.accessToken !== undefined) return ['issued an access token to an erroneous request'];
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json')
+    problems.push(`has Content-Type "${res.headers.get('content-type') ?? '(none)'}"`);
+  if (!a.body) return [...problems, 'is not a JSON object'];
+  if (a.error === undefined) problems.push('has no error member');
+  else if (!TOKEN_ERRORS.includes(a.error)) problems.push(`has error "${a.error}", not a defined code`);
+  for (const key of ['error_description', 'error_uri']) {
+    const v = a.body[key];
+    if (v !== undefined && (typeof v !== 'string' || !ERROR_TEXT.test(v)))
+      problems.push(`has ${key} with characters outside %x20-21/%x23-5B/%x5D-7E`);
+  }
+  const expected = a.error === 'invalid_client' ? [400, 401] : [400];
+  if (!expected.includes(res.status)) problems.push(`has status ${res.status}, not ${expected.join(' or ')}`);
+  if (!hasNoStore(res)) problems.push('lacks Cache-Control: no-store');
+  return problems;
+}
+
+export const AS_TOKEN_11 = defineCheck({
+  id: 'AS-TOKEN-11',
+  title: 'The token endpoint takes POST only, and refuses repeated parameters',
+  level: 'MUST',
+  refs: [
+    `${OAUTH21} §3.2 ("The client MUST use the HTTP POST method")`,
+    `${OAUTH21} §3.2 (parameters MUST NOT be included more than once)`,
+  ],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-get-accepted', 'as-token-duplicates-accepted'],
+  requirement:
+    'A GET carrying a valid code in the query is not served (not 200), and a POST that repeats a parameter (code twice) is refused with invalid_request. Whether the GET consumed the code is reported.',
+  remediation:
+    'Serve the token endpoint on POST only (405 otherwise) and answer invalid_request when any parameter appears more than once.',
+  probe:
+    'GET the token endpoint with a valid authorization_code query; POST a valid redemption with code repeated.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const url = new URL(as.metadata.token_endpoint as string);
+    for (const [k, v] of [...codeForm(code), ['client_id', code.client.clientId] as [string, string]])
+      url.searchParams.append(k, v);
+    const get = answerOf(
+      await t.http.request(url, { headers: { accept: 'application/json' }, label: 'token endpoint by GET' }),
+    );
+    t.data('get', describeAnswer(get));
+    if (get.status === 200 || get.accessToken !== undefined)
+      t.violated(`a GET with the parameters in the query was served (${describeAnswer(get)})`);
+    else {
+      t.conforms(`a GET was not served (HTTP ${get.status})`);
+      const after = answerOf(
+        await postToken(t, as, code.client, codeForm(code), 'POST redemption after the GET'),
+      );
+      if (after.accessToken === undefined)
+        t.note(`the GET consumed the code: the POST after it got ${describeAnswer(after)}`);
+    }
+
+    const dup = await freshCode(t, as);
+    const form = codeForm(dup);
+    const repeated = answerOf(
+      await postToken(
+        t,
+        as,
+        dup.client,
+        [...form.slice(0, 2), ['code', dup.code], ...form.slice(2)],
+        'redemption with code repeated',
+      ),
+    );
+    t.data('repeated', describeAnswer(repeated));
+    if (isError(repeated, 'invalid_request')) t.conforms('a repeated code parameter → invalid_request');
+    else if (repeated.accessToken !== undefined)
+      t.violated('a request with the code parameter repeated was served');
+    else
+      t.violated(
+        `a repeated parameter was refused with ${describeAnswer(repeated)}, not 400 invalid_request`,
+      );
+  },
+});
+
+export const AS_TOKEN_12 = defineCheck({
+  id: 'AS-TOKEN-12',
+  title: 'A token requested for resource R is audience-restricted to R',
+  level: 'SHOULD',
+  refs: ['RFC8707 §2', 'MCP 2025-06-18 §Token Audience Binding and Validation'],
+  revisions: REVISIONS,
+  needs: ['as', 'token'],
+  faults: ['as-aud-ignores-resource'],
+  requirement:
+    'An access token obtained with resource=<MCP endpoint> names that resource in its audience (the JWT aud claim). Opaque tokens cannot be judged here (RS-AUD-01 proves the binding end to end).',
+  remediation: "Put the requested `resource` into the access token's `aud` claim.",
+  probe: 'Decode the shared access token (obtained with resource=<target>) and read aud.',
+  async run(t) {
+    const tokens = await t.fixture('token');
+    const jwt = decodeJwtToken(tokens.accessToken);
+    if (!jwt) {
+      t.notApplicable(
+        'the access token is opaque (not a JWT): its audience is not visible to the client (see RS-AUD-01)',
+      );
+      return;
+    }
+    const aud = audiences(jwt.claims);
+    t.data('aud', aud);
+    if (aud.includes(t.target)) t.conforms(`aud contains the requested resource ${t.target}`);
+    else
+      t.violated(
+        aud.length === 0
+          ? 'the access token has no aud claim'
+          : `aud is ${JSON.stringify(aud)}, not the requested resource ${t.target}`,
+      );
+  },
+});
+
+export const AS_TOKEN_13 = defineCheck({
+  id: 'AS-TOKEN-13',
+  title: 'A resource at the token endpoint outside the authorized one → invalid_target',
+  level: 'SHOULD',
+  refs: ['RFC8707 §2.2'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-token-resource-unchecked'],
+  requirement:
+    'Redeeming a code with a resource that the authorization request did not name is refused with invalid_target.',
+  remediation:
+    'Compare `resource` at the token endpoint with the resources the grant covers; answer invalid_target otherwise.',
+  probe: `Authorize with resource=<target>; redeem with resource=${FOREIGN_RESOURCE}.`,
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const a = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        withParam(codeForm(code), 'resource', FOREIGN_RESOURCE),
+        'redeem for another resource',
+      ),
+    );
+    t.data('answer', describeAnswer(a));
+    if (isError(a, 'invalid_target')) t.conforms('an unauthorized resource → invalid_target');
+    else if (a.accessToken !== undefined)
+      t.violated(`the code was redeemed for ${FOREIGN_RESOURCE}, which was never authorized`);
+    else t.violated(`an unauthorized resource was refused with ${describeAnswer(a)}, not 400 invalid_target`);
+  },
+});
+
+export const AS_TOKEN_14 = defineCheck({
+  id: 'AS-TOKEN-14',
+  title: 'client_credentials is refused to public clients',
+  level: 'MUST',
+  refs: [`${OAUTH21} §4.2 ("MUST only be used by confidential clients")`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-client-credentials-public'],
+  requirement:
+    'grant_type=client_credentials from a public (unauthenticated) client is refused (unauthorized_client, invalid_client, or unsupported_grant_type where the grant is not offered at all) and yields no token.',
+  remediation: 'Issue client_credentials tokens only to authenticated confidential clients.',
+  probe: "POST grant_type=client_credentials with the harness's public client_id.",
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const client = await t.fixture('client');
+    if (client.authMethod !== 'none') {
+      t.notApplicable('the harness client is confidential, so no public client is available for this probe');
+      return;
+    }
+    const a = answerOf(
+      await postToken(
+        t,
+        as,
+        client,
+        [
+          ['grant_type', 'client_credentials'],
+          ['resource', t.target],
+        ],
+        'client_credentials as a public client',
+      ),
+    );
+    t.data('answer', describeAnswer(a));
+    const accepted = ['unauthorized_client', 'invalid_client', 'unsupported_grant_type'];
+    if (a.accessToken !== undefined)
+      t.violated('a public client got an access token with client_credentials');
+    else if (a.status >= 400 && a.status < 500 && a.error !== undefined && accepted.includes(a.error))
+      t.conforms(`client_credentials from a public client → ${a.error}`);
+    else
+      t.violated(
+        `client_credentials from a public client was answered ${describeAnswer(a)}, not one of ${accepted.join(', ')}`,
+      );
+  },
+});
+
+export const AS_TOKEN_15 = defineCheck({
+  id: 'AS-TOKEN-15',
+  title: 'An unknown or over-broad scope at the token endpoint → invalid_scope',
+  level: 'MUST',
+  refs: [`${OAUTH21} §3.2.4 (invalid_scope)`, `${OAUTH21} §4.3.1`],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-refresh-scope-widening'],
+  requirement:
+    'A refresh request asking for a scope that does not exist, or for one beyond the original grant, is refused with invalid_scope (or, for the unknown one, answered with a narrower granted scope named in `scope`).',
+  remediation:
+    'Refuse with invalid_scope any requested scope that is unknown or outside what the grant covers.',
+  probe: 'Fresh grant for one scope; refresh asking for "not-a-scope", then for every supported scope.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const prm = await t.fixture('prm');
+    const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
+      (s): s is string => typeof s === 'string',
+    );
+    const narrow = supported[0];
+    const grant = await t.freshGrant(narrow !== undefined ? { scope: narrow } : {});
+    if (!grant.tokens.refreshToken) {
+      t.notApplicable('no refresh token is issued, so scope requests at the token endpoint cannot be probed');
+      return;
+    }
+    const unknown = answerOf(
+      await postToken(
+        t,
+        as,
+        grant.client,
+        [...refreshForm(grant.tokens.refreshToken, t.target), ['scope', 'conformance-not-a-scope']],
+        'refresh with an unknown scope',
+      ),
+    );
+    t.data('unknownScope', describeAnswer(unknown));
+    if (isError(unknown, 'invalid_scope')) t.conforms('an unknown scope → invalid_scope');
+    else if (
+      unknown.accessToken !== undefined &&
+      typeof unknown.body?.scope === 'string' &&
+      !unknown.body.scope.split(' ').includes('conformance-not-a-scope')
+    )
+      t.conforms(`an unknown scope was dropped and the granted scope named ("${unknown.body.scope}")`);
+    else
+      t.violated(
+        `an unknown scope was answered ${describeAnswer(unknown)}${unknown.accessToken !== undefined ? ' without naming a narrower scope' : ', not invalid_scope'}`,
+      );
+
+    const wider = supported.filter((s) => s !== narrow);
+    if (narrow === undefined || wider.length === 0) {
+      t.note('scopes_supported names fewer than two scopes, so an over-broad request could not be built');
+      return;
+    }
+    const current = unknown.refreshToken ?? grant.tokens.refreshToken;
+    const broad = answerOf(
+      await postToken(
+        t,
+        as,
+        grant.client,
+        [...refreshForm(current, t.target), ['scope', supported.join(' ')]],
+        'refresh asking beyond the grant',
+      ),
+    );
+    t.data('broaderScope', describeAnswer(broad));
+    if (isError(broad, 'invalid_scope')) t.conforms('a scope beyond the grant → invalid_scope');
+    else if (broad.accessToken !== undefined)
+      t.violated(
+        `a refresh for "${supported.join(' ')}" was granted, although only "${narrow}" was authorized`,
+      );
+    else t.violated(`a scope beyond the grant was refused with ${describeAnswer(broad)}, not invalid_scope`);
+  },
+});
+
+/** Default threshold for "short-lived" (requirements AS-TOKEN-16: WARN above 1 h). */
+export const MAX_ACCESS_TOKEN_SECONDS = 3600;
+
+export const AS_TOKEN_16 = defineCheck({
+  id: 'AS-TOKEN-16',
+  title: 'Access tokens are short-lived',
+  level: 'SHOULD',
+  refs: ['MCP 2025-06-18 §Token Theft ("SHOULD issue short-lived access tokens")', 'RFC9700 §4.14'],
+  revisions: REVISIONS,
+  needs: ['as', 'token'],
+  faults: ['as-access-token-long-lived'],
+  requirement: `The access-token lifetime (expires_in, or exp - iat of a JWT) is at most ${MAX_ACCESS_TOKEN_SECONDS} s; the measured numbers are reported.`,
+  remediation:
+    'Issue access tokens that live minutes (e.g. 5-60), and use refresh tokens for longer sessions.',
+  probe: 'Read expires_in of the shared token response and exp/iat of the token when it is a JWT.',
+  async run(t) {
+    const tokens = await t.fixture('token');
+    const jwt = decodeJwtToken(tokens.accessToken);
+    const exp = jwt?.claims.exp;
+    const iat = jwt?.claims.iat;
+    const jwtLifetime = typeof exp === 'number' && typeof iat === 'number' ? exp - iat : undefined;
+    t.data('expiresIn', tokens.expiresIn ?? null);
+    t.data('jwtLifetimeSeconds', jwtLifetime ?? null);
+    const lifetime = tokens.expiresIn ?? jwtLifetime;
+    if (lifetime === undefined) {
+      t.observe('the lifetime of the access token is not visible (no expires_in, opaque token)');
+      return;
+    }
+    if (lifetime <= MAX_ACCESS_TOKEN_SECONDS) t.conforms(`access tokens live ${lifetime} s`);
+    else
+      t.violated(
+        `access tokens live ${lifetime} s (${(lifetime / 3600).toFixed(1)} h), more than ${MAX_ACCESS_TOKEN_SECONDS} s`,
+      );
+  },
+});
+
+const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
+
+export const AS_TOKEN_17 = defineCheck({
+  id: 'AS-TOKEN-17',
+  title: 'JWT access tokens follow RFC 9068 (signed, typ at+jwt, required claims)',
+  level: 'MUST',
+  refs: ['RFC9068 §2.1', 'RFC9068 §2.2'],
+  revisions: REVISIONS,
+  needs: ['as', 'token'],
+  faults: ['as-jwt-typ-jwt'],
+  requirement:
+    'When access tokens are JWTs they are signed (alg is not none), carry typ at+jwt (or application/at+jwt), and the claims iss, exp, aud, sub, client_id, iat and jti. Opaque tokens: not applicable.',
+  remediation:
+    'Issue RFC 9068 access tokens: header `typ: at+jwt`, an asymmetric signature, and all §2.2 claims.',
+  probe: 'Decode the header and claims of the shared access token.',
+  async run(t) {
+    const tokens = await t.fixture('token');
+    const jwt = decodeJwtToken(tokens.accessToken);
+    if (!jwt) {
+      t.notApplicable('the access token is opaque (not a JWT), so RFC 9068 does not apply');
+      return;
+    }
+    const problems: string[] = [];
+    const alg = jwt.header.alg;
+    if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
+      problems.push(`alg is ${JSON.stringify(alg)}`);
+    const typ = typeof jwt.header.typ === 'string' ? jwt.header.typ.toLowerCase() : undefined;
+    if (typ !== 'at+jwt' && typ !== 'application/at+jwt')
+      problems.push(`typ is ${JSON.stringify(jwt.header.typ)}, not at+jwt`);
+    const missing = RFC9068_CLAIMS.filter((c) => jwt.claims[c] === undefined);
+    if (missing.length > 0) problems.push(`claims missing: ${missing.join(', ')}`);
+    t.data('header', { alg, typ: jwt.header.typ });
+    t.data('claims', Object.keys(jwt.claims));
+    if (problems.length === 0) t.conforms('a signed at+jwt with every RFC 9068 §2.2 claim');
+    else t.violated(`the JWT access token breaks RFC 9068: ${problems.join('; ')}`);
+  },
+});
+
+export const checks = [
+  AS_TOKEN_01,
+  AS_TOKEN_02,
+  AS_TOKEN_03,
+  AS_TOKEN_04,
+  AS_TOKEN_05,
+  AS_TOKEN_06,
+  AS_TOKEN_07,
+  AS_TOKEN_08,
+  AS_TOKEN_09,
+  AS_TOKEN_10,
+  AS_TOKEN_11,
+  AS_TOKEN_12,
+  AS_TOKEN_13,
+  AS_TOKEN_14,
+  AS_TOKEN_15,
+  AS_TOKEN_16,
+  AS_TOKEN_17,
+];
