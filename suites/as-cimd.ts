@@ -1,0 +1,749 @@
+// AS — Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, "CIMD";
+// MCP 2025-11-25 §Client ID Metadata Documents). Requirements §2.11, rows AS-CIMD-*.
+//
+// The harness hosts the documents itself, on a loopback http listener it starts for each check and
+// closes when the check ends (runner/cimd-host.ts). The client_id is the document's URL. Only an
+// authorization server on this machine that may fetch loopback http URLs can reach it (the
+// embedded reference server runs with allowLoopbackCimd); against any other AS the checks skip
+// and say so. Each negative check first proves that a valid document IS accepted (the control),
+// so a refusal can only be about the one defect the probe carries.
+//
+// Every authorization request here is sent once and its answer read: a `Location` header is
+// inspected, never followed.
+
+import { randomUUID } from 'node:crypto';
+import type { CheckContext } from '../runner/check.ts';
+import { defineCheck } from '../runner/check.ts';
+import { type CimdHost, clientDocument, startConnectionCounter, withCimdHost } from '../runner/cimd-host.ts';
+import type { HttpResponse } from '../runner/http.ts';
+import { type AuthorizationServer, authorizationUrl, newPkce } from '../runner/oauth.ts';
+import { since } from '../runner/revisions.ts';
+
+// --- shared probing helpers (also used by as-dcr.ts and as-metadata.ts) ------------------------
+
+/** What one authorization request led to, as far as a client could see without following anything. */
+export interface AuthorizationOutcome {
+  kind:
+    | 'code' // 3xx to the redirect URI with a code: the request was accepted
+    | 'error-redirect' // 3xx to the redirect URI with an error
+    | 'page' // 2xx, or 3xx within the AS: a login/consent step (accepted so far)
+    | 'refused' // 4xx: an error shown to the user, no redirect to the client
+    | 'other'; // 5xx, or 3xx to some other host
+  status: number;
+  /** The Location header, when there was one (codes in it are redacted in reports). */
+  location?: string;
+  error?: string;
+  exchange: string;
+  response: HttpResponse;
+}
+
+export function describeOutcome(o: AuthorizationOutcome): string {
+  switch (o.kind) {
+    case 'code':
+      return `${o.status} redirect to the redirect URI with a code`;
+    case 'error-redirect':
+      return `${o.status} redirect to the redirect URI with error=${o.error ?? '?'}`;
+    case 'page':
+      return o.location
+        ? `${o.status} redirect within the AS (${urlWithoutQuery(o.location)})`
+        : `${o.status} page`;
+    case 'refused':
+      return `${o.status} error shown, no redirect`;
+    case 'other':
+      return o.location ? `${o.status} redirect to ${urlWithoutQuery(o.location)}` : `${o.status} answer`;
+  }
+}
+
+function urlWithoutQuery(url: string): string {
+  return url.split('?')[0]!;
+}
+
+/** Classifies the answer to an authorization request sent to `as` for `redirectUri`. */
+export function classifyAuthorization(
+  response: HttpResponse,
+  as: AuthorizationServer,
+  redirectUri: string,
+): AuthorizationOutcome {
+  const base = { status: response.status, exchange: response.exchange.id, response };
+  const raw = response.headers.get('location') ?? undefined;
+  if (response.status >= 300 && response.status < 400 && raw) {
+    const location = URL.canParse(raw, response.url) ? new URL(raw, response.url) : undefined;
+    const target = new URL(redirectUri);
+    if (location && location.origin === target.origin && location.pathname === target.pathname) {
+      if (location.searchParams.has('code')) return { ...base, kind: 'code', location: raw };
+      const error = location.searchParams.get('error');
+      if (error !== null) return { ...base, kind: 'error-redirect', location: raw, error };
+      return { ...base, kind: 'other', location: raw };
+    }
+    const asOrigins = [as.issuer, as.metadata.authorization_endpoint]
+      .filter((u): u is string => typeof u === 'string' && URL.canParse(u))
+      .map((u) => new URL(u).origin);
+    if (location && asOrigins.includes(location.origin)) return { ...base, kind: 'page', location: raw };
+    return { ...base, kind: 'other', location: raw };
+  }
+  if (response.status >= 200 && response.status < 300) return { ...base, kind: 'page' };
+  if (response.status >= 400 && response.status < 500) return { ...base, kind: 'refused' };
+  return { ...base, kind: 'other' };
+}
+
+/**
+ * Sends one well-formed authorization request (response_type=code, PKCE S256, state, `resource` =
+ * the MCP endpoint, RFC 8707) for `clientId` and classifies the answer. `extra` parameters are
+ * appended (e.g. prompt=consent).
+ */
+export async function authorizationProbe(
+  t: CheckContext,
+  as: AuthorizationServer,
+  clientId: string,
+  redirectUri: string,
+  label: string,
+  extra: [string, string][] = [],
+): Promise<AuthorizationOutcome> {
+  const pkce = await newPkce();
+  const url = authorizationUrl(
+    as,
+    { clientId, authMethod: 'none', redirectUris: [redirectUri] },
+    { redirectUri, state: randomUUID(), pkce, resource: t.target, extra },
+  );
+  const response = await t.http.request(url, { label });
+  return classifyAuthorization(response, as, redirectUri);
+}
+
+/** A loopback host name or IP literal (the only hosts the harness's own listeners use). */
+export function isLoopbackUrl(url: unknown): boolean {
+  if (typeof url !== 'string' || !URL.canParse(url)) return false;
+  return ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(url).hostname);
+}
+
+/** The discovered AS, or undefined after recording why the check cannot run. */
+export async function discoveredAs(t: CheckContext): Promise<AuthorizationServer | undefined> {
+  const discovery = await t.fixture('as');
+  if (!discovery.metadata) {
+    t.notApplicable('no authorization-server metadata was found (see AS-META-01)');
+    return undefined;
+  }
+  return { issuer: discovery.issuer, metadata: discovery.metadata };
+}
+
+/**
+ * The AS, when the harness can test metadata documents against it: it has an authorization
+ * endpoint on this machine (so it can reach the harness's loopback listener), and, unless
+ * `ignoreFlag`, it advertises `client_id_metadata_document_supported: true`.
+ */
+export async function cimdTarget(
+  t: CheckContext,
+  opts: { ignoreFlag?: boolean } = {},
+): Promise<AuthorizationServer | undefined> {
+  const as = await discoveredAs(t);
+  if (!as) return undefined;
+  if (!opts.ignoreFlag && as.metadata.client_id_metadata_document_supported !== true) {
+    t.notApplicable(
+      'the authorization server does not advertise client_id_metadata_document_supported: true (CIMD is optional; see AS-META-09-A/-B)',
+    );
+    return undefined;
+  }
+  if (!isLoopbackUrl(as.metadata.authorization_endpoint)) {
+    t.prerequisiteMissing(
+      'the harness hosts client metadata documents on a loopback http listener, which an authorization server on another machine cannot fetch',
+      'run the harness on the machine of the authorization server, with loopback metadata-document fetches allowed in its development settings (the reference server: --allow-loopback-cimd)',
+    );
+    return undefined;
+  }
+  return as;
+}
+
+/** A unique path for one document of one check. */
+export function docPath(checkId: string, what: string): string {
+  return `/cimd/${checkId.toLowerCase()}/${what}-${randomUUID().slice(0, 8)}.json`;
+}
+
+/** The harness's redirect URI on its document host (never visited: Location is only read). */
+export function hostRedirectUri(host: CimdHost, path = '/callback'): string {
+  return `${host.origin}${path}`;
+}
+
+/**
+ * The control: a valid document for a fresh URL is fetched and accepted. Returns false (after
+ * recording why, as not applicable) when it is not, because then no refusal proves anything.
+ */
+async function controlAccepted(t: CheckContext, as: AuthorizationServer, host: CimdHost): Promise<boolean> {
+  const path = docPath('control', 'valid');
+  const redirectUri = hostRedirectUri(host);
+  const clientId = `${host.origin}${path}`;
+  host.publishJson(path, clientDocument(clientId, [redirectUri]));
+  const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD control: a valid document');
+  t.data('control', { clientId, fetches: host.fetches(path), outcome: describeOutcome(outcome) });
+  if (outcome.kind === 'code' || outcome.kind === 'page') return true;
+  t.notApplicable(
+    `a valid metadata document at ${clientId} is not accepted (${describeOutcome(outcome)}, fetched ${host.fetches(path)} time(s)), so a refusal of a broken one would prove nothing (see AS-CIMD-01)`,
+  );
+  return false;
+}
+
+/** One negative probe: its name, the client_id sent, the redirect URI sent, and the outcome. */
+interface NegativeResult {
+  probe: string;
+  clientId: string;
+  outcome: AuthorizationOutcome;
+  fetched?: number;
+}
+
+/**
+ * Judges negative probes: each must be refused without a redirect to the client. A redirect (with
+ * a code or an error) is a violation; a login/consent page is inconclusive (the harness cannot tell
+ * whether the AS would refuse after sign-in) and is only reported.
+ */
+function judgeNegatives(t: CheckContext, results: readonly NegativeResult[], what: string): void {
+  t.data(
+    'probes',
+    results.map((r) => ({
+      probe: r.probe,
+      client_id: r.clientId,
+      outcome: describeOutcome(r.outcome),
+      ...(r.fetched !== undefined ? { fetched: r.fetched } : {}),
+    })),
+  );
+  const redirected = results.filter((r) => r.outcome.kind === 'code' || r.outcome.kind === 'error-redirect');
+  const pages = results.filter((r) => r.outcome.kind === 'page');
+  const serverErrors = results.filter((r) => r.outcome.kind === 'other' && r.outcome.status >= 500);
+  for (const r of redirected) {
+    t.violated(`${r.probe}: ${describeOutcome(r.outcome)}, although ${what}`, {
+      exchanges: [r.outcome.exchange],
+    });
+  }
+  for (const r of pages) {
+    t.observe(
+      `${r.probe}: ${describeOutcome(r.outcome)}; the harness cannot tell whether the AS would refuse it after sign-in`,
+    );
+  }
+  for (const r of serverErrors)
+    t.note(`${r.probe}: answered ${r.outcome.status}; a clear 4xx is expected for bad input`);
+  if (redirected.length === 0 && pages.length === 0) {
+    t.conforms(`all ${results.length} probe(s) refused without a redirect to the client`);
+  }
+}
+
+// --- checks -------------------------------------------------------------------------------------
+
+export const AS_CIMD_01 = defineCheck({
+  id: 'AS-CIMD-01',
+  title: 'The AS fetches the client metadata document named by a URL client_id',
+  level: 'SHOULD',
+  refs: ['CIMD-00 §4 (Client Metadata Discovery)', 'MCP 2025-11-25 §Client ID Metadata Documents'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-disabled'],
+  requirement:
+    'An authorization server that advertises client_id_metadata_document_supported fetches the JSON document at the URL a client uses as its client_id, and accepts a valid one (MCP: authorization servers SHOULD support metadata documents).',
+  remediation:
+    'When a client_id is an https URL, GET it, validate the document (client_id equals the URL, redirect_uris, no secrets) and use it as the client registration.',
+  probe:
+    'Host a valid document on a harness loopback listener; send an authorization request with client_id = its URL; count the GETs the listener receives.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      const path = docPath('probe', 'valid');
+      const redirectUri = hostRedirectUri(host);
+      const clientId = `${host.origin}${path}`;
+      host.publishJson(path, clientDocument(clientId, [redirectUri]));
+      const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: valid document');
+      const fetches = host.fetches(path);
+      t.data('client_id', clientId);
+      t.data('fetches', fetches);
+      t.data('outcome', describeOutcome(outcome));
+      if (fetches === 0) {
+        t.violated(
+          `the AS never fetched ${clientId} (${describeOutcome(outcome)}); an AS that refuses http loopback client_id URLs in every setting also lands here`,
+          { exchanges: [outcome.exchange] },
+        );
+      } else if (outcome.kind === 'code' || outcome.kind === 'page') {
+        t.conforms(
+          `the AS fetched the document (${fetches} GET) and accepted it: ${describeOutcome(outcome)}`,
+        );
+      } else {
+        t.violated(`the AS fetched the valid document but refused it: ${describeOutcome(outcome)}`, {
+          exchanges: [outcome.exchange],
+        });
+      }
+    });
+  },
+});
+
+export const AS_CIMD_02 = defineCheck({
+  id: 'AS-CIMD-02',
+  title: 'A document whose client_id differs from its URL is refused',
+  level: 'MUST',
+  refs: ['CIMD-00 §4.1 (client_id MUST match the URL)', 'MCP 2025-11-25 §Client ID Metadata Documents'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-client-id-mismatch-accepted'],
+  requirement:
+    'The client_id inside a metadata document must equal, by simple string comparison, the URL it was fetched from; otherwise the AS refuses the request and does not redirect to the client.',
+  remediation:
+    "Compare the document's client_id with the URL byte for byte (no normalisation of case or trailing slash) and show an error page when they differ.",
+  probe:
+    'Documents whose client_id is the URL plus a trailing slash, the URL with another path case, and another origin; one authorization request each.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const variants: [string, (url: string) => string][] = [
+        ['trailing slash', (url) => `${url}/`],
+        ['path case', (url) => url.replace('/cimd/', '/CIMD/')],
+        ['another origin', () => 'https://client.example.test/client-metadata.json'],
+      ];
+      const results = await Promise.all(
+        variants.map(async ([name, mutate]) => {
+          const path = docPath('probe', name.replace(/ /g, '-'));
+          const clientId = `${host.origin}${path}`;
+          host.publishJson(path, clientDocument(mutate(clientId), [redirectUri]));
+          const outcome = await authorizationProbe(
+            t,
+            as,
+            clientId,
+            redirectUri,
+            `CIMD: client_id mismatch (${name})`,
+          );
+          return { probe: `document client_id with ${name}`, clientId, outcome, fetched: host.fetches(path) };
+        }),
+      );
+      judgeNegatives(t, results, 'the document names another client_id');
+    });
+  },
+});
+
+export const AS_CIMD_03 = defineCheck({
+  id: 'AS-CIMD-03',
+  title: 'A redirect_uri the document does not list is refused',
+  level: 'MUST',
+  refs: ['MCP 2025-11-25 §Client ID Metadata Documents', 'CIMD-00 §4.5 (Redirect URL Registration)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-redirect-unchecked'],
+  requirement:
+    "For a metadata-document client, the document's redirect_uris are the registered redirect URIs: an authorization request with any other redirect_uri is refused without a redirect.",
+  remediation:
+    "Match the request's redirect_uri exactly against the document's redirect_uris before redirecting anywhere.",
+  probe:
+    'A valid document listing /callback; an authorization request with redirect_uri /elsewhere on the same origin.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const path = docPath('probe', 'listed');
+      const clientId = `${host.origin}${path}`;
+      host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
+      const unlisted = hostRedirectUri(host, '/elsewhere');
+      const outcome = await authorizationProbe(
+        t,
+        as,
+        clientId,
+        unlisted,
+        'CIMD: redirect_uri not in the document',
+      );
+      judgeNegatives(
+        t,
+        [{ probe: `redirect_uri ${unlisted}`, clientId, outcome }],
+        'the document does not list that redirect_uri',
+      );
+    });
+  },
+});
+
+export const AS_CIMD_04 = defineCheck({
+  id: 'AS-CIMD-04',
+  title: 'Malformed documents are refused',
+  level: 'MUST',
+  refs: ['MCP 2025-11-25 §Client ID Metadata Documents ("validate the document structure")', 'CIMD-00 §4.1'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-client-id-mismatch-accepted'],
+  requirement:
+    'A document that is not valid JSON, not a JSON object, or lacks client_id or redirect_uris is refused, without a redirect to the client.',
+  remediation:
+    'Parse the document strictly and require an object with client_id (equal to the URL) and a non-empty redirect_uris array before using it.',
+  probe: 'Four documents, one defect each: invalid JSON, a JSON array, no client_id, no redirect_uris.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const defects: [string, (clientId: string) => string][] = [
+        ['invalid JSON', (id) => JSON.stringify(clientDocument(id, [redirectUri])).slice(0, -1)],
+        ['a JSON array', (id) => JSON.stringify([clientDocument(id, [redirectUri])])],
+        ['no client_id', (id) => JSON.stringify(clientDocument(id, [redirectUri], { client_id: undefined }))],
+        [
+          'no redirect_uris',
+          (id) => JSON.stringify(clientDocument(id, [redirectUri], { redirect_uris: undefined })),
+        ],
+      ];
+      const results = await Promise.all(
+        defects.map(async ([name, body]) => {
+          const path = docPath('probe', name.replace(/ /g, '-'));
+          const clientId = `${host.origin}${path}`;
+          host.publish(path, { body: body(clientId) });
+          const outcome = await authorizationProbe(
+            t,
+            as,
+            clientId,
+            redirectUri,
+            `CIMD: document with ${name}`,
+          );
+          return { probe: `document with ${name}`, clientId, outcome, fetched: host.fetches(path) };
+        }),
+      );
+      judgeNegatives(t, results, 'the document is malformed');
+    });
+  },
+});
+
+export const AS_CIMD_05 = defineCheck({
+  id: 'AS-CIMD-05',
+  title: 'client_id URLs that break the URL rules are refused',
+  level: 'MUST',
+  refs: ['CIMD-00 §3 (Client Identifier URL)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-url-unchecked'],
+  requirement:
+    'A client_id URL must use https (the loopback http exception is a development setting), contain a path, and carry no dot segments, fragment or userinfo; otherwise it is refused, ideally without being fetched. (derived: CIMD says clients MUST use such URLs; an AS that accepts others loses the guarantees.)',
+  remediation:
+    'Validate the client_id URL (scheme, path, no ./.. segments, no fragment, no userinfo) before fetching anything.',
+  probe:
+    'Authorization requests with client_ids: no path, /./ and /../ segments, a fragment, userinfo, plain http on a non-loopback host; each resolvable document is hosted with the raw URL as its client_id.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const name = `${randomUUID().slice(0, 8)}.json`;
+      // [probe, raw client_id, the path a fetch of it would reach (undefined: not on our host)]
+      const probes: [string, string, string | undefined][] = [
+        ['no path', host.origin, '/'],
+        ['a /./ segment', `${host.origin}/cimd/dot/./${name}`, `/cimd/dot/${name}`],
+        ['a /../ segment', `${host.origin}/cimd/x/../dotdot/${name}`, `/cimd/dotdot/${name}`],
+        ['a fragment', `${host.origin}/cimd/frag/${name}#section`, `/cimd/frag/${name}`],
+        [
+          'userinfo',
+          host.origin.replace('http://', 'http://user@') + `/cimd/user/${name}`,
+          `/cimd/user/${name}`,
+        ],
+        ['http on a non-loopback host', `http://client.example.test/cimd/${name}`, undefined],
+      ];
+      const results: NegativeResult[] = [];
+      for (const [probe, clientId, path] of probes) {
+        // Each probe in turn: the no-path probe owns "/" of the shared host.
+        if (path) host.publishJson(path, clientDocument(clientId, [redirectUri]));
+        const outcome = await authorizationProbe(
+          t,
+          as,
+          clientId,
+          redirectUri,
+          `CIMD: client_id URL with ${probe}`,
+        );
+        results.push({
+          probe: `client_id URL with ${probe}`,
+          clientId,
+          outcome,
+          ...(path ? { fetched: host.fetches(path) } : {}),
+        });
+      }
+      const fetched = results.filter((r) => (r.fetched ?? 0) > 0).map((r) => r.probe);
+      if (fetched.length > 0)
+        t.note(
+          `fetched although the URL is invalid (CIMD: ideally not fetched at all): ${fetched.join(', ')}`,
+        );
+      judgeNegatives(t, results, 'the client_id URL breaks the CIMD URL rules');
+    });
+  },
+});
+
+export const AS_CIMD_06 = defineCheck({
+  id: 'AS-CIMD-06',
+  title: 'Documents that declare a shared secret are refused',
+  level: 'MUST',
+  refs: ['CIMD-00 §4.1 (no shared-secret authentication methods, no client_secret)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-secret-accepted'],
+  requirement:
+    'A metadata document is public, so it must not declare client_secret_basic / client_secret_post (or client_secret_jwt), nor contain client_secret or client_secret_expires_at; such a document is refused. (derived)',
+  remediation:
+    'Refuse documents whose token_endpoint_auth_method starts with client_secret_ or that carry client_secret members.',
+  probe:
+    'Four documents: client_secret_basic, client_secret_post, a client_secret member, a client_secret_expires_at member.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const defects: [string, Record<string, unknown>][] = [
+        [
+          'token_endpoint_auth_method client_secret_basic',
+          { token_endpoint_auth_method: 'client_secret_basic' },
+        ],
+        [
+          'token_endpoint_auth_method client_secret_post',
+          { token_endpoint_auth_method: 'client_secret_post' },
+        ],
+        // A visibly fake value: the document is public by nature, and this one never is a credential.
+        ['a client_secret member', { client_secret: 'not-a-secret-conformance-probe' }],
+        ['a client_secret_expires_at member', { client_secret_expires_at: 0 }],
+      ];
+      const results = await Promise.all(
+        defects.map(async ([name, extra], i) => {
+          const path = docPath('probe', `secret-${i}`);
+          const clientId = `${host.origin}${path}`;
+          host.publishJson(path, clientDocument(clientId, [redirectUri], extra));
+          const outcome = await authorizationProbe(
+            t,
+            as,
+            clientId,
+            redirectUri,
+            `CIMD: document with ${name}`,
+          );
+          return { probe: `document with ${name}`, clientId, outcome, fetched: host.fetches(path) };
+        }),
+      );
+      judgeNegatives(t, results, 'the document declares a shared secret');
+    });
+  },
+});
+
+export const AS_CIMD_07 = defineCheck({
+  id: 'AS-CIMD-07',
+  title: 'The AS does not fetch client_id URLs on loopback, private or link-local addresses',
+  level: 'SHOULD',
+  refs: ['CIMD-00 §6 (Security: SSRF)', 'MCP 2025-11-25 §Client ID Metadata Documents (AS abuse protection)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-ssrf-unguarded'],
+  requirement:
+    "Fetching a URL chosen by anyone is a server-side request forgery risk: the AS does not connect to client_id URLs whose host is (or resolves to) a loopback, private, link-local or other special-use address. (SHOULD in CIMD -00, MUST in -01.) Not judged when the AS fetches loopback documents on purpose (a development setting such as the reference server's allowLoopbackCimd): the harness then says so and skips.",
+  remediation:
+    'Resolve the host, refuse special-use addresses (RFC 6890: 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, ...), and connect only to the address that was checked (no DNS rebinding).',
+  probe:
+    'client_id = https://127.0.0.1:PORT/c.json (PORT: a harness TCP listener that counts connections), https://[::1]:PORT/c.json and https://169.254.169.254/latest/meta-data.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    // If the AS fetches the harness's loopback http documents, it is in a development setting
+    // that allows loopback on purpose: its loopback guard cannot be judged here.
+    const loopbackFetched = await withCimdHost(async (host) => {
+      const path = docPath('probe', 'loopback-allowed');
+      const clientId = `${host.origin}${path}`;
+      host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
+      await authorizationProbe(
+        t,
+        as,
+        clientId,
+        hostRedirectUri(host),
+        'CIMD: does the AS fetch loopback documents?',
+      );
+      return host.fetches(path) > 0;
+    });
+    if (loopbackFetched) {
+      t.notApplicable(
+        'the AS fetches client metadata documents from loopback addresses (a development setting, e.g. the reference server with allowLoopbackCimd), so its SSRF guard cannot be judged; run against the AS as configured for production',
+      );
+      return;
+    }
+    const counter = await startConnectionCounter();
+    try {
+      const redirectUri = 'http://127.0.0.1/callback';
+      const probes: [string, string][] = [
+        ['loopback IPv4', `https://127.0.0.1:${counter.port}/c.json`],
+        ['loopback IPv6', `https://[::1]:${counter.port}/c.json`],
+        ['link-local (cloud metadata)', 'https://169.254.169.254/latest/meta-data'],
+      ];
+      const results: NegativeResult[] = [];
+      for (const [name, clientId] of probes) {
+        const outcome = await authorizationProbe(t, as, clientId, redirectUri, `CIMD SSRF: ${name}`);
+        results.push({ probe: name, clientId, outcome });
+      }
+      t.data('connections', counter.connections());
+      if (counter.connections() > 0) {
+        t.violated(
+          `the AS opened ${counter.connections()} connection(s) to the harness's loopback listener for a client_id on 127.0.0.1`,
+        );
+      }
+      judgeNegatives(t, results, 'the client_id URL points at a special-use address');
+    } finally {
+      await counter.close();
+    }
+  },
+});
+
+export const AS_CIMD_08 = defineCheck({
+  id: 'AS-CIMD-08',
+  title: 'A failed document fetch aborts the request and is not cached',
+  level: 'MUST',
+  refs: ['CIMD-00 §4.3 (Metadata Discovery Errors)', 'CIMD-00 §4.4 (Caching)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-caches-errors'],
+  requirement:
+    'A fetch that does not answer 200 with a valid document aborts the authorization request; neither the error response nor an invalid document is cached, so the client works as soon as its document is fixed.',
+  remediation:
+    'Cache only successfully validated documents (respecting HTTP caching headers); never cache a failure.',
+  probe:
+    'Two documents: the first answers 500, then a valid document; the second answers invalid JSON, then a valid document. Two authorization requests each.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const cases: [string, (clientId: string) => { status: number; body: string }][] = [
+        ['HTTP 500', () => ({ status: 500, body: '{"error":"temporarily broken"}' })],
+        [
+          'invalid JSON',
+          (id) => ({ status: 200, body: JSON.stringify(clientDocument(id, [redirectUri])).slice(0, -1) }),
+        ],
+      ];
+      const rows: Record<string, unknown>[] = [];
+      let conforming = true;
+      for (const [name, broken] of cases) {
+        const path = docPath('probe', name.replace(/ /g, '-'));
+        const clientId = `${host.origin}${path}`;
+        const good = JSON.stringify(clientDocument(clientId, [redirectUri]));
+        host.publish(path, (n) => (n <= 1 ? broken(clientId) : { body: good }));
+        const first = await authorizationProbe(t, as, clientId, redirectUri, `CIMD: ${name} on first fetch`);
+        const second = await authorizationProbe(
+          t,
+          as,
+          clientId,
+          redirectUri,
+          `CIMD: valid document after ${name}`,
+        );
+        rows.push({
+          case: name,
+          first: describeOutcome(first),
+          second: describeOutcome(second),
+          fetches: host.fetches(path),
+        });
+        if (first.kind === 'code' || first.kind === 'error-redirect') {
+          conforming = false;
+          t.violated(`${name}: the request went on although the fetch failed (${describeOutcome(first)})`, {
+            exchanges: [first.exchange],
+          });
+        }
+        if (second.kind !== 'code' && second.kind !== 'page') {
+          conforming = false;
+          t.violated(
+            `${name}: after the document was fixed, the next request still failed (${describeOutcome(second)}, ${host.fetches(path)} fetch(es)): the failure was cached`,
+            { exchanges: [second.exchange] },
+          );
+        }
+      }
+      t.data('cases', rows);
+      if (rows.length === cases.length)
+        t.conforms(
+          'each failed fetch aborted its request, and the fixed document was fetched and accepted next time',
+        );
+    });
+  },
+});
+
+export const AS_CIMD_09 = defineCheck({
+  id: 'AS-CIMD-09',
+  title: 'An oversized document is refused and the AS stays responsive',
+  level: 'SHOULD',
+  refs: ['CIMD-00 §6 (documents are small; servers may cap the size, e.g. 5 KB)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-no-size-cap'],
+  requirement:
+    'The AS bounds what it reads from a client_id URL: a 1 MB document is refused (or read only up to a cap), and the AS keeps answering other requests.',
+  remediation:
+    'Stop reading a metadata document after a few kilobytes and refuse it; bound the fetch in time as well.',
+  probe: 'A valid document padded to 1 MB; one authorization request; then GET the AS metadata.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      if (!(await controlAccepted(t, as, host))) return;
+      const redirectUri = hostRedirectUri(host);
+      const path = docPath('probe', 'large');
+      const clientId = `${host.origin}${path}`;
+      host.publishJson(path, clientDocument(clientId, [redirectUri], { padding: 'x'.repeat(1024 * 1024) }));
+      const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: 1 MB document');
+      judgeNegatives(
+        t,
+        [{ probe: '1 MB document', clientId, outcome, fetched: host.fetches(path) }],
+        'the document is 1 MB',
+      );
+      const discovery = await t.fixture('as');
+      if (discovery.metadataUrl) {
+        const after = await t.http.request(discovery.metadataUrl, {
+          label: 'AS still responsive after the 1 MB document',
+        });
+        if (after.status !== 200)
+          t.violated(`after the 1 MB document, the AS metadata answers ${after.status}`);
+      }
+    });
+  },
+});
+
+export const AS_CIMD_10 = defineCheck({
+  id: 'AS-CIMD-10',
+  title: 'The consent page shows the host the user will be redirected to',
+  level: 'MUST',
+  refs: ['MCP 2025-11-25 §Client ID Metadata Documents (localhost redirect URI risks)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-consent-hides-redirect-host'],
+  requirement:
+    "Anyone can publish a metadata document naming a localhost redirect URI, so the consent page clearly shows the redirect URI's host to the user. Judged from the page text; a page that conveys the host only in an image cannot be seen by the harness.",
+  remediation:
+    'Print the redirect URI host (e.g. "you will be sent to localhost:3000") on the consent page, with a warning for localhost.',
+  probe:
+    'A valid document whose redirect URI is http://localhost:PORT/callback; an authorization request with prompt=consent; search the page for the host.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    await withCimdHost(async (host) => {
+      const path = docPath('probe', 'consent');
+      const clientId = `${host.origin}${path}`;
+      const redirectUri = `http://localhost:${new URL(host.origin).port}/callback`;
+      host.publishJson(path, clientDocument(clientId, [redirectUri]));
+      const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: consent page', [
+        ['prompt', 'consent'],
+      ]);
+      t.data('outcome', describeOutcome(outcome));
+      if (outcome.kind !== 'page' || outcome.location) {
+        t.notApplicable(
+          `no consent page to inspect: the request with prompt=consent ended in ${describeOutcome(outcome)}`,
+        );
+        return;
+      }
+      const text = outcome.response.text;
+      const redirectHost = new URL(redirectUri).host;
+      if (text.includes(redirectHost)) t.conforms(`the consent page shows ${redirectHost}`);
+      else
+        t.violated(`the consent page does not show the redirect host ${redirectHost}`, {
+          exchanges: [outcome.exchange],
+        });
+    });
+  },
+});
+
+export const checks = [
+  AS_CIMD_01,
+  AS_CIMD_02,
+  AS_CIMD_03,
+  AS_CIMD_04,
+  AS_CIMD_05,
+  AS_CIMD_06,
+  AS_CIMD_07,
+  AS_CIMD_08,
+  AS_CIMD_09,
+  AS_CIMD_10,
+];
