@@ -4,8 +4,8 @@
 import type { Check } from '../runner/check.ts';
 import { checks as asAuthorize } from './as-authorize.ts';
 import { checks as asMetadata } from './as-metadata.ts';
+import { checks as rsAudience } from './rs-audience.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
-import { checks as rsCors } from './rs-cors.ts';
 import { checks as rsPrm } from './rs-prm.ts';
 import { checks as rsScope } from './rs-scope.ts';
 import { checks as rsToken } from './rs-token.ts';
@@ -19,7 +19,7 @@ export const CHECKS: readonly Check[] = [
   ...rsScope,
   ...asAuthorize,
   ...asToken,
-  ...rsCors,
+  ...rsAudience,
 ];
 
 // A duplicated ID would make --only/--skip and the reports ambiguous: refuse at load time.

@@ -19,6 +19,7 @@ import { isStateless, REVISIONS } from '../runner/revisions.ts';
 import {
   acceptedRealToken,
   decodeJwtParts,
+  judgeAllRefused,
   judgeRefusal,
   noteMissingInvalidToken,
   nowSeconds,
@@ -32,15 +33,6 @@ import {
 
 /** The usual refs of "invalid tokens get 401". */
 const TOKEN_HANDLING = 'MCP 2025-06-18 §Token Handling ("Invalid or expired tokens MUST receive a HTTP 401")';
-
-/** Judges every outcome as "must be refused with 401"; conforms when all were. */
-function judgeAll(t: CheckContext, outcomes: readonly TokenOutcome[], what: string, allow400 = false): void {
-  t.data('probes', outcomes.map(outcomeRow));
-  let refused = 0;
-  for (const o of outcomes) if (judgeRefusal(t, o, allow400)) refused++;
-  noteMissingInvalidToken(t, outcomes);
-  if (refused === outcomes.length) t.conforms(`${what}: all ${refused} refused with 401`);
-}
 
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
 
@@ -103,7 +95,7 @@ export const RS_401_09 = defineCheck({
     if (!forger) return;
     const now = nowSeconds();
     const token = await forger.mint({ claims: { iat: now - 900, exp: now - 600 } });
-    judgeAll(t, [await presentToken(t, token, 'a token that expired 600 s ago')], 'the expired token');
+    judgeAllRefused(t, [await presentToken(t, token, 'a token that expired 600 s ago')], 'the expired token');
   },
 });
 
@@ -126,7 +118,7 @@ export const RS_401_10 = defineCheck({
     if (!token) return;
     const tampered = tamperPayload(token);
     t.data('tokenKind', decodeJwtParts(token) ? 'JWT' : 'opaque');
-    judgeAll(
+    judgeAllRefused(
       t,
       [await presentToken(t, tampered, 'the real token with one payload character changed')],
       'the tampered token',
@@ -174,7 +166,7 @@ export const RS_401_11 = defineCheck({
       ]);
     }
     const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
-    judgeAll(t, outcomes, 'unsigned tokens');
+    judgeAllRefused(t, outcomes, 'unsigned tokens');
   },
 });
 
@@ -262,7 +254,7 @@ export const RS_401_12 = defineCheck({
     if (keys.length === 0)
       t.note('no keys were found at jwks_uri, so the algorithm-confusion variants were not sent');
     const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
-    judgeAll(t, outcomes, 'tokens signed with keys the authorization server did not publish');
+    judgeAllRefused(t, outcomes, 'tokens signed with keys the authorization server did not publish');
   },
 });
 
@@ -291,7 +283,7 @@ export const RS_401_13 = defineCheck({
     const outcomes = await Promise.all(
       variants.map(async ([probe, iss]) => presentToken(t, await forger.mint({ claims: { iss } }), probe)),
     );
-    judgeAll(t, outcomes, 'tokens of another issuer');
+    judgeAllRefused(t, outcomes, 'tokens of another issuer');
   },
 });
 
@@ -355,7 +347,7 @@ export const RS_401_14 = defineCheck({
         `the real access tokens are not typ at+jwt (${String(realTyp ?? 'opaque or unknown')}), so the typ-only probe is recorded, not judged: HTTP ${typOnly.status}`,
       );
     }
-    judgeAll(t, outcomes, 'tokens that are not access tokens');
+    judgeAllRefused(t, outcomes, 'tokens that are not access tokens');
   },
 });
 
@@ -376,7 +368,7 @@ export const RS_401_15 = defineCheck({
     if (!forger) return;
     const now = nowSeconds();
     const token = await forger.mint({ claims: { nbf: now + 3600, exp: now + 7200 } });
-    judgeAll(
+    judgeAllRefused(
       t,
       [await presentToken(t, token, 'a token whose nbf is 3600 s ahead')],
       'the not-yet-valid token',
@@ -579,7 +571,7 @@ export const RS_401_20 = defineCheck({
   ],
   revisions: REVISIONS,
   needs: ['token'],
-  faults: ['rs-notifications-unauthenticated', 'rs-session-authenticates'],
+  faults: ['rs-notifications-unauthenticated'],
   requirement:
     'Once a client has authenticated, every later request still needs the token: without it, a notification, a follow-up request (tools/list), a GET for the SSE stream and a DELETE of the session (2025-*: with the session id the token opened) are not served (401; 405 is also fine for GET and DELETE).',
   remediation:

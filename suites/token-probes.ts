@@ -126,6 +126,15 @@ export function noteMissingInvalidToken(t: CheckContext, outcomes: readonly Toke
     );
 }
 
+/** Judges every outcome as "must be refused with 401"; conforms when all were. */
+export function judgeAllRefused(t: CheckContext, outcomes: readonly TokenOutcome[], what: string): void {
+  t.data('probes', outcomes.map(outcomeRow));
+  let refused = 0;
+  for (const o of outcomes) if (judgeRefusal(t, o)) refused++;
+  noteMissingInvalidToken(t, outcomes);
+  if (refused === outcomes.length) t.conforms(`${what}: all ${refused} refused with 401`);
+}
+
 /** The scopes a forged token carries: the challenge's `scope`, else every `scopes_supported`. */
 export async function scopeForForgedTokens(t: CheckContext): Promise<string | undefined> {
   const prm = await t.optionalFixture('prm');
