@@ -1,0 +1,117 @@
+// The fault matrix's plan (issue #7): which runs prove that every check can fail, and fails for
+// the right reason. Used by the matrix test, the CHECKS.md generator and the specificity script.
+//
+// - Coverage: a check names at least one fault, unless it is MAY-level (a MAY observation is
+//   `info`, it cannot fail) or declares itself `untestable` with a reason. Every fault of the
+//   catalogue is named by at least one check, and every fault a check names exists.
+// - Each (fault, check) pair runs in the check's matrix revision: the newest revision it applies to.
+// - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
+
+import { FAULTS } from '../reference-server/faults.ts';
+import type { Check, Status } from '../runner/check.ts';
+import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
+
+export function matrixRevision(check: Check): Revision {
+  return check.revisions.includes(LATEST_REVISION)
+    ? LATEST_REVISION
+    : (check.revisions[check.revisions.length - 1] as Revision);
+}
+
+export function expectedUnderFault(check: Check): Status {
+  return check.level === 'MUST' ? 'fail' : 'warn';
+}
+
+/**
+ * Why a check's result on the clean reference server is not acceptable, or undefined when it is.
+ * Acceptable: `pass`; `info` (an observation with no verdict, e.g. a MAY behaviour, or revocation
+ * that a self-contained JWT cannot show); `skip` when the check declares it cannot run embedded;
+ * and a not-applicable `skip` (the reference server lacks an optional feature, say signed metadata),
+ * which is safe because the fault rows prove the check still turns red when the feature appears.
+ * Never acceptable: fail, warn, error, or a skip for want of something the operator must provide
+ * (embedded runs provide everything).
+ */
+export function cleanProblem(
+  check: Check,
+  result: { status: string; message: string; howToProvide?: string } | undefined,
+): string | undefined {
+  if (!result) return 'did not run';
+  if (result.status === 'pass' || result.status === 'info') return undefined;
+  if (result.status === 'skip' && (check.expectedSkipInEmbedded || !result.howToProvide)) return undefined;
+  return `${result.status}: ${result.message}`;
+}
+
+/** Checks the embedded matrix can prove: not those that declare they cannot run embedded. */
+export function provableEmbedded(checks: readonly Check[]): Check[] {
+  return checks.filter((c) => !c.expectedSkipInEmbedded);
+}
+
+export interface CoverageProblem {
+  kind: 'check-without-fault' | 'fault-without-check' | 'unknown-fault' | 'may-with-fault';
+  subject: string;
+  message: string;
+}
+
+export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
+  const problems: CoverageProblem[] = [];
+  const known = new Set(FAULTS.map((f) => f.name));
+  const named = new Set<string>();
+  for (const check of checks) {
+    for (const fault of check.faults) {
+      named.add(fault);
+      if (!known.has(fault)) {
+        problems.push({
+          kind: 'unknown-fault',
+          subject: check.id,
+          message: `${check.id} names fault "${fault}", which is not in the catalogue`,
+        });
+      }
+    }
+    if (check.level === 'MAY' && check.faults.length > 0) {
+      problems.push({
+        kind: 'may-with-fault',
+        subject: check.id,
+        message: `${check.id} is MAY-level (its observations are info, never red) but names faults`,
+      });
+    }
+    if (check.faults.length === 0 && check.level !== 'MAY' && !check.untestable) {
+      problems.push({
+        kind: 'check-without-fault',
+        subject: check.id,
+        message: `${check.id} (${check.level}) names no fault that turns it red and does not say why it is untestable`,
+      });
+    }
+  }
+  for (const fault of FAULTS) {
+    if (!named.has(fault.name)) {
+      problems.push({
+        kind: 'fault-without-check',
+        subject: fault.name,
+        message: `fault ${fault.name} is named by no check: nothing proves it is detected`,
+      });
+    }
+  }
+  return problems;
+}
+
+export interface FaultRun {
+  fault: string;
+  revision: Revision;
+  checks: Check[];
+}
+
+/** One run per (fault, revision): the checks that name the fault, in their matrix revision. */
+export function faultRuns(checks: readonly Check[]): FaultRun[] {
+  const runs = new Map<string, FaultRun>();
+  for (const check of checks) {
+    const revision = matrixRevision(check);
+    for (const fault of check.faults) {
+      const key = `${fault}@${revision}`;
+      const run = runs.get(key) ?? { fault, revision, checks: [] };
+      run.checks.push(check);
+      runs.set(key, run);
+    }
+  }
+  return [...runs.values()].sort(
+    (a, b) => a.fault.localeCompare(b.fault) || a.revision.localeCompare(b.revision),
+  );
+}

@@ -1,0 +1,19 @@
+// docs/CHECKS.md is generated from the registry and the fault catalogue; it must be current.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CHECKS_DOC, readSpecificity, renderChecksDoc } from '../../scripts/gen-checks-doc.ts';
+import { CHECKS } from '../../suites/index.ts';
+
+describe('docs/CHECKS.md', () => {
+  it('is what "npm run docs:checks" writes (regenerate it after changing a check or a fault)', () => {
+    const committed = readFileSync(CHECKS_DOC, 'utf8');
+    expect(committed).toBe(renderChecksDoc(CHECKS, readSpecificity()));
+  });
+
+  it('lists every check and links its spec references', () => {
+    const doc = renderChecksDoc(CHECKS);
+    for (const check of CHECKS) expect(doc).toContain(`### ${check.id}: `);
+    expect(doc).toMatch(/\[RFC9728 §3[^\]]*\]\(https:\/\/www\.rfc-editor\.org\/rfc\/rfc9728#section-3/);
+  });
+});

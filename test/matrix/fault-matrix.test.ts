@@ -1,0 +1,69 @@
+// The fault matrix (issue #7): proof that every check detects what it claims.
+//
+// 1. Coverage: every check names a fault (or is MAY, or declares itself untestable with a reason),
+//    every fault is named by a check, and no check names a fault that does not exist.
+// 2. Clean: against the clean embedded reference server, every check passes in every revision it
+//    applies to (scripts/matrix-plan.ts cleanProblem says which skips and infos are acceptable).
+// 3. Faults: for each fault, the checks that name it run against a server with that fault switched
+//    on, and each ends `fail` (MUST) or `warn` (SHOULD), never anything else.
+//
+// Every run is a real `mcp-auth-conformance run --spec REV [--fault F] --only IDS` in process, one
+// embedded server per run on an ephemeral port; runs go in parallel. A failing row prints the
+// command that reproduces it.
+
+import { describe, expect, it } from 'vitest';
+import { REVISIONS } from '../../runner/revisions.ts';
+import {
+  cleanProblem,
+  coverageProblems,
+  expectedUnderFault,
+  faultRuns,
+  provableEmbedded,
+} from '../../scripts/matrix-plan.ts';
+import { CHECKS } from '../../suites/index.ts';
+import { runEmbedded } from '../../scripts/embedded-run.ts';
+
+describe('coverage', () => {
+  const problems = coverageProblems(CHECKS);
+  it.each(['check-without-fault', 'fault-without-check', 'unknown-fault', 'may-with-fault'] as const)(
+    'no %s',
+    (kind) => {
+      expect(problems.filter((p) => p.kind === kind).map((p) => p.message)).toEqual([]);
+    },
+  );
+});
+
+describe.concurrent('clean reference server', () => {
+  it.each(REVISIONS)('every %s check passes (or may not apply) on the clean server', async (revision) => {
+    const applicable = CHECKS.filter((c) => c.revisions.includes(revision));
+    const run = await runEmbedded({ revision });
+    const byId = new Map(run.report.results.map((r) => [r.id, r]));
+    const wrong = applicable.flatMap((check) => {
+      const problem = cleanProblem(check, byId.get(check.id));
+      return problem ? [`${check.id}: ${problem}`] : [];
+    });
+    expect(wrong.join('\n'), `reproduce: ${run.command}`).toBe('');
+  });
+});
+
+describe.concurrent('every fault turns the checks that name it red', () => {
+  // Checks that declare they cannot run embedded (expectedSkipInEmbedded) prove their faults in
+  // their suite's own tests, against a reference server configured for them.
+  const runs = faultRuns(provableEmbedded(CHECKS));
+  it.each(runs.map((r) => [`${r.fault} (${r.revision})`, r] as const))('%s', async (_name, plan) => {
+    const run = await runEmbedded({
+      revision: plan.revision,
+      faults: [plan.fault],
+      only: plan.checks.map((c) => c.id),
+    });
+    const byId = new Map(run.report.results.map((r) => [r.id, r]));
+    const wrong = plan.checks
+      .map((check) => ({ check, expected: expectedUnderFault(check), result: byId.get(check.id) }))
+      .filter(({ expected, result }) => result?.status !== expected)
+      .map(
+        ({ check, expected, result }) =>
+          `${check.id} (${check.level}) should be ${expected}, was ${result ? `${result.status}: ${result.message}` : 'not run'}`,
+      );
+    expect(wrong.join('\n'), `reproduce: ${run.command}`).toBe('');
+  });
+});
