@@ -33,9 +33,47 @@ export function identityOf(
 
 // Schemas are built once: the SDK builds a server per request, and rebuilding them each time
 // cost about 12% of a tools/call (bench/mcp-throughput.ts).
-const ECHO_INPUT = z.object({ text: z.string().max(4096) });
-const NOTE_INPUT = z.object({ text: z.string().min(1).max(1024) });
-const GREET_ARGS = z.object({ name: z.string().max(200) });
+const ECHO_INPUT = withMemoizedJsonSchema(z.object({ text: z.string().max(4096) }));
+const NOTE_INPUT = withMemoizedJsonSchema(z.object({ text: z.string().min(1).max(1024) }));
+const GREET_ARGS = withMemoizedJsonSchema(z.object({ name: z.string().max(200) }));
+
+/**
+ * Makes the schema's Standard JSON Schema conversion (`~standard.jsonSchema.input/output`) compute
+ * once per (io, target) and return the same frozen document afterwards. The SDK caches the
+ * conversion per McpServer instance only, so with one instance per request every 2026-07-28
+ * `tools/call` converted the tool's zod schema again (its pre-dispatch `Mcp-Param-*` check reads
+ * `toolInputSchemaJson`), about 45 µs of CPU per call. Validation still runs zod itself; the
+ * JSON Schema the SDK sees is the one zod produces, only not recomputed. Frozen, so any code that
+ * tried to mutate the shared document would throw instead of changing later answers.
+ */
+function withMemoizedJsonSchema<S extends z.ZodType>(schema: S): S {
+  const standard = schema['~standard'];
+  const convert = standard.jsonSchema;
+  const cache = new Map<string, Record<string, unknown>>();
+  const memoized =
+    (io: 'input' | 'output') =>
+    (params: Parameters<typeof convert.input>[0]): Record<string, unknown> => {
+      if (params.libraryOptions !== undefined) return convert[io](params);
+      const key = `${io} ${params.target}`;
+      let document = cache.get(key);
+      if (document === undefined) {
+        document = deepFreeze(convert[io](params));
+        cache.set(key, document);
+      }
+      return document;
+    };
+  // zod's `~standard` has a setter for exactly this (it stores an own property on the instance).
+  schema['~standard'] = { ...standard, jsonSchema: { input: memoized('input'), output: memoized('output') } };
+  return schema;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
 
 export function buildMcpServer(notes: NoteBook): McpServer {
   const server = new McpServer(
