@@ -10,6 +10,9 @@ import { checks as rsPrm } from './rs-prm.ts';
 import { checks as rsScope } from './rs-scope.ts';
 import { checks as rsToken } from './rs-token.ts';
 import { checks as asToken } from './as-token.ts';
+import { checks as asRefresh } from './as-refresh.ts';
+import { checks as asRevocation } from './as-revocation.ts';
+import { checks as asSecurity } from './as-security.ts';
 
 export const CHECKS: readonly Check[] = [
   ...rsPrm,
@@ -19,6 +22,9 @@ export const CHECKS: readonly Check[] = [
   ...rsScope,
   ...asAuthorize,
   ...asToken,
+  ...asRefresh,
+  ...asRevocation,
+  ...asSecurity,
   ...rsAudience,
 ];
 

@@ -1,0 +1,250 @@
+// AS — security probes beyond the catalogue (issue #6, ../shared/security-checks.md §2.5-2.6):
+// races on the code and refresh grants (TK-07, RT-05), entropy of the secrets the AS issues
+// (TK-17, REG-08), and the lifetimes it gives them (TK-10, TK-18). IDs: AS-RACE-*, AS-ENTROPY-*,
+// AS-LIFETIME-*; each requirement text names the document it comes from.
+
+import type { CheckContext } from '../runner/check.ts';
+import { defineCheck } from '../runner/check.ts';
+import { isLoopbackHttp } from '../runner/oauth.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import {
+  answerOf,
+  codeForm,
+  confidentialClient,
+  decodeJwtToken,
+  describeAnswer,
+  freshCode,
+  postToken,
+  refreshForm,
+  tokenAs,
+} from './as-token-probes.ts';
+
+/** Parallel requests per race: enough to overlap on any server, bounded so no target is flooded. */
+export const RACE_REQUESTS = 20;
+
+/**
+ * Races send a burst of parallel requests, so they run only where that cannot hurt anyone: a
+ * loopback target and a loopback token endpoint (the embedded reference server, a local dev
+ * server). Undefined when allowed; else the reason.
+ */
+function raceRefusal(t: CheckContext, tokenEndpoint: unknown): string | undefined {
+  const local = (url: unknown) => {
+    if (typeof url !== 'string' || !URL.canParse(url)) return false;
+    return ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(url).hostname);
+  };
+  if (local(t.target) && (local(tokenEndpoint) || isLoopbackHttp(tokenEndpoint))) return undefined;
+  return `race probes send ${RACE_REQUESTS} parallel requests and run only against loopback targets (target ${t.target})`;
+}
+
+export const AS_RACE_01 = defineCheck({
+  id: 'AS-RACE-01',
+  title: 'Parallel redemptions of one code: at most one succeeds',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.3 ("MUST return an access token only once for a given authorization code")',
+    'security-checks.md TK-07 (OAuch MultiFastACExchangeTest)',
+  ],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-code-redeem-race'],
+  requirement: `From security-checks.md TK-07: ${RACE_REQUESTS} parallel, identical, valid redemptions of one fresh code yield at most one access token (the single-use rule must hold under concurrency: check and mark atomically). Runs against loopback targets only.`,
+  remediation:
+    'Mark the code as redeemed atomically (compare-and-set in one storage operation) before issuing tokens.',
+  probe: `Authorize once; send ${RACE_REQUESTS} redemptions of the code at the same time.`,
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const refusal = raceRefusal(t, as.metadata.token_endpoint);
+    if (refusal) {
+      t.prerequisiteMissing(
+        refusal,
+        'run the race probes against a local (loopback) deployment of the server',
+      );
+      return;
+    }
+    const code = await freshCode(t, as);
+    const answers = await Promise.all(
+      Array.from({ length: RACE_REQUESTS }, (_, i) =>
+        postToken(t, as, code.client, codeForm(code), `parallel redemption ${i + 1}/${RACE_REQUESTS}`).then(
+          answerOf,
+        ),
+      ),
+    );
+    judgeRace(t, 'redemptions of one code', answers);
+  },
+});
+
+export const AS_RACE_02 = defineCheck({
+  id: 'AS-RACE-02',
+  title: 'Parallel refreshes with one refresh token: at most one succeeds',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.3.1 (rotation: the previous refresh token is invalidated)',
+    'MCP 2025-06-18 §Token Theft (public clients: MUST rotate)',
+    'security-checks.md RT-05 (OAuch MultiFastRefreshTest)',
+  ],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-refresh-rotate-race'],
+  requirement: `From security-checks.md RT-05: ${RACE_REQUESTS} parallel refreshes with one rotating refresh token yield at most one new token pair (rotation must be atomic, or a stolen token survives its rotation). No spec addresses grace windows; the number of successes is reported. Runs against loopback targets only; not applicable when refresh tokens are not rotated (AS-REFRESH-02).`,
+  remediation: 'Rotate refresh tokens with an atomic compare-and-set on the active token.',
+  probe: `Fresh grant; send ${RACE_REQUESTS} refreshes with its refresh token at the same time.`,
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const refusal = raceRefusal(t, as.metadata.token_endpoint);
+    if (refusal) {
+      t.prerequisiteMissing(
+        refusal,
+        'run the race probes against a local (loopback) deployment of the server',
+      );
+      return;
+    }
+    const grant = await t.freshGrant();
+    const rt = grant.tokens.refreshToken;
+    if (!rt) {
+      t.notApplicable('no refresh token is issued');
+      return;
+    }
+    const answers = await Promise.all(
+      Array.from({ length: RACE_REQUESTS }, (_, i) =>
+        postToken(
+          t,
+          as,
+          grant.client,
+          refreshForm(rt, t.target),
+          `parallel refresh ${i + 1}/${RACE_REQUESTS}`,
+        ).then(answerOf),
+      ),
+    );
+    const rotated = answers.some((a) => a.refreshToken !== undefined && a.refreshToken !== rt);
+    if (!rotated && answers.some((a) => a.accessToken !== undefined)) {
+      t.data('successes', answers.filter((a) => a.accessToken !== undefined).length);
+      t.notApplicable(
+        'refresh tokens are not rotated (see AS-REFRESH-02), so parallel refreshes may all succeed',
+      );
+      return;
+    }
+    judgeRace(t, 'refreshes with one refresh token', answers);
+  },
+});
+
+function judgeRace(t: CheckContext, what: string, answers: ReturnType<typeof answerOf>[]): void {
+  const winners = answers.filter((a) => a.accessToken !== undefined);
+  const tally = new Map<string, number>();
+  for (const a of answers) tally.set(describeAnswer(a), (tally.get(describeAnswer(a)) ?? 0) + 1);
+  t.data('outcomes', Object.fromEntries(tally));
+  t.data('successes', winners.length);
+  if (winners.length <= 1) t.conforms(`${winners.length} of ${answers.length} parallel ${what} succeeded`);
+  else
+    t.violated(`${winners.length} of ${answers.length} parallel ${what} got tokens (at most 1 may)`, {
+      exchanges: winners.map((w) => w.exchange),
+    });
+}
+
+/**
+ * Entropy estimate of one value, in bits: length × log2(alphabet), where the alphabet is inferred
+ * from the character classes the value uses (hex digits 16 when only 0-9a-f or 0-9A-F, else digits
+ * 10, lowercase 26, uppercase 26, plus each other character seen). It is an UPPER bound: it
+ * assumes every character is uniformly random, so structure (a UUID's fixed version nibble, a
+ * prefix, a timestamp) is not seen. A value below the bound is certainly too weak; one above it is
+ * only not shown to be weak.
+ */
+export function estimateEntropyBits(value: string): { bits: number; alphabet: number; length: number } {
+  const length = [...value].length;
+  let alphabet: number;
+  if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) alphabet = /^[0-9]+$/.test(value) ? 10 : 16;
+  else {
+    alphabet = 0;
+    if (/[0-9]/.test(value)) alphabet += 10;
+    if (/[a-z]/.test(value)) alphabet += 26;
+    if (/[A-Z]/.test(value)) alphabet += 26;
+    alphabet += new Set([...value].filter((c) => !/[0-9a-zA-Z]/.test(c))).size;
+  }
+  return { bits: Math.floor(length * Math.log2(Math.max(alphabet, 1))), alphabet, length };
+}
+
+/** RFC 6749 §10.10: guessing probability MUST be ≤ 2^-128 and SHOULD be ≤ 2^-160. */
+const MIN_BITS = 128;
+const SUGGESTED_BITS = 160;
+
+export const AS_ENTROPY_01 = defineCheck({
+  id: 'AS-ENTROPY-01',
+  title: 'Codes, opaque tokens and client secrets carry at least 128 bits of entropy',
+  level: 'MUST',
+  refs: ['RFC6749 §10.10', 'RFC9700 §4.1', 'security-checks.md TK-17, REG-08 (OAuch entropy tests)'],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: ['as-code-low-entropy'],
+  requirement: `From security-checks.md TK-17/REG-08: the authorization code, the refresh token, an opaque access token and a DCR client secret each have an estimated entropy of at least ${MIN_BITS} bits (RFC 6749 §10.10 MUST; ${SUGGESTED_BITS} SHOULD, reported as a note). Estimator: length × log2(alphabet of the character classes used), an upper bound per value. JWT access tokens are structured and signed, so they are not estimated.`,
+  remediation:
+    'Generate codes, tokens and secrets from a CSPRNG with at least 128 (better 256) random bits, e.g. 32 random bytes base64url-encoded.',
+  probe: 'One fresh code and its redemption; one confidential client registration; estimate each secret.',
+  async run(t) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const samples: [string, string][] = [];
+    const code = await freshCode(t, as);
+    samples.push(['authorization code', code.code]);
+    const tokens = answerOf(
+      await postToken(t, as, code.client, codeForm(code), 'code exchange (entropy sample)'),
+    );
+    if (tokens.refreshToken !== undefined) samples.push(['refresh token', tokens.refreshToken]);
+    if (tokens.accessToken !== undefined && !decodeJwtToken(tokens.accessToken))
+      samples.push(['opaque access token', tokens.accessToken]);
+    const confidential = await confidentialClient(t, as).catch(() => undefined);
+    if (confidential?.clientSecret) samples.push(['client secret', confidential.clientSecret]);
+    const rows = samples.map(([kind, value]) => ({ kind, ...estimateEntropyBits(value) }));
+    t.data('estimates', rows);
+    for (const row of rows) {
+      const text = `${row.kind}: ${row.length} characters over an alphabet of ${row.alphabet} ≈ ${row.bits} bits at most`;
+      if (row.bits < MIN_BITS) t.violated(`${text}, below ${MIN_BITS}`);
+      else {
+        t.conforms(text);
+        if (row.bits < SUGGESTED_BITS)
+          t.note(`${row.kind} is below the ${SUGGESTED_BITS} bits RFC 6749 §10.10 recommends`);
+      }
+    }
+  },
+});
+
+export const AS_LIFETIME_01 = defineCheck({
+  id: 'AS-LIFETIME-01',
+  title: 'Lifetimes of access and refresh tokens (reported)',
+  level: 'MAY',
+  refs: [
+    'security-checks.md TK-10, TK-18',
+    'MCP 2025-06-18 §Token Theft',
+    'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.2',
+  ],
+  revisions: REVISIONS,
+  needs: ['as', 'client'],
+  faults: [],
+  untestable:
+    'A report, not a verdict: the numbers are informational (AS-TOKEN-16 judges the access-token lifetime). The code lifetime is not measured: that needs a wait of up to 10 minutes (AS-AUTHZ-12).',
+  requirement:
+    'From security-checks.md TK-10/TK-18: report the access-token lifetime (expires_in and exp - iat), the refresh-token lifetime when the AS states one (refresh_token_expires_in), and say that the code lifetime needs a wait to measure.',
+  remediation: 'Keep access tokens short (minutes) and codes shorter (≤ 10 minutes, OAuth 2.1 §4.1.2).',
+  probe: 'One fresh grant; read expires_in, exp/iat and refresh_token_expires_in.',
+  async run(t) {
+    const grant = await t.freshGrant();
+    const jwt = decodeJwtToken(grant.tokens.accessToken);
+    const exp = jwt?.claims.exp;
+    const iat = jwt?.claims.iat;
+    const lifetimes = {
+      accessTokenExpiresIn: grant.tokens.expiresIn ?? null,
+      accessTokenExpMinusIat: typeof exp === 'number' && typeof iat === 'number' ? exp - iat : null,
+      refreshTokenExpiresIn:
+        typeof grant.tokens.raw.refresh_token_expires_in === 'number'
+          ? grant.tokens.raw.refresh_token_expires_in
+          : null,
+      authorizationCode: 'not measured (needs a wait; see AS-AUTHZ-12)',
+    };
+    t.data('lifetimes', lifetimes);
+    t.observe(
+      `access token: expires_in ${lifetimes.accessTokenExpiresIn ?? 'absent'}, exp - iat ${lifetimes.accessTokenExpMinusIat ?? 'n/a'} s; refresh token: ${lifetimes.refreshTokenExpiresIn ?? 'no stated lifetime'}; code lifetime not measured`,
+    );
+  },
+});
+
+export const checks = [AS_RACE_01, AS_RACE_02, AS_ENTROPY_01, AS_LIFETIME_01];
