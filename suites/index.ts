@@ -9,6 +9,7 @@ import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
 import { checks as rsScope } from './rs-scope.ts';
 import { checks as rsToken } from './rs-token.ts';
+import { checks as rsTransport } from './rs-transport.ts';
 import { checks as asToken } from './as-token.ts';
 import { checks as asRefresh } from './as-refresh.ts';
 import { checks as asRevocation } from './as-revocation.ts';
@@ -20,6 +21,7 @@ export const CHECKS: readonly Check[] = [
   ...asMetadata,
   ...rsToken,
   ...rsScope,
+  ...rsTransport,
   ...asAuthorize,
   ...asToken,
   ...asRefresh,

@@ -1,0 +1,516 @@
+// RS — transport rules that interact with authorization, and sessions. Requirements §2.5, rows
+// RS-TRN-01..04 and RS-SESS-01..03.
+//
+// Each negative probe carries a valid token and is otherwise the request an SDK client sends for
+// the revision (runner/mcp.ts), so only the one defect under test can explain a refusal; where it
+// helps, the same request without the defect is sent first as a control (it must succeed, or
+// there is nothing to judge).
+// Requirements §3 A18: sessions (RS-SESS-01..03) exist in 2025-06-18 / 2025-11-25 only;
+// RS-TRN-03/04 are 2026-07-28 rules. RS-SESS-04 (state handles, requestState) is not implemented:
+// the reference server mints no state handle, so nothing could prove the check (see the report).
+
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { protectedProbe } from '../runner/fixtures.ts';
+import { HttpTransportError } from '../runner/http.ts';
+import { type McpProbe, type McpReply, type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
+import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
+import { describeReply, endSession, executed, listTools, argumentsFor, withSession } from './rs-scope.ts';
+
+/** A foreign Origin (MCP transports §Security Warning); only ever a header value, never contacted. */
+const FOREIGN_ORIGIN = 'https://evil.example';
+/** A protocol version no revision has (requirements RS-TRN-02). */
+const UNSUPPORTED_VERSION = '1999-01-01';
+/** 2026-07-28 §Server Validation: header/body mismatch error code (HeaderMismatch). */
+const HEADER_MISMATCH = -32020;
+/** 2026-07-28: UnsupportedProtocolVersionError code. */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+const REVISIONS_2025 = REVISIONS.filter((r) => !isStateless(r));
+
+function is2xx(reply: { response: { status: number } }): boolean {
+  return reply.response.status >= 200 && reply.response.status < 300;
+}
+
+function errorCode(reply: McpReply): number | undefined {
+  const error = reply.message?.error;
+  return error !== null && typeof error === 'object' && typeof (error as { code?: unknown }).code === 'number'
+    ? (error as { code: number }).code
+    : undefined;
+}
+
+/** tools/list with the token, inside the session when there is one: the ordinary authorized request. */
+function toolsList(token: string, session: McpSession | undefined, label: string): McpProbe {
+  return { method: 'tools/list', params: {}, token, ...(session ? { session } : {}), label };
+}
+
+/** The control of a probe: when the defect-free request is not answered 2xx, nothing can be judged. */
+function controlFailed(t: CheckContext, control: McpReply, what: string): boolean {
+  if (is2xx(control)) return false;
+  t.notApplicable(
+    `${what} without the defect was answered ${describeReply(control)}, so a refusal of the probe could not be attributed to the defect`,
+  );
+  return true;
+}
+
+export const RS_TRN_01 = defineCheck({
+  id: 'RS-TRN-01',
+  title: 'A request with a foreign Origin is refused (403 from 2025-11-25)',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 Streamable HTTP §Security Warning',
+    'MCP 2025-11-25 Streamable HTTP §Security Warning (403 Forbidden)',
+    'requirements §3 A19',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-origin-not-checked'],
+  requirement:
+    'The server validates Origin: a request with a valid token and a present, foreign Origin is refused (DNS-rebinding protection). 2025-11-25 and later: with HTTP 403; 2025-06-18: any 4xx. A request without Origin (non-browser clients) keeps working; it is only the control.',
+  remediation:
+    'Compare Origin with the origins allowed to call the endpoint and answer 403 when it is present and not one of them.',
+  probe: `The protected request with a valid token, without Origin (control) and with Origin: ${FOREIGN_ORIGIN}.`,
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    const probe = { ...protectedProbe(t.revision), token: accessToken };
+    const [control, foreign] = await Promise.all([
+      mcpCall(t.http, t.target, t.revision, {
+        ...probe,
+        label: 'authorized request without Origin (control)',
+      }),
+      mcpCall(t.http, t.target, t.revision, {
+        ...probe,
+        headers: [['origin', FOREIGN_ORIGIN]],
+        label: `authorized request with Origin: ${FOREIGN_ORIGIN}`,
+      }),
+    ]);
+    t.data('status', foreign.response.status);
+    if (controlFailed(t, control, `${probe.method} with the token`)) return;
+    const status = foreign.response.status;
+    const needs403 = t.revision !== '2025-06-18';
+    if (is2xx(foreign))
+      t.violated(`a request with Origin: ${FOREIGN_ORIGIN} was served (${describeReply(foreign)})`);
+    else if (needs403 && status !== 403)
+      t.violated(
+        `a request with Origin: ${FOREIGN_ORIGIN} was answered ${status}; ${t.revision} requires 403`,
+      );
+    else if (status < 400 || status > 499)
+      t.violated(`a request with Origin: ${FOREIGN_ORIGIN} was answered ${status}, not a 4xx refusal`);
+    else t.conforms(`a request with Origin: ${FOREIGN_ORIGIN} was refused with ${status}`);
+  },
+});
+
+export const RS_TRN_02 = defineCheck({
+  id: 'RS-TRN-02',
+  title: 'An unsupported MCP-Protocol-Version is answered 400',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 Streamable HTTP §Protocol Version Header',
+    'MCP 2025-11-25 Streamable HTTP §Protocol Version Header',
+    'MCP 2026-07-28 Streamable HTTP §Protocol Version Header',
+  ],
+  revisions: REVISIONS,
+  needs: ['token'],
+  faults: ['rs-protocol-version-not-checked'],
+  requirement:
+    'A request with a valid token whose MCP-Protocol-Version names a version the server does not support is answered HTTP 400 and not served. 2026-07-28 also: the body is a JSON-RPC UnsupportedProtocolVersionError whose data lists the supported versions.',
+  remediation:
+    'Validate MCP-Protocol-Version on every request after initialization (2026-07-28: every request) and answer 400 with the supported versions.',
+  probe: `tools/list with a valid token and MCP-Protocol-Version: ${UNSUPPORTED_VERSION} (2026-07-28: also in _meta, so header and body agree), after the same request with the right version as control.`,
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    await withSession(t, accessToken, async (session) => {
+      const good = session ?? { revision: t.revision, protocolVersion: t.revision };
+      // The whole session object carries the version: header (and the 2026 _meta envelope) agree.
+      const bad: McpSession = { ...good, protocolVersion: UNSUPPORTED_VERSION };
+      const control = await mcpCall(
+        t.http,
+        t.target,
+        t.revision,
+        toolsList(accessToken, good, 'tools/list (control)'),
+      );
+      if (controlFailed(t, control, 'tools/list with the token')) return;
+      const reply = await mcpCall(
+        t.http,
+        t.target,
+        t.revision,
+        toolsList(accessToken, bad, `tools/list with MCP-Protocol-Version: ${UNSUPPORTED_VERSION}`),
+      );
+      t.data('status', reply.response.status);
+      if (reply.response.status !== 400) {
+        t.violated(
+          `MCP-Protocol-Version: ${UNSUPPORTED_VERSION} was answered ${describeReply(reply)}, not 400${executed(reply) ? ' (the request was served)' : ''}`,
+        );
+        return;
+      }
+      if (isStateless(t.revision)) {
+        const error = reply.message?.error as { code?: unknown; data?: { supported?: unknown } } | undefined;
+        const supported = error?.data?.supported;
+        t.data('supported', supported ?? null);
+        if (errorCode(reply) !== UNSUPPORTED_PROTOCOL_VERSION || !Array.isArray(supported)) {
+          t.violated(
+            `the 400 is not an UnsupportedProtocolVersionError (code ${UNSUPPORTED_PROTOCOL_VERSION}) listing the supported versions in data.supported: ${describeReply(reply)}`,
+          );
+          return;
+        }
+      }
+      t.conforms(`MCP-Protocol-Version: ${UNSUPPORTED_VERSION} was answered 400`);
+    });
+  },
+});
+
+export const RS_TRN_03 = defineCheck({
+  id: 'RS-TRN-03',
+  title: 'Mcp-Method / Mcp-Name that disagree with the body are refused (400, -32020)',
+  level: 'MUST',
+  refs: ['MCP 2026-07-28 Streamable HTTP §Server Validation', 'SEP-2243'],
+  revisions: since('2026-07-28'),
+  needs: ['token'],
+  faults: ['rs-header-mismatch-not-checked'],
+  requirement:
+    'A request whose Mcp-Method or Mcp-Name header disagrees with the JSON-RPC body is answered 400 with JSON-RPC error -32020 and never executed: gateways authorize on the headers, so a mismatch would let a request through under a false name.',
+  remediation:
+    'Compare Mcp-Method with the body method and Mcp-Name with params.name / params.uri before dispatching, and answer 400 / -32020 on any difference.',
+  probe:
+    'tools/call of a read-only tool with Mcp-Method: tools/list; the same call with Mcp-Name naming another tool (the matching call first, as control).',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    const tools = await listTools(t, accessToken, undefined);
+    // A read-only tool: if the server wrongly executes the probe, nothing changes.
+    const tool = tools?.find((x) => x.annotations?.readOnlyHint === true) ?? tools?.[0];
+    if (!tool) {
+      t.notApplicable('tools/list names no tool, so there is no tools/call to disguise');
+      return;
+    }
+    const call: McpProbe = {
+      method: 'tools/call',
+      params: { name: tool.name, arguments: argumentsFor(tool.inputSchema) },
+      token: accessToken,
+    };
+    const control = await mcpCall(t.http, t.target, t.revision, {
+      ...call,
+      label: `tools/call ${tool.name} (control)`,
+    });
+    if (controlFailed(t, control, `tools/call ${tool.name}`)) return;
+    const probes: [string, McpProbe][] = [
+      [
+        'Mcp-Method: tools/list on a tools/call body',
+        {
+          ...call,
+          headers: [['mcp-method', 'tools/list']],
+          label: 'tools/call body, Mcp-Method: tools/list',
+        },
+      ],
+      [
+        `Mcp-Name: mcp-auth-conformance-other-tool on a call of ${tool.name}`,
+        {
+          ...call,
+          headers: [['mcp-name', 'mcp-auth-conformance-other-tool']],
+          label: `tools/call ${tool.name}, Mcp-Name: another tool`,
+        },
+      ],
+    ];
+    const replies = await Promise.all(probes.map(([, p]) => mcpCall(t.http, t.target, t.revision, p)));
+    const table: Record<string, unknown>[] = [];
+    let refused = 0;
+    probes.forEach(([what], i) => {
+      const reply = replies[i]!;
+      table.push({ probe: what, status: reply.response.status, code: errorCode(reply) ?? null });
+      if (reply.response.status === 400 && errorCode(reply) === HEADER_MISMATCH) {
+        refused++;
+        return;
+      }
+      t.violated(
+        `${what} was answered ${describeReply(reply)}${executed(reply) ? ' — the request was executed' : ''}, not 400 with -32020`,
+        { exchanges: [reply.response.exchange] },
+      );
+    });
+    t.data('probes', table);
+    if (refused === probes.length) t.conforms('both header/body mismatches were refused with 400 / -32020');
+  },
+});
+
+export const RS_TRN_04 = defineCheck({
+  id: 'RS-TRN-04',
+  title: 'Stateless transport: GET/DELETE 405, no session id minted, session headers ignored',
+  level: 'SHOULD',
+  refs: ['MCP 2026-07-28 Streamable HTTP §Backward Compatibility', 'SEP-2567', 'SEP-2575'],
+  revisions: since('2026-07-28'),
+  needs: ['token'],
+  faults: ['rs-modern-session-id'],
+  requirement:
+    'In 2026-07-28 there are no sessions and no GET stream: GET and DELETE on the endpoint are answered 405; responses carry no Mcp-Session-Id; an Mcp-Session-Id or Last-Event-ID a client still sends is ignored (the request is served as usual, never tied to state).',
+  remediation:
+    'Answer GET and DELETE with 405, never set Mcp-Session-Id, and ignore Mcp-Session-Id / Last-Event-ID on requests.',
+  probe:
+    'GET and DELETE with a valid token; tools/list with the token; tools/list with Mcp-Session-Id and Last-Event-ID added.',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    const auth: [string, string] = ['authorization', `Bearer ${accessToken}`];
+    const version: [string, string] = ['mcp-protocol-version', t.revision];
+    const bounded = { timeoutMs: Math.min(t.options.requestTimeoutMs, 5000), maxBodyBytes: 64 * 1024 };
+    const raw = async (method: 'GET' | 'DELETE') => {
+      try {
+        return await t.http.request(t.target, {
+          method,
+          headers: [['accept', 'text/event-stream'], version, auth],
+          label: `${method} on the MCP endpoint (with token)`,
+          ...bounded,
+        });
+      } catch (err) {
+        // A stream that never ends is itself the observation: the server opened one.
+        if (err instanceof HttpTransportError && (err.kind === 'timeout' || err.kind === 'too-large'))
+          return {
+            status: -1,
+            note: `${method} was not answered with a status before ${err.kind}: a stream was opened`,
+          };
+        throw err;
+      }
+    };
+    const [get, del, plain, withHeaders] = await Promise.all([
+      raw('GET'),
+      raw('DELETE'),
+      mcpCall(t.http, t.target, t.revision, toolsList(accessToken, undefined, 'tools/list (with token)')),
+      mcpCall(t.http, t.target, t.revision, {
+        ...toolsList(accessToken, undefined, 'tools/list with Mcp-Session-Id and Last-Event-ID'),
+        headers: [
+          ['mcp-session-id', 'mcp-auth-conformance-stale-session'],
+          ['last-event-id', 'mcp-auth-conformance-event-1'],
+        ],
+      }),
+    ]);
+    const problems: string[] = [];
+    for (const [method, response] of [
+      ['GET', get],
+      ['DELETE', del],
+    ] as const) {
+      if (response.status !== 405)
+        problems.push(
+          'note' in response
+            ? response.note
+            : `${method} was answered ${response.status}, not 405 Method Not Allowed`,
+        );
+    }
+    const minted = [plain, withHeaders].find((r) => r.response.headers.has('mcp-session-id'));
+    if (minted)
+      problems.push(
+        `a 2026-07-28 response carries Mcp-Session-Id (${minted.response.exchange.label ?? 'tools/list'})`,
+      );
+    if (!is2xx(plain)) t.note(`tools/list with the token was answered ${describeReply(plain)}`);
+    else if (!is2xx(withHeaders))
+      problems.push(
+        `tools/list with Mcp-Session-Id and Last-Event-ID was answered ${describeReply(withHeaders)}, so the headers were not ignored`,
+      );
+    t.data('observed', {
+      GET: get.status,
+      DELETE: del.status,
+      sessionIdMinted: minted !== undefined,
+      withSessionHeaders: withHeaders.response.status,
+    });
+    for (const problem of problems) t.violated(problem);
+    if (problems.length === 0)
+      t.conforms('GET and DELETE are answered 405, no session id is minted and session headers are ignored');
+  },
+});
+
+// --- Sessions (2025-06-18 / 2025-11-25) -------------------------------------------------------
+
+/** Opens a session with the token, or says there is none (the server MAY issue no session id). */
+async function sessionWith(t: CheckContext, token: string): Promise<McpSession | undefined> {
+  const { session } = await openSession(t.http, t.target, t.revision, token);
+  if (session.sessionId) return session;
+  t.notApplicable(
+    'the server issued no Mcp-Session-Id on initialize (sessions are optional), so there is no session to misuse',
+  );
+  return undefined;
+}
+
+export const RS_SESS_01 = defineCheck({
+  id: 'RS-SESS-01',
+  title: 'A session id alone does not authenticate',
+  level: 'MUST',
+  refs: [
+    'MCP Security Best Practices (2025-06-18, 2025-11-25) §Session Hijacking',
+    'MCP 2025-06-18 §Token Handling',
+  ],
+  revisions: REVISIONS_2025,
+  needs: ['token'],
+  faults: ['rs-session-authenticates'],
+  requirement:
+    'MUST NOT use sessions for authentication: a request carrying a valid Mcp-Session-Id but no token is answered 401, not served. The token is required on every request, even within a session.',
+  remediation: 'Verify the bearer token on every request, whether or not it names a known session.',
+  probe: 'initialize + notifications/initialized with a token, then tools/list with only the Mcp-Session-Id.',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    const session = await sessionWith(t, accessToken);
+    if (!session) return;
+    try {
+      const reply = await mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/list',
+        params: {},
+        session,
+        label: 'tools/list with the session id and no token',
+      });
+      t.data('status', reply.response.status);
+      if (is2xx(reply))
+        t.violated(
+          `tools/list with only the session id was served (${describeReply(reply)}): the session authenticated it`,
+        );
+      else if (reply.response.status === 401)
+        t.conforms('tools/list with only the session id was answered 401');
+      else
+        t.conforms(
+          `tools/list with only the session id was refused with ${reply.response.status} (401 expected, but not served)`,
+        );
+    } finally {
+      await endSession(t, accessToken, session);
+    }
+  },
+});
+
+export const RS_SESS_02 = defineCheck({
+  id: 'RS-SESS-02',
+  title: "A session is bound to its user: another user's token cannot use it",
+  level: 'SHOULD',
+  refs: [
+    'MCP Security Best Practices 2025-11-25 §Session Hijacking ("bind session IDs to user-specific information")',
+  ],
+  revisions: REVISIONS_2025,
+  needs: ['token', 'token-user-b'],
+  faults: ['rs-session-not-bound'],
+  requirement:
+    "A session created with user A's token is refused (4xx) when used with user B's valid token, so a leaked session id does not carry A's state to B.",
+  remediation:
+    'Store the token subject with the session and refuse (404, as for an unknown session) a request whose token has another subject.',
+  probe:
+    "Session opened with user A's token; tools/list in it with A's token (control), then with user B's token.",
+  async run(t) {
+    const a = (await t.fixture('token')).accessToken;
+    const b = (await t.fixture('token-user-b')).accessToken;
+    const session = await sessionWith(t, a);
+    if (!session) return;
+    try {
+      const control = await mcpCall(
+        t.http,
+        t.target,
+        t.revision,
+        toolsList(a, session, "tools/list in A's session with A's token"),
+      );
+      if (controlFailed(t, control, "tools/list in A's session with A's token")) return;
+      const reply = await mcpCall(
+        t.http,
+        t.target,
+        t.revision,
+        toolsList(b, session, "tools/list in A's session with B's token"),
+      );
+      t.data('status', reply.response.status);
+      if (is2xx(reply)) t.violated(`user B's token was served in user A's session (${describeReply(reply)})`);
+      else t.conforms(`user B's token in user A's session was refused with ${reply.response.status}`);
+    } finally {
+      await endSession(t, a, session);
+    }
+  },
+});
+
+/** How many session ids RS-SESS-03 collects (requirements: at least 20). */
+const SESSION_SAMPLES = 20;
+
+export const RS_SESS_03 = defineCheck({
+  id: 'RS-SESS-03',
+  title: 'Session ids are visible ASCII, unique and unpredictable',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 Streamable HTTP §Session Management',
+    'MCP Security Best Practices §Session Hijacking ("secure, non-deterministic session IDs")',
+  ],
+  revisions: REVISIONS_2025,
+  needs: ['token'],
+  faults: ['rs-session-id-predictable'],
+  requirement: `Over ${SESSION_SAMPLES} sessions: every Mcp-Session-Id is visible ASCII (0x21-0x7E), no two are equal, and they show no counter or clock pattern. An entropy estimate is reported (data.estimatedBits; below 128 bits is noted, not judged: it is a heuristic).`,
+  remediation:
+    'Generate session ids from a CSPRNG (e.g. 32 random bytes, base64url), never from a counter or a timestamp.',
+  probe: `${SESSION_SAMPLES} initialize requests with a token (5 at a time); each session is ended with DELETE.`,
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    const ids: string[] = [];
+    for (let batch = 0; batch < SESSION_SAMPLES / 5; batch++) {
+      const replies = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          mcpCall(t.http, t.target, t.revision, {
+            method: 'initialize',
+            token: accessToken,
+            label: 'initialize (session id sample)',
+          }),
+        ),
+      );
+      for (const reply of replies) {
+        const id = reply.response.headers.get('mcp-session-id');
+        if (id === null) continue;
+        ids.push(id);
+        await endSession(t, accessToken, {
+          revision: t.revision,
+          protocolVersion: t.revision,
+          sessionId: id,
+        });
+      }
+    }
+    if (ids.length === 0) {
+      t.notApplicable('the server issued no Mcp-Session-Id on initialize (sessions are optional)');
+      return;
+    }
+    const analysis = analyseIds(ids);
+    t.data('samples', ids.length);
+    t.data('estimatedBits', analysis.estimatedBits);
+    if (analysis.estimatedBits < 128)
+      t.note(`estimated entropy ${analysis.estimatedBits} bits is below 128 (heuristic)`);
+    const problems: string[] = [];
+    const bad = ids.find((id) => !/^[\x21-\x7e]+$/.test(id));
+    if (bad !== undefined)
+      problems.push(`a session id has characters outside visible ASCII 0x21-0x7E: ${JSON.stringify(bad)}`);
+    if (analysis.duplicates > 0)
+      problems.push(`${analysis.duplicates} of ${ids.length} session ids repeat an earlier one`);
+    if (analysis.pattern) problems.push(analysis.pattern);
+    for (const problem of problems) t.violated(problem);
+    if (problems.length === 0)
+      t.conforms(
+        `${ids.length} session ids: visible ASCII, unique, no counter or clock pattern (about ${analysis.estimatedBits} bits)`,
+      );
+  },
+});
+
+/**
+ * Heuristics over sampled ids (requirements RS-SESS-03):
+ * - pattern: all ids share one shape once digit runs are blanked (`session-#`), and some digit
+ *   field varies only within a narrow range (less than 1000 per sample): a counter or a clock;
+ * - estimatedBits: (positions that vary across samples) x log2(size of the observed alphabet), a
+ *   rough upper bound, over the shortest id.
+ */
+export function analyseIds(ids: readonly string[]): {
+  duplicates: number;
+  pattern?: string;
+  estimatedBits: number;
+} {
+  const duplicates = ids.length - new Set(ids).size;
+  let pattern: string | undefined;
+  const shapes = new Set(ids.map((id) => id.replace(/\d+/g, '#')));
+  if (shapes.size === 1 && ids.length > 1) {
+    const fields = ids.map((id) => (id.match(/\d+/g) ?? []).map((d) => BigInt(d)));
+    const count = fields[0]!.length;
+    for (let f = 0; f < count; f++) {
+      const values = fields.map((v) => v[f]!);
+      const min = values.reduce((a, b) => (b < a ? b : a));
+      const max = values.reduce((a, b) => (b > a ? b : a));
+      if (max !== min && max - min < BigInt(1000 * ids.length)) {
+        pattern = `the session ids differ only in a number that stays within ${String(max - min)} over ${ids.length} samples (a counter or a clock): e.g. ${ids.slice(0, 3).join(', ')}`;
+        break;
+      }
+    }
+  }
+  const length = Math.min(...ids.map((id) => id.length));
+  const alphabet = new Set(ids.join(''));
+  let varying = 0;
+  for (let i = 0; i < length; i++) if (new Set(ids.map((id) => id[i])).size > 1) varying++;
+  const estimatedBits = Math.round(varying * Math.log2(Math.max(alphabet.size, 1)));
+  return { duplicates, ...(pattern ? { pattern } : {}), estimatedBits };
+}
+
+export const checks = [RS_TRN_01, RS_TRN_02, RS_TRN_03, RS_TRN_04, RS_SESS_01, RS_SESS_02, RS_SESS_03];
