@@ -4,6 +4,7 @@
 import type { Check } from '../runner/check.ts';
 import { checks as asAuthorize } from './as-authorize.ts';
 import { checks as asMetadata } from './as-metadata.ts';
+import { checks as asPkce } from './as-pkce.ts';
 import { checks as rsAudience } from './rs-audience.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
@@ -23,6 +24,7 @@ export const CHECKS: readonly Check[] = [
   ...rsScope,
   ...rsTransport,
   ...asAuthorize,
+  ...asPkce,
   ...asToken,
   ...asRefresh,
   ...asRevocation,

@@ -1,0 +1,419 @@
+// AS — PKCE (RFC 7636; OAuth 2.1 §4.1.1, §4.1.3, §7.5.2; RFC 9700 §2.1.1). Requirements §2.7,
+// rows AS-PKCE-*. Authorization-side probes change one PKCE parameter of a valid request; the
+// token-side probes get a code of their own (never a shared one) and redeem it on their terms.
+
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import type { HttpResponse } from '../runner/http.ts';
+import { type Pkce, tokenRequest } from '../runner/oauth.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import {
+  type AuthzOutcome,
+  type AuthzSetup,
+  authzSetup,
+  buildUrl,
+  describe,
+  evidence,
+  outcomeRow,
+  type Param,
+  sendWithLogin,
+  validRequest,
+  withParam,
+} from './as-authorize-probe.ts';
+
+const NEEDS = ['prm', 'as', 'client'] as const;
+
+/** RFC 7636 Appendix B test vector. */
+const RFC7636_B: Pkce = {
+  verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+  challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  method: 'S256',
+};
+
+/** Sends the variants in parallel; a code for any of them is a violation, an error/page conforms. */
+async function expectRefused(
+  t: CheckContext,
+  setup: AuthzSetup,
+  variants: [string, (p: Param[]) => Param[]][],
+  expectedError = 'invalid_request',
+): Promise<AuthzOutcome[]> {
+  const rows: Record<string, unknown>[] = [];
+  const outs = await Promise.all(
+    variants.map(async ([label, change]) => {
+      const { params } = await validRequest(setup);
+      const out = await sendWithLogin(
+        t,
+        setup,
+        buildUrl(setup.endpoint, change(params)),
+        `authorization request, ${label}`,
+      );
+      rows.push(outcomeRow(label, out));
+      if (out.code) t.violated(`${label}: a code was issued`, evidence(out));
+      else if (out.kind === 'redirect' && out.error !== expectedError)
+        t.violated(`${label}: error=${out.error ?? '(none)'}, expected ${expectedError}`, evidence(out));
+      else if (out.kind === 'redirect-elsewhere') t.violated(`${label}: ${describe(out)}`, evidence(out));
+      else t.conforms(`${label}: refused (${describe(out)})`);
+      return out;
+    }),
+  );
+  t.data('probes', rows);
+  return outs;
+}
+
+export const AS_PKCE_01 = defineCheck({
+  id: 'AS-PKCE-01',
+  title: 'An authorization request without code_challenge is refused',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 §4.1.1, §4.1.2.1, §7.5.2',
+    'RFC7636 §4.4.1',
+    'RFC9700 §2.1.1',
+    'MCP 2025-03-26 ("PKCE is REQUIRED")',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-optional'],
+  requirement:
+    "A public client's request with no `code_challenge` is refused with `invalid_request` (by redirect to the client); no code is issued.",
+  remediation: 'Require code_challenge (with S256) on every authorization request of a public client.',
+  probe: 'Valid request without code_challenge and code_challenge_method.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    await expectRefused(t, setup, [
+      [
+        'no code_challenge',
+        (p) => withParam(withParam(p, 'code_challenge', undefined), 'code_challenge_method', undefined),
+      ],
+    ]);
+  },
+});
+
+export const AS_PKCE_02 = defineCheck({
+  id: 'AS-PKCE-02',
+  title: 'An unsupported code_challenge_method is refused',
+  level: 'MUST',
+  refs: ['RFC7636 §4.4.1', 'OAuth 2.1 §4.1.2.1'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-unknown-method-accepted'],
+  requirement:
+    '`code_challenge_method` values the AS does not support (`S512`, and `s256`: method names are case-sensitive) get `invalid_request`; no code is issued.',
+  remediation: 'Accept exactly the method names you support ("S256") and refuse any other value.',
+  probe: 'Valid requests with code_challenge_method=S512 and =s256.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    await expectRefused(t, setup, [
+      ['code_challenge_method=S512', (p) => withParam(p, 'code_challenge_method', 'S512')],
+      ['code_challenge_method=s256', (p) => withParam(p, 'code_challenge_method', 's256')],
+    ]);
+  },
+});
+
+/** Sends `plain` and no-method requests; resolves with which of them got a code. */
+async function plainProbes(t: CheckContext, setup: AuthzSetup) {
+  const rows: Record<string, unknown>[] = [];
+  const probe = async (label: string, change: (p: Param[], pkce: Pkce) => Param[]) => {
+    const { params, pkce } = await validRequest(setup);
+    const out = await sendWithLogin(
+      t,
+      setup,
+      buildUrl(setup.endpoint, change(params, pkce)),
+      `authorization request, ${label}`,
+    );
+    rows.push(outcomeRow(label, out));
+    return [label, out] as const;
+  };
+  const outs = await Promise.all([
+    // RFC 7636 §4.2: with plain, code_challenge = code_verifier.
+    probe('code_challenge_method=plain', (p, pkce) =>
+      withParam(withParam(p, 'code_challenge', pkce.verifier), 'code_challenge_method', 'plain'),
+    ),
+    // RFC 7636 §4.3: a missing method defaults to plain.
+    probe('no code_challenge_method (defaults to plain)', (p, pkce) =>
+      withParam(withParam(p, 'code_challenge', pkce.verifier), 'code_challenge_method', undefined),
+    ),
+  ]);
+  t.data('probes', rows);
+  const methods = setup.as.metadata.code_challenge_methods_supported;
+  t.data('code_challenge_methods_supported', methods ?? null);
+  return { outs, advertised: Array.isArray(methods) && methods.includes('plain') };
+}
+
+export const AS_PKCE_03A = defineCheck({
+  id: 'AS-PKCE-03A',
+  title: '`plain` is not accepted unless the metadata advertises it',
+  level: 'MUST',
+  refs: ['RFC8414 §2 (code_challenge_methods_supported)', 'OAuth 2.1 §4.1.1', 'RFC7636 §4.3'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-plain-accepted'],
+  requirement:
+    'First half of row AS-PKCE-03 (consistency): an AS that accepts `code_challenge_method=plain`, or a challenge with no method (which means plain), lists "plain" in `code_challenge_methods_supported`.',
+  remediation: 'Refuse plain (recommended), or at least advertise it in code_challenge_methods_supported.',
+  probe: 'Valid requests with code_challenge_method=plain, and with a challenge but no method.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { outs, advertised } = await plainProbes(t, setup);
+    for (const [label, out] of outs) {
+      if (out.code && !advertised)
+        t.violated(`${label}: a code was issued, but the metadata does not advertise plain`, evidence(out));
+      else
+        t.conforms(
+          `${label}: ${out.code ? 'accepted, and plain is advertised' : `refused (${describe(out)})`}`,
+        );
+    }
+  },
+});
+
+export const AS_PKCE_03B = defineCheck({
+  id: 'AS-PKCE-03B',
+  title: '`plain` PKCE is refused (MCP-hardened profile)',
+  level: 'SHOULD',
+  refs: [
+    'OAuth 2.1 §4.1.1 (S256 is mandatory to implement)',
+    'RFC7636 §7.2',
+    'RFC9700 §2.1.1',
+    'MCP 2025-11-25 (clients MUST use S256)',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-plain-accepted'],
+  requirement:
+    'Second half of row AS-PKCE-03 (hardening): plain exposes the verifier in the front channel and MCP clients must use S256, so the AS should refuse `plain` and a challenge without a method (requirements §3 A10: WARN).',
+  remediation: 'Support S256 only; refuse plain and a missing code_challenge_method with invalid_request.',
+  probe: 'Valid requests with code_challenge_method=plain, and with a challenge but no method.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { outs } = await plainProbes(t, setup);
+    for (const [label, out] of outs) {
+      if (out.code) t.violated(`${label}: accepted (a code was issued)`, evidence(out));
+      else t.conforms(`${label}: refused (${describe(out)})`);
+    }
+  },
+});
+
+export const AS_PKCE_04 = defineCheck({
+  id: 'AS-PKCE-04',
+  title: 'A syntactically invalid code_challenge is refused',
+  level: 'SHOULD',
+  refs: ['OAuth 2.1 §4.1.1 (ABNF code-challenge = 43*128unreserved)', 'RFC7636 §4.2'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-challenge-syntax-unchecked'],
+  requirement:
+    'A `code_challenge` shorter than 43, longer than 128, or with characters outside [A-Za-z0-9-._~] is refused with invalid_request. The catalogue derives this from the ABNF (MUST, derived) but asks for WARN when accepted, since no sentence orders the AS to check it; hence SHOULD here.',
+  remediation: 'Check code_challenge against 43*128 unreserved characters before accepting the request.',
+  probe: 'Valid requests with a 42-character, a 129-character, and a "+/="-containing code_challenge.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    await expectRefused(t, setup, [
+      ['42-character challenge', (p) => withParam(p, 'code_challenge', 'A'.repeat(42))],
+      ['129-character challenge', (p) => withParam(p, 'code_challenge', 'A'.repeat(129))],
+      ['challenge with + / =', (p) => withParam(p, 'code_challenge', `${'A'.repeat(40)}+/=`)],
+    ]);
+  },
+});
+
+/** A code of the check's own, issued for `pkce` (or for no challenge when pkce is null). */
+async function ownCode(
+  t: CheckContext,
+  setup: AuthzSetup,
+  pkce?: Pkce | null,
+): Promise<{ code?: string; out: AuthzOutcome; pkce: Pkce }> {
+  const req = await validRequest(setup, pkce ? { pkce } : {});
+  let params = req.params;
+  if (pkce === null)
+    params = withParam(withParam(params, 'code_challenge', undefined), 'code_challenge_method', undefined);
+  const out = await sendWithLogin(
+    t,
+    setup,
+    buildUrl(setup.endpoint, params),
+    'authorization request (code for a token-endpoint probe)',
+  );
+  return { ...(out.code ? { code: out.code } : {}), out, pkce: req.pkce };
+}
+
+/** The code grant at the token endpoint, with `verifier` (omitted when undefined). */
+function redeem(
+  t: CheckContext,
+  setup: AuthzSetup,
+  code: string,
+  verifier: string | undefined,
+  label: string,
+) {
+  const form: [string, string][] = [
+    ['grant_type', 'authorization_code'],
+    ['code', code],
+    ['redirect_uri', setup.redirectUri],
+    ['resource', setup.resource],
+    ...(verifier !== undefined ? ([['code_verifier', verifier]] as [string, string][]) : []),
+  ];
+  return tokenRequest(t.http, setup.as, setup.client, form, { label });
+}
+
+function tokenError(res: HttpResponse): string | undefined {
+  const body = res.json() as { error?: unknown } | undefined;
+  return body && typeof body.error === 'string' ? body.error : undefined;
+}
+
+/** Couldn't get a code for a token-side probe: say why, as a skip (the authorization side has its own checks). */
+function noCode(t: CheckContext, out: AuthzOutcome): void {
+  t.prerequisiteMissing(
+    `the harness could not obtain an authorization code to redeem (${describe(out)})`,
+    'use --login auto against an AS in test mode, or --login form/browser with a login script',
+  );
+}
+
+/** Judges a redemption that must be refused with one of `allowed` errors. */
+function judgeRefusedRedemption(t: CheckContext, label: string, res: HttpResponse, allowed: string[]): void {
+  const error = tokenError(res);
+  t.data('token_response', { status: res.status, error: error ?? null, exchange: res.exchange.id });
+  if (res.status === 200)
+    t.violated(`${label}: the code was redeemed (200 with tokens)`, { exchanges: [res.exchange] });
+  else if (res.status !== 400 || !error || !allowed.includes(error))
+    t.violated(
+      `${label}: answered ${res.status} error=${error ?? '(none)'}, expected 400 ${allowed.join(' or ')}`,
+      {
+        exchanges: [res.exchange],
+      },
+    );
+  else t.conforms(`${label}: refused with 400 ${error}`);
+}
+
+export const AS_PKCE_05 = defineCheck({
+  id: 'AS-PKCE-05',
+  title: 'A wrong code_verifier is refused with invalid_grant',
+  level: 'MUST',
+  refs: ['RFC7636 §4.6', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-verifier-ignored'],
+  requirement:
+    'Redeeming a code with a well-formed verifier that does not match its challenge fails with 400 `invalid_grant`.',
+  remediation: 'Compute BASE64URL(SHA256(code_verifier)) and compare it with the stored code_challenge.',
+  probe: 'Own code (S256); token request with another valid-syntax verifier.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { code, out } = await ownCode(t, setup);
+    if (!code) return noCode(t, out);
+    const res = await redeem(t, setup, code, 'W'.repeat(43), 'token request, wrong code_verifier');
+    judgeRefusedRedemption(t, 'wrong verifier', res, ['invalid_grant']);
+  },
+});
+
+export const AS_PKCE_06 = defineCheck({
+  id: 'AS-PKCE-06',
+  title: 'A missing code_verifier is refused when a challenge was sent',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 §4.1.3 ("code_verifier is present if and only if a code_challenge was present")',
+    'RFC7636 §4.5',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-verifier-optional', 'as-pkce-verifier-ignored'],
+  requirement:
+    'Redeeming a code issued for a code_challenge without sending code_verifier fails (400 invalid_grant or invalid_request).',
+  remediation: 'Require code_verifier whenever the authorization request carried a code_challenge.',
+  probe: 'Own code (S256); token request without code_verifier.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { code, out } = await ownCode(t, setup);
+    if (!code) return noCode(t, out);
+    const res = await redeem(t, setup, code, undefined, 'token request, no code_verifier');
+    judgeRefusedRedemption(t, 'no verifier', res, ['invalid_grant', 'invalid_request']);
+  },
+});
+
+export const AS_PKCE_07 = defineCheck({
+  id: 'AS-PKCE-07',
+  title: 'A code_verifier for a code issued without challenge is refused (downgrade)',
+  level: 'MUST',
+  refs: ['RFC9700 §2.1.1 (PKCE downgrade)', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: [],
+  requirement:
+    'If the AS issues a code for a request without code_challenge, a later token request that carries a code_verifier must be refused (an attacker stripped the challenge). Only testable when the AS lets a request omit PKCE; an AS that requires PKCE (AS-PKCE-01) makes this not applicable. No single reference-server fault turns it red: it needs as-pkce-optional together with as-pkce-verifier-ignored.',
+  remediation:
+    'At the token endpoint, refuse a code_verifier when the code was issued without a code_challenge.',
+  probe: 'Request without code_challenge; if a code comes back, redeem it with a verifier.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { code, out } = await ownCode(t, setup, null);
+    t.data('authorization', outcomeRow('no code_challenge', out));
+    if (!code) {
+      t.notApplicable(
+        `the AS issues no code without a code_challenge (${describe(out)}), so no downgrade is possible`,
+      );
+      return;
+    }
+    const res = await redeem(t, setup, code, 'V'.repeat(43), 'token request, verifier without challenge');
+    judgeRefusedRedemption(t, 'verifier without challenge', res, ['invalid_grant', 'invalid_request']);
+  },
+});
+
+export const AS_PKCE_08 = defineCheck({
+  id: 'AS-PKCE-08',
+  title: 'The S256 transform is verified: the challenge itself is not a valid verifier',
+  level: 'MUST',
+  refs: ['RFC7636 §4.6', 'RFC7636 Appendix B'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-pkce-challenge-as-verifier', 'as-pkce-verifier-ignored'],
+  requirement:
+    'Sending the code_challenge value as the code_verifier fails with invalid_grant; as a sanity check, the RFC 7636 Appendix B pair (verifier dBjf…, challenge E9Me…) is accepted, proving the S256 computation itself.',
+  remediation:
+    'Apply SHA-256 and base64url (no padding) to the verifier before comparing; never compare the raw values.',
+  probe:
+    'Own code for the App. B challenge redeemed with the challenge; a second one redeemed with the App. B verifier.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const [first, second] = await Promise.all([ownCode(t, setup, RFC7636_B), ownCode(t, setup, RFC7636_B)]);
+    if (!first.code) return noCode(t, first.out);
+    const res = await redeem(
+      t,
+      setup,
+      first.code,
+      RFC7636_B.challenge,
+      'token request, challenge as verifier',
+    );
+    judgeRefusedRedemption(t, 'challenge as verifier', res, ['invalid_grant']);
+    if (!second.code) return;
+    const ok = await redeem(
+      t,
+      setup,
+      second.code,
+      RFC7636_B.verifier,
+      'token request, RFC 7636 App. B verifier',
+    );
+    t.data('sanity_vector', { status: ok.status, exchange: ok.exchange.id });
+    if (ok.status !== 200)
+      t.violated(
+        `the RFC 7636 Appendix B verifier was refused (${ok.status} ${tokenError(ok) ?? ''}): the S256 computation is wrong`,
+        {
+          exchanges: [ok.exchange],
+        },
+      );
+  },
+});
+
+export const checks = [
+  AS_PKCE_01,
+  AS_PKCE_02,
+  AS_PKCE_03A,
+  AS_PKCE_03B,
+  AS_PKCE_04,
+  AS_PKCE_05,
+  AS_PKCE_06,
+  AS_PKCE_07,
+  AS_PKCE_08,
+];
