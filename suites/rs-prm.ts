@@ -9,9 +9,18 @@ import {
   describeAttempts,
 } from '../runner/check-helpers.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { defineCheck } from '../runner/check.ts';
-import { type Attempt, discoverAuthorizationServer, prmWellKnownUrls } from '../runner/discovery.ts';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import {
+  type Attempt,
+  discoverAuthorizationServer,
+  type ProtectedResourceDiscovery,
+  prmWellKnownUrls,
+} from '../runner/discovery.ts';
+import { protectedProbe } from '../runner/fixtures.ts';
+import type { HttpResponse } from '../runner/http.ts';
+import { type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
+import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
 
@@ -657,6 +666,135 @@ function signedMetadataProblems(signed: unknown): string[] {
   }
 }
 
+/** The Bearer challenge's resource_metadata of an answer, if it has one. */
+function challengedMetadataUrl(response: HttpResponse): string | undefined {
+  const challenge = bearerChallenge(parseWwwAuthenticate(response.headers.getAll('www-authenticate')));
+  return challenge ? param(challenge, 'resource_metadata') : undefined;
+}
+
+/** Why a fetched PRM does not meet the essentials of RS-PRM-02/04/07, or [] when it does. */
+function metadataProblems(res: HttpResponse): string[] {
+  if (res.status !== 200) return [`answered ${res.status}, not 200`];
+  const problems: string[] = [];
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') problems.push(`Content-Type is not application/json`);
+  const body = res.json();
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return [...problems, 'not a JSON object'];
+  const doc = body as Record<string, unknown>;
+  if (typeof doc.resource !== 'string') problems.push('no string `resource`');
+  const servers = doc.authorization_servers;
+  if (!Array.isArray(servers) || servers.length === 0) problems.push('no authorization_servers');
+  return problems;
+}
+
+export const RS_PRM_15 = defineCheck({
+  id: 'RS-PRM-15',
+  title: 'Every resource_metadata a challenge names resolves to valid metadata',
+  level: 'SHOULD',
+  refs: ['RFC9728 §5.2', 'RFC9728 §5.1', 'MCP 2025-11-25 §Runtime Insufficient Scope'],
+  revisions: REVISIONS,
+  needs: ['prm'],
+  faults: ['rs-403-metadata-url-broken'],
+  requirement:
+    'A server may name new metadata in a later challenge (RFC 9728 §5.2); every distinct resource_metadata URL seen in a 401 or 403 challenge answers 200 with a JSON metadata object that has `resource` and `authorization_servers`. Challenges collected: the anonymous 401, the 401 to an invalid token, and the 403 insufficient_scope to a request whose token lacks the scope the operation needs (a grant for scopes_supported minus the challenge scope, when that set is not empty).',
+  remediation:
+    'Point resource_metadata in every 401 and 403 challenge at a metadata URL that is actually served.',
+  probe:
+    'Collect resource_metadata from the anonymous 401, an invalid-token 401 and a 403 with a narrower token; GET each distinct URL.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    const seen = new Map<string, string[]>();
+    const add = (url: string | undefined, where: string) => {
+      if (url !== undefined) seen.set(url, [...(seen.get(url) ?? []), where]);
+    };
+    add(prm.challenge?.resourceMetadata, 'anonymous 401');
+    const invalid = await mcpCall(t.http, t.target, t.revision, {
+      ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+      token: 'mcp-auth-conformance-not-a-token',
+    });
+    if (invalid.response.status === 401) add(challengedMetadataUrl(invalid.response), 'invalid-token 401');
+    const insufficient = await insufficientScopeAnswer(t, prm);
+    if (insufficient?.status === 403) add(challengedMetadataUrl(insufficient), 'insufficient-scope 403');
+    if (seen.size === 0) {
+      t.notApplicable('no challenge named a resource_metadata URL (see RS-401-03)');
+      return;
+    }
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      [...seen].map(async ([url, where]) => {
+        if (!URL.canParse(url)) {
+          rows.push({ url, where, problems: ['not an absolute URL'] });
+          t.violated(`resource_metadata "${url}" (${where.join(', ')}) is not an absolute URL`);
+          return;
+        }
+        const res = await t.http.request(url, {
+          headers: { accept: 'application/json', 'mcp-protocol-version': t.revision },
+          label: 'PRM named by a challenge',
+        });
+        const problems = metadataProblems(res);
+        rows.push({ url, where, status: res.status, problems });
+        if (problems.length > 0)
+          t.violated(`resource_metadata ${url} (named by the ${where.join(', ')}): ${problems.join('; ')}`, {
+            exchanges: [res.exchange],
+          });
+      }),
+    );
+    t.data('urls', rows);
+    t.conforms(`${seen.size} distinct resource_metadata URL(s) resolve to metadata`);
+  },
+});
+
+/**
+ * A request whose token lacks a scope the operation needs, to provoke the 403 challenge: a grant
+ * for the scopes the metadata lists but the challenge does not ask for, then the protected method
+ * (after the handshake of the revision). Undefined, with a note, when no such grant can be had.
+ */
+async function insufficientScopeAnswer(
+  t: CheckContext,
+  prm: ProtectedResourceDiscovery,
+): Promise<HttpResponse | undefined> {
+  const challenge = prm.challenge && bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
+  const asked = (challenge && param(challenge, 'scope'))?.split(' ') ?? [];
+  const supported = prm.prm?.scopes_supported;
+  const others = Array.isArray(supported)
+    ? supported.filter((s): s is string => typeof s === 'string' && !asked.includes(s))
+    : [];
+  if (asked.length === 0 || others.length === 0) {
+    t.note('no 403 was provoked: no scope outside the challenge scope is known to ask a narrower token for');
+    return undefined;
+  }
+  let token: string;
+  try {
+    token = (await t.freshGrant({ scope: others.join(' ') })).tokens.accessToken;
+  } catch (err) {
+    t.note(`no 403 was provoked: a grant for scope "${others.join(' ')}" failed (${(err as Error).message})`);
+    return undefined;
+  }
+  const probe = protectedProbe(t.revision, 'MCP request with a token lacking the challenge scope');
+  let session: McpSession | undefined;
+  if (probe.method === 'initialize') {
+    // 2025 revisions: the handshake needs no scope; the first scoped call is tools/list.
+    session = (await openSession(t.http, t.target, t.revision, token).catch(() => undefined))?.session;
+    if (!session) {
+      t.note('no 403 was provoked: the handshake with the narrower token failed');
+      return undefined;
+    }
+  }
+  const reply = await mcpCall(t.http, t.target, t.revision, {
+    method: 'tools/list',
+    params: {},
+    token,
+    label: probe.label,
+    ...(session ? { session } : {}),
+  });
+  if (reply.response.status !== 403)
+    t.note(
+      `the request with a token lacking "${asked.join(' ')}" was answered ${reply.response.status}, not 403`,
+    );
+  return reply.response;
+}
+
 export const checks = [
   RS_PRM_01,
   RS_PRM_02,
@@ -672,4 +810,5 @@ export const checks = [
   RS_PRM_12,
   RS_PRM_13,
   RS_PRM_14,
+  RS_PRM_15,
 ];
