@@ -4,6 +4,8 @@
 import type { Check } from '../runner/check.ts';
 import { checks as asAuthorize } from './as-authorize.ts';
 import { checks as asMetadata } from './as-metadata.ts';
+import { checks as asCimd } from './as-cimd.ts';
+import { checks as asDcr } from './as-dcr.ts';
 import { checks as asPkce } from './as-pkce.ts';
 import { checks as rsAudience } from './rs-audience.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
@@ -30,6 +32,8 @@ export const CHECKS: readonly Check[] = [
   ...asRevocation,
   ...asSecurity,
   ...rsAudience,
+  ...asDcr,
+  ...asCimd,
 ];
 
 // A duplicated ID would make --only/--skip and the reports ambiguous: refuse at load time.
