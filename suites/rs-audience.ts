@@ -92,6 +92,8 @@ export const RS_AUD_03 = defineCheck({
   revisions: REVISIONS,
   needs: ['token'],
   faults: [],
+  untestable:
+    "no single reference-server fault yields an accepted token whose aud does not name the server: the harness's flow always sends resource (RFC 8707), the reference AS binds it, and a foreign-aud token is already refused unless the RS audience check is also off",
   requirement:
     "A token the authorization server issued with its default audience is accepted only when that audience still names this server. Black-box part implemented: the harness's real token is decoded and, when it is a JWT that the server accepts, its `aud` must name this server. Not implemented: an authorization flow that omits `resource` (the harness's flow always sends it, RFC 8707), so no fault of the reference server turns this check red today.",
   remediation:
@@ -217,15 +219,15 @@ export const RS_AUD_06 = defineCheck({
   revisions: REVISIONS,
   needs: [],
   faults: [],
+  untestable: 'token passthrough to an upstream API is not observable black-box',
   requirement:
-    'MUST NOT: the MCP server does not forward the access token it received to any upstream service. Untestable black-box: only an instrumented upstream (a canary service the server calls) could see the token, and the harness has no way to make an arbitrary server call one. The check always skips with that reason; it names no fault.',
+    'MUST NOT: the MCP server does not forward the access token it received to any upstream service. Untestable black-box: only an instrumented upstream (a canary service the server calls) could see the token, and the harness has no way to make an arbitrary server call one. The check always skips with that reason.',
   remediation:
     'Obtain separate credentials for upstream APIs (e.g. token exchange, RFC 8693); never forward the token the MCP client sent.',
   probe: 'Sends nothing: token passthrough is not observable from outside.',
   async run(t) {
-    t.prerequisiteMissing(
-      'token passthrough is not observable black-box: only an upstream service instrumented to record the tokens it receives could show it',
-      'review the server code, or run it against an instrumented upstream that reports any request carrying the MCP access token',
+    t.notApplicable(
+      'token passthrough is not observable black-box: only an upstream service instrumented to record the tokens it receives could show it (review the server code, or run it against such an upstream)',
     );
   },
 });

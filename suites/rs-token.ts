@@ -640,6 +640,8 @@ export const RS_401_21 = defineCheck({
   revisions: REVISIONS,
   needs: ['as'],
   faults: [],
+  untestable:
+    'the reference resource server verifies self-contained JWTs and does not consult revocation, so a revoked token stays valid until it expires (reported as info, as the catalogue asks); only a resource server that introspects or issues opaque tokens can be failed by this check',
   requirement:
     'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Untestable-red against the reference server: its resource server verifies self-contained JWTs and does not consult revocation, so no fault can turn this check red; it reports info there.',
   remediation:
