@@ -56,11 +56,23 @@ export const AS_REFRESH_01 = defineCheck({
     'grant_type=refresh_token with a valid refresh token answers 200 with a well-formed token response (access_token, token_type Bearer) and Cache-Control: no-store.',
   remediation:
     'Serve the refresh_token grant with the same response format and headers as the code exchange.',
-  probe: 'Fresh grant; one refresh request with its refresh token and resource.',
+  probe: 'Fresh code redeemed by a raw request; one refresh request with its refresh token and resource.',
   async run(t) {
-    const g = await grantWithRefresh(t);
-    if (!g) return;
-    const res = await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh');
+    // Raw requests throughout (not t.freshGrant): oauth4webapi would refuse a malformed code
+    // exchange before the refresh could be judged.
+    const as = await tokenAs(t);
+    if (!as) return;
+    const code = await freshCode(t, as);
+    const tokens = answerOf(await postToken(t, as, code.client, codeForm(code), 'code exchange'));
+    if (tokens.refreshToken === undefined) {
+      t.notApplicable(
+        tokens.accessToken === undefined
+          ? `the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`
+          : 'the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)',
+      );
+      return;
+    }
+    const res = await postToken(t, as, code.client, refreshForm(tokens.refreshToken, t.target), 'refresh');
     const problems = successProblems(res);
     if (!hasNoStore(res)) problems.push('lacks Cache-Control: no-store');
     if (problems.length === 0) t.conforms('the refresh answered 200 with a new access token and no-store');

@@ -144,8 +144,9 @@ function judgeRace(t: CheckContext, what: string, answers: ReturnType<typeof ans
 
 /**
  * Entropy estimate of one value, in bits: length × log2(alphabet), where the alphabet is inferred
- * from the character classes the value uses (hex digits 16 when only 0-9a-f or 0-9A-F, else digits
- * 10, lowercase 26, uppercase 26, plus each other character seen). It is an UPPER bound: it
+ * from the character classes the value uses (digits only 10; hex digits 16 when only 0-9a-f or
+ * 0-9A-F; base64url 64 when only A-Za-z0-9-_ with both cases; else digits 10, lowercase 26,
+ * uppercase 26, plus each other character seen). It is an UPPER bound: it
  * assumes every character is uniformly random, so structure (a UUID's fixed version nibble, a
  * prefix, a timestamp) is not seen. A value below the bound is certainly too weak; one above it is
  * only not shown to be weak.
@@ -154,6 +155,7 @@ export function estimateEntropyBits(value: string): { bits: number; alphabet: nu
   const length = [...value].length;
   let alphabet: number;
   if (/^[0-9a-f]+$/.test(value) || /^[0-9A-F]+$/.test(value)) alphabet = /^[0-9]+$/.test(value) ? 10 : 16;
+  else if (/^[A-Za-z0-9_-]+$/.test(value) && /[a-z]/.test(value) && /[A-Z]/.test(value)) alphabet = 64;
   else {
     alphabet = 0;
     if (/[0-9]/.test(value)) alphabet += 10;
