@@ -3,6 +3,7 @@
 
 import type { Check } from '../runner/check.ts';
 import { checks as asAuthorize } from './as-authorize.ts';
+import { checks as asIss } from './as-iss.ts';
 import { checks as asMetadata } from './as-metadata.ts';
 import { checks as asCimd } from './as-cimd.ts';
 import { checks as asDcr } from './as-dcr.ts';
@@ -27,6 +28,7 @@ export const CHECKS: readonly Check[] = [
   ...rsTransport,
   ...asAuthorize,
   ...asPkce,
+  ...asIss,
   ...asToken,
   ...asRefresh,
   ...asRevocation,
