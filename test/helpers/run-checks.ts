@@ -1,0 +1,71 @@
+// Runs checks in process, through the engine, against a fresh embedded reference server (the way
+// `run` without --target does), then closes the server and the HTTP client. For suite tests:
+// clean server → pass, server with a fault → fail/warn.
+
+import { type ReferenceServerOptions, startReferenceServer } from '../../reference-server/server.ts';
+import type { Check } from '../../runner/check.ts';
+import { type CheckResult, runChecks } from '../../runner/engine.ts';
+import { freeLoopbackPort, RunFixtures } from '../../runner/fixtures.ts';
+import { HttpRecorder } from '../../runner/http.ts';
+import { createLoginDriver } from '../../runner/login/index.ts';
+import { Redactor } from '../../runner/redact.ts';
+import type { Revision } from '../../runner/revisions.ts';
+
+export interface EmbeddedRunOptions {
+  faults?: readonly string[];
+  revision?: Revision;
+  strict?: boolean;
+  /** Extra reference-server options (faults and autoApprove are set from here). */
+  server?: ReferenceServerOptions;
+}
+
+/** The checks of `checks` that apply to the revision, run against a new embedded server. */
+export async function runAgainstEmbedded(
+  checks: readonly Check[],
+  options: EmbeddedRunOptions = {},
+): Promise<CheckResult[]> {
+  const revision = options.revision ?? '2026-07-28';
+  const server = await startReferenceServer({
+    allowLoopbackCimd: true,
+    ...options.server,
+    autoApprove: true,
+    faults: [...(options.faults ?? [])],
+  });
+  const recorder = new HttpRecorder({ allowedOrigins: [server.url, server.issuer], timeoutMs: 5_000 });
+  try {
+    const fixtures = new RunFixtures({
+      recorder,
+      redactor: new Redactor(),
+      target: server.url,
+      revision,
+      login: createLoginDriver({ driver: 'auto' }),
+      redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
+      loginTimeoutMs: 5_000,
+      mintKey: { privateJwk: server.signingKey, issuer: server.issuer },
+    });
+    return await runChecks(
+      checks.filter((c) => c.revisions.includes(revision)),
+      {
+        target: server.url,
+        revision,
+        strict: options.strict ?? false,
+        embedded: true,
+        http: recorder,
+        fixtures,
+        requestTimeoutMs: 5_000,
+        checkTimeoutMs: 15_000,
+        fixtureTimeoutMs: 15_000,
+        runTimeoutMs: 30_000,
+        concurrency: 4,
+      },
+    );
+  } finally {
+    await recorder.close();
+    await server.close();
+  }
+}
+
+/** One line per result, for assertion messages. */
+export function summarize(results: readonly CheckResult[]): string {
+  return results.map((r) => `${r.id} ${r.status}: ${r.message}`).join('\n');
+}
