@@ -4,7 +4,13 @@
 // named fault → the checks that name it fail (MUST) or warn (SHOULD), with a message that names
 // the defect. One run per fault, shared by the checks that name it.
 
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startReferenceServer } from '../../reference-server/server.ts';
+import { ReportSchema } from '../../reports/json.ts';
+import { main } from '../../runner/cli.ts';
 import type { Check } from '../../runner/check.ts';
 import { REVISIONS } from '../../runner/revisions.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';
@@ -88,4 +94,59 @@ describe('each named fault turns its checks red for the right reason', () => {
       }
     });
   }
+});
+
+describe('without a key the target trusts (a separately started server, --target)', () => {
+  it('[mint] checks skip and say how to provide a key; [tok] checks still judge with the real token', async () => {
+    const server = await startReferenceServer({ autoApprove: true });
+    const out = mkdtempSync(join(tmpdir(), 'rs-token-nokey-'));
+    try {
+      const code = await main(
+        [
+          'run',
+          '--target',
+          server.url,
+          '--login',
+          'auto',
+          '--only',
+          IDS.join(','),
+          '--out',
+          out,
+          '--format',
+          'json',
+        ],
+        { out: () => undefined, err: () => undefined, isTTY: false, env: {}, cwd: process.cwd() },
+      );
+      expect(code).toBe(0);
+      const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+      const status = (id: string) => report.results.find((r) => r.id === id);
+      for (const id of [
+        'RS-401-09',
+        'RS-401-13',
+        'RS-401-15',
+        'RS-AUD-01',
+        'RS-AUD-02',
+        'RS-AUD-04',
+        'RS-AUD-05',
+      ]) {
+        expect(status(id)?.status, id).toBe('skip');
+        expect(status(id)?.howToProvide, id).toMatch(/--mint-key/);
+      }
+      for (const id of [
+        'RS-401-08',
+        'RS-401-10',
+        'RS-401-11',
+        'RS-401-12',
+        'RS-401-16',
+        'RS-401-17',
+        'RS-401-22',
+      ])
+        expect(`${id} ${status(id)?.status}`).toBe(`${id} pass`);
+      // RS-401-14 without a key and without an ID token has nothing to send.
+      expect(status('RS-401-14')?.status).toBe('skip');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      await server.close();
+    }
+  });
 });
