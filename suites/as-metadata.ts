@@ -9,8 +9,18 @@ import {
   assertSomeAnswer,
   describeAttempts,
 } from '../runner/check-helpers.ts';
-import { defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { withCimdHost, clientDocument } from '../runner/cimd-host.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
+import {
+  authorizationProbe,
+  cimdTarget,
+  describeOutcome,
+  docPath,
+  hostRedirectUri,
+  isLoopbackUrl,
+} from './as-cimd.ts';
+import { catalogueRegistration } from './as-dcr.ts';
 
 export const AS_META_01 = defineCheck({
   id: 'AS-META-01',
@@ -154,4 +164,395 @@ export const AS_META_06 = defineCheck({
   },
 });
 
-export const checks = [AS_META_01, AS_META_02, AS_META_03, AS_META_06];
+/** The discovered metadata, or undefined after recording that there is none (AS-META-01 judges that). */
+async function metadataOf(
+  t: CheckContext,
+): Promise<{ issuer: string; metadata: Record<string, unknown>; url: string } | undefined> {
+  const as = await t.fixture('as');
+  if (!as.metadata || !as.metadataUrl) {
+    t.notApplicable('no authorization-server metadata was found (see AS-META-01)');
+    return undefined;
+  }
+  return { issuer: as.issuer, metadata: as.metadata, url: as.metadataUrl };
+}
+
+/**
+ * Why `value` is not an https URL (OAuth 2.1 §1.5). Plain http on a loopback host is accepted as
+ * a development setting (the embedded reference server), and `dev` says so.
+ */
+function httpsProblem(value: unknown): { problem?: string; dev?: boolean } {
+  if (typeof value !== 'string' || !URL.canParse(value)) return { problem: 'is not an absolute URL' };
+  const url = new URL(value);
+  if (url.protocol === 'https:') return {};
+  if (url.protocol === 'http:' && isLoopbackUrl(value)) return { dev: true };
+  return { problem: `uses ${url.protocol} instead of https:` };
+}
+
+export const AS_META_04 = defineCheck({
+  id: 'AS-META-04',
+  title: 'The issuer is an https URL without query or fragment',
+  level: 'MUST',
+  refs: ['RFC8414 §2 (issuer)'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-issuer-with-query'],
+  requirement:
+    'The issuer identifier (the authorization_servers entry, and the `issuer` member of the metadata) is an https URL with no query and no fragment component. Plain http on a loopback host is tolerated as a development setting and noted.',
+  remediation:
+    'Use an issuer like https://auth.example.com or https://auth.example.com/tenant: https, no "?" and no "#".',
+  probe: 'Parse the issuer the metadata was discovered for and the metadata `issuer` member.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const values = new Set([
+      md.issuer,
+      ...(typeof md.metadata.issuer === 'string' ? [md.metadata.issuer] : []),
+    ]);
+    let dev = false;
+    const problems: string[] = [];
+    for (const value of values) {
+      const scheme = httpsProblem(value);
+      dev ||= scheme.dev === true;
+      if (scheme.problem) problems.push(`"${value}" ${scheme.problem}`);
+      if (value.includes('?')) problems.push(`"${value}" has a query component`);
+      if (value.includes('#')) problems.push(`"${value}" has a fragment component`);
+    }
+    if (dev) t.note('the issuer is plain http on a loopback host: accepted as a development setting only');
+    if (problems.length > 0) t.violated(problems.join('; '));
+    else t.conforms(`issuer ${[...values].join(' / ')} is well-formed`);
+  },
+});
+
+export const AS_META_05 = defineCheck({
+  id: 'AS-META-05',
+  title: 'The metadata holds the required members',
+  level: 'MUST',
+  refs: ['RFC8414 §2', 'OIDC Discovery §3'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-incomplete'],
+  requirement:
+    'authorization_endpoint and token_endpoint are URLs, and response_types_supported is an array containing "code"; a document served at an openid-configuration URL also has jwks_uri, subject_types_supported and id_token_signing_alg_values_supported (OIDC Discovery §3).',
+  remediation:
+    'Publish authorization_endpoint, token_endpoint and response_types_supported: ["code"] (plus the three OIDC members in an openid-configuration document).',
+  probe: 'Read the members of the discovered metadata.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const m = md.metadata;
+    const problems: string[] = [];
+    for (const name of ['authorization_endpoint', 'token_endpoint']) {
+      if (typeof m[name] !== 'string' || !URL.canParse(m[name] as string))
+        problems.push(`${name} is missing or not a URL`);
+    }
+    const types = m.response_types_supported;
+    if (!Array.isArray(types)) problems.push('response_types_supported is missing');
+    else if (!types.includes('code'))
+      problems.push(`response_types_supported is ${JSON.stringify(types)}, without "code"`);
+    if (md.url.includes('openid-configuration')) {
+      for (const name of ['jwks_uri', 'subject_types_supported', 'id_token_signing_alg_values_supported']) {
+        if (m[name] === undefined)
+          problems.push(`${name} is missing (required in an OIDC Discovery document)`);
+      }
+    }
+    if (problems.length > 0) t.violated(`${md.url}: ${problems.join('; ')}`);
+    else t.conforms('the required members are present');
+  },
+});
+
+const ENDPOINT_MEMBERS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'revocation_endpoint',
+  'introspection_endpoint',
+  'jwks_uri',
+];
+
+export const AS_META_07 = defineCheck({
+  id: 'AS-META-07',
+  title: 'Every endpoint in the metadata is https',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §1.5', 'MCP 2025-06-18 §Communication Security'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-http-endpoint'],
+  requirement:
+    'The authorization, token, registration, revocation, introspection and JWKS URLs the metadata names are https. Plain http on a loopback host is tolerated as a development setting and noted.',
+  remediation: 'Serve every endpoint over TLS and publish https URLs.',
+  probe: 'Parse every endpoint URL of the discovered metadata.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const problems: string[] = [];
+    const dev: string[] = [];
+    for (const name of ENDPOINT_MEMBERS) {
+      if (md.metadata[name] === undefined) continue;
+      const scheme = httpsProblem(md.metadata[name]);
+      if (scheme.problem) problems.push(`${name} ${String(md.metadata[name])} ${scheme.problem}`);
+      if (scheme.dev) dev.push(name);
+    }
+    if (dev.length > 0) t.note(`plain http on loopback (development setting only): ${dev.join(', ')}`);
+    if (problems.length > 0) t.violated(problems.join('; '));
+    else t.conforms('every endpoint is https (or loopback http in development)');
+  },
+});
+
+export const AS_META_08 = defineCheck({
+  id: 'AS-META-08',
+  title: 'No implicit or password grant is advertised',
+  level: 'SHOULD',
+  refs: ['OAuth 2.1 §10.1', 'RFC9700 §2.1.2, §2.4', 'RFC8414 §2 (grant_types_supported default)'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-implicit-advertised'],
+  requirement:
+    'The metadata does not advertise the implicit flow (a response type containing "token") or the implicit/password grants, and lists grant_types_supported explicitly, because its RFC 8414 default includes "implicit". (SHOULD NOT, derived.)',
+  remediation:
+    'Publish response_types_supported: ["code"] and grant_types_supported: ["authorization_code", "refresh_token"].',
+  probe: 'Read response_types_supported and grant_types_supported.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const problems: string[] = [];
+    const types = Array.isArray(md.metadata.response_types_supported)
+      ? (md.metadata.response_types_supported as unknown[])
+      : [];
+    const implicitTypes = types.filter((v) => typeof v === 'string' && v.split(' ').includes('token'));
+    if (implicitTypes.length > 0)
+      problems.push(`response_types_supported includes ${JSON.stringify(implicitTypes)}`);
+    const grants = md.metadata.grant_types_supported;
+    if (!Array.isArray(grants))
+      problems.push(
+        'grant_types_supported is absent, so its default ["authorization_code", "implicit"] applies',
+      );
+    else {
+      const bad = grants.filter((g) => g === 'implicit' || g === 'password');
+      if (bad.length > 0) problems.push(`grant_types_supported includes ${bad.join(', ')}`);
+    }
+    if (problems.length > 0) t.violated(problems.join('; '));
+    else t.conforms('neither implicit nor password is advertised');
+  },
+});
+
+/** Does the AS fetch and accept a valid metadata document hosted by the harness? */
+async function documentsWork(
+  t: CheckContext,
+  as: { issuer: string; metadata: Record<string, unknown> },
+): Promise<{ fetched: boolean; accepted: boolean; outcome: string }> {
+  return withCimdHost(async (host) => {
+    const path = docPath('meta', 'flag');
+    const clientId = `${host.origin}${path}`;
+    host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
+    const outcome = await authorizationProbe(
+      t,
+      as,
+      clientId,
+      hostRedirectUri(host),
+      'CIMD: is a metadata document used?',
+    );
+    return {
+      fetched: host.fetches(path) > 0,
+      accepted: outcome.kind === 'code' || outcome.kind === 'page',
+      outcome: describeOutcome(outcome),
+    };
+  });
+}
+
+export const AS_META_09_A = defineCheck({
+  id: 'AS-META-09-A',
+  title: 'client_id_metadata_document_supported: true is backed by working metadata documents',
+  level: 'MUST',
+  refs: ['CIMD-00 §5 (Authorization Server Metadata)', 'MCP 2025-11-25 §Client ID Metadata Documents'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-cimd-disabled'],
+  requirement:
+    'An AS that publishes client_id_metadata_document_supported: true actually fetches and uses client metadata documents (first half of "published iff supported"; AS-META-09-B is the other half).',
+  remediation: 'Either implement metadata-document clients or remove the flag from the metadata.',
+  probe:
+    'Host a valid document on a harness loopback listener and send an authorization request with its URL as client_id.',
+  async run(t) {
+    const as = await cimdTarget(t);
+    if (!as) return;
+    const seen = await documentsWork(t, as);
+    t.data('document', seen);
+    if (seen.fetched && seen.accepted)
+      t.conforms(`the flag is true and a metadata document was fetched and accepted (${seen.outcome})`);
+    else
+      t.violated(
+        `the flag is true, but the harness's document was ${seen.fetched ? 'fetched and refused' : 'never fetched'} (${seen.outcome})`,
+      );
+  },
+});
+
+export const AS_META_09_B = defineCheck({
+  id: 'AS-META-09-B',
+  title: 'An AS that uses metadata documents says so in its metadata',
+  level: 'SHOULD',
+  refs: ['CIMD-00 §5', 'MCP 2025-11-25 §Client Registration (CIMD SHOULD be supported)'],
+  revisions: since('2025-11-25'),
+  needs: ['as'],
+  faults: ['as-metadata-no-cimd-flag'],
+  requirement:
+    'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"; a warning, as the catalogue asks).',
+  remediation: 'Add "client_id_metadata_document_supported": true to the metadata.',
+  probe: 'Read the flag; host a valid document and send an authorization request with its URL as client_id.',
+  async run(t) {
+    const as = await cimdTarget(t, { ignoreFlag: true });
+    if (!as) return;
+    const flag = as.metadata.client_id_metadata_document_supported;
+    t.data('flag', flag ?? null);
+    const seen = await documentsWork(t, as);
+    t.data('document', seen);
+    if (seen.fetched && seen.accepted && flag !== true)
+      t.violated(
+        `metadata documents work (${seen.outcome}), but client_id_metadata_document_supported is ${JSON.stringify(flag ?? null)}`,
+      );
+    else if (seen.fetched && seen.accepted) t.conforms('metadata documents work and the flag says so');
+    else
+      t.notApplicable(
+        `the AS does not use the harness's metadata document (${seen.outcome}), so it need not advertise the flag`,
+      );
+  },
+});
+
+export const AS_META_10 = defineCheck({
+  id: 'AS-META-10',
+  title: 'registration_endpoint is advertised when registration works',
+  level: 'MUST',
+  refs: ['RFC8414 §2 (registration_endpoint)', 'MCP 2025-11-25 §Client Registration (priority order)'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-no-registration-endpoint'],
+  requirement:
+    'MCP clients register dynamically only through the registration_endpoint of the metadata, so an AS that supports dynamic registration advertises it. When it is absent, the harness tries the conventional <issuer origin>/register (the 2025-03-26 default endpoint) and reports a working one.',
+  remediation: 'Publish "registration_endpoint" in the metadata, or switch registration off entirely.',
+  probe:
+    'Read registration_endpoint; when absent, POST the catalogue registration to <issuer origin>/register.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    if (typeof md.metadata.registration_endpoint === 'string') {
+      t.conforms(
+        `registration_endpoint is ${md.metadata.registration_endpoint} (AS-DCR-* check that it works)`,
+      );
+      return;
+    }
+    const guess = `${new URL(md.issuer).origin}/register`;
+    const res = await t.http.request(guess, {
+      method: 'POST',
+      json: catalogueRegistration('mcp-auth-conformance (AS-META-10)'),
+      headers: { accept: 'application/json' },
+      label: 'unadvertised registration endpoint?',
+    });
+    const body = res.json() as { client_id?: unknown } | undefined;
+    if (res.status >= 200 && res.status < 300 && typeof body?.client_id === 'string')
+      t.violated(
+        `no registration_endpoint is advertised, yet ${guess} registered a client (HTTP ${res.status})`,
+      );
+    else
+      t.conforms(
+        `no registration_endpoint is advertised, and ${guess} does not register clients (HTTP ${res.status})`,
+      );
+  },
+});
+
+export const AS_META_11 = defineCheck({
+  id: 'AS-META-11',
+  title: 'An AS that returns `iss` advertises authorization_response_iss_parameter_supported',
+  level: 'MUST',
+  refs: ['RFC9207 §3', 'MCP 2026-07-28 §Authorization Response Validation'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-no-iss-flag'],
+  requirement:
+    'Whenever authorization responses carry `iss`, the metadata has authorization_response_iss_parameter_supported: true (RFC 9207 §3: the AS MUST do so when it includes iss).',
+  remediation: 'Add "authorization_response_iss_parameter_supported": true to the metadata.',
+  probe: 'Run one authorization flow and look for `iss` in the callback; read the flag.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const grant = await t.freshGrant();
+    const iss = grant.callback.searchParams.get('iss');
+    const flag = md.metadata.authorization_response_iss_parameter_supported;
+    t.data('iss_in_response', iss !== null);
+    t.data('flag', flag ?? null);
+    if (iss === null)
+      t.notApplicable('the authorization response carries no iss (AS-ISS-* judge whether it should)');
+    else if (flag === true) t.conforms('iss is returned and the flag is true');
+    else
+      t.violated(
+        `the authorization response carries iss, but authorization_response_iss_parameter_supported is ${JSON.stringify(flag ?? null)}`,
+      );
+  },
+});
+
+export const AS_META_12 = defineCheck({
+  id: 'AS-META-12',
+  title: 'Public clients: `none` is listed in token_endpoint_auth_methods_supported',
+  level: 'SHOULD',
+  refs: ['RFC8414 §2 (token_endpoint_auth_methods_supported, default client_secret_basic)', 'RFC7591 §2'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-metadata-no-none-auth'],
+  requirement:
+    'MCP clients are mostly public clients; the metadata lists "none" in token_endpoint_auth_methods_supported (when the member is absent, RFC 8414 says only client_secret_basic is supported).',
+  remediation:
+    'Add "none" to token_endpoint_auth_methods_supported if public clients (PKCE, no secret) are accepted.',
+  probe: 'Read token_endpoint_auth_methods_supported.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const methods = md.metadata.token_endpoint_auth_methods_supported;
+    t.data('token_endpoint_auth_methods_supported', methods ?? null);
+    if (Array.isArray(methods) && methods.includes('none')) t.conforms('"none" is listed');
+    else if (!Array.isArray(methods))
+      t.violated(
+        'token_endpoint_auth_methods_supported is absent: its default, client_secret_basic, excludes public clients',
+      );
+    else t.violated(`token_endpoint_auth_methods_supported is ${JSON.stringify(methods)}, without "none"`);
+  },
+});
+
+export const AS_META_14 = defineCheck({
+  id: 'AS-META-14',
+  title: 'protected_resources, when listed, includes the MCP server',
+  level: 'MAY',
+  refs: ['RFC9728 §4 (protected_resources in AS metadata)'],
+  revisions: REVISIONS,
+  needs: ['as', 'prm'],
+  faults: [],
+  requirement:
+    "If the AS metadata lists protected_resources, the MCP server's resource identifier is among them. Informational (MAY); no fault turns it red because the member is optional and the reference server does not publish it (untestable by fault injection: only an observation).",
+  remediation: "Add the MCP server's resource identifier to protected_resources, or leave the member out.",
+  probe: 'Read protected_resources from the AS metadata and resource from the PRM.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const prm = await t.fixture('prm');
+    const resource = typeof prm.prm?.resource === 'string' ? prm.prm.resource : t.target;
+    const listed = md.metadata.protected_resources;
+    t.data('protected_resources', listed ?? null);
+    if (!Array.isArray(listed)) t.observe('the AS metadata lists no protected_resources');
+    else if (listed.includes(resource)) t.observe(`protected_resources includes ${resource}`);
+    else t.violated(`protected_resources ${JSON.stringify(listed)} does not include ${resource}`);
+  },
+});
+
+export const checks = [
+  AS_META_01,
+  AS_META_02,
+  AS_META_03,
+  AS_META_04,
+  AS_META_05,
+  AS_META_06,
+  AS_META_07,
+  AS_META_08,
+  AS_META_09_A,
+  AS_META_09_B,
+  AS_META_10,
+  AS_META_11,
+  AS_META_12,
+  AS_META_14,
+];
