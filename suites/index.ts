@@ -11,6 +11,7 @@ import { checks as asPkce } from './as-pkce.ts';
 import { checks as rsAudience } from './rs-audience.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
+import { checks as rsPublicMethods } from './rs-public-methods.ts';
 import { checks as rsScope } from './rs-scope.ts';
 import { checks as rsToken } from './rs-token.ts';
 import { checks as rsTransport } from './rs-transport.ts';
@@ -26,6 +27,7 @@ export const CHECKS: readonly Check[] = [
   ...rsToken,
   ...rsScope,
   ...rsTransport,
+  ...rsPublicMethods,
   ...asAuthorize,
   ...asPkce,
   ...asIss,
