@@ -17,6 +17,10 @@ export interface EmbeddedRunOptions {
   strict?: boolean;
   /** Extra reference-server options (faults and autoApprove are set from here). */
   server?: ReferenceServerOptions;
+  /** `--expect-public` (RS-PUB checks). */
+  expectPublic?: readonly string[];
+  /** `--privileged-tool`; default write_note, as `run` sets it for the embedded server. */
+  privilegedTool?: string;
 }
 
 /** The checks of `checks` that apply to the revision, run against a new embedded server. */
@@ -57,6 +61,8 @@ export async function runAgainstEmbedded(
         fixtureTimeoutMs: 15_000,
         runTimeoutMs: 30_000,
         concurrency: 4,
+        expectPublic: options.expectPublic ?? [],
+        privilegedTool: options.privilegedTool ?? 'write_note',
       },
     );
   } finally {
