@@ -40,6 +40,8 @@ export interface CheckOptions {
   expectPublic: readonly string[];
   /** A tool the operator says needs more scope than the default token has (`--privileged-tool`): RS-403 probes it. */
   privilegedTool?: string;
+  /** The operator allows the AS-RACE burst probes against a non-loopback target (`--allow-races`). */
+  allowRaces?: boolean;
 }
 
 /** How a check records what it saw. Every method may be called more than once. */
@@ -137,7 +139,9 @@ export function defineCheck(definition: CheckDefinition): Check {
   if (!definition.requirement.trim()) problems.push('requirement is empty');
   if (!definition.remediation.trim()) problems.push('remediation is empty');
   if (definition.untestable !== undefined && definition.faults.length > 0) {
-    problems.push('untestable is set but faults are named: a fault that turns the check red proves it testable');
+    problems.push(
+      'untestable is set but faults are named: a fault that turns the check red proves it testable',
+    );
   }
   for (const need of definition.needs) {
     if (!(FIXTURE_NAMES as readonly string[]).includes(need)) problems.push(`unknown fixture "${need}"`);

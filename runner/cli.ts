@@ -92,6 +92,8 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           them without warning); tools/call cannot be declared public
   --privileged-tool NAME  a tool needing more scope than the default token (RS-403 step-up probes;
                           default against the embedded server: write_note)
+  --allow-races           run the AS-RACE probes (20 parallel token requests) against a
+                          non-loopback target too (loopback targets always get them)
 
 Secrets are never accepted on the command line or in the config file: name an environment
 variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
@@ -308,6 +310,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       runTimeoutMs: Math.round(config.runTimeout * 1000),
       concurrency: config.concurrency,
       expectPublic: config.expectPublic,
+      allowRaces: config.allowRaces,
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
       onStart: (check) => progress.start(check),

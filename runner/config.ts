@@ -123,6 +123,12 @@ export const ConfigSchema = z
       .describe(
         'JSON-RPC methods the target answers without a token on purpose: the RS-PUB checks report them but do not warn.',
       ),
+    allowRaces: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let the race probes (AS-RACE: 20 parallel token requests) run against a non-loopback target; they run against loopback targets anyway.',
+      ),
     privilegedTool: z
       .string()
       .min(1)
@@ -168,6 +174,7 @@ const RUN_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   'expect-public': { type: 'string', multiple: true },
   'privileged-tool': { type: 'string' },
+  'allow-races': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -256,6 +263,7 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     allowOrigins: values['allow-origin'],
     expectPublic: list(values['expect-public']),
     privilegedTool: values['privileged-tool'],
+    allowRaces: values['allow-races'],
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;

@@ -127,6 +127,8 @@ export interface EngineOptions {
   expectPublic?: readonly string[];
   /** See CheckOptions.privilegedTool. */
   privilegedTool?: string;
+  /** See CheckOptions.allowRaces (default: false). */
+  allowRaces?: boolean;
   onStart?: (check: Check) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -233,6 +235,7 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       requestTimeoutMs: options.requestTimeoutMs,
       expectPublic: options.expectPublic ?? [],
       ...(options.privilegedTool ? { privilegedTool: options.privilegedTool } : {}),
+      ...(options.allowRaces ? { allowRaces: true } : {}),
     }),
     signal: abort.signal,
     fixture: fixture as CheckContext['fixture'],

@@ -25,15 +25,16 @@ export const RACE_REQUESTS = 20;
 /**
  * Races send a burst of parallel requests, so they run only where that cannot hurt anyone: a
  * loopback target and a loopback token endpoint (the embedded reference server, a local dev
- * server). Undefined when allowed; else the reason.
+ * server), or where the operator allows it (--allow-races). Undefined when allowed; else the reason.
  */
-function raceRefusal(t: CheckContext, tokenEndpoint: unknown): string | undefined {
+export function raceRefusal(t: CheckContext, tokenEndpoint: unknown): string | undefined {
   const local = (url: unknown) => {
     if (typeof url !== 'string' || !URL.canParse(url)) return false;
     return ['127.0.0.1', '[::1]', 'localhost'].includes(new URL(url).hostname);
   };
+  if (t.options.allowRaces) return undefined;
   if (local(t.target) && (local(tokenEndpoint) || isLoopbackHttp(tokenEndpoint))) return undefined;
-  return `race probes send ${RACE_REQUESTS} parallel requests and run only against loopback targets (target ${t.target})`;
+  return `race probes send ${RACE_REQUESTS} parallel requests and run only against loopback targets unless allowed (target ${t.target})`;
 }
 
 export const AS_RACE_01 = defineCheck({
@@ -47,7 +48,7 @@ export const AS_RACE_01 = defineCheck({
   revisions: REVISIONS,
   needs: ['as', 'client'],
   faults: ['as-code-redeem-race'],
-  requirement: `From security-checks.md TK-07: ${RACE_REQUESTS} parallel, identical, valid redemptions of one fresh code yield at most one access token (the single-use rule must hold under concurrency: check and mark atomically). Runs against loopback targets only.`,
+  requirement: `From security-checks.md TK-07: ${RACE_REQUESTS} parallel, identical, valid redemptions of one fresh code yield at most one access token (the single-use rule must hold under concurrency: check and mark atomically). Runs against loopback targets, or any target with --allow-races.`,
   remediation:
     'Mark the code as redeemed atomically (compare-and-set in one storage operation) before issuing tokens.',
   probe: `Authorize once; send ${RACE_REQUESTS} redemptions of the code at the same time.`,
@@ -58,7 +59,7 @@ export const AS_RACE_01 = defineCheck({
     if (refusal) {
       t.prerequisiteMissing(
         refusal,
-        'run the race probes against a local (loopback) deployment of the server',
+        'pass --allow-races (allowRaces in the config file) if this target may take the burst',
       );
       return;
     }
@@ -86,7 +87,7 @@ export const AS_RACE_02 = defineCheck({
   revisions: REVISIONS,
   needs: ['as', 'client'],
   faults: ['as-refresh-rotate-race'],
-  requirement: `From security-checks.md RT-05: ${RACE_REQUESTS} parallel refreshes with one rotating refresh token yield at most one new token pair (rotation must be atomic, or a stolen token survives its rotation). No spec addresses grace windows; the number of successes is reported. Runs against loopback targets only; not applicable when refresh tokens are not rotated (AS-REFRESH-02).`,
+  requirement: `From security-checks.md RT-05: ${RACE_REQUESTS} parallel refreshes with one rotating refresh token yield at most one new token pair (rotation must be atomic, or a stolen token survives its rotation). No spec addresses grace windows; the number of successes is reported. Runs against loopback targets, or any target with --allow-races; not applicable when refresh tokens are not rotated (AS-REFRESH-02).`,
   remediation: 'Rotate refresh tokens with an atomic compare-and-set on the active token.',
   probe: `Fresh grant; send ${RACE_REQUESTS} refreshes with its refresh token at the same time.`,
   async run(t) {
@@ -96,7 +97,7 @@ export const AS_RACE_02 = defineCheck({
     if (refusal) {
       t.prerequisiteMissing(
         refusal,
-        'run the race probes against a local (loopback) deployment of the server',
+        'pass --allow-races (allowRaces in the config file) if this target may take the burst',
       );
       return;
     }

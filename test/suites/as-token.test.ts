@@ -14,7 +14,8 @@ import { Redactor } from '../../runner/redact.ts';
 import type { Revision } from '../../runner/revisions.ts';
 import { checks as refreshChecks } from '../../suites/as-refresh.ts';
 import { checks as revocationChecks } from '../../suites/as-revocation.ts';
-import { checks as securityChecks, estimateEntropyBits } from '../../suites/as-security.ts';
+import { checks as securityChecks, estimateEntropyBits, raceRefusal } from '../../suites/as-security.ts';
+import type { CheckContext } from '../../runner/check.ts';
 import { checks as tokenChecks } from '../../suites/as-token.ts';
 
 const CHECKS: readonly Check[] = [...tokenChecks, ...refreshChecks, ...revocationChecks, ...securityChecks];
@@ -102,5 +103,20 @@ describe('entropy estimator (upper bound over the observed alphabet)', () => {
     expect(estimateEntropyBits('123456').bits).toBe(Math.floor(6 * Math.log2(10)));
     expect(estimateEntropyBits('Ab3_'.repeat(8)).alphabet).toBe(64);
     expect(estimateEntropyBits('aB3-xY9_'.repeat(5) + 'abc').bits).toBeGreaterThanOrEqual(128);
+  });
+});
+
+describe('race probes stay on loopback unless the operator allows them', () => {
+  const ctx = (target: string, allowRaces?: boolean) =>
+    ({ target, options: { allowRaces } }) as unknown as CheckContext;
+  it('runs against loopback, refuses a remote target, and runs there with --allow-races', () => {
+    expect(raceRefusal(ctx('http://127.0.0.1:8080/mcp'), 'http://127.0.0.1:8080/token')).toBeUndefined();
+    expect(raceRefusal(ctx('https://mcp.example.com/mcp'), 'https://as.example.com/token')).toMatch(
+      /loopback/,
+    );
+    expect(raceRefusal(ctx('http://127.0.0.1:8080/mcp'), 'https://as.example.com/token')).toMatch(/loopback/);
+    expect(
+      raceRefusal(ctx('https://mcp.example.com/mcp', true), 'https://as.example.com/token'),
+    ).toBeUndefined();
   });
 });
