@@ -8,6 +8,7 @@ import { checks as asMetadata } from './as-metadata.ts';
 import { checks as asCimd } from './as-cimd.ts';
 import { checks as asDcr } from './as-dcr.ts';
 import { checks as asPkce } from './as-pkce.ts';
+import { checks as asRedirect } from './as-redirect.ts';
 import { checks as rsAudience } from './rs-audience.ts';
 import { checks as rsChallenge } from './rs-challenge.ts';
 import { checks as rsPrm } from './rs-prm.ts';
@@ -31,6 +32,7 @@ export const CHECKS: readonly Check[] = [
   ...asAuthorize,
   ...asPkce,
   ...asIss,
+  ...asRedirect,
   ...asToken,
   ...asRefresh,
   ...asRevocation,

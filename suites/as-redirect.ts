@@ -1,0 +1,506 @@
+// AS — redirect URIs (OAuth 2.1 §2.3, §4.1.1, §4.1.2.1; RFC 8252 §7.3; RFC 9700 §2.1, §4.1).
+// Requirements §2.7, rows AS-REDIR-*, plus two families from ../shared/security-checks.md (OAuch):
+// AS-XREDIR-01 (redirect-URI confusion encodings, row AZ-03) and AS-XCODE-01 (code pollution, AZ-04).
+// Every probe is read from its Location header; the harness never goes where it points.
+
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { OAuthStepError, type RegisteredClient, registerClient } from '../runner/oauth.ts';
+import { REVISIONS } from '../runner/revisions.ts';
+import {
+  type AuthzOutcome,
+  type AuthzSetup,
+  authzSetup,
+  buildUrl,
+  describe,
+  evidence,
+  outcomeRow,
+  sendRaw,
+  validRequest,
+  withParam,
+} from './as-authorize-probe.ts';
+
+const NEEDS = ['prm', 'as', 'client'] as const;
+const LOOPBACK_IPS = new Set(['127.0.0.1', '[::1]']);
+
+/** OAuch's four outcomes of a request with a redirect URI that is not the registered one. */
+type Verdict = 'error shown' | 'request denied' | 'parameter ignored' | 'redirect allowed';
+
+/**
+ * Classifies the answer to a request whose redirect_uri is a variant of `registered`. Only a
+ * redirect to the registered URI itself (no userinfo, no fragment, nothing but response
+ * parameters added) counts as "the variant was not used".
+ */
+function classify(o: AuthzOutcome): Verdict {
+  if (o.kind === 'page') return 'error shown';
+  if (o.kind === 'redirect-elsewhere') return 'redirect allowed';
+  if (o.location && (o.location.username || o.location.password || o.location.hash))
+    return 'redirect allowed';
+  return o.error ? 'request denied' : 'parameter ignored';
+}
+
+/** Sends each variant as redirect_uri of a valid request (in parallel) and judges "no redirect to it". */
+async function variantProbes(
+  t: CheckContext,
+  setup: AuthzSetup,
+  variants: readonly [string, string][],
+): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  const outs = await Promise.all(
+    variants.map(async ([label, uri]) => {
+      const { params } = await validRequest(setup, { redirectUri: uri });
+      const out = await sendRaw(
+        t,
+        buildUrl(setup.endpoint, params),
+        `authorization request, redirect_uri ${label}`,
+        setup.redirectUri,
+      );
+      const verdict = classify(out);
+      rows.push({ variant: label, redirect_uri: uri, verdict, ...outcomeRow(label, out) });
+      return { label, uri, out, verdict };
+    }),
+  );
+  t.data('registered', setup.redirectUri);
+  t.data('variants', rows);
+  const allowed = outs.filter((o) => o.verdict === 'redirect allowed');
+  for (const o of allowed)
+    t.violated(`${o.label} (${o.uri}): the AS redirected to it (${describe(o.out)})`, evidence(o.out));
+  if (allowed.length === 0) {
+    const ignored = outs.filter((o) => o.verdict === 'parameter ignored').map((o) => o.label);
+    if (ignored.length > 0)
+      t.note(
+        `the AS ignored the mismatching redirect_uri and used the registered one for: ${ignored.join(', ')}`,
+      );
+    t.conforms(`none of ${outs.length} variants was redirected to (${tally(outs.map((o) => o.verdict))})`);
+  }
+}
+
+function tally(verdicts: Verdict[]): string {
+  const counts = new Map<Verdict, number>();
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
+}
+
+/** origin + path of the registered URI, and its parts. */
+function parts(registered: string) {
+  const u = new URL(registered);
+  return { u, base: `${u.origin}${u.pathname === '/' ? '' : u.pathname}`, path: u.pathname };
+}
+
+export const AS_REDIR_01 = defineCheck({
+  id: 'AS-REDIR-01',
+  title: 'A redirect_uri not exactly equal to a registered one is never redirected to',
+  level: 'MUST',
+  refs: [
+    'OAuth 2.1 §2.3.1, §4.1.1, §4.1.2.1',
+    'RFC9700 §2.1',
+    'MCP 2025-06-18 §Open Redirection',
+    'RFC3986 §6.2.1',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-redirect-uri-prefix-match'],
+  requirement:
+    "redirect_uri is compared with the registered URIs by simple string comparison (the only exception: the port of a loopback IP). Variants of the harness's registered URI (other host, extra segment, added query, trailing slash, case, subdomain, userinfo, fragment, encoded slash, other scheme) get an error shown to the user and no redirect to the variant.",
+  remediation:
+    'Compare redirect_uri with the registered values as exact strings; show an error page on mismatch.',
+  probe: 'Ten valid requests, each with a variant of the registered redirect URI.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { u, base, path } = parts(setup.redirectUri);
+    const otherScheme = u.protocol === 'http:' ? 'https:' : 'http:';
+    await variantProbes(t, setup, [
+      ['other host', `https://evil.example${path}`],
+      ['extra path segment', `${base}/x`],
+      ['added query', `${base}?x=1`],
+      ['trailing slash', `${base}/`],
+      ['case of the path', `${u.origin}${path.toUpperCase()}`],
+      [
+        'subdomain of an attacker',
+        `${u.protocol}//${u.hostname}.evil.example${u.port ? `:${u.port}` : ''}${path}`,
+      ],
+      ['userinfo', `${u.protocol}//${u.host}@evil.example${path}`],
+      ['fragment', `${setup.redirectUri}#f`],
+      ['encoded slash', `${base}%2Fx`],
+      ['other scheme', `${otherScheme}//${u.host}${path}`],
+    ]);
+  },
+});
+
+export const AS_XREDIR_01 = defineCheck({
+  id: 'AS-XREDIR-01',
+  title: 'Redirect-URI confusion encodings are never redirected to',
+  level: 'MUST',
+  refs: [
+    'security-checks.md AZ-03 (OAuch RedirectUriConfusionTest, RedirectUriPathMatchedTest)',
+    'RFC9700 §2.1, §4.1.3',
+    'OAuth 2.1 §4.1.1',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-redirect-uri-prefix-match'],
+  requirement:
+    "From security-checks.md (OAuch's path-confusion set): each encoding of a path escape from the registered redirect URI (dot segments plain, percent-encoded and double-encoded, `;`, encoded `?`, `#` and `\\`, `//`, userinfo pointing at the registered host) is a separate probe. The answer is classified as error shown, request denied, parameter ignored or redirect allowed (table in the result data); any redirect to the confused URI fails.",
+  remediation:
+    'Match redirect URIs as exact strings before any decoding or normalisation; never use prefix, pattern or path-normalised matching.',
+  probe: 'Fourteen valid requests, each with a path-confusion variant of the registered redirect URI.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { u, base, path } = parts(setup.redirectUri);
+    await variantProbes(t, setup, [
+      ['/../', `${base}/../evil`],
+      ['/..%2F', `${base}/..%2Fevil`],
+      ['%2F..%2F', `${base}%2F..%2Fevil`],
+      ['/%2E%2E/', `${base}/%2E%2E/evil`],
+      ['/.%2E/', `${base}/.%2E/evil`],
+      [';/../', `${base};/../evil`],
+      ['%252F (double encoding)', `${base}%252F..%252Fevil`],
+      ['%3F (encoded ?)', `${base}%3Fx=1`],
+      ['%23 (encoded #)', `${base}%23x`],
+      ['%5C (encoded \\)', `${base}%5C..%5Cevil`],
+      ['// path', `${u.origin}//evil.example${path}`],
+      ['userinfo at the registered host', `${u.protocol}//evil.example@${u.host}${path}`],
+      ['extra segment', `${base}/evil`],
+      ['suffix on the last segment', `${base}.evil`],
+    ]);
+  },
+});
+
+export const AS_XCODE_01 = defineCheck({
+  id: 'AS-XCODE-01',
+  title: "An attacker's `code` in the redirect URI's query never reaches the callback beside the real one",
+  level: 'MUST',
+  refs: ['security-checks.md AZ-04 (OAuch CodePollutionTest)', 'OAuth 2.1 §2.3.1, §4.1.2', 'RFC9700 §4.1'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-redirect-uri-prefix-match'],
+  requirement:
+    "From security-checks.md (OAuch code pollution): a request whose redirect_uri is the registered one plus `?code=<attacker>` is refused by exact matching; if the AS redirects at all, the callback never carries the attacker's code (alone or next to a real one), which a client could redeem in the victim's session.",
+  remediation:
+    'Match redirect URIs exactly (so the polluted URI is refused); never append a code to a URI that already has one.',
+  probe: 'Valid request with redirect_uri=<registered>?code=attacker-code-polluted.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const polluted = new URL(setup.redirectUri);
+    const attacker = 'attacker-code-polluted';
+    polluted.searchParams.append('code', attacker);
+    const { params } = await validRequest(setup, { redirectUri: polluted.href });
+    const out = await sendRaw(
+      t,
+      buildUrl(setup.endpoint, params),
+      'authorization request, code in the redirect URI',
+      setup.redirectUri,
+    );
+    const codes = out.location?.searchParams.getAll('code') ?? [];
+    t.data('outcome', {
+      ...outcomeRow('polluted redirect_uri', out),
+      codes: codes.length,
+      attackerCode: codes.includes(attacker),
+    });
+    if (codes.includes(attacker))
+      t.violated(
+        `the callback carries the attacker's code${codes.length > 1 ? ' next to the real one' : ''} (${codes.length} code parameters)`,
+        evidence(out),
+      );
+    else if (out.kind === 'page') t.conforms(`the polluted redirect URI was refused: ${describe(out)}`);
+    else t.conforms(`the AS redirected without the attacker's code: ${describe(out)}`);
+  },
+});
+
+export const AS_REDIR_02 = defineCheck({
+  id: 'AS-REDIR-02',
+  title: 'Loopback IP redirect URIs match with any port; path and scheme stay exact',
+  level: 'MUST',
+  refs: ['RFC8252 §7.3', 'OAuth 2.1 §4.1.1, §8.4.2', 'requirements §3 A9'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-loopback-port-strict'],
+  requirement:
+    'For a registered `http://127.0.0.1/...` or `http://[::1]/...` redirect URI the AS accepts any port at request time (native apps get an ephemeral port), while another path on that loopback host is still refused.',
+  remediation:
+    'When comparing loopback IP redirect URIs, ignore the port and compare everything else exactly.',
+  probe:
+    'Valid request with the registered loopback URI on another port; and with another path on that port.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const u = new URL(setup.redirectUri);
+    if (u.protocol !== 'http:' || !LOOPBACK_IPS.has(u.hostname)) {
+      t.notApplicable(`the harness client's redirect URI ${setup.redirectUri} is not a loopback IP URI`);
+      return;
+    }
+    const other = new URL(setup.redirectUri);
+    other.port = String(((Number(u.port || 80) + 1) % 65535) + 1);
+    const otherPath = new URL(other.href);
+    otherPath.pathname = `${u.pathname.replace(/\/$/, '')}-other`;
+    const [same, wrongPath] = await Promise.all(
+      [other.href, otherPath.href].map(async (uri) => {
+        const { params } = await validRequest(setup, { redirectUri: uri });
+        return sendRaw(t, buildUrl(setup.endpoint, params), `authorization request, loopback ${uri}`, uri);
+      }),
+    );
+    t.data('probes', [
+      outcomeRow(`other port (${other.href})`, same!),
+      outcomeRow(`other port and path (${otherPath.href})`, wrongPath!),
+    ]);
+    if (same!.kind === 'redirect' && same!.code) t.conforms(`another port was accepted: ${describe(same!)}`);
+    else if (same!.kind === 'page' && same!.status < 400)
+      t.prerequisiteMissing(
+        `the AS showed a page (${describe(same!)}); the login driver can only complete requests for the harness's own callback port`,
+        'use --login auto against an AS in test mode',
+      );
+    else
+      t.violated(
+        `the registered loopback URI on another port was refused: ${describe(same!)}`,
+        evidence(same!),
+      );
+    if (wrongPath!.kind === 'redirect' || wrongPath!.kind === 'redirect-elsewhere')
+      t.violated(
+        `another path on the loopback host was redirected to: ${describe(wrongPath!)}`,
+        evidence(wrongPath!),
+      );
+  },
+});
+
+/** Registers a client of the check's own; undefined (after a skip) when the AS has no DCR. */
+async function ownClient(
+  t: CheckContext,
+  setup: AuthzSetup,
+  redirectUris: string[],
+  name: string,
+): Promise<RegisteredClient | undefined> {
+  if (typeof setup.as.metadata.registration_endpoint !== 'string') {
+    t.notApplicable(
+      'the AS offers no registration_endpoint, so the harness cannot register the client this check needs',
+    );
+    return undefined;
+  }
+  try {
+    return await registerClient(t.http, setup.as, { redirectUris, authMethod: 'none', clientName: name });
+  } catch (err) {
+    if (!(err instanceof OAuthStepError)) throw err;
+    t.notApplicable(
+      `the AS refused to register a client with redirect URIs ${redirectUris.join(', ')}: ${err.message}`,
+    );
+    return undefined;
+  }
+}
+
+export const AS_REDIR_03 = defineCheck({
+  id: 'AS-REDIR-03',
+  title: 'Port flexibility for `http://localhost` redirect URIs (recorded)',
+  level: 'MAY',
+  refs: [
+    'RFC9700 §2.1 ("localhost redirection URIs")',
+    'RFC8252 §8.3 (localhost NOT RECOMMENDED)',
+    'requirements §3 A9',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: [],
+  requirement:
+    'Informational (requirements §3 A9): whether a registered `http://localhost:<port>/...` redirect URI is accepted on another port. The specs disagree, so either answer is recorded, none judged; no fault.',
+  remediation: 'None required; prefer 127.0.0.1 redirect URIs (RFC 8252 §8.3).',
+  probe: 'Register a client with http://localhost:<p>/callback; request with another port.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const port = Number(new URL(setup.redirectUri).port || 8080);
+    const client = await ownClient(
+      t,
+      setup,
+      [`http://localhost:${port}/callback`],
+      'mcp-auth-conformance (localhost)',
+    );
+    if (!client) return;
+    const other = `http://localhost:${(port % 65000) + 1}/callback`;
+    const { params } = await validRequest(setup, { client, redirectUri: other });
+    const out = await sendRaw(
+      t,
+      buildUrl(setup.endpoint, params),
+      'authorization request, localhost on another port',
+      other,
+    );
+    t.data('outcome', outcomeRow(other, out));
+    t.observe(
+      `http://localhost on another port: ${out.kind === 'redirect' ? 'accepted' : 'refused'} (${describe(out)})`,
+    );
+  },
+});
+
+export const AS_REDIR_04 = defineCheck({
+  id: 'AS-REDIR-04',
+  title: 'Non-loopback http redirect URIs are refused at registration',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 §Communication Security ("MUST be either localhost or use HTTPS")',
+    'RFC9700 §2.6',
+    'RFC7591 §3.2.2',
+  ],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-dcr-http-redirect-accepted'],
+  requirement:
+    'Dynamic registration of a client with `http://app.example/cb` (plain http, not loopback) is refused (400, e.g. invalid_redirect_uri). The CIMD half of the row is left to AS-CIMD-*.',
+  remediation: 'Accept https redirect URIs, and http only on loopback hosts.',
+  probe: 'DCR with redirect_uris ["http://app.example/cb"].',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    if (typeof setup.as.metadata.registration_endpoint !== 'string') {
+      t.notApplicable('the AS offers no registration_endpoint');
+      return;
+    }
+    try {
+      const client = await registerClient(t.http, setup.as, {
+        redirectUris: ['http://app.example/cb'],
+        authMethod: 'none',
+        applicationType: 'web',
+        clientName: 'mcp-auth-conformance (http redirect)',
+      });
+      t.data('registered', client.redirectUris);
+      t.violated(`the AS registered a client with http://app.example/cb (client_id ${client.clientId})`);
+    } catch (err) {
+      if (!(err instanceof OAuthStepError)) throw err;
+      t.data('refusal', { error: err.error ?? null, status: err.status ?? null });
+      t.conforms(`registration refused: ${err.message}`);
+    }
+  },
+});
+
+export const AS_REDIR_05 = defineCheck({
+  id: 'AS-REDIR-05',
+  title: 'A missing or unknown client_id is never redirected',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §2.3.5, §4.1.2.1'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-unknown-client-redirects'],
+  requirement:
+    'Without a valid client there is no verified redirect URI: a request with an unknown or missing client_id gets an error page, never a redirect to the redirect_uri it names.',
+  remediation:
+    'Validate client_id before anything else and show an error page when it is unknown or missing.',
+  probe:
+    "Valid requests with client_id=unknown-<random>, and with no client_id, naming the harness's redirect URI.",
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const rows: Record<string, unknown>[] = [];
+    await Promise.all(
+      (
+        [
+          ['unknown client_id', `unknown-${crypto.randomUUID()}`],
+          ['missing client_id', undefined],
+        ] as [string, string | undefined][]
+      ).map(async ([label, clientId]) => {
+        const { params } = await validRequest(setup);
+        const out = await sendRaw(
+          t,
+          buildUrl(setup.endpoint, withParam(params, 'client_id', clientId)),
+          `authorization request, ${label}`,
+        );
+        rows.push(outcomeRow(label, out));
+        if (out.kind === 'page') t.conforms(`${label}: ${describe(out)}`);
+        else t.violated(`${label}: redirected (${describe(out)})`, evidence(out));
+      }),
+    );
+    t.data('probes', rows);
+  },
+});
+
+export const AS_REDIR_06 = defineCheck({
+  id: 'AS-REDIR-06',
+  title: 'A client with several redirect URIs must name one',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §2.3.2', 'OAuth 2.1 §4.1.1 (redirect_uri REQUIRED if more than one is registered)'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-redirect-uri-default-multiple'],
+  requirement:
+    'For a client registered with two redirect URIs, a request without redirect_uri is an error shown to the user; the AS does not pick one and redirect to it.',
+  remediation: 'Require redirect_uri when the client registered more than one.',
+  probe: 'Register a client with two loopback redirect URIs; valid request without redirect_uri.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const second = new URL(setup.redirectUri);
+    second.pathname = `${second.pathname.replace(/\/$/, '')}-2`;
+    const client = await ownClient(
+      t,
+      setup,
+      [setup.redirectUri, second.href],
+      'mcp-auth-conformance (two redirect URIs)',
+    );
+    if (!client) return;
+    const { params } = await validRequest(setup, { client });
+    const out = await sendRaw(
+      t,
+      buildUrl(setup.endpoint, withParam(params, 'redirect_uri', undefined)),
+      'authorization request without redirect_uri (two registered)',
+      setup.redirectUri,
+    );
+    t.data('outcome', outcomeRow('no redirect_uri', out));
+    if (out.kind === 'page') t.conforms(`no redirect: ${describe(out)}`);
+    else t.violated(`the AS picked a redirect URI itself: ${describe(out)}`, evidence(out));
+  },
+});
+
+export const AS_REDIR_07 = defineCheck({
+  id: 'AS-REDIR-07',
+  title: 'The query of a registered redirect URI is kept in the response',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §2.3 ("MUST retain that query component")', 'OAuth 2.1 §4.1.2'],
+  revisions: REVISIONS,
+  needs: [...NEEDS],
+  faults: ['as-redirect-query-dropped'],
+  requirement:
+    'When the registered redirect URI has a query (`?tenant=1`), the AS adds code and state to it and keeps `tenant=1`.',
+  remediation: 'Append response parameters to the existing query instead of replacing it.',
+  probe: 'Register a client with <loopback>/callback?tenant=1; valid request with that redirect URI.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const withQuery = new URL(setup.redirectUri);
+    withQuery.searchParams.set('tenant', '1');
+    const client = await ownClient(
+      t,
+      setup,
+      [withQuery.href],
+      'mcp-auth-conformance (redirect URI with query)',
+    );
+    if (!client) return;
+    const { params } = await validRequest(setup, { client, redirectUri: withQuery.href });
+    const out = await sendRaw(
+      t,
+      buildUrl(setup.endpoint, params),
+      'authorization request, redirect URI with a query',
+      withQuery.href,
+    );
+    t.data('outcome', {
+      ...outcomeRow('redirect URI with ?tenant=1', out),
+      tenant: out.location?.searchParams.get('tenant') ?? null,
+    });
+    if (out.kind === 'page' && out.status < 400) {
+      t.prerequisiteMissing(
+        `the AS showed a page (${describe(out)}); the login driver only completes requests for the harness's own redirect URI`,
+        'use --login auto against an AS in test mode',
+      );
+    } else if (out.location?.searchParams.get('tenant') === '1' && out.kind === 'redirect')
+      t.conforms(`the response kept tenant=1: ${describe(out)}`);
+    else t.violated(`the registered query was not kept: ${describe(out)}`, evidence(out));
+  },
+});
+
+export const checks = [
+  AS_REDIR_01,
+  AS_REDIR_02,
+  AS_REDIR_03,
+  AS_REDIR_04,
+  AS_REDIR_05,
+  AS_REDIR_06,
+  AS_REDIR_07,
+  AS_XREDIR_01,
+  AS_XCODE_01,
+];
