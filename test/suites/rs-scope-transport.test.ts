@@ -1,0 +1,247 @@
+// RS-403, RS-TRN, RS-SESS and RS-PUB through the engine against the embedded reference server:
+// every check passes on a clean server in each revision it applies to, and each fault a check
+// names turns it red (fail for MUST, warn for SHOULD) with a message naming the defect.
+// Plus the pure helpers: session-id analysis and tool-argument synthesis.
+
+import { describe, expect, it } from 'vitest';
+import type { Check, Status } from '../../runner/check.ts';
+import type { Revision } from '../../runner/revisions.ts';
+import { checks as publicChecks } from '../../suites/rs-public-methods.ts';
+import { argumentsFor, checks as scopeChecks } from '../../suites/rs-scope.ts';
+import { analyseIds, checks as transportChecks } from '../../suites/rs-transport.ts';
+import { runAgainstEmbedded, summarize } from '../helpers/run-checks.ts';
+
+const CHECKS: readonly Check[] = [...scopeChecks, ...transportChecks, ...publicChecks];
+const byId = (id: string): Check => {
+  const check = CHECKS.find((c) => c.id === id);
+  if (!check) throw new Error(`no check ${id}`);
+  return check;
+};
+
+describe('clean embedded server: every check passes', () => {
+  for (const revision of ['2025-06-18', '2025-11-25', '2026-07-28'] as const) {
+    it(revision, async () => {
+      const results = await runAgainstEmbedded(CHECKS, { revision });
+      expect(results.length).toBeGreaterThan(8);
+      // RS-403-04 under 2026-07-28 only reports (INFO) whether granted scopes are repeated.
+      const expected = (id: string): Status =>
+        id === 'RS-403-04' && revision === '2026-07-28' ? 'info' : 'pass';
+      for (const r of results) expect(r.status, summarize([r])).toBe(expected(r.id));
+      const surface = results.find((r) => r.id === 'RS-PUB-02')?.data.anonymousSurface as {
+        outcome: string;
+      }[];
+      expect(surface.every((row) => row.outcome === 'requires-auth')).toBe(true);
+    });
+  }
+});
+
+interface FaultCase {
+  fault: string;
+  revision: Revision;
+  /** check id → expected status and a pattern of its message. */
+  expect: Record<string, [Status, RegExp]>;
+  expectPublic?: string[];
+}
+
+const CASES: FaultCase[] = [
+  {
+    fault: 'rs-scope-not-enforced',
+    revision: '2026-07-28',
+    expect: { 'RS-403-01': ['fail', /ran without the scope/] },
+  },
+  {
+    fault: 'rs-insufficient-scope-401',
+    revision: '2025-06-18',
+    expect: { 'RS-403-01': ['fail', /answered 401, not 403/] },
+  },
+  {
+    fault: 'rs-insufficient-scope-jsonrpc',
+    revision: '2026-07-28',
+    expect: { 'RS-403-01': ['fail', /JSON-RPC error .* not 403/] },
+  },
+  {
+    fault: 'rs-insufficient-scope-no-challenge',
+    revision: '2025-11-25',
+    expect: { 'RS-403-02-A': ['fail', /no WWW-Authenticate/] },
+  },
+  {
+    fault: 'rs-403-metadata-url-broken',
+    revision: '2026-07-28',
+    expect: { 'RS-403-02-B': ['warn', /answers 404/] },
+  },
+  {
+    fault: 'rs-scope-challenge-one-at-a-time',
+    revision: '2026-07-28',
+    expect: { 'RS-403-03': ['warn', /one challenge at a time/] },
+  },
+  {
+    fault: 'rs-scope-challenge-omits-granted',
+    revision: '2025-11-25',
+    expect: { 'RS-403-04': ['warn', /omits the granted scopes .* loses access/] },
+  },
+  {
+    fault: 'rs-scope-challenge-omits-granted',
+    revision: '2026-07-28',
+    expect: { 'RS-403-04': ['info', /does not repeat the granted scopes/] },
+  },
+  {
+    fault: 'rs-origin-not-checked',
+    revision: '2025-06-18',
+    expect: { 'RS-TRN-01': ['fail', /Origin: https:\/\/evil\.example was served/] },
+  },
+  {
+    fault: 'rs-origin-not-checked',
+    revision: '2026-07-28',
+    expect: { 'RS-TRN-01': ['fail', /was served/] },
+  },
+  {
+    fault: 'rs-protocol-version-not-checked',
+    revision: '2025-11-25',
+    expect: { 'RS-TRN-02': ['fail', /1999-01-01 was answered 200/] },
+  },
+  {
+    fault: 'rs-protocol-version-not-checked',
+    revision: '2026-07-28',
+    expect: { 'RS-TRN-02': ['fail', /not 400/] },
+  },
+  {
+    fault: 'rs-header-mismatch-not-checked',
+    revision: '2026-07-28',
+    expect: { 'RS-TRN-03': ['fail', /Mcp-Method: tools\/list .* executed.*Mcp-Name/] },
+  },
+  {
+    fault: 'rs-modern-session-id',
+    revision: '2026-07-28',
+    expect: { 'RS-TRN-04': ['warn', /carries Mcp-Session-Id/] },
+  },
+  {
+    fault: 'rs-session-authenticates',
+    revision: '2025-06-18',
+    expect: { 'RS-SESS-01': ['fail', /only the session id was served/] },
+  },
+  {
+    fault: 'rs-session-not-bound',
+    revision: '2025-11-25',
+    expect: { 'RS-SESS-02': ['warn', /user B's token was served in user A's session/] },
+  },
+  {
+    fault: 'rs-session-id-predictable',
+    revision: '2025-06-18',
+    expect: { 'RS-SESS-03': ['fail', /counter or a clock/] },
+  },
+  {
+    fault: 'rs-initialize-public-only',
+    revision: '2025-06-18',
+    expect: {
+      'RS-PUB-01': ['fail', /handshake is split/],
+      'RS-PUB-04': ['warn', /lazy auth/],
+      'RS-PUB-02': ['pass', /401/],
+    },
+  },
+  {
+    fault: 'rs-tools-call-public',
+    revision: '2026-07-28',
+    expect: { 'RS-PUB-02': ['fail', /tools\/call → 200 .* without a token/], 'RS-PUB-03': ['pass', /./] },
+  },
+  {
+    fault: 'rs-auth-disabled',
+    revision: '2025-06-18',
+    expect: {
+      'RS-PUB-02': ['fail', /metadata at .* names/],
+      'RS-PUB-04': ['warn', /no JSON-RPC method needs a token/],
+    },
+  },
+  {
+    fault: 'rs-auth-disabled',
+    revision: '2026-07-28',
+    expect: { 'RS-PUB-04': ['warn', /clients waiting for a 401 never sign in/] },
+  },
+  {
+    fault: 'rs-catalogue-public',
+    revision: '2026-07-28',
+    expect: { 'RS-PUB-03': ['warn', /tools\/list → 200 .*resources\/list.*prompts\/list/] },
+  },
+  {
+    fault: 'rs-catalogue-public',
+    revision: '2025-11-25',
+    expectPublic: ['tools/list', 'resources/list', 'prompts/list'],
+    expect: { 'RS-PUB-03': ['pass', /except those declared public/] },
+  },
+];
+
+describe('each named fault turns its check red', () => {
+  for (const c of CASES) {
+    const label = `${c.fault} (${c.revision}${c.expectPublic ? ', declared public' : ''}) → ${Object.entries(
+      c.expect,
+    )
+      .map(([id, [status]]) => `${id} ${status}`)
+      .join(', ')}`;
+    it(label, async () => {
+      const results = await runAgainstEmbedded(Object.keys(c.expect).map(byId), {
+        faults: [c.fault],
+        revision: c.revision,
+        ...(c.expectPublic ? { expectPublic: c.expectPublic } : {}),
+      });
+      expect(results.map((r) => r.id).sort()).toEqual(Object.keys(c.expect).sort());
+      for (const r of results) {
+        const [status, message] = c.expect[r.id]!;
+        expect(r.status, summarize([r])).toBe(status);
+        expect(r.message).toMatch(message);
+      }
+    });
+  }
+
+  it('every fault a check names is exercised above', () => {
+    const proven = new Set(
+      CASES.flatMap((c) =>
+        Object.entries(c.expect)
+          .filter(([, [status]]) => status === 'fail' || status === 'warn')
+          .map(([id]) => `${id} ${c.fault}`),
+      ),
+    );
+    const missing = CHECKS.flatMap((check) =>
+      check.faults.map((f) => `${check.id} ${f}`).filter((pair) => !proven.has(pair)),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('analyseIds (RS-SESS-03 heuristics)', () => {
+  it('flags a counter and a clock, not random ids', () => {
+    const counter = Array.from({ length: 20 }, (_, i) => `session-${i + 1}`);
+    expect(analyseIds(counter).pattern).toMatch(/counter or a clock/);
+    const clock = Array.from({ length: 20 }, (_, i) => `s${1_700_000_000_000 + i * 3}x`);
+    expect(analyseIds(clock).pattern).toBeDefined();
+    const random = Array.from({ length: 20 }, () => crypto.getRandomValues(new Uint8Array(32))).map((b) =>
+      Buffer.from(b).toString('base64url'),
+    );
+    const analysis = analyseIds(random);
+    expect(analysis.pattern).toBeUndefined();
+    expect(analysis.duplicates).toBe(0);
+    expect(analysis.estimatedBits).toBeGreaterThanOrEqual(128);
+    expect(analyseIds(counter).estimatedBits).toBeLessThan(128);
+  });
+
+  it('counts duplicates', () => {
+    expect(analyseIds(['a1b2', 'a1b2', 'zzzz']).duplicates).toBe(1);
+  });
+});
+
+describe('argumentsFor (privileged-tool probes)', () => {
+  it('fills each required property with a value of its type, and nothing else', () => {
+    expect(
+      argumentsFor({
+        type: 'object',
+        properties: {
+          text: { type: 'string' },
+          n: { type: 'integer', minimum: 3 },
+          flag: { type: 'boolean' },
+          mode: { enum: ['a', 'b'] },
+          optional: { type: 'string' },
+        },
+        required: ['text', 'n', 'flag', 'mode'],
+      }),
+    ).toEqual({ text: 'mcp-auth-conformance probe', n: 3, flag: false, mode: 'a' });
+    expect(argumentsFor(undefined)).toEqual({});
+  });
+});
