@@ -21,6 +21,10 @@ export interface EmbeddedRunOptions {
   expectPublic?: readonly string[];
   /** `--privileged-tool`; default write_note, as `run` sets it for the embedded server. */
   privilegedTool?: string;
+  /** Default true. False: the consent page is on (AS-AUTHZ-10: no redirect before sign-in). */
+  autoApprove?: boolean;
+  /** Default true. False: the engine treats the server as a foreign target (expectedSkipInEmbedded is not applied). */
+  embedded?: boolean;
 }
 
 /** The checks of `checks` that apply to the revision, run against a new embedded server. */
@@ -32,7 +36,7 @@ export async function runAgainstEmbedded(
   const server = await startReferenceServer({
     allowLoopbackCimd: true,
     ...options.server,
-    autoApprove: true,
+    autoApprove: options.autoApprove ?? true,
     faults: [...(options.faults ?? [])],
   });
   const recorder = new HttpRecorder({ allowedOrigins: [server.url, server.issuer], timeoutMs: 5_000 });
@@ -53,7 +57,7 @@ export async function runAgainstEmbedded(
         target: server.url,
         revision,
         strict: options.strict ?? false,
-        embedded: true,
+        embedded: options.embedded ?? true,
         http: recorder,
         fixtures,
         requestTimeoutMs: 5_000,

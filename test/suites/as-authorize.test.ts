@@ -1,0 +1,109 @@
+// AS authorization endpoint, redirect URIs, PKCE and iss (suites/as-authorize.ts, as-pkce.ts,
+// as-iss.ts, as-redirect.ts) through the engine, in process, against the embedded reference
+// server: clean → every check passes (or the info/skip it declares); each named fault → the checks
+// that name it fail (MUST) or warn (SHOULD) with a message naming the defect. One server per
+// fault, shared by all the checks that name it.
+
+import { describe, expect, it } from 'vitest';
+import type { Check } from '../../runner/check.ts';
+import { checks as authorizeChecks } from '../../suites/as-authorize.ts';
+import { checks as issChecks } from '../../suites/as-iss.ts';
+import { checks as pkceChecks } from '../../suites/as-pkce.ts';
+import { checks as redirectChecks } from '../../suites/as-redirect.ts';
+import { runAgainstEmbedded, summarize } from '../helpers/run-checks.ts';
+
+const CHECKS: readonly Check[] = [...authorizeChecks, ...pkceChecks, ...issChecks, ...redirectChecks];
+const byId = (id: string) => CHECKS.find((c) => c.id === id)!;
+
+/** Clean statuses other than pass, and why. */
+const CLEAN_EXCEPTIONS: Record<string, string> = {
+  'AS-AUTHZ-09': 'info', // MAY: records what the AS does without resource
+  'AS-AUTHZ-10': 'skip', // auto-approve: run below against a server with the consent page on
+  'AS-PKCE-07': 'skip', // the reference server requires PKCE, so no downgrade can arise
+  'AS-REDIR-03': 'info', // MAY: localhost port flexibility recorded
+};
+
+/** What each fault's message must mention (the right reason to be red). */
+const FAULT_MESSAGE: Record<string, RegExp> = {
+  'as-authorize-get-refused': /405/,
+  'as-authorize-cors': /Access-Control-Allow-Origin: \*/,
+  'as-response-type-unchecked': /code was issued|answered with a code/,
+  'as-state-dropped': /no state/,
+  'as-authorize-duplicates-accepted': /twice: a code was issued/,
+  'as-authorize-unknown-param-rejected': /foo=bar was refused/,
+  'as-resource-unchecked': /was accepted: a code was issued/,
+  'as-pkce-optional': /no code_challenge: a code was issued/,
+  'as-pkce-unknown-method-accepted': /S512: a code was issued/,
+  'as-pkce-plain-accepted': /plain.*(does not advertise plain|accepted)/,
+  'as-pkce-challenge-syntax-unchecked': /42-character challenge: a code was issued/,
+  'as-pkce-verifier-ignored': /redeemed \(200 with tokens\)/,
+  'as-pkce-verifier-optional': /no verifier: the code was redeemed/,
+  'as-pkce-challenge-as-verifier': /challenge as verifier: the code was redeemed/,
+  'as-iss-missing': /carries no iss/,
+  'as-iss-missing-on-error': /error response carries no iss/,
+  'as-iss-mismatch': /iss is ".*\/", but the issuer is/,
+  'as-metadata-no-iss-flag': /does not say authorization_response_iss_parameter_supported/,
+  'as-redirect-uri-prefix-match': /redirected to it|attacker's code/,
+  'as-loopback-port-strict': /another port was refused/,
+  'as-dcr-http-redirect-accepted': /registered a client with http:\/\/app\.example/,
+  'as-unknown-client-redirects': /unknown client_id: redirected/,
+  'as-redirect-uri-default-multiple': /picked a redirect URI itself/,
+  'as-redirect-query-dropped': /registered query was not kept/,
+};
+
+/** Faults whose checks are shown only with the consent page on (not auto-approve, not embedded). */
+const CONSENT_FAULTS = new Set(['as-error-redirect-before-login']);
+
+describe('AS authorization checks on the clean reference server', () => {
+  it('every check passes, except the declared info/skip', async () => {
+    const results = await runAgainstEmbedded(CHECKS);
+    expect(results).toHaveLength(CHECKS.length);
+    for (const r of results) {
+      expect(r.status, summarize([r])).toBe(CLEAN_EXCEPTIONS[r.id] ?? 'pass');
+    }
+  });
+
+  it('2025-06-18: the checks of that revision pass (AS-ISS-01 is 2026-07-28 only)', async () => {
+    const results = await runAgainstEmbedded(CHECKS, { revision: '2025-06-18' });
+    expect(results.map((r) => r.id)).not.toContain('AS-ISS-01');
+    for (const r of results) expect(r.status, summarize([r])).toBe(CLEAN_EXCEPTIONS[r.id] ?? 'pass');
+  });
+
+  it('AS-AUTHZ-10 passes with the consent page on, and fails when errors are redirected before sign-in', async () => {
+    const check = [byId('AS-AUTHZ-10')];
+    const [clean] = await runAgainstEmbedded(check, { autoApprove: false, embedded: false });
+    expect(clean!.status, summarize([clean!])).toBe('pass');
+    const [faulty] = await runAgainstEmbedded(check, {
+      autoApprove: false,
+      embedded: false,
+      faults: ['as-error-redirect-before-login'],
+    });
+    expect(faulty!.status, summarize([faulty!])).toBe('fail');
+    expect(faulty!.message).toMatch(/redirected at once, before any sign-in/);
+  });
+
+  it('AS-PKCE-07 fails when the AS both lets PKCE be omitted and ignores the verifier (a two-fault downgrade)', async () => {
+    const [r] = await runAgainstEmbedded([byId('AS-PKCE-07')], {
+      faults: ['as-pkce-optional', 'as-pkce-verifier-ignored'],
+    });
+    expect(r!.status, summarize([r!])).toBe('fail');
+    expect(r!.message).toMatch(/verifier without challenge: the code was redeemed/);
+  });
+});
+
+describe('each named fault turns its checks red', () => {
+  const faults = [...new Set(CHECKS.flatMap((c) => c.faults))].filter((f) => !CONSENT_FAULTS.has(f));
+  it('every named fault has an expected message', () => {
+    expect(faults.filter((f) => !FAULT_MESSAGE[f])).toEqual([]);
+  });
+  // Several servers at once keeps the file fast; each run is independent (its own server and port).
+  it.concurrent.each(faults)('%s', async (fault) => {
+    const named = CHECKS.filter((c) => c.faults.includes(fault));
+    const results = await runAgainstEmbedded(named, { faults: [fault] });
+    for (const r of results) {
+      const check = byId(r.id);
+      expect(r.status, summarize([r])).toBe(check.level === 'MUST' ? 'fail' : 'warn');
+      expect(r.message, r.id).toMatch(FAULT_MESSAGE[fault]!);
+    }
+  });
+});
