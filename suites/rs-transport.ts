@@ -84,6 +84,12 @@ export const RS_TRN_01 = defineCheck({
       }),
     ]);
     t.data('status', foreign.response.status);
+    // 2025: an answered initialize opened a session; end it so the probe leaves no state behind.
+    for (const reply of [control, foreign]) {
+      const sessionId = reply.response.headers.get('mcp-session-id');
+      if (sessionId && !isStateless(t.revision))
+        await endSession(t, accessToken, { revision: t.revision, protocolVersion: t.revision, sessionId });
+    }
     if (controlFailed(t, control, `${probe.method} with the token`)) return;
     const status = foreign.response.status;
     const needs403 = t.revision !== '2025-06-18';
