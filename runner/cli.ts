@@ -330,7 +330,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
 
   const verdict = judge(results, { failOn: config.failOn, ...(baseline ? { baseline } : {}) });
   const exitCode = exitCodeOf(results, runError, verdict, config.failOn);
-  for (const message of verdict.messages) progress.line(`baseline: ${redactor.text(message)}`);
+  if (baseline) for (const message of verdict.messages) progress.line(`baseline: ${redactor.text(message)}`);
   const report = buildReport(
     {
       version: VERSION,
