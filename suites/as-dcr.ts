@@ -24,6 +24,25 @@ export function catalogueRegistration(clientName: string): Record<string, unknow
   };
 }
 
+/** Client metadata members RFC 7591 §2 defines (the ones a registration response must return). */
+const RFC7591_MEMBERS = new Set([
+  'redirect_uris',
+  'token_endpoint_auth_method',
+  'grant_types',
+  'response_types',
+  'client_name',
+  'client_uri',
+  'logo_uri',
+  'scope',
+  'contacts',
+  'tos_uri',
+  'policy_uri',
+  'jwks_uri',
+  'jwks',
+  'software_id',
+  'software_version',
+]);
+
 /** The AS and its registration endpoint, or undefined after recording why the check skips. */
 async function registrationTarget(
   t: CheckContext,
@@ -126,7 +145,13 @@ export const AS_DCR_02 = defineCheck({
       t.notApplicable(`the registration was not accepted (HTTP ${res.status}; see AS-DCR-01)`);
       return;
     }
-    const missing = Object.keys(sent).filter((k) => !(k in body));
+    // RFC 7591 §2: the AS "MUST ignore any client metadata sent by the client that it does not
+    // understand", so a member defined elsewhere (application_type is OpenID Connect Dynamic Client
+    // Registration §2) may be left out: it was never registered. Only RFC 7591 §2 members must come back.
+    const ignorable = Object.keys(sent).filter((k) => !(k in body) && !RFC7591_MEMBERS.has(k));
+    if (ignorable.length > 0)
+      t.note(`the AS left out ${ignorable.join(', ')} (not an RFC 7591 member, so it may ignore it)`);
+    const missing = Object.keys(sent).filter((k) => !(k in body) && RFC7591_MEMBERS.has(k));
     const changed = Object.keys(sent).filter(
       (k) => k in body && JSON.stringify(body[k]) !== JSON.stringify(sent[k]),
     );

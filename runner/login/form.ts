@@ -28,6 +28,7 @@ export async function formLogin(ctx: LoginContext, script: FormScript): Promise<
   let url = ctx.authorizationUrl;
   let method: 'GET' | 'POST' = 'GET';
   let body: [string, string][] | undefined;
+  const used = new Set<FormStep>();
 
   for (let n = 0; n < MAX_REQUESTS; n++) {
     if (!allowed.has(url.origin)) {
@@ -73,7 +74,12 @@ export async function formLogin(ctx: LoginContext, script: FormScript): Promise<
       );
     }
 
-    const step = script.steps.find((s) => new RegExp(s.match).test(url.href));
+    // As in the browser driver: the first step not yet used whose pattern matches, so two pages on
+    // the same URL pattern (oidc-provider's login then consent, both /interaction/<uid>) each get
+    // their own step, in script order; a page seen again falls back to the first matching step.
+    const matching = script.steps.filter((s) => new RegExp(s.match).test(url.href));
+    const step = matching.find((s) => !used.has(s)) ?? matching[0];
+    if (step) used.add(step);
     if (!step) {
       throw new LoginError(
         `no step of the login script matches ${url.origin}${url.pathname}${describePage(response)}; add a step whose "match" fits this URL`,
