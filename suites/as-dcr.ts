@@ -161,7 +161,7 @@ export const AS_DCR_02 = defineCheck({
     if (missing.length > 0) t.violated(`the response leaves out registered members: ${missing.join(', ')}`);
     else
       t.conforms(
-        `all ${Object.keys(sent).length} members sent come back${changed.length ? ' (some substituted)' : ''}`,
+        `all ${Object.keys(sent).filter((k) => RFC7591_MEMBERS.has(k)).length} RFC 7591 members sent come back${changed.length ? ' (some substituted)' : ''}`,
       );
   },
 });
