@@ -47,6 +47,15 @@ export class UnknownFaultError extends Error {
   }
 }
 
+/**
+ * The faults of one entry of a check's `faults` list. An entry is one fault name, or several
+ * joined by `+` when only their combination produces the defect (a PKCE downgrade needs an AS that
+ * both lets the challenge be omitted and ignores a verifier): `as-pkce-optional+as-pkce-verifier-ignored`.
+ */
+export function faultParts(entry: string): string[] {
+  return entry.split('+');
+}
+
 export interface FaultListing {
   name: string;
   description: string;
@@ -63,6 +72,8 @@ export function describeFaults(
   return FAULTS.map((f) => ({
     name: f.name,
     description: f.description,
-    checks: checks.filter((c) => c.faults.includes(f.name)).map((c) => c.id),
+    checks: checks
+      .filter((c) => c.faults.some((entry) => faultParts(entry).includes(f.name)))
+      .map((c) => c.id),
   }));
 }

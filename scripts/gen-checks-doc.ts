@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FAULTS } from '../reference-server/faults.ts';
+import { FAULTS, faultParts } from '../reference-server/faults.ts';
 import { areaOf } from '../reports/junit.ts';
 import { specUrl } from '../reports/spec-links.ts';
 import type { Check } from '../runner/check.ts';
@@ -91,7 +91,9 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
     '| --- | --- | --- | --- |',
   );
   for (const fault of FAULTS) {
-    const named = checks.filter((c) => c.faults.includes(fault.name)).map((c) => c.id);
+    const named = checks
+      .filter((c) => c.faults.some((entry) => faultParts(entry).includes(fault.name)))
+      .map((c) => c.id);
     const measured = specificity?.faults[fault.name];
     const also = measured ? measured.red.filter((id) => !named.includes(id)) : undefined;
     lines.push(

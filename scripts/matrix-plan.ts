@@ -7,7 +7,7 @@
 // - Each (fault, check) pair runs in the check's matrix revision: the newest revision it applies to.
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
-import { FAULTS } from '../reference-server/faults.ts';
+import { FAULTS, faultParts } from '../reference-server/faults.ts';
 import type { Check, Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
@@ -56,7 +56,7 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
   const known = new Set(FAULTS.map((f) => f.name));
   const named = new Set<string>();
   for (const check of checks) {
-    for (const fault of check.faults) {
+    for (const fault of check.faults.flatMap(faultParts)) {
       named.add(fault);
       if (!known.has(fault)) {
         problems.push({
@@ -94,6 +94,7 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
 }
 
 export interface FaultRun {
+  /** A catalogue entry: one fault, or several joined by `+` (see faultParts). */
   fault: string;
   revision: Revision;
   checks: Check[];

@@ -338,9 +338,10 @@ export const AS_PKCE_07 = defineCheck({
   refs: ['RFC9700 §2.1.1 (PKCE downgrade)', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
   revisions: REVISIONS,
   needs: [...NEEDS],
-  faults: [],
+  // Only the combination shows the downgrade: an AS that requires PKCE makes the check not applicable.
+  faults: ['as-pkce-optional+as-pkce-verifier-ignored'],
   requirement:
-    'If the AS issues a code for a request without code_challenge, a later token request that carries a code_verifier must be refused (an attacker stripped the challenge). Only testable when the AS lets a request omit PKCE; an AS that requires PKCE (AS-PKCE-01) makes this not applicable. No single reference-server fault turns it red: it needs as-pkce-optional together with as-pkce-verifier-ignored.',
+    'If the AS issues a code for a request without code_challenge, a later token request that carries a code_verifier must be refused (an attacker stripped the challenge). Only testable when the AS lets a request omit PKCE; an AS that requires PKCE (AS-PKCE-01) makes this not applicable.',
   remediation:
     'At the token endpoint, refuse a code_verifier when the code was issued without a code_challenge.',
   probe: 'Request without code_challenge; if a code comes back, redeem it with a verifier.',

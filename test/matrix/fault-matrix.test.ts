@@ -12,6 +12,7 @@
 // command that reproduces it.
 
 import { describe, expect, it } from 'vitest';
+import { faultParts } from '../../reference-server/faults.ts';
 import { REVISIONS } from '../../runner/revisions.ts';
 import {
   cleanProblem,
@@ -53,7 +54,7 @@ describe.concurrent('every fault turns the checks that name it red', () => {
   it.each(runs.map((r) => [`${r.fault} (${r.revision})`, r] as const))('%s', async (_name, plan) => {
     const run = await runEmbedded({
       revision: plan.revision,
-      faults: [plan.fault],
+      faults: faultParts(plan.fault),
       only: plan.checks.map((c) => c.id),
     });
     const byId = new Map(run.report.results.map((r) => [r.id, r]));
