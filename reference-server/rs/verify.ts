@@ -1,7 +1,8 @@
 // Bearer token verification: RFC 9068 JWT access tokens, checked with jose.
 //
 // Two steps, each a small function, so that every rule (and the fault that breaks it) has one place:
-//   1. signature  (jose compactVerify): algorithm allow-list ES256 (RFC 8725 §3.1), key from the
+//   1. signature  (jose compactVerify): algorithm allow-list ES256, RS256 (RFC 8725 §3.1; RS256 is
+//      required by RFC 9068 §2.1), key from the
 //      issuer's JWKS only (RFC 9068 §4 "MUST use the keys provided by the authorization server");
 //   2. claims     (below): `typ` at+jwt, `iss` exactly the trusted issuer, `aud` names this
 //      resource (RFC 8707 §2; MCP §Token Handling), `exp` and `iat` required, `nbf` honoured,
@@ -97,7 +98,7 @@ async function verifyToken(
 
 type Signed = { ok: true; payload: JWTPayload } | { ok: false; description: string };
 
-/** Step 1: the signature, with the key the issuer published, ES256 only. */
+/** Step 1: the signature, with the key the issuer published, ES256 or RS256 only. */
 async function verifySignature(
   ctx: ServerContext,
   token: string,
@@ -122,7 +123,10 @@ async function verifySignature(
     }
     return signed;
   }
-  return withJose(() => compactVerify(token, keys, { algorithms: ['ES256'] }));
+  // RFC 9068 §2.1: resource servers "MUST include RS256 among their supported signature algorithms"
+  // (an external issuer such as oidc-provider signs with it); both are asymmetric and the key comes
+  // from the issuer's JWKS only, so the allow-list still shuts out HS256 confusion and `none`.
+  return withJose(() => compactVerify(token, keys, { algorithms: ['ES256', 'RS256'] }));
 }
 
 async function withJose(run: () => Promise<{ payload: Uint8Array }>): Promise<Signed> {
