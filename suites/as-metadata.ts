@@ -540,6 +540,50 @@ export const AS_META_14 = defineCheck({
   },
 });
 
+/** JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+export const AS_XJWKS_01 = defineCheck({
+  id: 'AS-XJWKS-01',
+  title: 'The JWK Set at jwks_uri holds public keys only',
+  level: 'MUST',
+  refs: ['RFC8414 §2 (jwks_uri)', 'RFC7517 §5', 'RFC7518 §6.2.2', 'RFC9068 §4'],
+  revisions: REVISIONS,
+  needs: ['as'],
+  faults: ['as-jwks-private-key'],
+  requirement:
+    'Not a catalogue row: the document at jwks_uri is a JWK Set of the keys clients and resource servers use to verify signatures; no key in it carries private members (d, p, q, dp, dq, qi, oth) or a symmetric secret (k). A private key there lets anyone mint access tokens every resource server of this AS accepts.',
+  remediation:
+    'Publish only the public part of each signing key (for EC: kty, crv, x, y, kid, alg, use), and rotate any key that was ever published with its private part.',
+  probe: 'GET jwks_uri; inspect every key for private members.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const uri = md.metadata.jwks_uri;
+    if (typeof uri !== 'string') {
+      t.notApplicable('the metadata names no jwks_uri (opaque tokens or introspection only)');
+      return;
+    }
+    const res = await t.http.request(uri, { label: 'JWK Set at jwks_uri' });
+    const body = res.json() as { keys?: unknown } | undefined;
+    if (res.status !== 200 || !body || !Array.isArray(body.keys)) {
+      t.violated(`jwks_uri ${uri} answered ${res.status} without a JWK Set ({"keys": [...]})`);
+      return;
+    }
+    const leaks = body.keys.flatMap((key, i) => {
+      if (key === null || typeof key !== 'object') return [];
+      const members = PRIVATE_JWK_MEMBERS.filter((m) => m in key);
+      const kid = (key as { kid?: unknown }).kid;
+      return members.length > 0
+        ? [`key ${typeof kid === 'string' ? `"${kid}"` : `#${i}`} has ${members.join(', ')}`]
+        : [];
+    });
+    t.data('keys', body.keys.length);
+    if (leaks.length > 0) t.violated(`the JWK Set publishes private key material: ${leaks.join('; ')}`);
+    else t.conforms(`${body.keys.length} key(s), none with private members`);
+  },
+});
+
 export const checks = [
   AS_META_01,
   AS_META_02,
@@ -555,4 +599,5 @@ export const checks = [
   AS_META_11,
   AS_META_12,
   AS_META_14,
+  AS_XJWKS_01,
 ];

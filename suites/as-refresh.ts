@@ -387,6 +387,65 @@ export const AS_REFRESH_08 = defineCheck({
   },
 });
 
+export const AS_XREFRESH_01 = defineCheck({
+  id: 'AS-XREFRESH-01',
+  title: 'A rejected refresh request does not burn the refresh token',
+  level: 'SHOULD',
+  refs: [`${OAUTH21} §4.3.1`, 'RFC6749 §6', 'RFC9700 §4.14.2'],
+  revisions: REVISIONS,
+  needs: ['as', 'client', 'prm'],
+  faults: ['as-refresh-failure-burns-token'],
+  requirement:
+    'Not a catalogue row: a refresh request that the AS refuses (here: a scope beyond the grant, invalid_scope) leaves the presented refresh token valid, so the next well-formed refresh with it succeeds. The AS validates the whole request before it rotates. An AS that rotates first turns every client mistake into a lost session (a failure seen in the wild: rejected refreshes burning tokens, cloudflare/workers-oauth-provider PR #258).',
+  remediation:
+    'Validate the refresh request completely (client, scope, resource) before rotating the refresh token; rotate only when the new tokens are issued.',
+  probe:
+    'Fresh grant for one scope; refresh asking for every supported scope (refused); refresh again with the same token.',
+  async run(t) {
+    const prm = await t.fixture('prm');
+    const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
+      (s): s is string => typeof s === 'string',
+    );
+    if (supported.length < 2) {
+      t.notApplicable(
+        'scopes_supported names fewer than two scopes, so no refresh can be refused for its scope',
+      );
+      return;
+    }
+    const g = await grantWithRefresh(t, { scope: supported[0]! });
+    if (!g) return;
+    const refused = answerOf(
+      await postToken(
+        t,
+        g.as,
+        g.grant.client,
+        [...refreshForm(g.rt, t.target), ['scope', supported.join(' ')]],
+        'refresh asking for more scope (to be refused)',
+      ),
+    );
+    t.data('refused', describeAnswer(refused));
+    if (refused.accessToken !== undefined) {
+      t.notApplicable('the AS granted the wider scope, so no refresh was refused (see AS-REFRESH-06)');
+      return;
+    }
+    const after = answerOf(
+      await postToken(
+        t,
+        g.as,
+        g.grant.client,
+        refreshForm(g.rt, t.target),
+        'the same refresh token, well-formed',
+      ),
+    );
+    t.data('after', describeAnswer(after));
+    if (after.accessToken !== undefined) t.conforms('the refresh token still worked after a refused refresh');
+    else
+      t.violated(
+        `after a refused refresh (${describeAnswer(refused)}) the same refresh token no longer works: ${describeAnswer(after)}`,
+      );
+  },
+});
+
 export const checks = [
   AS_REFRESH_01,
   AS_REFRESH_02,
@@ -396,4 +455,5 @@ export const checks = [
   AS_REFRESH_06,
   AS_REFRESH_07,
   AS_REFRESH_08,
+  AS_XREFRESH_01,
 ];
