@@ -63,7 +63,18 @@ export const AS_REVOKE_01 = defineCheck({
       'revoke the access token',
       'access_token',
     );
-    judge200(t, 'the access token (hint access_token)', at);
+    // RFC 7009 §2: refresh-token revocation is a MUST, access-token revocation a SHOULD; an AS that
+    // does not revoke access tokens answers 400 unsupported_token_type (§2.2.1), which is conformant.
+    const atAnswer = answerOf(at);
+    const atUnsupported = atAnswer.status === 400 && atAnswer.error === 'unsupported_token_type';
+    if (atUnsupported)
+      t.note('the AS does not revoke access tokens: 400 unsupported_token_type (RFC 7009 §2.2.1 allows it)');
+    else judge200(t, 'the access token (hint access_token)', at);
+    if (atUnsupported && !grant.tokens.refreshToken) {
+      t.notApplicable(
+        'the AS does not revoke access tokens (unsupported_token_type, allowed by RFC 7009 §2.2.1) and issued no refresh token to revoke',
+      );
+    }
     if (grant.tokens.refreshToken) {
       const rt = await revoke(
         t,
