@@ -81,7 +81,7 @@ export interface CheckContext extends Observations {
    * first redirect URI), where the login driver waits. Rejects with the driver's LoginError when
    * the authorization server never redirects back (e.g. it shows an error page).
    */
-  authorize(url: URL): Promise<URL>;
+  authorize(url: URL, options?: { onExchange?: (exchange: Exchange) => void }): Promise<URL>;
   /** A line of explanation for the report. */
   note(text: string): void;
   /** Structured details for the report (a classification, a table); redacted like everything else. */

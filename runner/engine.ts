@@ -252,9 +252,15 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     }) as CheckContext['optionalFixture'],
     freshGrant: (opts) =>
       withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
-    authorize: (url) =>
+    authorize: (url, opts) =>
       options.fixtures.loginAt
-        ? withDeadline(options.fixtures.loginAt(http, url), checkDeadline, 'an authorization request')
+        ? withDeadline(
+            // A check that wants to see the login step's exchanges (AS-AUTHZ-11) gets a view of
+            // its own client that also reports them; they stay linked to the check either way.
+            options.fixtures.loginAt(opts?.onExchange ? http.scoped(opts.onExchange) : http, url),
+            checkDeadline,
+            'an authorization request',
+          )
         : Promise.reject(
             new FixtureUnavailable('error', 'this run has no login driver for authorization requests'),
           ),

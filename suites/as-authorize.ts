@@ -3,6 +3,7 @@
 // thing changed (suites/as-authorize-probe.ts); no redirect is ever followed.
 
 import { defineCheck } from '../runner/check.ts';
+import type { Exchange } from '../runner/http.ts';
 import { decodeJwt } from 'jose';
 import { exchangeCode, OAuthStepError } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
@@ -436,6 +437,65 @@ export const AS_AUTHZ_10 = defineCheck({
   },
 });
 
+export const AS_AUTHZ_11 = defineCheck({
+  id: 'AS-AUTHZ-11',
+  title: 'The answer to the credential POST is never a 307',
+  level: 'MUST',
+  refs: ['OAuth 2.1 §7.5.4', 'RFC9700 §4.12'],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-consent-307'],
+  expectedSkipInEmbedded:
+    'the embedded reference server auto-approves, so no credentials are posted; test/suites/as-authorize.test.ts runs this check against the reference server with its consent page and the form login script fixtures/login/reference-server.json',
+  requirement:
+    'When the user posts credentials (or consent) to the authorization server, the redirect that follows is not a 307 or 308: those make the browser re-send the POST body, credentials included, to the client (RFC 9700 §4.12). 303 is the safe answer. Observed on the form POSTs of the login step, so it needs --login form (the browser driver does not record its requests).',
+  remediation: 'Answer the login and consent form POSTs with 303 See Other (or 302), never 307/308.',
+  probe:
+    'A valid authorization request passed through the login driver; every POST to the authorization server is inspected.',
+  async run(t) {
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params } = await validRequest(setup);
+    const url = buildUrl(setup.endpoint, params);
+    const posts: Exchange[] = [];
+    const origin = new URL(setup.endpoint).origin;
+    const watch = (e: Exchange) => {
+      if (
+        e.request.method === 'POST' &&
+        URL.canParse(e.request.url) &&
+        new URL(e.request.url).origin === origin
+      )
+        posts.push(e);
+    };
+    let loginError: unknown;
+    try {
+      await t.authorize(url, { onExchange: watch });
+    } catch (err) {
+      loginError = err;
+    }
+    const answered = posts.filter((e) => e.response !== undefined);
+    if (answered.length === 0) {
+      if (loginError) throw loginError;
+      t.notApplicable(
+        'the login step posted no form to the authorization server (auto-approve, or --login auto/manual/browser): run with --login form and a login script to observe it',
+      );
+      return;
+    }
+    const statuses = answered.map((e) => e.response!.status);
+    t.data(
+      'credentialPosts',
+      answered.map((e) => ({ exchange: e.id, url: e.request.url, status: e.response!.status })),
+    );
+    const temporary = answered.filter((e) => e.response!.status === 307 || e.response!.status === 308);
+    if (temporary.length > 0)
+      t.violated(
+        `the form POST was answered ${temporary.map((e) => e.response!.status).join(', ')}: the browser would re-send the posted credentials to the redirect target`,
+        { exchanges: temporary },
+      );
+    else t.conforms(`the login step's ${answered.length} POST(s) were answered ${statuses.join(', ')}`);
+  },
+});
+
 export const checks = [
   AS_AUTHZ_01,
   AS_AUTHZ_02,
@@ -447,4 +507,5 @@ export const checks = [
   AS_AUTHZ_08,
   AS_AUTHZ_09,
   AS_AUTHZ_10,
+  AS_AUTHZ_11,
 ];

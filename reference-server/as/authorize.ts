@@ -312,8 +312,8 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
     sendErrorPage(ctx, res, 'invalid_request', message);
     return;
   }
-  // The form must echo the CSRF token issued with this very request. Fault: the token is not checked.
-  if (!ctx.fault('as-consent-no-csrf') && !safeEqual(form.get('csrf') ?? '', pending.csrf)) {
+  // The form must echo the CSRF token issued with this very request.
+  if (!safeEqual(form.get('csrf') ?? '', pending.csrf)) {
     sendErrorPage(
       ctx,
       res,

@@ -71,7 +71,6 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
     'as-consent-307',
     'The consent form POST is answered with 307, which re-posts the password to the client.',
   ), // AS-AUTHZ-11
-  as('as-consent-no-csrf', 'The consent form is accepted without (or with a wrong) CSRF token.'),
   as(
     'as-consent-frameable',
     'The consent page lacks `frame-ancestors` and `X-Frame-Options`, so it can be framed.',

@@ -208,21 +208,6 @@ const PROBES: FaultProbe[] = [
     },
   },
   {
-    fault: 'as-consent-no-csrf',
-    options: consentOff,
-    probe: async (h) => {
-      const page = await openConsent(h);
-      const r = await submitConsent(h, {
-        request_id: page.requestId,
-        csrf: 'forged',
-        username: 'alice',
-        password: 'alice',
-        action: 'approve',
-      });
-      return r.status === 400 && r.headers.get('location') === null;
-    },
-  },
-  {
     fault: 'as-consent-frameable',
     options: consentOff,
     probe: async (h) => {

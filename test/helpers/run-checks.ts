@@ -8,6 +8,7 @@ import { type CheckResult, runChecks } from '../../runner/engine.ts';
 import { freeLoopbackPort, RunFixtures } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 import { createLoginDriver } from '../../runner/login/index.ts';
+import type { FormScript } from '../../runner/login/shared.ts';
 import { Redactor } from '../../runner/redact.ts';
 import type { Revision } from '../../runner/revisions.ts';
 
@@ -25,6 +26,8 @@ export interface EmbeddedRunOptions {
   autoApprove?: boolean;
   /** Default true. False: the engine treats the server as a foreign target (expectedSkipInEmbedded is not applied). */
   embedded?: boolean;
+  /** A form login script (with autoApprove: false, fixtures/login/reference-server.json); default: the auto driver. */
+  loginScript?: FormScript;
 }
 
 /** The checks of `checks` that apply to the revision, run against a new embedded server. */
@@ -46,7 +49,9 @@ export async function runAgainstEmbedded(
       redactor: new Redactor(),
       target: server.url,
       revision,
-      login: createLoginDriver({ driver: 'auto' }),
+      login: options.loginScript
+        ? createLoginDriver({ driver: 'form', script: options.loginScript })
+        : createLoginDriver({ driver: 'auto' }),
       redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
       loginTimeoutMs: 5_000,
       mintKey: { privateJwk: server.signingKey, issuer: server.issuer },

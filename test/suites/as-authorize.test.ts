@@ -5,7 +5,9 @@
 // fault, shared by all the checks that name it.
 
 import { faultParts } from '../../reference-server/faults.ts';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { FormScriptSchema } from '../../runner/login/shared.ts';
 import type { Check } from '../../runner/check.ts';
 import { checks as authorizeChecks } from '../../suites/as-authorize.ts';
 import { checks as issChecks } from '../../suites/as-iss.ts';
@@ -20,6 +22,7 @@ const byId = (id: string) => CHECKS.find((c) => c.id === id)!;
 const CLEAN_EXCEPTIONS: Record<string, string> = {
   'AS-AUTHZ-09': 'info', // MAY: records what the AS does without resource
   'AS-AUTHZ-10': 'skip', // auto-approve: run below against a server with the consent page on
+  'AS-AUTHZ-11': 'skip', // auto-approve posts no credentials: run below with the consent page and a form login
   'AS-PKCE-07': 'skip', // the reference server requires PKCE, so no downgrade can arise
   'AS-REDIR-03': 'info', // MAY: localhost port flexibility recorded
 };
@@ -54,7 +57,7 @@ const FAULT_MESSAGE: Record<string, RegExp> = {
 };
 
 /** Faults whose checks are shown only with the consent page on (not auto-approve, not embedded). */
-const CONSENT_FAULTS = new Set(['as-error-redirect-before-login']);
+const CONSENT_FAULTS = new Set(['as-error-redirect-before-login', 'as-consent-307']);
 
 describe('AS authorization checks on the clean reference server', () => {
   it('every check passes, except the declared info/skip', async () => {
@@ -82,6 +85,29 @@ describe('AS authorization checks on the clean reference server', () => {
     });
     expect(faulty!.status, summarize([faulty!])).toBe('fail');
     expect(faulty!.message).toMatch(/redirected at once, before any sign-in/);
+  });
+
+  it('AS-AUTHZ-11 passes through the consent page with a form login, and fails when its POST is answered 307', async () => {
+    const loginScript = FormScriptSchema.parse(
+      JSON.parse(
+        readFileSync(new URL('../../fixtures/login/reference-server.json', import.meta.url), 'utf8'),
+      ),
+    );
+    const check = [byId('AS-AUTHZ-11')];
+    const [clean] = await runAgainstEmbedded(check, { autoApprove: false, embedded: false, loginScript });
+    expect(clean!.status, summarize([clean!])).toBe('pass');
+    expect(clean!.message).toMatch(/POST\(s\) were answered 303/);
+    const [faulty] = await runAgainstEmbedded(check, {
+      autoApprove: false,
+      embedded: false,
+      loginScript,
+      faults: ['as-consent-307'],
+    });
+    expect(faulty!.status, summarize([faulty!])).toBe('fail');
+    expect(faulty!.message).toMatch(/answered 307/);
+    // With the auto driver there is no POST to judge: not applicable, never a pass.
+    const [auto] = await runAgainstEmbedded(check, { embedded: false });
+    expect(auto!.status, summarize([auto!])).toBe('skip');
   });
 
   it('AS-PKCE-07 fails when the AS both lets PKCE be omitted and ignores the verifier (a two-fault downgrade)', async () => {
