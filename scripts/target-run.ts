@@ -172,7 +172,9 @@ async function waitReady(url: string, proc: Started): Promise<void> {
   void proc.exited.then((c) => (exitCode = c));
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`${proc.name} exited (code ${exitCode}) before it answered: ${proc.log.join('').slice(-800)}`);
+      throw new Error(
+        `${proc.name} exited (code ${exitCode}) before it answered: ${proc.log.join('').slice(-800)}`,
+      );
     }
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -183,7 +185,9 @@ async function waitReady(url: string, proc: Started): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`${proc.name} did not answer ${url} within ${READY_TIMEOUT_MS} ms: ${proc.log.join('').slice(-800)}`);
+  throw new Error(
+    `${proc.name} did not answer ${url} within ${READY_TIMEOUT_MS} ms: ${proc.log.join('').slice(-800)}`,
+  );
 }
 
 async function stopProcess(proc: Started): Promise<void> {
@@ -210,9 +214,19 @@ export function compare(report: Report, expected: Record<string, ExpectedEntry>)
     ran.add(result.id);
     const entry = expected[result.id];
     if (!entry) {
-      differences.push({ id: result.id, expected: '(not listed)', actual: result.status, message: result.message });
+      differences.push({
+        id: result.id,
+        expected: '(not listed)',
+        actual: result.status,
+        message: result.message,
+      });
     } else if (entry.status !== result.status) {
-      differences.push({ id: result.id, expected: entry.status, actual: result.status, message: result.message });
+      differences.push({
+        id: result.id,
+        expected: entry.status,
+        actual: result.status,
+        message: result.message,
+      });
     }
   }
   for (const [id, entry] of Object.entries(expected)) {
@@ -268,7 +282,8 @@ export async function runVariant(
       run,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`the run against ${name}/${variant.name} took more than ${RUN_TIMEOUT_MS} ms`)),
+          () =>
+            reject(new Error(`the run against ${name}/${variant.name} took more than ${RUN_TIMEOUT_MS} ms`)),
           RUN_TIMEOUT_MS,
         );
       }),
@@ -276,7 +291,12 @@ export async function runVariant(
     const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
     const differences = compare(report, loadExpected(name, variant));
     if (report.runError) {
-      differences.unshift({ id: '(run)', expected: 'a complete run', actual: 'run error', message: report.runError });
+      differences.unshift({
+        id: '(run)',
+        expected: 'a complete run',
+        actual: 'run error',
+        message: report.runError,
+      });
     }
     return {
       target: name,

@@ -34,8 +34,11 @@ for (const selector of selection) {
       const counts = Object.entries(s.byStatus)
         .map(([k, v]) => `${v} ${k}`)
         .join(', ');
-      const verdict = outcome.differences.length === 0 ? 'matches expected' : `${outcome.differences.length} difference(s)`;
-      console.log(`${name}/${variant.name}: ${counts}; ${(outcome.durationMs / 1000).toFixed(1)} s; ${verdict}`);
+      const verdict =
+        outcome.differences.length === 0 ? 'matches expected' : `${outcome.differences.length} difference(s)`;
+      console.log(
+        `${name}/${variant.name}: ${counts}; ${(outcome.durationMs / 1000).toFixed(1)} s; ${verdict}`,
+      );
       for (const d of outcome.differences) {
         console.log(`  ${d.id}: expected ${d.expected}, got ${d.actual}${d.message ? `: ${d.message}` : ''}`);
       }

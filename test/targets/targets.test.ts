@@ -1,0 +1,88 @@
+// Third-party targets (issue #9): the full suite against each target of fixtures/targets/, compared
+// with its expected file check by check. A verdict that flips (a new failure, or an expected failure
+// that now passes), an unlisted result or a stale entry fails the test.
+//
+// A target whose dependencies cannot be installed (`npm ci --prefix fixtures/targets/<name>`, e.g.
+// no registry access) is skipped with the reason; when they can be installed, the test runs.
+
+import { describe, expect, it } from 'vitest';
+import {
+  compare,
+  ensureInstalled,
+  INSTALL_TIMEOUT_MS,
+  listTargets,
+  loadTarget,
+  RUN_TIMEOUT_MS,
+  runVariant,
+} from '../../scripts/target-run.ts';
+
+describe('third-party targets match their expected results', () => {
+  for (const name of listTargets()) {
+    for (const variant of loadTarget(name)) {
+      it(
+        `${name}/${variant.name}`,
+        async (ctx) => {
+          const problem = ensureInstalled(name);
+          if (problem) ctx.skip(problem);
+          const outcome = await runVariant(name, variant);
+          const lines = outcome.differences.map(
+            (d) => `${d.id}: expected ${d.expected}, got ${d.actual}${d.message ? ` (${d.message})` : ''}`,
+          );
+          expect(lines, `${name}/${variant.name} differs from ${variant.expected}`).toEqual([]);
+        },
+        INSTALL_TIMEOUT_MS + RUN_TIMEOUT_MS,
+      );
+    }
+  }
+});
+
+describe('the comparison is exact per check ID', () => {
+  const report = (results: { id: string; status: string }[]) =>
+    ({ results: results.map((r) => ({ ...r, message: `${r.id} ${r.status}` })) }) as unknown as Parameters<
+      typeof compare
+    >[0];
+  const expected = {
+    'A-01': { status: 'fail' as const, comment: 'confirmed' },
+    'A-02': { status: 'pass' as const, comment: 'conforms' },
+  };
+
+  it('accepts identical statuses', () => {
+    expect(
+      compare(
+        report([
+          { id: 'A-01', status: 'fail' },
+          { id: 'A-02', status: 'pass' },
+        ]),
+        expected,
+      ),
+    ).toEqual([]);
+  });
+
+  it('fails a new failure and an expected failure that now passes', () => {
+    const d = compare(
+      report([
+        { id: 'A-01', status: 'pass' },
+        { id: 'A-02', status: 'fail' },
+      ]),
+      expected,
+    );
+    expect(d.map((x) => `${x.id} ${x.expected}->${x.actual}`)).toEqual([
+      'A-01 fail->pass',
+      'A-02 pass->fail',
+    ]);
+  });
+
+  it('fails an unlisted result and a stale entry', () => {
+    const d = compare(
+      report([
+        { id: 'A-01', status: 'fail' },
+        { id: 'A-03', status: 'pass' },
+      ]),
+      expected,
+    );
+    expect(d.map((x) => `${x.id} ${x.expected}->${x.actual}`)).toEqual([
+      'A-03 (not listed)->pass',
+      'A-02 pass->(did not run)',
+    ]);
+  });
+});
