@@ -100,6 +100,12 @@ export interface CheckDefinition {
   needs: readonly FixtureName[];
   /** Reference-server faults that must make this check fail (or warn, for SHOULD). */
   faults: readonly string[];
+  /**
+   * The revision in which a fault shows, for faults that break a rule of some revisions only (a
+   * missing resource_metadata is a MUST violation in 2025-06-18 only). The fault matrix runs that
+   * pair in this revision instead of the newest one the check applies to.
+   */
+  faultRevisions?: Readonly<Record<string, Revision>>;
   /** The requirement in our own words. */
   requirement: string;
   /** What to change in the target when the check does not pass. */
@@ -138,6 +144,12 @@ export function defineCheck(definition: CheckDefinition): Check {
   if (definition.revisions.length === 0) problems.push('revisions is empty');
   if (!definition.requirement.trim()) problems.push('requirement is empty');
   if (!definition.remediation.trim()) problems.push('remediation is empty');
+  for (const [fault, revision] of Object.entries(definition.faultRevisions ?? {})) {
+    if (!definition.faults.includes(fault))
+      problems.push(`faultRevisions names "${fault}", which is not in faults`);
+    if (!definition.revisions.includes(revision))
+      problems.push(`faultRevisions puts "${fault}" in ${revision}, a revision the check does not apply to`);
+  }
   if (definition.untestable !== undefined && definition.faults.length > 0) {
     problems.push(
       'untestable is set but faults are named: a fault that turns the check red proves it testable',

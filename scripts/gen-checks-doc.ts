@@ -66,7 +66,7 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
       if (check.needs.length > 0) lines.push(`- **Needs:** ${check.needs.join(', ')}`);
       if (check.faults.length > 0) {
         lines.push(
-          `- **Proven by faults** (matrix revision ${matrixRevision(check)}): ${check.faults.map((f) => `\`${f}\``).join(', ')}`,
+          `- **Proven by faults:** ${check.faults.map((f) => `\`${f}\` (${matrixRevision(check, f)})`).join(', ')}`,
         );
       } else if (check.untestable) {
         lines.push(`- **No fault:** untestable black-box: ${oneLine(check.untestable)}`);

@@ -4,14 +4,17 @@
 // - Coverage: a check names at least one fault, unless it is MAY-level (a MAY observation is
 //   `info`, it cannot fail) or declares itself `untestable` with a reason. Every fault of the
 //   catalogue is named by at least one check, and every fault a check names exists.
-// - Each (fault, check) pair runs in the check's matrix revision: the newest revision it applies to.
+// - Each (fault, check) pair runs in the check's matrix revision: the revision the check declares
+//   for that fault (faultRevisions), else the newest revision it applies to.
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
 import { FAULTS, faultParts } from '../reference-server/faults.ts';
 import type { Check, Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
-export function matrixRevision(check: Check): Revision {
+export function matrixRevision(check: Check, fault?: string): Revision {
+  const declared = fault ? check.faultRevisions?.[fault] : undefined;
+  if (declared) return declared;
   return check.revisions.includes(LATEST_REVISION)
     ? LATEST_REVISION
     : (check.revisions[check.revisions.length - 1] as Revision);
@@ -104,8 +107,8 @@ export interface FaultRun {
 export function faultRuns(checks: readonly Check[]): FaultRun[] {
   const runs = new Map<string, FaultRun>();
   for (const check of checks) {
-    const revision = matrixRevision(check);
     for (const fault of check.faults) {
+      const revision = matrixRevision(check, fault);
       const key = `${fault}@${revision}`;
       const run = runs.get(key) ?? { fault, revision, checks: [] };
       run.checks.push(check);

@@ -526,7 +526,7 @@ export const AS_CIMD_07 = defineCheck({
   needs: ['as'],
   faults: ['as-cimd-ssrf-unguarded'],
   requirement:
-    "Fetching a URL chosen by anyone is a server-side request forgery risk: the AS does not connect to client_id URLs whose host is (or resolves to) a loopback, private, link-local or other special-use address. (SHOULD in CIMD -00, MUST in -01.) Not judged when the AS fetches loopback documents on purpose (a development setting such as the reference server's allowLoopbackCimd): the harness then says so and skips.",
+    "Fetching a URL chosen by anyone is a server-side request forgery risk: the AS does not connect to https client_id URLs whose host is (or resolves to) a loopback, private, link-local or other special-use address. (SHOULD in CIMD -00, MUST in -01.) An AS that fetches the harness's http://127.0.0.1 test documents in a development setting is still judged on https URLs: the reference server with allowLoopbackCimd keeps its guard for them.",
   remediation:
     'Resolve the host, refuse special-use addresses (RFC 6890: 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, ...), and connect only to the address that was checked (no DNS rebinding).',
   probe:
@@ -534,27 +534,6 @@ export const AS_CIMD_07 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    // If the AS fetches the harness's loopback http documents, it is in a development setting
-    // that allows loopback on purpose: its loopback guard cannot be judged here.
-    const loopbackFetched = await withCimdHost(async (host) => {
-      const path = docPath('probe', 'loopback-allowed');
-      const clientId = `${host.origin}${path}`;
-      host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
-      await authorizationProbe(
-        t,
-        as,
-        clientId,
-        hostRedirectUri(host),
-        'CIMD: does the AS fetch loopback documents?',
-      );
-      return host.fetches(path) > 0;
-    });
-    if (loopbackFetched) {
-      t.notApplicable(
-        'the AS fetches client metadata documents from loopback addresses (a development setting, e.g. the reference server with allowLoopbackCimd), so its SSRF guard cannot be judged; run against the AS as configured for production',
-      );
-      return;
-    }
     const counter = await startConnectionCounter();
     try {
       const redirectUri = 'http://127.0.0.1/callback';

@@ -102,6 +102,8 @@ export const RS_401_03 = defineCheck({
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-challenge-no-resource-metadata', 'rs-prm-missing'],
+  // From 2025-11-25 a missing parameter is allowed when the well-known URL serves the metadata.
+  faultRevisions: { 'rs-challenge-no-resource-metadata': '2025-06-18' },
   requirement:
     'The Bearer challenge of the 401 carries resource_metadata="<absolute https URL>" (http tolerated for loopback hosts) that answers 200 with a JSON object. 2025-06-18: the parameter is mandatory. 2025-11-25 and later: the server must implement the parameter OR a well-known metadata URL, so a missing parameter fails only when no well-known metadata is served (otherwise a note: SEP-985 still intends the header as the normal way).',
   remediation:

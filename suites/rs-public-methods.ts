@@ -348,6 +348,8 @@ export const RS_PUB_04 = defineCheck({
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-initialize-public-only', 'rs-auth-disabled'],
+  // Lazy auth is about initialize, which 2026-07-28 no longer has.
+  faultRevisions: { 'rs-initialize-public-only': '2025-11-25' },
   requirement:
     'Clients start OAuth on a 401. So (2025 revisions) an anonymous initialize should not be answered on a server that needs a token for everything else ("lazy auth": many clients connect and never sign in), and (every revision) a server that advertises OAuth should need a token for something. Methods declared public with --expect-public do not count.',
   remediation:

@@ -455,6 +455,8 @@ export const RS_403_04 = defineCheck({
   revisions: since('2025-11-25'),
   needs: ['token'],
   faults: ['rs-scope-challenge-omits-granted'],
+  // In 2026-07-28 the union of scopes is the client's duty: only reported there.
+  faultRevisions: { 'rs-scope-challenge-omits-granted': '2025-11-25' },
   requirement:
     "2025-11-25: the insufficient_scope challenge repeats the scopes already granted, or at least re-authorizing with only the challenged scopes does not lose access to earlier operations (WARN otherwise). 2026-07-28: the union is the client's duty, so whether granted scopes are repeated is only reported (INFO).",
   remediation:

@@ -8,8 +8,10 @@
 // resolves names to, at connect time, so DNS rebinding cannot slip past. The fetch follows no
 // redirect, is bounded in time and size, and only successes are cached.
 //
-// Tests cannot serve https, so `allowLoopbackCimd` (a dev flag) both unblocks loopback addresses
-// and lets `http://` client_ids on a loopback host be used. Nothing else changes with it.
+// Tests cannot serve https, so `allowLoopbackCimd` (a dev flag) lets `http://` client_ids on a
+// loopback host be used, and fetched from loopback. An `https://` client_id stays under the full
+// guard even then, so the SSRF protection can still be observed (AS-CIMD-07) on a server that
+// hosts its test documents on loopback.
 
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
@@ -106,39 +108,50 @@ export interface CimdResolver {
 }
 
 export function createCimdResolver(ctx: ServerContext, store: AuthorizationServerStore): CimdResolver {
-  const forbidden = (address: string) =>
+  const forbidden = (address: string, allowLoopback: boolean) =>
     // Fault: no address is forbidden (SSRF guard off).
     !ctx.fault('as-cimd-ssrf-unguarded') &&
     FORBIDDEN.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4') &&
-    !(ctx.options.allowLoopbackCimd && LOOPBACK.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'));
+    !(allowLoopback && LOOPBACK.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4'));
 
   // Checks resolved addresses at connect time, so the address checked is the address used.
-  const guardedLookup = (
-    hostname: string,
-    options: object,
-    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-  ) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '');
-      const list = addresses as LookupAddress[];
-      const bad = list.find((a) => forbidden(a.address));
-      if (bad)
-        return callback(new CimdError(`${hostname} resolves to a forbidden address (${bad.address})`), '');
-      const wantsAll = (options as { all?: boolean }).all;
-      if (wantsAll) return callback(null, list);
-      const first = list[0];
-      if (!first) return callback(new CimdError(`${hostname} has no address`), '');
-      callback(null, first.address, first.family);
-    });
-  };
-  const agent = new Agent({ connect: { lookup: guardedLookup, timeout: CIMD_TIMEOUT_MS } });
+  const guardedLookup =
+    (allowLoopback: boolean) =>
+    (
+      hostname: string,
+      options: object,
+      callback: (
+        err: NodeJS.ErrnoException | null,
+        address: string | LookupAddress[],
+        family?: number,
+      ) => void,
+    ) => {
+      dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+        if (err) return callback(err, '');
+        const list = addresses as LookupAddress[];
+        const bad = list.find((a) => forbidden(a.address, allowLoopback));
+        if (bad)
+          return callback(new CimdError(`${hostname} resolves to a forbidden address (${bad.address})`), '');
+        const wantsAll = (options as { all?: boolean }).all;
+        if (wantsAll) return callback(null, list);
+        const first = list[0];
+        if (!first) return callback(new CimdError(`${hostname} has no address`), '');
+        callback(null, first.address, first.family);
+      });
+    };
+  const strictAgent = new Agent({ connect: { lookup: guardedLookup(false), timeout: CIMD_TIMEOUT_MS } });
+  // Only for http://loopback test documents, and only with allowLoopbackCimd.
+  const loopbackAgent = ctx.options.allowLoopbackCimd
+    ? new Agent({ connect: { lookup: guardedLookup(true), timeout: CIMD_TIMEOUT_MS } })
+    : strictAgent;
 
   async function fetchDocument(clientId: string): Promise<{ client: ClientRecord; ttlSeconds: number }> {
     const problem = cimdUrlProblem(ctx, clientId);
     if (problem) throw new CimdError(problem);
     const url = new URL(clientId);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && forbidden(host)) {
+    const allowLoopback = Boolean(ctx.options.allowLoopbackCimd) && url.protocol === 'http:';
+    if (isIP(host) && forbidden(host, allowLoopback)) {
       throw new CimdError(`the client_id URL points at a forbidden address (${host})`);
     }
 
@@ -148,7 +161,7 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
     try {
       response = await request(url, {
         method: 'GET',
-        dispatcher: agent,
+        dispatcher: allowLoopback ? loopbackAgent : strictAgent,
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(CIMD_TIMEOUT_MS),
         headersTimeout: CIMD_TIMEOUT_MS,
@@ -242,7 +255,10 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
         throw err;
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      await strictAgent.close();
+      if (loopbackAgent !== strictAgent) await loopbackAgent.close();
+    },
   };
 }
 

@@ -14,9 +14,9 @@ import { runAgainstEmbedded, summarize } from '../helpers/run-checks.ts';
 const CHECKS: readonly Check[] = [...metadataChecks, ...dcrChecks, ...cimdChecks];
 
 /**
- * AS-CIMD-07 (SSRF guard) cannot be judged while the AS fetches loopback documents on purpose
- * (allowLoopbackCimd, which every other metadata-document check needs): it runs on its own server
- * without that setting.
+ * AS-CIMD-07 (SSRF guard) is judged on https client_id URLs, which the reference server guards
+ * even with allowLoopbackCimd (that setting only admits the harness's http://127.0.0.1 test
+ * documents); it is also run on a server without that setting.
  */
 const SSRF_CHECK = 'AS-CIMD-07';
 const noLoopbackCimd = { allowLoopbackCimd: false };
@@ -24,7 +24,6 @@ const noLoopbackCimd = { allowLoopbackCimd: false };
 /** Results that are not a pass on a clean server, each with the reason it is expected. */
 const EXPECTED_NOT_PASS: Record<string, string> = {
   'AS-META-14': 'info', // MAY: the reference server lists no protected_resources
-  [SSRF_CHECK]: 'skip', // the embedded server fetches loopback documents (allowLoopbackCimd)
 };
 
 describe('AS metadata, registration and metadata-document checks on a clean server', () => {
