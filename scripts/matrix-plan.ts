@@ -43,7 +43,10 @@ export function cleanProblem(
   return `${result.status}: ${result.message}`;
 }
 
-/** Checks the embedded matrix can prove: not those that declare they cannot run embedded. */
+/**
+ * Checks the auto-approving embedded server can prove: not those that declare they cannot run
+ * embedded (they judge the sign-in step; the matrix runs them against the consent page instead).
+ */
 export function provableEmbedded(checks: readonly Check[]): Check[] {
   return checks.filter((c) => !c.expectedSkipInEmbedded);
 }

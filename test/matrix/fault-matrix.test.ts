@@ -10,19 +10,28 @@
 // Every run is a real `mcp-auth-conformance run --spec REV [--fault F] --only IDS` in process, one
 // embedded server per run on an ephemeral port; runs go in parallel. A failing row prints the
 // command that reproduces it.
+//
+// 4. Checks that cannot run against the auto-approving embedded server (expectedSkipInEmbedded:
+//    they judge the sign-in step) run against the reference server with its consent page on,
+//    signing in through the form login script fixtures/login/reference-server.json: clean → pass,
+//    each fault → red.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { faultParts } from '../../reference-server/faults.ts';
+import { FormScriptSchema } from '../../runner/login/shared.ts';
 import { REVISIONS } from '../../runner/revisions.ts';
 import {
   cleanProblem,
   coverageProblems,
   expectedUnderFault,
   faultRuns,
+  matrixRevision,
   provableEmbedded,
 } from '../../scripts/matrix-plan.ts';
 import { CHECKS } from '../../suites/index.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';
+import { runAgainstEmbedded } from '../helpers/run-checks.ts';
 
 describe('coverage', () => {
   const problems = coverageProblems(CHECKS);
@@ -66,5 +75,40 @@ describe.concurrent('every fault turns the checks that name it red', () => {
           `${check.id} (${check.level}) should be ${expected}, was ${result ? `${result.status}: ${result.message}` : 'not run'}`,
       );
     expect(wrong.join('\n'), `reproduce: ${run.command}`).toBe('');
+  });
+});
+
+describe.concurrent('checks that judge the sign-in step, against the consent page', () => {
+  const loginScript = FormScriptSchema.parse(
+    JSON.parse(readFileSync(new URL('../../fixtures/login/reference-server.json', import.meta.url), 'utf8')),
+  );
+  const consentChecks = CHECKS.filter((c) => c.expectedSkipInEmbedded);
+  const consent = { autoApprove: false, embedded: false, loginScript } as const;
+
+  it('there are such checks, and each names a fault', () => {
+    expect(consentChecks.length).toBeGreaterThan(0);
+    expect(consentChecks.filter((c) => c.faults.length === 0).map((c) => c.id)).toEqual([]);
+  });
+
+  it.each(consentChecks.map((c) => [c.id, c] as const))(
+    '%s passes on the clean server',
+    async (_id, check) => {
+      const [result] = await runAgainstEmbedded([check], { ...consent, revision: matrixRevision(check) });
+      expect(result?.status, result ? `${result.status}: ${result.message}` : 'did not run').toBe('pass');
+    },
+  );
+
+  const pairs = consentChecks.flatMap((check) =>
+    check.faults.map((fault) => [`${check.id} with ${fault}`, check, fault] as const),
+  );
+  it.each(pairs)('%s is red', async (_name, check, fault) => {
+    const [result] = await runAgainstEmbedded([check], {
+      ...consent,
+      revision: matrixRevision(check, fault),
+      faults: faultParts(fault),
+    });
+    expect(result?.status, result ? `${result.status}: ${result.message}` : 'did not run').toBe(
+      expectedUnderFault(check),
+    );
   });
 });
