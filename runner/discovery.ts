@@ -200,3 +200,20 @@ async function fetchJsonObject(
   }
   return body as Record<string, unknown>;
 }
+
+/**
+ * MCP 2025-11-25 §Scope Selection Strategy: the `scope` of the 401 challenge when it has one, else
+ * every `scopes_supported` of the protected-resource metadata, else no scope at all.
+ */
+export function selectScope(prm: ProtectedResourceDiscovery): string | undefined {
+  if (prm.challenge) {
+    const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
+    const scope = challenge && param(challenge, 'scope');
+    if (scope) return scope;
+  }
+  const supported = prm.prm?.scopes_supported;
+  if (Array.isArray(supported) && supported.length > 0 && supported.every((s) => typeof s === 'string')) {
+    return supported.join(' ');
+  }
+  return undefined;
+}

@@ -18,6 +18,7 @@ import {
   discoverAuthorizationServer,
   discoverProtectedResource,
   type ProtectedResourceDiscovery,
+  selectScope,
 } from './discovery.ts';
 import { type Exchange, type HttpClient, type HttpRecorder, HttpTransportError } from './http.ts';
 import type { LoginDriver } from './login/index.ts';
@@ -317,19 +318,9 @@ export class RunFixtures implements FixtureSource {
     return { client, ...flow };
   }
 
-  /** MCP §Scope Selection Strategy: the challenge's `scope`, else every `scopes_supported`, else none. */
+  /** MCP §Scope Selection Strategy (discovery.ts selectScope). */
   private async defaultScope(): Promise<string | undefined> {
-    const prm = await this.get('prm');
-    if (prm.challenge) {
-      const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
-      const scope = challenge && param(challenge, 'scope');
-      if (scope) return scope;
-    }
-    const supported = prm.prm?.scopes_supported;
-    if (Array.isArray(supported) && supported.every((s) => typeof s === 'string') && supported.length > 0) {
-      return supported.join(' ');
-    }
-    return undefined;
+    return selectScope(await this.get('prm'));
   }
 
   private async minter(): Promise<Minter> {

@@ -8,7 +8,7 @@ import type { CheckContext } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
 import { LoginError } from '../runner/login/index.ts';
 import { type AuthorizationServer, newPkce, type Pkce, type RegisteredClient } from '../runner/oauth.ts';
-import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import { selectScope } from '../runner/discovery.ts';
 
 export type Param = [string, string];
 
@@ -55,19 +55,9 @@ export async function authzSetup(t: CheckContext): Promise<AuthzSetup | undefine
   };
 }
 
-/** MCP §Scope Selection Strategy, as the fixtures use it: the challenge's scope, else scopes_supported. */
+/** MCP §Scope Selection Strategy, as the fixtures use it (runner/discovery.ts selectScope). */
 async function defaultScope(t: CheckContext): Promise<string | undefined> {
-  const prm = await t.fixture('prm');
-  if (prm.challenge) {
-    const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
-    const scope = challenge && param(challenge, 'scope');
-    if (scope) return scope;
-  }
-  const supported = prm.prm?.scopes_supported;
-  if (Array.isArray(supported) && supported.length > 0 && supported.every((s) => typeof s === 'string')) {
-    return supported.join(' ');
-  }
-  return undefined;
+  return selectScope(await t.fixture('prm'));
 }
 
 /** A fully valid authorization request (OAuth 2.1 §4.1.1, RFC 8707 §2.1) with fresh PKCE and state. */

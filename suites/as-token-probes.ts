@@ -17,7 +17,7 @@ import {
   tokenRequest,
   validateCallback,
 } from '../runner/oauth.ts';
-import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import { selectScope } from '../runner/discovery.ts';
 
 export type Form = [string, string][];
 
@@ -76,19 +76,9 @@ export async function freshCode(
   return { client, code, pkce, redirectUri, resource: t.target, ...(scope !== undefined ? { scope } : {}) };
 }
 
-/** MCP §Scope Selection Strategy, as the fixtures use it: the challenge's scope, else scopes_supported. */
+/** MCP §Scope Selection Strategy, as the fixtures use it (runner/discovery.ts selectScope). */
 export async function defaultScope(t: CheckContext): Promise<string | undefined> {
-  const prm = await t.fixture('prm');
-  if (prm.challenge) {
-    const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
-    const scope = challenge && param(challenge, 'scope');
-    if (scope) return scope;
-  }
-  const supported = prm.prm?.scopes_supported;
-  if (Array.isArray(supported) && supported.length > 0 && supported.every((s) => typeof s === 'string')) {
-    return supported.join(' ');
-  }
-  return undefined;
+  return selectScope(await t.fixture('prm'));
 }
 
 /** The valid authorization_code request for a code (OAuth 2.1 §4.1.3, RFC 8707 §2.2). */
