@@ -8,6 +8,7 @@ import {
   attemptsTable,
   assertSomeAnswer,
   describeAttempts,
+  jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { withCimdHost, clientDocument } from '../runner/cimd-host.ts';
@@ -81,19 +82,10 @@ export const AS_META_02 = defineCheck({
       headers: { accept: 'application/json' },
       label: 'AS metadata (media type)',
     });
-    const problems: string[] = [];
-    if (res.status !== 200) problems.push(`status is ${res.status}, not 200`);
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json')
-      problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
-    const body = res.json();
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      problems.push('the body is not a JSON object');
-    } else {
+    const { problems, body } = jsonObjectAnswer(res);
+    if (body) {
       // RFC 8414 §3.2: "Claims with zero elements MUST be omitted from the response."
-      const empty = Object.entries(body as Record<string, unknown>).filter(
-        ([, v]) => Array.isArray(v) && v.length === 0,
-      );
+      const empty = Object.entries(body).filter(([, v]) => Array.isArray(v) && v.length === 0);
       if (empty.length > 0)
         problems.push(
           `members with zero elements are sent instead of omitted: ${empty.map(([k]) => k).join(', ')}`,

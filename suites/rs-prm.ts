@@ -7,6 +7,7 @@ import {
   attemptsTable,
   assertSomeAnswer,
   describeAttempts,
+  jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { type CheckContext, defineCheck } from '../runner/check.ts';
@@ -92,15 +93,7 @@ export const RS_PRM_02 = defineCheck({
       headers: { accept: 'application/json' },
       label: 'PRM (media type)',
     });
-    const problems: string[] = [];
-    if (res.status !== 200) problems.push(`status is ${res.status}, not 200`);
-    // RFC 9110 §8.3.1: the media type is case-insensitive; parameters are not part of it.
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== 'application/json')
-      problems.push(`Content-Type is "${res.headers.get('content-type') ?? '(none)'}", not application/json`);
-    const body = res.json();
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      problems.push('the body is not a JSON object');
+    const { problems } = jsonObjectAnswer(res);
     if (problems.length > 0) t.violated(`${prm.prmUrl}: ${problems.join('; ')}`);
     else t.conforms(`${prm.prmUrl} answers 200 application/json with a JSON object`);
   },
