@@ -42,6 +42,11 @@ export interface CheckOptions {
   privilegedTool?: string;
   /** The operator allows the AS-RACE burst probes against a non-loopback target (`--allow-races`). */
   allowRaces?: boolean;
+  /**
+   * Seconds AS-AUTHZ-12 waits between getting a code and redeeming it (`--code-lifetime-wait`): the
+   * longest code lifetime the operator accepts. Absent or 0: the check skips.
+   */
+  codeLifetimeWaitSeconds?: number;
 }
 
 /** How a check records what it saw. Every method may be called more than once. */

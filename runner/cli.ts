@@ -94,6 +94,9 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           default against the embedded server: write_note)
   --allow-races           run the AS-RACE probes (20 parallel token requests) against a
                           non-loopback target too (loopback targets always get them)
+  --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
+                          RECOMMENDED maximum lifetime); still redeemable warns. Default:
+                          skipped against a target; 1.5 against the embedded server (codes live 1 s)
 
 Secrets are never accepted on the command line or in the config file: name an environment
 variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
@@ -235,6 +238,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
           autoApprove: true,
           faults: config.faults,
           allowLoopbackCimd: true,
+          codeTtlSeconds: EMBEDDED_CODE_TTL_SECONDS,
         });
       } catch (err) {
         throw new RunCouldNotHappen(
@@ -245,6 +249,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const targetUrl = target as string;
     const requestTimeoutMs = Math.round(config.timeout * 1000);
+    const codeLifetimeWaitSeconds =
+      config.codeLifetimeWait ?? (server ? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS : 0);
     recorder = new HttpRecorder({
       timeoutMs: requestTimeoutMs,
       // The login may pass through other origins (an identity provider): --allow-origin and the
@@ -305,12 +311,15 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       http: recorder,
       fixtures,
       requestTimeoutMs,
-      checkTimeoutMs: 3 * requestTimeoutMs,
+      // AS-AUTHZ-12 sleeps --code-lifetime-wait inside the check: its bound must cover the wait.
+      // (The engine has one bound for all checks; the others finish early anyway.)
+      checkTimeoutMs: 3 * requestTimeoutMs + codeLifetimeWaitSeconds * 1000,
       fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
       runTimeoutMs: Math.round(config.runTimeout * 1000),
       concurrency: config.concurrency,
       expectPublic: config.expectPublic,
       allowRaces: config.allowRaces,
+      codeLifetimeWaitSeconds,
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
       onStart: (check) => progress.start(check),
@@ -403,6 +412,15 @@ export function exitCodeOf(
   if (results.some((r) => r.status === 'error' && !expectedErrors.has(r.id))) return 3;
   return 0;
 }
+
+/**
+ * The embedded reference server's authorization codes live 1 s (instead of its usual 60 s) and
+ * AS-AUTHZ-12 waits 1.5 s before redeeming one, so the full embedded run proves that check (and its
+ * fault as-code-long-lived) in 1.5 s of one worker instead of a minute. The other checks redeem
+ * their codes within milliseconds of getting them.
+ */
+export const EMBEDDED_CODE_TTL_SECONDS = 1;
+export const EMBEDDED_CODE_LIFETIME_WAIT_SECONDS = 1.5;
 
 class RunCouldNotHappen extends Error {
   override name = 'RunCouldNotHappen';

@@ -129,6 +129,14 @@ export const ConfigSchema = z
       .describe(
         'Let the race probes (AS-RACE: 20 parallel token requests) run against a non-loopback target; they run against loopback targets anyway.',
       ),
+    codeLifetimeWait: z
+      .number()
+      .min(0)
+      .max(600)
+      .optional()
+      .describe(
+        'Seconds AS-AUTHZ-12 waits before redeeming a code: the longest code lifetime you accept (600 tests the 10-minute maximum OAuth 2.1 §4.1.2 RECOMMENDS). Absent or 0 against a target: the check skips. Against the embedded server: 1.5 (its codes then live 1 s).',
+      ),
     privilegedTool: z
       .string()
       .min(1)
@@ -175,6 +183,7 @@ const RUN_FLAGS = {
   'expect-public': { type: 'string', multiple: true },
   'privileged-tool': { type: 'string' },
   'allow-races': { type: 'boolean' },
+  'code-lifetime-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -264,6 +273,8 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     expectPublic: list(values['expect-public']),
     privilegedTool: values['privileged-tool'],
     allowRaces: values['allow-races'],
+    codeLifetimeWait:
+      values['code-lifetime-wait'] === undefined ? undefined : parseSeconds(values['code-lifetime-wait']),
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;

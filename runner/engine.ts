@@ -129,6 +129,8 @@ export interface EngineOptions {
   privilegedTool?: string;
   /** See CheckOptions.allowRaces (default: false). */
   allowRaces?: boolean;
+  /** See CheckOptions.codeLifetimeWaitSeconds (default: none, AS-AUTHZ-12 skips). */
+  codeLifetimeWaitSeconds?: number;
   onStart?: (check: Check) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -236,6 +238,9 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       expectPublic: options.expectPublic ?? [],
       ...(options.privilegedTool ? { privilegedTool: options.privilegedTool } : {}),
       ...(options.allowRaces ? { allowRaces: true } : {}),
+      ...(options.codeLifetimeWaitSeconds
+        ? { codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds }
+        : {}),
     }),
     signal: abort.signal,
     fixture: fixture as CheckContext['fixture'],

@@ -2,6 +2,7 @@
 // Requirements §2.7, rows AS-AUTHZ-*. Every probe is the harness client's valid request with one
 // thing changed (suites/as-authorize-probe.ts); no redirect is ever followed.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCheck } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
 import { decodeJwt } from 'jose';
@@ -496,6 +497,89 @@ export const AS_AUTHZ_11 = defineCheck({
   },
 });
 
+/** OAuth 2.1 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED." */
+const RECOMMENDED_MAX_CODE_LIFETIME_SECONDS = 600;
+
+export const AS_AUTHZ_12 = defineCheck({
+  id: 'AS-AUTHZ-12',
+  title: 'Authorization codes expire shortly (10 minutes at most RECOMMENDED)',
+  level: 'SHOULD',
+  refs: [
+    'OAuth 2.1 §4.1.2 ("MUST expire shortly after it is issued"; "a maximum authorization code lifetime of 10 minutes is RECOMMENDED")',
+  ],
+  revisions: REVISIONS,
+  needs: [...AUTHZ_NEEDS],
+  faults: ['as-code-long-lived'],
+  requirement:
+    'An authorization code stops being redeemable shortly after issue. "Shortly" (the MUST) has no number; the number is the RECOMMENDED maximum of 10 minutes, so this check is SHOULD-level. Black-box it needs a wait: the operator declares the longest code lifetime they accept with --code-lifetime-wait W (at most 600 s, which tests the RECOMMENDED maximum itself); the check gets a code, waits W seconds and redeems it with an otherwise valid request. Still redeemable: the code outlives W, so it outlives what the operator accepts (with W = 600, the RECOMMENDED maximum) → warn. Refused: its lifetime is under the measured age → pass. Without W the check skips (the embedded run uses W = 1.5 against its 1 s codes). The bindings of §4.1.2 (client, redirect URI, PKCE) are AS-TOKEN-06/-07 and AS-PKCE-05/-06.',
+  remediation:
+    'Give authorization codes a lifetime of at most 10 minutes (a minute is plenty: clients redeem at once) and refuse an expired code with invalid_grant.',
+  probe:
+    'Get a code with a valid request, wait --code-lifetime-wait seconds, then redeem it (same client, verifier, redirect_uri and resource).',
+  async run(t) {
+    const wait = t.options.codeLifetimeWaitSeconds ?? 0;
+    if (wait <= 0) {
+      t.prerequisiteMissing(
+        'the code lifetime is only observable by waiting, and no wait was given',
+        `run with --code-lifetime-wait SECONDS (or "codeLifetimeWait" in the config file): the longest code lifetime you accept; ${RECOMMENDED_MAX_CODE_LIFETIME_SECONDS} tests the 10 minutes OAuth 2.1 §4.1.2 RECOMMENDS (the run then takes that long)`,
+      );
+      return;
+    }
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    const { params, pkce } = await validRequest(setup);
+    const out = await sendWithLogin(
+      t,
+      setup,
+      buildUrl(setup.endpoint, params),
+      'authorization request (a code to let age)',
+    );
+    if (!out.code) {
+      if (out.kind === 'page' && out.status < 400) {
+        t.prerequisiteMissing(
+          `the authorization server showed a page the login driver could not get past (${describe(out)})`,
+          'use --login auto against an AS in test mode, or --login form/browser with a login script',
+        );
+        return;
+      }
+      throw new Error(`a valid authorization request got no code, so none could age: ${describe(out)}`);
+    }
+    // The code was issued before the callback reached the harness, so its age at redemption is at
+    // least the time measured from here.
+    const received = performance.now();
+    await sleep(wait * 1000, undefined, { signal: t.signal });
+    const ageSeconds = Math.round((performance.now() - received) / 100) / 10;
+    t.data('waitSeconds', wait);
+    t.data('codeAgeSeconds', ageSeconds);
+    const declared = `the ${wait} s you accept (--code-lifetime-wait)${wait >= RECOMMENDED_MAX_CODE_LIFETIME_SECONDS ? ', the RECOMMENDED maximum' : ''}`;
+    try {
+      await exchangeCode(t.http, setup.as, setup.client, {
+        code: out.code,
+        verifier: pkce.verifier,
+        redirectUri: setup.redirectUri,
+        resource: setup.resource,
+      });
+      t.data('redeemed', true);
+      t.violated(`the code was still redeemed ${ageSeconds} s after issue: it outlives ${declared}`);
+    } catch (err) {
+      if (!(err instanceof OAuthStepError)) throw err;
+      t.data('redeemed', false);
+      t.data('error', err.error ?? null);
+      if (err.status !== 400 && err.status !== 401) {
+        t.observe(`redeeming the ${ageSeconds} s old code got an unexpected answer: ${err.message}`);
+        return;
+      }
+      if (err.error !== 'invalid_grant')
+        t.note(
+          `the refusal carries error=${err.error ?? '(none)'}; OAuth 2.1 §3.2.4 names invalid_grant for an expired code`,
+        );
+      t.conforms(
+        `the code was refused ${ageSeconds} s after issue (${err.message}): its lifetime is within ${declared}`,
+      );
+    }
+  },
+});
+
 export const checks = [
   AS_AUTHZ_01,
   AS_AUTHZ_02,
@@ -508,4 +592,5 @@ export const checks = [
   AS_AUTHZ_09,
   AS_AUTHZ_10,
   AS_AUTHZ_11,
+  AS_AUTHZ_12,
 ];

@@ -384,7 +384,11 @@ async function issueCode(
   // Fault: codes are 8 hex digits (32 bits), guessable (RFC 6749 §10.10 asks for at most 2^-128).
   const code = deps.ctx.fault('as-code-low-entropy') ? randomBytes(4).toString('hex') : randomToken();
   // OAuth 2.1 §4.1.2: a maximum lifetime of 10 minutes is RECOMMENDED; this server uses 60 s.
-  const ttlMs = (deps.ctx.options.codeTtlSeconds ?? 60) * 1000;
+  // Fault: codes live 3 hours, whatever the configured lifetime.
+  const ttlSeconds = deps.ctx.fault('as-code-long-lived')
+    ? 3 * 3600
+    : (deps.ctx.options.codeTtlSeconds ?? 60);
+  const ttlMs = ttlSeconds * 1000;
   await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs });
   redirect(deps, res, status, request.redirectUri, { code }, request.state, false);
 }

@@ -146,6 +146,10 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
     'Authorization codes are 8 hex digits (32 bits of entropy) instead of 256 random bits.',
   ), // AS-ENTROPY-01
   as('as-code-reuse-allowed', 'An authorization code can be redeemed more than once.'), // AS-TOKEN-03
+  as(
+    'as-code-long-lived',
+    'Authorization codes stay redeemable for 3 hours (OAuth 2.1 §4.1.2: expire shortly, at most 10 minutes RECOMMENDED).',
+  ), // AS-AUTHZ-12
   as('as-code-replay-no-revoke', 'A replayed code is refused, but the tokens issued from it stay valid.'), // AS-TOKEN-04
   as(
     'as-code-replay-revokes-unvalidated',

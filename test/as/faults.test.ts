@@ -391,6 +391,17 @@ const PROBES: FaultProbe[] = [
     },
   },
   {
+    // AS-AUTHZ-12: with a 1 s code lifetime, a code redeemed 1.5 s after issue is refused.
+    fault: 'as-code-long-lived',
+    options: { codeTtlSeconds: 1 },
+    probe: async (h) => {
+      const client = await register(h);
+      const code = await getCode(h, client);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return (await redeem(h, client, code)).json?.error === 'invalid_grant';
+    },
+  },
+  {
     fault: 'as-code-reuse-allowed',
     probe: async (h) => {
       const client = await register(h);

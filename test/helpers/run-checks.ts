@@ -4,6 +4,7 @@
 
 import { type ReferenceServerOptions, startReferenceServer } from '../../reference-server/server.ts';
 import type { Check } from '../../runner/check.ts';
+import { EMBEDDED_CODE_LIFETIME_WAIT_SECONDS, EMBEDDED_CODE_TTL_SECONDS } from '../../runner/cli.ts';
 import { type CheckResult, runChecks } from '../../runner/engine.ts';
 import { freeLoopbackPort, RunFixtures } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
@@ -22,6 +23,8 @@ export interface EmbeddedRunOptions {
   expectPublic?: readonly string[];
   /** `--privileged-tool`; default write_note, as `run` sets it for the embedded server. */
   privilegedTool?: string;
+  /** `--code-lifetime-wait` (AS-AUTHZ-12); default what `run` uses against its embedded server (whose codes live 1 s). */
+  codeLifetimeWaitSeconds?: number;
   /** Default true. False: the consent page is on (AS-AUTHZ-10: no redirect before sign-in). */
   autoApprove?: boolean;
   /** Default true. False: the engine treats the server as a foreign target (expectedSkipInEmbedded is not applied). */
@@ -38,6 +41,7 @@ export async function runAgainstEmbedded(
   const revision = options.revision ?? '2026-07-28';
   const server = await startReferenceServer({
     allowLoopbackCimd: true,
+    codeTtlSeconds: EMBEDDED_CODE_TTL_SECONDS,
     ...options.server,
     autoApprove: options.autoApprove ?? true,
     faults: [...(options.faults ?? [])],
@@ -72,6 +76,7 @@ export async function runAgainstEmbedded(
         concurrency: 4,
         expectPublic: options.expectPublic ?? [],
         privilegedTool: options.privilegedTool ?? 'write_note',
+        codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds ?? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS,
       },
     );
   } finally {

@@ -8,6 +8,7 @@ import { faultParts } from '../../reference-server/faults.ts';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FormScriptSchema } from '../../runner/login/shared.ts';
+import { loadRunConfig } from '../../runner/config.ts';
 import type { Check } from '../../runner/check.ts';
 import { checks as authorizeChecks } from '../../suites/as-authorize.ts';
 import { checks as issChecks } from '../../suites/as-iss.ts';
@@ -54,6 +55,7 @@ const FAULT_MESSAGE: Record<string, RegExp> = {
   'as-unknown-client-redirects': /unknown client_id: redirected/,
   'as-redirect-uri-default-multiple': /picked a redirect URI itself/,
   'as-redirect-query-dropped': /registered query was not kept/,
+  'as-code-long-lived': /still redeemed 1\.\d s after issue: it outlives the 1\.5 s you accept/,
 };
 
 /** Faults whose checks are shown only with the consent page on (not auto-approve, not embedded). */
@@ -116,6 +118,30 @@ describe('AS authorization checks on the clean reference server', () => {
     });
     expect(r!.status, summarize([r!])).toBe('fail');
     expect(r!.message).toMatch(/verifier without challenge: the code was redeemed/);
+  });
+});
+
+describe('AS-AUTHZ-12: the code lifetime, judged against the wait the operator accepts', () => {
+  const check = () => [byId('AS-AUTHZ-12')];
+  it('without a wait it skips and says how to give one', async () => {
+    const [r] = await runAgainstEmbedded(check(), { codeLifetimeWaitSeconds: 0 });
+    expect(r!.status, summarize([r!])).toBe('skip');
+    expect(r!.howToProvide).toMatch(/--code-lifetime-wait SECONDS/);
+  });
+  it('codes of 1 s refused after 1.5 s pass; codes of 60 s (the reference default) outlive a 1.5 s wait', async () => {
+    const [short] = await runAgainstEmbedded(check());
+    expect(short!.status, summarize([short!])).toBe('pass');
+    expect(short!.message).toMatch(/refused 1\.\d s after issue \(.*invalid_grant/);
+    expect(short!.data).toMatchObject({ waitSeconds: 1.5, redeemed: false, error: 'invalid_grant' });
+    const [long] = await runAgainstEmbedded(check(), { server: { codeTtlSeconds: 60 } });
+    expect(long!.status, summarize([long!])).toBe('warn');
+    expect(long!.data).toMatchObject({ redeemed: true });
+  });
+  it('--code-lifetime-wait: seconds up to 600 (the RECOMMENDED maximum), nothing above', () => {
+    expect(loadRunConfig(['--code-lifetime-wait', '600']).config.codeLifetimeWait).toBe(600);
+    expect(loadRunConfig(['--code-lifetime-wait', '2500ms']).config.codeLifetimeWait).toBe(2.5);
+    expect(() => loadRunConfig(['--code-lifetime-wait', '601'])).toThrow(/codeLifetimeWait/);
+    expect(loadRunConfig([]).config.codeLifetimeWait).toBeUndefined();
   });
 });
 
