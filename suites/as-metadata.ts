@@ -22,6 +22,9 @@ import {
   isLoopbackUrl,
 } from './as-cimd.ts';
 import { catalogueRegistration } from './as-dcr.ts';
+import { selectScope } from '../runner/discovery.ts';
+import { LoginError } from '../runner/login/index.ts';
+import { OAuthStepError } from '../runner/oauth.ts';
 
 export const AS_META_01 = defineCheck({
   id: 'AS-META-01',
@@ -532,6 +535,64 @@ export const AS_META_14 = defineCheck({
   },
 });
 
+export const AS_META_15 = defineCheck({
+  id: 'AS-META-15',
+  title: 'An AS that issues refresh tokens only for offline_access lists it in scopes_supported',
+  level: 'SHOULD',
+  refs: ['MCP 2026-07-28 §Refresh Tokens (SEP-2207)', 'RFC8414 §2 (scopes_supported)'],
+  revisions: since('2026-07-28'),
+  needs: ['as', 'prm', 'client'],
+  faults: ['as-refresh-only-offline-access-unlisted'],
+  requirement:
+    'MCP clients may add `offline_access` to their scope only when the AS metadata lists it in scopes_supported. So an AS that issues refresh tokens only when `offline_access` is requested lists it there; otherwise MCP clients never get a refresh token. The check runs two flows, with the default scope and with `offline_access` added, records whether each yields a refresh token (data), and warns when only the second does while scopes_supported lacks `offline_access`.',
+  remediation:
+    'List "offline_access" in scopes_supported of the authorization-server metadata, or issue refresh tokens without it.',
+  probe:
+    'Two authorization flows of the harness client: default scope, and default scope plus offline_access; compare refresh-token issuance with scopes_supported.',
+  async run(t) {
+    const md = await metadataOf(t);
+    if (!md) return;
+    const supported = md.metadata.scopes_supported;
+    const listed = Array.isArray(supported) && supported.includes('offline_access');
+    const base = selectScope(await t.fixture('prm'));
+    const withOffline = [...new Set([...(base ?? '').split(' ').filter(Boolean), 'offline_access'])].join(
+      ' ',
+    );
+    const [without, offline] = await Promise.all([rtIssuance(t, base), rtIssuance(t, withOffline)]);
+    t.data('scopes_supported lists offline_access', listed);
+    t.data('refresh token', {
+      [`scope ${base ?? '(none)'}`]: without,
+      [`scope ${withOffline}`]: offline,
+    });
+    if (without === 'issued') {
+      t.conforms(
+        `a refresh token is issued without offline_access, so the rule does not bind (offline_access: ${offline})`,
+      );
+    } else if (offline !== 'issued') {
+      t.notApplicable(
+        `no refresh token was issued to the harness client with or without offline_access (without: ${without}; with: ${offline})`,
+      );
+    } else if (listed) {
+      t.conforms('refresh tokens come only with offline_access, and scopes_supported lists it');
+    } else {
+      t.violated(
+        `refresh tokens come only with offline_access (without it: ${without}), yet scopes_supported ${Array.isArray(supported) ? JSON.stringify(supported) : '(absent)'} does not list it: MCP clients will never request it`,
+      );
+    }
+  },
+});
+
+/** One fresh flow with `scope`: was a refresh token issued, none, or was the request refused? */
+async function rtIssuance(t: CheckContext, scope: string | undefined): Promise<string> {
+  try {
+    const grant = await t.freshGrant(scope !== undefined ? { scope } : {});
+    return grant.tokens.refreshToken ? 'issued' : 'not issued';
+  } catch (err) {
+    if (err instanceof OAuthStepError || err instanceof LoginError) return `the flow failed (${err.message})`;
+    throw err;
+  }
+}
+
 /** JWK members that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
@@ -591,5 +652,6 @@ export const checks = [
   AS_META_11,
   AS_META_12,
   AS_META_14,
+  AS_META_15,
   AS_XJWKS_01,
 ];

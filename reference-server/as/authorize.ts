@@ -7,7 +7,7 @@
 // Every redirect carries `iss` (RFC 9207 §2), on success and on error.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_SCOPE, DEMO_USERS, SUPPORTED_SCOPES } from '../context.ts';
+import { DEFAULT_SCOPE, DEMO_USERS, type ServerContext, SUPPORTED_SCOPES } from '../context.ts';
 import { type FormParams, parseParams, readForm } from '../http.ts';
 import type { AuthorizationRequest, ClientRecord, PendingRequest } from '../store.ts';
 import { findClient } from './clients.ts';
@@ -220,9 +220,12 @@ function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | Reques
   const resource = checkResource(deps, params);
   if (typeof resource !== 'string') return resource;
 
-  const scope = parseScope(params.get('scope') ?? DEFAULT_SCOPE, SUPPORTED_SCOPES);
+  const allowedScopes = refreshOnlyWithOfflineAccess(ctx)
+    ? [...SUPPORTED_SCOPES, 'offline_access']
+    : SUPPORTED_SCOPES;
+  const scope = parseScope(params.get('scope') ?? DEFAULT_SCOPE, allowedScopes);
   if (scope === undefined) {
-    return { error: 'invalid_scope', description: `scope must be drawn from: ${SUPPORTED_SCOPES.join(' ')}` };
+    return { error: 'invalid_scope', description: `scope must be drawn from: ${allowedScopes.join(' ')}` };
   }
 
   return {
@@ -253,6 +256,15 @@ function checkResource(deps: AsDeps, params: FormParams): string | RequestError 
   }
   if (resource !== ctx.resource) return target(`this server protects only ${ctx.resource}`);
   return resource;
+}
+
+/**
+ * Fault: the AS understands `offline_access` and issues refresh tokens only when it was granted,
+ * yet its metadata does not list it in `scopes_supported` (MCP 2026-07-28 §Refresh Tokens: an AS
+ * that needs it SHOULD list it). Read here only; the token endpoint asks this function too.
+ */
+export function refreshOnlyWithOfflineAccess(ctx: ServerContext): boolean {
+  return ctx.fault('as-refresh-only-offline-access-unlisted');
 }
 
 /**

@@ -145,6 +145,10 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
     'as-code-low-entropy',
     'Authorization codes are 8 hex digits (32 bits of entropy) instead of 256 random bits.',
   ), // AS-ENTROPY-01
+  as(
+    'as-refresh-only-offline-access-unlisted',
+    'Refresh tokens are issued only when `offline_access` is granted, yet `scopes_supported` does not list it (MCP 2026-07-28 §Refresh Tokens).',
+  ), // AS-META-15
   as('as-code-reuse-allowed', 'An authorization code can be redeemed more than once.'), // AS-TOKEN-03
   as(
     'as-code-long-lived',

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { SUPPORTED_SCOPES } from '../context.ts';
 import { type FormParams, HttpError, parseParams, readForm } from '../http.ts';
 import type { ClientRecord, CodeRecord, Grant } from '../store.ts';
-import { parseScope } from './authorize.ts';
+import { parseScope, refreshOnlyWithOfflineAccess } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
 import { PKCE_VALUE, s256, safeEqual, sha256 } from './crypto.ts';
 import type { AsDeps } from './deps.ts';
@@ -140,7 +140,8 @@ async function authorizationCodeGrant(
   }
 
   let refreshToken: string | undefined;
-  if (client.metadata.grant_types.includes('refresh_token')) {
+  const offlineGate = refreshOnlyWithOfflineAccess(ctx) && !grant.scope.split(' ').includes('offline_access');
+  if (client.metadata.grant_types.includes('refresh_token') && !offlineGate) {
     const rt = newRefreshToken();
     grant.activeRefreshHash = rt.hash;
     refreshToken = rt.token;

@@ -402,6 +402,11 @@ const PROBES: FaultProbe[] = [
     },
   },
   {
+    // AS-META-15: refresh tokens come without offline_access (the clean server does not know it).
+    fault: 'as-refresh-only-offline-access-unlisted',
+    probe: async (h) => typeof (await getTokens(h, await register(h))).refresh_token === 'string',
+  },
+  {
     fault: 'as-code-reuse-allowed',
     probe: async (h) => {
       const client = await register(h);

@@ -43,6 +43,27 @@ describe('AS metadata, registration and metadata-document checks on a clean serv
   });
 });
 
+describe('AS-META-15: refresh tokens only for offline_access, and scopes_supported', () => {
+  const check = () => CHECKS.filter((c) => c.id === 'AS-META-15');
+  it('clean: a refresh token comes without offline_access (which the AS refuses), so the rule does not bind', async () => {
+    const [r] = await runAgainstEmbedded(check());
+    expect(r?.status, summarize(r ? [r] : [])).toBe('pass');
+    expect(r?.data['refresh token']).toMatchObject({
+      'scope mcp:tools': 'issued',
+      'scope mcp:tools offline_access': expect.stringMatching(/invalid_scope/),
+    });
+  });
+  it('fault: refresh tokens only with offline_access, which is not listed → warn naming the defect', async () => {
+    const [r] = await runAgainstEmbedded(check(), { faults: ['as-refresh-only-offline-access-unlisted'] });
+    expect(r?.status, summarize(r ? [r] : [])).toBe('warn');
+    expect(r?.message).toMatch(/only with offline_access .* does not list it/);
+    expect(r?.data['refresh token']).toEqual({
+      'scope mcp:tools': 'not issued',
+      'scope mcp:tools offline_access': 'issued',
+    });
+  });
+});
+
 // Every (fault, checks naming it) pair; one server per fault.
 const byFault = new Map<string, Check[]>();
 for (const check of CHECKS) {
