@@ -26,6 +26,7 @@ import {
   outcomeOf,
   outcomeRow,
   presentToken,
+  probeNeedsToken,
   scopeForForgedTokens,
   type TokenOutcome,
   trustedForger,
@@ -51,6 +52,7 @@ export const RS_401_08 = defineCheck({
   probe:
     'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68).',
   async run(t) {
+    if (!(await probeNeedsToken(t))) return;
     const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
     const probes: [string, string, boolean][] = [
       ['Bearer abc', 'Bearer abc', false],
@@ -457,6 +459,7 @@ export const RS_401_18 = defineCheck({
     'Treat a request whose Authorization is not Bearer as unauthenticated: 401 with `WWW-Authenticate: Bearer resource_metadata="…"`.',
   probe: 'POST the protected request with `Basic dXNlcjpwYXNz`, `Token x` and a bare `Bearer`.',
   async run(t) {
+    if (!(await probeNeedsToken(t))) return;
     const probes: [string, string, boolean][] = [
       ['Basic credentials', 'Basic dXNlcjpwYXNz', false],
       ['Token credentials', 'Token x', false],
@@ -580,6 +583,7 @@ export const RS_401_20 = defineCheck({
     'Open a session with the token (2025-*), then without a token: a notification, tools/list, GET (Accept: text/event-stream), DELETE.',
   async run(t) {
     const token = (await t.fixture('token')).accessToken;
+    if (!(await probeNeedsToken(t))) return;
     let session: McpSession | undefined;
     if (!isStateless(t.revision)) {
       session = (await openSession(t.http, t.target, t.revision, token)).session;
@@ -708,6 +712,7 @@ export const RS_401_22 = defineCheck({
     'Map every token verification failure to 401 with error="invalid_token"; reserve 403 for insufficient_scope.',
   probe: 'POST the protected request once per kind of invalid token, in parallel, and compare the statuses.',
   async run(t) {
+    if (!(await probeNeedsToken(t))) return;
     const probes: Promise<TokenOutcome>[] = [
       presentToken(t, 'mcp-auth-conformance-not-a-token', 'a malformed token'),
     ];

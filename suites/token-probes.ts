@@ -12,6 +12,7 @@ import { protectedProbe } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { mcpCall } from '../runner/mcp.ts';
 import type { Minter, MintOptions } from '../runner/mint.ts';
+import { selectScope } from '../runner/discovery.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
 /** What became of one presented token. */
@@ -135,18 +136,27 @@ export function judgeAllRefused(t: CheckContext, outcomes: readonly TokenOutcome
   if (refused === outcomes.length) t.conforms(`${what}: all ${refused} refused with 401`);
 }
 
-/** The scopes a forged token carries: the challenge's `scope`, else every `scopes_supported`. */
+/** The scopes a forged token carries (MCP §Scope Selection Strategy, runner/discovery.ts). */
 export async function scopeForForgedTokens(t: CheckContext): Promise<string | undefined> {
   const prm = await t.optionalFixture('prm');
-  if (prm?.challenge) {
-    const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
-    const scope = challenge && param(challenge, 'scope');
-    if (scope) return scope;
-  }
-  const supported = prm?.prm?.scopes_supported;
-  if (Array.isArray(supported) && supported.length > 0 && supported.every((s) => typeof s === 'string'))
-    return supported.join(' ');
-  return undefined;
+  return prm ? selectScope(prm) : undefined;
+}
+
+/**
+ * The other control: the probe request must need a token at all. On a server that answers it
+ * without one (a method declared public, as some routers do for initialize and tools/list), any
+ * token, valid or not, is "accepted", so token validation cannot be observed on that request: the
+ * check says so (not applicable) instead of blaming the token handling. The public surface itself
+ * is judged by RS-401-01 and RS-PUB-*. Returns false when the check was ended here.
+ */
+export async function probeNeedsToken(t: CheckContext): Promise<boolean> {
+  const anonymous = await presentToken(t, undefined, 'no token (control: does this request need one?)');
+  if (!anonymous.accepted) return true;
+  t.data('anonymousControl', outcomeRow(anonymous));
+  t.notApplicable(
+    `the ${protectedProbe(t.revision).method} request is answered without any token (HTTP ${anonymous.status}), so token validation cannot be observed on it; see RS-401-01 and RS-PUB-*`,
+  );
+  return false;
 }
 
 /** Mints tokens that are valid except for what each call changes. */
@@ -164,6 +174,7 @@ export interface Forger {
  */
 export async function trustedForger(t: CheckContext): Promise<Forger | undefined> {
   const minter = await t.fixture('minter');
+  if (!(await probeNeedsToken(t))) return undefined;
   const scope = await scopeForForgedTokens(t);
   const baseClaims: Record<string, unknown> = scope ? { scope } : {};
   const mint = (opts: MintOptions = {}) =>
@@ -183,6 +194,7 @@ export async function trustedForger(t: CheckContext): Promise<Forger | undefined
 /** The harness's real access token, after proving the target accepts it. Undefined = already reported. */
 export async function acceptedRealToken(t: CheckContext): Promise<string | undefined> {
   const tokens = await t.fixture('token');
+  if (!(await probeNeedsToken(t))) return undefined;
   const control = await presentToken(
     t,
     tokens.accessToken,

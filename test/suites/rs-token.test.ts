@@ -16,6 +16,7 @@ import { REVISIONS } from '../../runner/revisions.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';
 import { checks as audienceChecks } from '../../suites/rs-audience.ts';
 import { checks as tokenChecks } from '../../suites/rs-token.ts';
+import { runAgainstEmbedded } from '../helpers/run-checks.ts';
 
 const CHECKS: readonly Check[] = [...tokenChecks, ...audienceChecks];
 const IDS = CHECKS.map((c) => c.id);
@@ -148,5 +149,21 @@ describe('without a key the target trusts (a separately started server, --target
       rmSync(out, { recursive: true, force: true });
       await server.close();
     }
+  });
+});
+
+describe('a server that answers the probe request without any token', () => {
+  it('makes the token checks not applicable instead of failing them (the public surface is RS-PUB)', async () => {
+    // The reference server with tools/list public: the 2026-07-28 probe request needs no token, so
+    // a bad token being "accepted" says nothing about token validation.
+    const checks = tokenChecks.filter((c) =>
+      ['RS-401-08', 'RS-401-09', 'RS-401-10', 'RS-401-16', 'RS-401-18', 'RS-401-22'].includes(c.id),
+    );
+    const results = await runAgainstEmbedded(checks, { server: { publicMethods: ['tools/list'] } });
+    for (const r of results) {
+      expect(r.status, `${r.id}: ${r.message}`).toBe('skip');
+      expect(r.message).toMatch(/answered without any token .*see RS-401-01 and RS-PUB/);
+    }
+    expect(results).toHaveLength(checks.length);
   });
 });
