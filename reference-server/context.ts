@@ -68,11 +68,14 @@ export async function generateSigningKey(): Promise<SigningKey> {
 /**
  * Scopes the reference pair understands. `mcp:tools` lets a client list and call the read-only
  * tools (and read resources and prompts); `mcp:write` is the second scope that `write_note` needs,
- * so step-up (403 insufficient_scope) can be observed. `offline_access` is deliberately absent:
+ * so step-up (403 insufficient_scope) can be observed. `mcp:admin` is a broader scope that implies
+ * `mcp:write` (rs/scopes.ts SCOPE_IMPLIES), so scope hierarchies can be observed (MCP 2026-07-28
+ * §Step-Up: "Servers MUST account for scope hierarchies"); it comes last so that it is never a
+ * default (`SUPPORTED_SCOPES[0]`). `offline_access` is deliberately absent:
  * refresh tokens are issued to every client that registers the refresh_token grant, and the
  * resource server SHOULD NOT advertise `offline_access` (MCP 2026-07-28 §Refresh Tokens).
  */
-export const SUPPORTED_SCOPES = ['mcp:tools', 'mcp:write'] as const;
+export const SUPPORTED_SCOPES = ['mcp:tools', 'mcp:write', 'mcp:admin'] as const;
 /** Granted when an authorization request names no scope. */
 export const DEFAULT_SCOPE = 'mcp:tools';
 

@@ -40,6 +40,11 @@ export interface CheckOptions {
   expectPublic: readonly string[];
   /** A tool the operator says needs more scope than the default token has (`--privileged-tool`): RS-403 probes it. */
   privilegedTool?: string;
+  /**
+   * The target's scope hierarchy as the operator declared it (`--scope-implies BROAD=NARROW,…`):
+   * a token holding the key scope may do what each listed scope allows. RS-403-05 probes it.
+   */
+  scopeImplies?: Readonly<Record<string, readonly string[]>>;
   /** The operator allows the AS-RACE burst probes against a non-loopback target (`--allow-races`). */
   allowRaces?: boolean;
   /**

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '../reference-server/main.ts';
 import { type RunningReferenceServer, startReferenceServer } from '../reference-server/server.ts';
+import { SCOPE_IMPLIES } from '../reference-server/rs/scopes.ts';
 import { buildReport } from '../reports/json.ts';
 import { writeReports } from '../reports/write.ts';
 import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
@@ -92,6 +93,9 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           them without warning); tools/call cannot be declared public
   --privileged-tool NAME  a tool needing more scope than the default token (RS-403 step-up probes;
                           default against the embedded server: write_note)
+  --scope-implies BROAD=NARROW[,NARROW]  the target's scope hierarchy (repeatable): a token of
+                          BROAD may do what NARROW allows (RS-403-05; default against the
+                          embedded server: its own, mcp:admin=mcp:write)
   --allow-races           run the AS-RACE probes (20 parallel token requests) against a
                           non-loopback target too (loopback targets always get them)
   --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
@@ -322,6 +326,10 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       codeLifetimeWaitSeconds,
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
+      // The embedded reference server declares its own hierarchy (rs/scopes.ts SCOPE_IMPLIES).
+      ...(Object.keys(config.scopeImplies).length > 0 || server
+        ? { scopeImplies: Object.keys(config.scopeImplies).length > 0 ? config.scopeImplies : SCOPE_IMPLIES }
+        : {}),
       onStart: (check) => progress.start(check),
       onResult: (result) => progress.result(result),
     });

@@ -33,6 +33,10 @@ const idPrefix = z
   .string()
   .regex(/^[A-Za-z]+(-[A-Za-z0-9]+)*$/, 'is not a check ID prefix like RS, RS-PRM or AS-PKCE-01')
   .transform((s) => s.toUpperCase());
+/** RFC 6749 §3.3 scope-token: 1*( %x21 / %x23-5B / %x5D-7E ). */
+const scopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not an OAuth scope token (RFC 6749 §3.3)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name');
 const httpUrl = z
   .string()
@@ -144,6 +148,17 @@ export const ConfigSchema = z
       .describe(
         'A tool that needs more scope than the default token holds: the RS-403 checks call it to observe step-up (default against the embedded server: write_note).',
       ),
+    scopeImplies: z
+      .record(scopeToken, z.array(scopeToken).min(1, 'must name at least one implied scope'), {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? `"${String(issue.input)}" is not an OAuth scope token (RFC 6749 §3.3)`
+            : undefined,
+      })
+      .default({})
+      .describe(
+        'The scope hierarchy of the target: each key is a broad scope, its value the narrower scopes it implies (e.g. {"files:*": ["files:read"]}). RS-403-05 checks that a token of only the broad scope is accepted where a narrower one is needed.',
+      ),
     allowOrigins: z
       .array(httpUrl)
       .default([])
@@ -182,6 +197,7 @@ const RUN_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   'expect-public': { type: 'string', multiple: true },
   'privileged-tool': { type: 'string' },
+  'scope-implies': { type: 'string', multiple: true },
   'allow-races': { type: 'boolean' },
   'code-lifetime-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -272,12 +288,38 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     allowOrigins: values['allow-origin'],
     expectPublic: list(values['expect-public']),
     privilegedTool: values['privileged-tool'],
+    scopeImplies: scopeImpliesFromFlags(values['scope-implies']),
     allowRaces: values['allow-races'],
     codeLifetimeWait:
       values['code-lifetime-wait'] === undefined ? undefined : parseSeconds(values['code-lifetime-wait']),
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;
+}
+
+/**
+ * `--scope-implies BROAD=NARROW[,NARROW]` (repeatable) → `{ BROAD: [NARROW, …] }`. The scope
+ * tokens themselves are checked by the schema; only the shape is checked here.
+ */
+function scopeImpliesFromFlags(values: string[] | undefined): Record<string, string[]> | undefined {
+  if (!values) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    const broad = value.slice(0, eq).trim();
+    const narrow = value
+      .slice(eq + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (eq <= 0 || broad === '' || narrow.length === 0) {
+      throw new UsageError(
+        `--scope-implies "${value}" is not BROAD=NARROW[,NARROW] (for example --scope-implies files:*=files:read,files:write).`,
+      );
+    }
+    out[broad] = [...new Set([...(out[broad] ?? []), ...narrow])];
+  }
+  return out;
 }
 
 /** `10`, `2.5`, `10s`, `500ms` → seconds; anything else is left for the schema to refuse. */

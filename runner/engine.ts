@@ -127,6 +127,8 @@ export interface EngineOptions {
   expectPublic?: readonly string[];
   /** See CheckOptions.privilegedTool. */
   privilegedTool?: string;
+  /** See CheckOptions.scopeImplies (default: none declared). */
+  scopeImplies?: Readonly<Record<string, readonly string[]>>;
   /** See CheckOptions.allowRaces (default: false). */
   allowRaces?: boolean;
   /** See CheckOptions.codeLifetimeWaitSeconds (default: none, AS-AUTHZ-12 skips). */
@@ -237,6 +239,9 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       requestTimeoutMs: options.requestTimeoutMs,
       expectPublic: options.expectPublic ?? [],
       ...(options.privilegedTool ? { privilegedTool: options.privilegedTool } : {}),
+      ...(options.scopeImplies && Object.keys(options.scopeImplies).length > 0
+        ? { scopeImplies: options.scopeImplies }
+        : {}),
       ...(options.allowRaces ? { allowRaces: true } : {}),
       ...(options.codeLifetimeWaitSeconds
         ? { codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds }

@@ -1,4 +1,4 @@
-// RS — scope (403) and step-up. Requirements §2.4, rows RS-403-01..04.
+// RS — scope (403) and step-up. Requirements §2.4, rows RS-403-01..05.
 //
 // A scope probe needs an operation the default token may NOT perform. Which one is target
 // knowledge: the operator names it with --privileged-tool (the CLI names write_note for the
@@ -8,8 +8,9 @@
 // Every probe is an otherwise-valid request for the revision: in 2025-06-18 / 2025-11-25 it runs
 // inside a session opened with the same token (initialize + notifications/initialized).
 //
-// RS-403-05 (scope hierarchies) is not implemented: it needs an operator-declared hierarchy and the
-// reference server has none, so no fault could prove the check (see the suite report).
+// RS-403-05 (scope hierarchies): black-box the harness cannot know that one scope implies another,
+// so the operator declares the hierarchy with --scope-implies BROAD=NARROW,… (the CLI declares the
+// embedded reference server's own: mcp:admin implies mcp:tools and mcp:write).
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { type McpReply, type McpSession, mcpCall, openSession, resultOf } from '../runner/mcp.ts';
@@ -524,4 +525,102 @@ export const RS_403_04 = defineCheck({
   },
 });
 
-export const checks = [RS_403_01, RS_403_02_A, RS_403_02_B, RS_403_03, RS_403_04];
+/**
+ * The token scope that swaps the needed scopes a declared broad scope implies for that broad scope:
+ * needed {files:read, mail:send} with files:*=files:read gives {files:*, mail:send}. The broad scope
+ * that replaces the most needed scopes wins; undefined when no declared scope implies any of them.
+ */
+export function broaderScopeRequest(
+  needed: readonly string[],
+  implies: Readonly<Record<string, readonly string[]>>,
+): { broad: string; replaced: string[]; scope: string[] } | undefined {
+  let best: { broad: string; replaced: string[]; scope: string[] } | undefined;
+  for (const [broad, narrower] of Object.entries(implies)) {
+    if (needed.includes(broad)) continue; // the operation asks for the broad scope itself
+    const replaced = needed.filter((s) => narrower.includes(s));
+    if (replaced.length === 0 || (best && replaced.length <= best.replaced.length)) continue;
+    best = { broad, replaced, scope: [broad, ...needed.filter((s) => !replaced.includes(s))] };
+  }
+  return best;
+}
+
+export const RS_403_05 = defineCheck({
+  id: 'RS-403-05',
+  title: 'A broader scope that implies the needed one is accepted',
+  level: 'MUST',
+  refs: ['MCP 2026-07-28 §Step-Up ("Servers MUST account for scope hierarchies")', 'SEP-2350'],
+  revisions: since('2026-07-28'),
+  needs: ['token'],
+  faults: ['rs-scope-hierarchy-ignored'],
+  requirement:
+    'When the target declares that one scope implies others (the operator states the hierarchy with --scope-implies, since a hierarchy cannot be discovered black-box), a token holding the broad scope, and not the narrower ones it implies, may perform an operation that needs the narrower ones.',
+  remediation:
+    'When checking the scopes of a token, expand each granted scope into the scopes it implies before comparing with what the operation needs, instead of comparing scope strings literally.',
+  probe:
+    'tools/call of the privileged tool with the default token to learn the needed scopes from the 403 challenge; a fresh authorization with the declared broad scope in place of the scopes it implies; the same call again.',
+  async run(t) {
+    const implies = t.options.scopeImplies;
+    if (!implies || Object.keys(implies).length === 0) {
+      t.prerequisiteMissing(
+        'the scope hierarchy of the target is unknown (it cannot be discovered black-box)',
+        'declare it with --scope-implies BROAD=NARROW[,NARROW] (repeatable), or "scopeImplies" in the config file',
+      );
+      return;
+    }
+    t.data('declaredHierarchy', implies);
+    const { accessToken } = await t.fixture('token');
+    const probe = await withSession(t, accessToken, (session) =>
+      insufficientScopeProbe(t, accessToken, session),
+    );
+    if (!probe || !was403(t, probe.reply, probe.op)) return;
+    const needed = scopesOf(challengeOf(probe.reply) && param(challengeOf(probe.reply)!, 'scope'));
+    if (needed.length === 0) {
+      t.notApplicable(
+        'the 403 challenge names no scope, so the scopes the operation needs are unknown (see RS-403-02-B)',
+      );
+      return;
+    }
+    t.data('neededScopes', needed.join(' '));
+    const request = broaderScopeRequest(needed, implies);
+    if (!request) {
+      t.notApplicable(
+        `tools/call ${probe.op.tool} needs "${needed.join(' ')}", and no declared broad scope implies any of them, so the hierarchy cannot be exercised on it`,
+      );
+      return;
+    }
+    t.data('requestedScope', request.scope.join(' '));
+    const grant = await t.freshGrant({ scope: request.scope.join(' ') });
+    const granted = grant.tokens.scope === undefined ? request.scope : scopesOf(grant.tokens.scope);
+    t.data('grantedScope', granted.join(' '));
+    if (!granted.includes(request.broad)) {
+      t.notApplicable(
+        `the authorization server granted "${granted.join(' ')}" for a request of "${request.scope.join(' ')}", without the broad scope ${request.broad}`,
+      );
+      return;
+    }
+    const literal = request.replaced.filter((s) => granted.includes(s));
+    if (literal.length > 0) {
+      t.notApplicable(
+        `the authorization server granted "${granted.join(' ')}": it already adds ${literal.join(' ')}, so the resource server's handling of the hierarchy cannot be observed`,
+      );
+      return;
+    }
+    const token = grant.tokens.accessToken;
+    const reply = await withSession(t, token, (session) =>
+      callTool(t, token, probe.op, session, `tools/call ${probe.op.tool} (token of ${request.broad})`),
+    );
+    t.data('status', reply.response.status);
+    const what = `a token of "${granted.join(' ')}" (${request.broad} implies ${request.replaced.join(' ')})`;
+    if (executed(reply)) {
+      t.conforms(`tools/call ${probe.op.tool}, which needs "${needed.join(' ')}", ran with ${what}`);
+      return;
+    }
+    const challenged = reply.response.status === 403 ? challengeOf(reply) : undefined;
+    const asked = challenged ? param(challenged, 'scope') : undefined;
+    t.violated(
+      `tools/call ${probe.op.tool}, which needs "${needed.join(' ')}", was answered ${describeReply(reply)} with ${what}${asked ? `; the challenge asks for "${asked}"` : ''}: the scope hierarchy is not applied`,
+    );
+  },
+});
+
+export const checks = [RS_403_01, RS_403_02_A, RS_403_02_B, RS_403_03, RS_403_04, RS_403_05];

@@ -173,7 +173,7 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
     'An `aud` spelling the scheme or host in upper case is rejected (MCP §Canonical Server URI).',
   ),
 
-  // --- Scope (403) and step-up: RS-403-01..04 ---
+  // --- Scope (403) and step-up: RS-403-01..05 ---
   rs(
     'rs-scope-not-enforced',
     'Scopes are not enforced: write_note runs for a token without `mcp:write` (RFC 6750 §3.1).',
@@ -197,6 +197,10 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
   rs(
     'rs-scope-challenge-omits-granted',
     'The 403 challenge names only the missing scopes, never those the token already holds (MCP 2025-11-25 §Scope Challenge Handling).',
+  ),
+  rs(
+    'rs-scope-hierarchy-ignored',
+    'The scope hierarchy is ignored: write_note is refused 403 to a token of `mcp:tools mcp:admin`, although `mcp:admin` implies `mcp:write` (MCP 2026-07-28 §Step-Up).',
   ),
 
   // --- Transport rules that touch auth: RS-TRN-01..04 ---

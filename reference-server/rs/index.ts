@@ -26,7 +26,13 @@ import { anonymousChallenge, insufficientScopeChallenge, invalidTokenChallenge }
 import { corsHeadersForMcp, originVerdict, preflightForMcp } from './cors.ts';
 import { buildMcpServer, NoteBook } from './mcp-server.ts';
 import { handleMetadata, isMetadataPath, MCP_PATH } from './metadata.ts';
-import { isPublicRequest, type PeekedMessage, peekMessages, requiredScopes } from './scopes.ts';
+import {
+  effectiveScopes,
+  isPublicRequest,
+  type PeekedMessage,
+  peekMessages,
+  requiredScopes,
+} from './scopes.ts';
 import { createMcpTransport } from './transport.ts';
 import { createTokenVerifier, KeySourceUnavailable, type TokenVerifier } from './verify.ts';
 
@@ -142,7 +148,7 @@ async function handleMcp(
 
   // 6. Scope (public requests need none).
   if (authInfo && !isPublic && !ctx.fault('rs-scope-not-enforced')) {
-    const granted = new Set(authInfo.scopes);
+    const granted = effectiveScopes(ctx, authInfo.scopes);
     if (!needed.every((s) => granted.has(s))) {
       sendInsufficientScope(ctx, res, needed, granted, messages, parsedBody, cors);
       return;

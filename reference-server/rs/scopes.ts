@@ -29,6 +29,29 @@ export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
   write_note: ['mcp:tools', 'mcp:write'],
 };
 
+/**
+ * The scope hierarchy: a granted scope on the left implies every scope on the right (MCP 2026-07-28
+ * §Step-Up: "Servers MUST account for scope hierarchies"). One level deep on purpose. `run`
+ * declares this same table to the checks for the embedded server (`--scope-implies`, RS-403-05).
+ *
+ * `mcp:admin` implies `mcp:write` and NOT `mcp:tools`: a token of `mcp:tools mcp:admin` may call
+ * write_note. Had it implied `mcp:tools` too, every narrower-token probe that asks for
+ * "scopes_supported minus the 401 challenge scope" (RS-PRM-15's 403 provocation) would get a token
+ * that can do everything, and could no longer provoke a 403 on this server.
+ */
+export const SCOPE_IMPLIES: Readonly<Record<string, readonly string[]>> = {
+  'mcp:admin': ['mcp:write'],
+};
+
+/** The scopes a token holds once the hierarchy is applied: its own, plus every implied one. */
+export function effectiveScopes(ctx: ServerContext, granted: readonly string[]): Set<string> {
+  const out = new Set(granted);
+  // The fault forgets the hierarchy: only literally granted scopes count.
+  if (ctx.fault('rs-scope-hierarchy-ignored')) return out;
+  for (const scope of granted) for (const implied of SCOPE_IMPLIES[scope] ?? []) out.add(implied);
+  return out;
+}
+
 /** What the endpoint learned from a peek at the body. */
 export interface PeekedMessage {
   /** JSON-RPC method; undefined for a response object (a client answering the server). */

@@ -190,7 +190,7 @@ describe('metadata and CORS', () => {
       response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
       code_challenge_methods_supported: ['S256'],
-      scopes_supported: ['mcp:tools', 'mcp:write'],
+      scopes_supported: ['mcp:tools', 'mcp:write', 'mcp:admin'],
       authorization_response_iss_parameter_supported: true,
       client_id_metadata_document_supported: true,
     });

@@ -2,6 +2,7 @@
 // `run` without --target does), then closes the server and the HTTP client. For suite tests:
 // clean server → pass, server with a fault → fail/warn.
 
+import { SCOPE_IMPLIES } from '../../reference-server/rs/scopes.ts';
 import { type ReferenceServerOptions, startReferenceServer } from '../../reference-server/server.ts';
 import type { Check } from '../../runner/check.ts';
 import { EMBEDDED_CODE_LIFETIME_WAIT_SECONDS, EMBEDDED_CODE_TTL_SECONDS } from '../../runner/cli.ts';
@@ -23,6 +24,8 @@ export interface EmbeddedRunOptions {
   expectPublic?: readonly string[];
   /** `--privileged-tool`; default write_note, as `run` sets it for the embedded server. */
   privilegedTool?: string;
+  /** `--scope-implies`; default the reference server's own hierarchy, as `run` sets it for the embedded server. */
+  scopeImplies?: Readonly<Record<string, readonly string[]>>;
   /** `--code-lifetime-wait` (AS-AUTHZ-12); default what `run` uses against its embedded server (whose codes live 1 s). */
   codeLifetimeWaitSeconds?: number;
   /** Default true. False: the consent page is on (AS-AUTHZ-10: no redirect before sign-in). */
@@ -77,6 +80,7 @@ export async function runAgainstEmbedded(
         expectPublic: options.expectPublic ?? [],
         privilegedTool: options.privilegedTool ?? 'write_note',
         codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds ?? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS,
+        scopeImplies: options.scopeImplies ?? SCOPE_IMPLIES,
       },
     );
   } finally {

@@ -20,7 +20,7 @@ describe('protected-resource metadata (RFC 9728)', () => {
     expect(reply.json).toEqual({
       resource: s.url,
       authorization_servers: [s.issuer],
-      scopes_supported: ['mcp:tools', 'mcp:write'],
+      scopes_supported: ['mcp:tools', 'mcp:write', 'mcp:admin'],
       bearer_methods_supported: ['header'],
       resource_name: 'mcp-auth-conformance reference MCP server',
     });

@@ -170,6 +170,8 @@ const PROBES: Record<string, Probe> = {
     challengeParams((await writeNote(s, undefined)).challenge)?.scope === 'mcp:tools mcp:write',
   'rs-scope-challenge-omits-granted': async (s) =>
     challengeParams((await writeNote(s, 'mcp:tools')).challenge)?.scope === 'mcp:tools mcp:write',
+  // mcp:admin implies mcp:write (rs/scopes.ts SCOPE_IMPLIES).
+  'rs-scope-hierarchy-ignored': async (s) => (await writeNote(s, 'mcp:tools mcp:admin')).status === 200,
 
   // Transport
   'rs-origin-not-checked': async (s) =>

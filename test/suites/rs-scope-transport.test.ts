@@ -5,9 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Check, Status } from '../../runner/check.ts';
+import { loadRunConfig, UsageError } from '../../runner/config.ts';
 import type { Revision } from '../../runner/revisions.ts';
 import { checks as publicChecks } from '../../suites/rs-public-methods.ts';
-import { argumentsFor, checks as scopeChecks } from '../../suites/rs-scope.ts';
+import { argumentsFor, broaderScopeRequest, checks as scopeChecks } from '../../suites/rs-scope.ts';
 import { analyseIds, checks as transportChecks } from '../../suites/rs-transport.ts';
 import { runAgainstEmbedded, summarize } from '../helpers/run-checks.ts';
 
@@ -83,6 +84,11 @@ const CASES: FaultCase[] = [
     fault: 'rs-scope-challenge-omits-granted',
     revision: '2026-07-28',
     expect: { 'RS-403-04': ['info', /does not repeat the granted scopes/] },
+  },
+  {
+    fault: 'rs-scope-hierarchy-ignored',
+    revision: '2026-07-28',
+    expect: { 'RS-403-05': ['fail', /answered 403 .*mcp:admin implies mcp:write.*hierarchy is not applied/] },
   },
   {
     fault: 'rs-origin-not-checked',
@@ -243,5 +249,54 @@ describe('argumentsFor (privileged-tool probes)', () => {
       }),
     ).toEqual({ text: 'mcp-auth-conformance probe', n: 3, flag: false, mode: 'a' });
     expect(argumentsFor(undefined)).toEqual({});
+  });
+});
+
+describe('RS-403-05 scope hierarchies', () => {
+  it('skips, saying how to declare the hierarchy, when none is declared', async () => {
+    const [result] = await runAgainstEmbedded([byId('RS-403-05')], { scopeImplies: {} });
+    expect(result?.status, summarize(result ? [result] : [])).toBe('skip');
+    expect(result?.message).toMatch(/hierarchy .* unknown/);
+    expect(JSON.stringify(result)).toMatch(/--scope-implies BROAD=NARROW/);
+  });
+
+  it('skips when no declared broad scope implies what the operation needs', async () => {
+    const [result] = await runAgainstEmbedded([byId('RS-403-05')], { scopeImplies: { 'x:all': ['x:read'] } });
+    expect(result?.status).toBe('skip');
+    expect(result?.message).toMatch(/no declared broad scope implies any of them/);
+  });
+
+  it('broaderScopeRequest swaps the implied scopes for the broad one, preferring the broadest', () => {
+    expect(broaderScopeRequest(['mcp:tools', 'mcp:write'], { 'mcp:admin': ['mcp:write'] })).toEqual({
+      broad: 'mcp:admin',
+      replaced: ['mcp:write'],
+      scope: ['mcp:admin', 'mcp:tools'],
+    });
+    expect(broaderScopeRequest(['a', 'b', 'c'], { 'x:1': ['a'], 'x:2': ['a', 'b'] })?.scope).toEqual([
+      'x:2',
+      'c',
+    ]);
+    expect(broaderScopeRequest(['a'], { b: ['c'] })).toBeUndefined();
+    // The operation already asks for the broad scope: nothing to swap.
+    expect(broaderScopeRequest(['all', 'a'], { all: ['a'] })).toBeUndefined();
+  });
+});
+
+describe('--scope-implies (RS-403-05 operator input)', () => {
+  it('parses repeatable BROAD=NARROW[,NARROW] into one hierarchy', () => {
+    const { config } = loadRunConfig(
+      ['--scope-implies', 'files:*=files:read,files:write', '--scope-implies', 'files:*=files:list'],
+      '/nonexistent-dir',
+    );
+    expect(config.scopeImplies).toEqual({ 'files:*': ['files:read', 'files:write', 'files:list'] });
+    expect(loadRunConfig([], '/nonexistent-dir').config.scopeImplies).toEqual({});
+  });
+
+  it('refuses a malformed declaration or a scope that is not a scope token', () => {
+    expect(() => loadRunConfig(['--scope-implies', 'files:*'], '/nonexistent-dir')).toThrow(UsageError);
+    expect(() => loadRunConfig(['--scope-implies', '=files:read'], '/nonexistent-dir')).toThrow(
+      /BROAD=NARROW/,
+    );
+    expect(() => loadRunConfig(['--scope-implies', 'a"b=c'], '/nonexistent-dir')).toThrow(/scope token/);
   });
 });
