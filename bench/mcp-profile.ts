@@ -30,7 +30,9 @@ const { buildMcpServer, NoteBook } = (
     : defaultServerModule
 ) as typeof defaultServerModule;
 const ctx = { fault: () => false } as unknown as ServerContext;
-const transport = createMcpTransport(ctx, () => buildMcpServer(new NoteBook()));
+// The requestState guard always comes from this checkout (a profiled older module ignores it).
+const notesState = defaultServerModule.createNotesStateGuard(ctx);
+const transport = createMcpTransport(ctx, () => buildMcpServer(new NoteBook(), notesState));
 const authInfo: AuthInfo = {
   token: 'opaque',
   clientId: 'bench',

@@ -8,13 +8,19 @@
 import { toWebRequest } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { ServerContext } from '../reference-server/context.ts';
-import { buildMcpServer, NoteBook } from '../reference-server/rs/mcp-server.ts';
+import { buildMcpServer, createNotesStateGuard, NoteBook } from '../reference-server/rs/mcp-server.ts';
 import { createMcpTransport } from '../reference-server/rs/transport.ts';
 
 const ITERATIONS = Number(process.env.STAGES_ITERATIONS ?? 2000);
 const ROUNDS = Number(process.env.STAGES_ROUNDS ?? 5);
 const notes = new NoteBook();
-const authInfo: AuthInfo = { token: 'opaque', clientId: 'bench', scopes: ['mcp:tools'], extra: { sub: 'bench' } };
+const notesState = createNotesStateGuard({ fault: () => false } as unknown as ServerContext);
+const authInfo: AuthInfo = {
+  token: 'opaque',
+  clientId: 'bench',
+  scopes: ['mcp:tools'],
+  extra: { sub: 'bench' },
+};
 const headers: Record<string, string> = {
   host: '127.0.0.1:1',
   'content-type': 'application/json',
@@ -44,9 +50,9 @@ const webRequest = () =>
     signal: new AbortController().signal,
   });
 
-const modern = createMcpHandler(() => buildMcpServer(notes), { legacy: 'reject' });
+const modern = createMcpHandler(() => buildMcpServer(notes, notesState), { legacy: 'reject' });
 const transport = createMcpTransport({ fault: () => false } as unknown as ServerContext, () =>
-  buildMcpServer(notes),
+  buildMcpServer(notes, notesState),
 );
 const fakeRes = () => {
   const res = {
@@ -62,7 +68,7 @@ const fakeRes = () => {
 const stages: [string, () => Promise<unknown>][] = [
   ['toWebRequest (node adapter, parsedBody)', webRequest],
   ['isLegacyRequest(request, parsedBody)', async () => isLegacyRequest(await webRequest(), body)],
-  ['factory: buildMcpServer()', async () => buildMcpServer(notes)],
+  ['factory: buildMcpServer()', async () => buildMcpServer(notes, notesState)],
   [
     'createMcpHandler.fetch + read body',
     async () => (await modern.fetch(await webRequest(), { parsedBody: body, authInfo })).text(),

@@ -45,6 +45,11 @@ export interface CheckOptions {
    * a token holding the key scope may do what each listed scope allows. RS-403-05 probes it.
    */
   scopeImplies?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A tool that answers a first call with `input_required` and a `requestState` (MCP 2026-07-28
+   * multi-round-trip), named by the operator (`--state-tool`): RS-SESS-04 replays its state.
+   */
+  stateTool?: string;
   /** The operator allows the AS-RACE burst probes against a non-loopback target (`--allow-races`). */
   allowRaces?: boolean;
   /**

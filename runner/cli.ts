@@ -96,6 +96,9 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --scope-implies BROAD=NARROW[,NARROW]  the target's scope hierarchy (repeatable): a token of
                           BROAD may do what NARROW allows (RS-403-05; default against the
                           embedded server: its own, mcp:admin=mcp:write)
+  --state-tool NAME       a tool whose first call answers input_required with a requestState
+                          (2026-07-28; RS-SESS-04 replays the state; default against the embedded
+                          server: read_my_notes)
   --allow-races           run the AS-RACE probes (20 parallel token requests) against a
                           non-loopback target too (loopback targets always get them)
   --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
@@ -330,6 +333,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       ...(Object.keys(config.scopeImplies).length > 0 || server
         ? { scopeImplies: Object.keys(config.scopeImplies).length > 0 ? config.scopeImplies : SCOPE_IMPLIES }
         : {}),
+      // The embedded reference server's multi-round-trip tool (rs/mcp-server.ts).
+      ...(config.stateTool || server ? { stateTool: config.stateTool ?? 'read_my_notes' } : {}),
       onStart: (check) => progress.start(check),
       onResult: (result) => progress.result(result),
     });

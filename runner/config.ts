@@ -159,6 +159,13 @@ export const ConfigSchema = z
       .describe(
         'The scope hierarchy of the target: each key is a broad scope, its value the narrower scopes it implies (e.g. {"files:*": ["files:read"]}). RS-403-05 checks that a token of only the broad scope is accepted where a narrower one is needed.',
       ),
+    stateTool: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A tool that answers its first call with input_required and a requestState (MCP 2026-07-28 multi-round-trip): RS-SESS-04 replays that state with another user, without a token and tampered (default against the embedded server: read_my_notes).',
+      ),
     allowOrigins: z
       .array(httpUrl)
       .default([])
@@ -198,6 +205,7 @@ const RUN_FLAGS = {
   'expect-public': { type: 'string', multiple: true },
   'privileged-tool': { type: 'string' },
   'scope-implies': { type: 'string', multiple: true },
+  'state-tool': { type: 'string' },
   'allow-races': { type: 'boolean' },
   'code-lifetime-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -289,6 +297,7 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     expectPublic: list(values['expect-public']),
     privilegedTool: values['privileged-tool'],
     scopeImplies: scopeImpliesFromFlags(values['scope-implies']),
+    stateTool: values['state-tool'],
     allowRaces: values['allow-races'],
     codeLifetimeWait:
       values['code-lifetime-wait'] === undefined ? undefined : parseSeconds(values['code-lifetime-wait']),

@@ -129,6 +129,8 @@ export interface EngineOptions {
   privilegedTool?: string;
   /** See CheckOptions.scopeImplies (default: none declared). */
   scopeImplies?: Readonly<Record<string, readonly string[]>>;
+  /** See CheckOptions.stateTool. */
+  stateTool?: string;
   /** See CheckOptions.allowRaces (default: false). */
   allowRaces?: boolean;
   /** See CheckOptions.codeLifetimeWaitSeconds (default: none, AS-AUTHZ-12 skips). */
@@ -242,6 +244,7 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       ...(options.scopeImplies && Object.keys(options.scopeImplies).length > 0
         ? { scopeImplies: options.scopeImplies }
         : {}),
+      ...(options.stateTool ? { stateTool: options.stateTool } : {}),
       ...(options.allowRaces ? { allowRaces: true } : {}),
       ...(options.codeLifetimeWaitSeconds
         ? { codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds }

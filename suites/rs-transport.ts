@@ -1,18 +1,26 @@
 // RS — transport rules that interact with authorization, and sessions. Requirements §2.5, rows
-// RS-TRN-01..04 and RS-SESS-01..03.
+// RS-TRN-01..04 and RS-SESS-01..04.
 //
 // Each negative probe carries a valid token and is otherwise the request an SDK client sends for
 // the revision (runner/mcp.ts), so only the one defect under test can explain a refusal; where it
 // helps, the same request without the defect is sent first as a control (it must succeed, or
 // there is nothing to judge).
 // Requirements §3 A18: sessions (RS-SESS-01..03) exist in 2025-06-18 / 2025-11-25 only;
-// RS-TRN-03/04 are 2026-07-28 rules. RS-SESS-04 (state handles, requestState) is not implemented:
-// the reference server mints no state handle, so nothing could prove the check (see the report).
+// RS-TRN-03/04 are 2026-07-28 rules, and so is RS-SESS-04: the state handle of 2026-07-28 is the
+// multi-round-trip `requestState`, replayed against the tool the operator names (--state-tool; the
+// embedded reference server's read_my_notes).
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
 import { HttpTransportError } from '../runner/http.ts';
-import { type McpProbe, type McpReply, type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
+import {
+  type McpProbe,
+  type McpReply,
+  type McpSession,
+  mcpCall,
+  openSession,
+  resultOf,
+} from '../runner/mcp.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
 import { describeReply, endSession, executed, listTools, argumentsFor, withSession } from './rs-scope.ts';
 
@@ -519,4 +527,170 @@ export function analyseIds(ids: readonly string[]): {
   return { duplicates, ...(pattern ? { pattern } : {}), estimatedBits };
 }
 
-export const checks = [RS_TRN_01, RS_TRN_02, RS_TRN_03, RS_TRN_04, RS_SESS_01, RS_SESS_02, RS_SESS_03];
+// ---------------------------------------------------------------------------------------------
+// RS-SESS-04: multi-round-trip state handles (MCP 2026-07-28).
+
+/**
+ * Client capabilities the RS-SESS-04 probes declare in the `_meta` envelope: the harness answers
+ * every kind of embedded input request (answersFor), so it may say so; a server refuses to ask
+ * for input a client did not declare (2026-07-28 basic/patterns/mrtr).
+ */
+const MRTR_CLIENT_CAPABILITIES = { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} };
+
+/**
+ * The answer of a cooperative user to each embedded input request: accept a form elicitation
+ * with its required fields filled (booleans true: a confirmation is given), accept a URL
+ * elicitation, an empty roots list, a fixed sampling reply.
+ */
+export function answersFor(inputRequests: unknown): Record<string, unknown> {
+  const answers: Record<string, unknown> = {};
+  if (inputRequests === null || typeof inputRequests !== 'object') return answers;
+  for (const [key, request] of Object.entries(inputRequests as Record<string, unknown>)) {
+    const { method, params } = (request ?? {}) as { method?: unknown; params?: Record<string, unknown> };
+    if (method === 'elicitation/create') {
+      if (params?.mode === 'url') {
+        answers[key] = { action: 'accept' };
+        continue;
+      }
+      const schema = params?.requestedSchema as Record<string, unknown> | undefined;
+      const content = argumentsFor(schema);
+      const properties = (schema?.properties ?? {}) as Record<string, { type?: unknown }>;
+      for (const name of Object.keys(content)) if (properties[name]?.type === 'boolean') content[name] = true;
+      answers[key] = { action: 'accept', content };
+    } else if (method === 'roots/list') {
+      answers[key] = { roots: [] };
+    } else if (method === 'sampling/createMessage') {
+      answers[key] = {
+        role: 'assistant',
+        content: { type: 'text', text: 'mcp-auth-conformance probe' },
+        model: 'mcp-auth-conformance',
+      };
+    }
+  }
+  return answers;
+}
+
+/**
+ * `state` with one character changed, five from the end (inside any MAC or signature that
+ * trails the payload), skipping characters that are likely separators. Never a base64 final
+ * character, whose low bits may be ignored by a decoder.
+ */
+export function tamperState(state: string): string {
+  for (let i = Math.max(0, state.length - 5); i >= 0; i--) {
+    const c = state[i]!;
+    if (!/[A-Za-z0-9]/.test(c)) continue;
+    return state.slice(0, i) + (c === 'A' ? 'B' : 'A') + state.slice(i + 1);
+  }
+  return `${state}A`;
+}
+
+/** The call finished (a result that is not another input_required round). */
+function completed(reply: McpReply): boolean {
+  return executed(reply) && resultOf(reply)?.resultType !== 'input_required';
+}
+
+export const RS_SESS_04 = defineCheck({
+  id: 'RS-SESS-04',
+  title: 'A requestState handle is not authentication, and a tampered one is refused',
+  level: 'MUST',
+  refs: [
+    'MCP 2026-07-28 Security Best Practices §State Handle Hijacking',
+    'MCP 2026-07-28 basic/patterns/mrtr §Server Requirements (requestState integrity)',
+  ],
+  revisions: since('2026-07-28'),
+  needs: ['token', 'token-user-b'],
+  faults: ['rs-request-state-unverified'],
+  requirement:
+    "The requestState a server minted for user A's multi-round-trip request does not let anyone else finish that request: user B's valid token with A's state is refused (MUST NOT treat possession of the handle as authentication), the state without a token is answered 401, and a requestState with one character changed is refused (state that influences authorization MUST be integrity-protected and verified). A control retry by A with its own state must complete, so the refusals are the state's doing.",
+  remediation:
+    'Integrity-protect requestState (HMAC or AEAD, e.g. the SDK createRequestStateCodec) with a binding to the authenticated user, verify it on every retry before the handler runs (ServerOptions.requestState.verify), and authenticate each round with its own token.',
+  probe:
+    "tools/call of the --state-tool with user A's token (round 1: input_required + requestState); the retry with A's state and answers sent with user B's token, with no token, and with A's token and a state with one character changed; then A's own retry as the control.",
+  async run(t) {
+    const tool = t.options.stateTool;
+    if (!tool) {
+      t.prerequisiteMissing(
+        'no tool is known to answer with input_required and a requestState',
+        'name one with --state-tool NAME (a tool whose first tools/call answers input_required with a requestState)',
+      );
+      return;
+    }
+    const a = (await t.fixture('token')).accessToken;
+    const b = (await t.fixture('token-user-b')).accessToken;
+    const known = (await listTools(t, a, undefined))?.find((x) => x.name === tool);
+    const args = argumentsFor(known?.inputSchema);
+    const call = (token: string | undefined, extra: Record<string, unknown>, label: string) =>
+      mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/call',
+        params: {
+          name: tool,
+          arguments: args,
+          ...extra,
+          _meta: { 'io.modelcontextprotocol/clientCapabilities': MRTR_CLIENT_CAPABILITIES },
+        },
+        ...(token !== undefined ? { token } : {}),
+        label,
+      });
+
+    const first = await call(a, {}, `tools/call ${tool} (user A, first round)`);
+    const round = resultOf(first);
+    const state = round?.requestState;
+    if (round?.resultType !== 'input_required' || typeof state !== 'string') {
+      t.notApplicable(
+        `tools/call ${tool} with user A's token was answered ${describeReply(first)}, not input_required with a requestState, so there is no state handle to replay`,
+      );
+      return;
+    }
+    const inputResponses = answersFor(round.inputRequests);
+    const retry = (token: string | undefined, wire: string, who: string) =>
+      call(token, { inputResponses, requestState: wire }, `tools/call ${tool} retry: ${who}`);
+    const [byB, anonymous, tampered] = await Promise.all([
+      retry(b, state, "user B's token, user A's requestState"),
+      retry(undefined, state, "no token, user A's requestState"),
+      retry(a, tamperState(state), "user A's token, requestState with one character changed"),
+    ]);
+    const own = await retry(a, state, "user A's token and own requestState (control)");
+    t.data('replies', {
+      userB: describeReply(byB),
+      noToken: describeReply(anonymous),
+      tampered: describeReply(tampered),
+      controlUserA: describeReply(own),
+    });
+
+    const problems: string[] = [];
+    if (completed(byB))
+      problems.push(
+        `user B's token with user A's requestState finished A's request (${describeReply(byB)}): possession of the state handle acted as authentication`,
+      );
+    if (anonymous.response.status !== 401)
+      problems.push(
+        `user A's requestState without a token was answered ${describeReply(anonymous)}, not 401`,
+      );
+    if (completed(tampered))
+      problems.push(
+        `a requestState with one character changed was accepted (${describeReply(tampered)}): the state is not integrity-protected`,
+      );
+    for (const problem of problems) t.violated(problem);
+    if (problems.length > 0) return;
+    if (!completed(own)) {
+      t.notApplicable(
+        `user A's own retry with its requestState was answered ${describeReply(own)}, so the refusals cannot be attributed to the state handle`,
+      );
+      return;
+    }
+    t.conforms(
+      `user A's requestState completes only for A: with user B's token ${describeReply(byB)}, without a token 401, tampered ${describeReply(tampered)}`,
+    );
+  },
+});
+
+export const checks = [
+  RS_TRN_01,
+  RS_TRN_02,
+  RS_TRN_03,
+  RS_TRN_04,
+  RS_SESS_01,
+  RS_SESS_02,
+  RS_SESS_03,
+  RS_SESS_04,
+];

@@ -221,7 +221,7 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
     '2026-07-28 responses carry an Mcp-Session-Id header although the revision has no sessions (MCP 2026-07-28 §Backward Compatibility).',
   ),
 
-  // --- Sessions of the 2025 revisions: RS-SESS-01..03 ---
+  // --- Sessions of the 2025 revisions: RS-SESS-01..03; state handles of 2026-07-28: RS-SESS-04 ---
   rs(
     'rs-session-authenticates',
     'A known Mcp-Session-Id authenticates a request that carries no token (MCP Security Best Practices §Session Hijacking).',
@@ -229,6 +229,10 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
   rs(
     'rs-session-not-bound',
     'A session created with one subject token can be used with another subject token (MCP Security Best Practices §Session Hijacking).',
+  ),
+  rs(
+    'rs-request-state-unverified',
+    'The requestState of read_my_notes is decoded without checking its HMAC, expiry or user binding: another user, or an edited copy, reads the notes it names (MCP 2026-07-28 §State Handle Hijacking).',
   ),
   rs(
     'rs-session-id-predictable',

@@ -24,7 +24,7 @@ import type { ServerHalf } from '../server.ts';
 import { credentialsOf } from './bearer.ts';
 import { anonymousChallenge, insufficientScopeChallenge, invalidTokenChallenge } from './challenge.ts';
 import { corsHeadersForMcp, originVerdict, preflightForMcp } from './cors.ts';
-import { buildMcpServer, NoteBook } from './mcp-server.ts';
+import { buildMcpServer, createNotesStateGuard, NoteBook } from './mcp-server.ts';
 import { handleMetadata, isMetadataPath, MCP_PATH } from './metadata.ts';
 import {
   effectiveScopes,
@@ -39,7 +39,8 @@ import { createTokenVerifier, KeySourceUnavailable, type TokenVerifier } from '.
 export async function createResourceServer(ctx: ServerContext): Promise<ServerHalf> {
   const verifier = await createTokenVerifier(ctx);
   const notes = new NoteBook();
-  const transport = createMcpTransport(ctx, () => buildMcpServer(notes));
+  const notesState = createNotesStateGuard(ctx);
+  const transport = createMcpTransport(ctx, () => buildMcpServer(notes, notesState));
 
   return {
     async handle(req, res, url) {

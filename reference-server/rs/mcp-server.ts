@@ -5,8 +5,17 @@
 // Scopes are NOT checked here: the HTTP layer (scopes.ts) does it before the SDK sees the request,
 // so that a missing scope is an HTTP 403 challenge. The tools only read the verified identity.
 
-import { type AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import { randomBytes } from 'node:crypto';
+import {
+  acceptedContent,
+  type AuthInfo,
+  createRequestStateCodec,
+  inputRequired,
+  McpServer,
+  type ServerContext as McpRequestContext,
+} from '@modelcontextprotocol/server';
 import * as z from 'zod';
+import type { ServerContext } from '../context.ts';
 
 /** Notes written by write_note, newest last; bounded so a client cannot grow memory without limit. */
 export class NoteBook {
@@ -36,6 +45,53 @@ export function identityOf(
 const ECHO_INPUT = withMemoizedJsonSchema(z.object({ text: z.string().max(4096) }));
 const NOTE_INPUT = withMemoizedJsonSchema(z.object({ text: z.string().min(1).max(1024) }));
 const GREET_ARGS = withMemoizedJsonSchema(z.object({ name: z.string().max(200) }));
+/** What read_my_notes asks before it answers (an embedded form elicitation). */
+const CONFIRM = z.object({ confirm: z.boolean() });
+
+/**
+ * The requestState of read_my_notes: whose notes the confirmed round reads. It influences resource
+ * access, so it is integrity-protected and bound to the user (MCP 2026-07-28 basic/patterns/mrtr
+ * §Server Requirements; Security Best Practices §State Handle Hijacking).
+ */
+interface NotesState {
+  owner: string;
+}
+
+/** How a round's echoed requestState is checked before the handler runs, and how it is minted. */
+export interface NotesStateGuard {
+  mint(state: NotesState, request: McpRequestContext): Promise<string>;
+  /** `ServerOptions.requestState.verify`: throws to refuse (the SDK answers -32602). */
+  verify(wire: string, request: McpRequestContext): Promise<NotesState>;
+}
+
+/**
+ * One HMAC codec per server start (the SDK's createRequestStateCodec): a random 256-bit key, a
+ * 5-minute lifetime, and a binding to the verified subject, so state minted for alice is refused
+ * when bob (or a tampered copy) echoes it.
+ */
+export function createNotesStateGuard(ctx: ServerContext): NotesStateGuard {
+  const codec = createRequestStateCodec<NotesState>({
+    key: randomBytes(32),
+    ttlSeconds: 300,
+    bind: (request) => subjectOf(request.http?.authInfo),
+  });
+  // The fault decodes the state without checking its MAC, expiry or binding: whoever holds (or
+  // edits) a state handle gets the owner it names.
+  if (ctx.fault('rs-request-state-unverified')) return { mint: codec.mint, verify: decodeUnverified };
+  return { mint: codec.mint, verify: codec.verify };
+}
+
+/** The payload of a codec wire string (`v1.<body>.<mac>`) read without any verification. */
+async function decodeUnverified(wire: string): Promise<NotesState> {
+  const body = wire.split('.')[1] ?? '';
+  const parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { p?: NotesState };
+  if (typeof parsed.p?.owner !== 'string') throw new Error('malformed');
+  return parsed.p;
+}
+
+function subjectOf(authInfo: AuthInfo | undefined): string {
+  return identityOf(authInfo)?.sub ?? '';
+}
 
 /**
  * Makes the schema's Standard JSON Schema conversion (`~standard.jsonSchema.input/output`) compute
@@ -75,10 +131,17 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function buildMcpServer(notes: NoteBook): McpServer {
+export function buildMcpServer(notes: NoteBook, notesState: NotesStateGuard): McpServer {
   const server = new McpServer(
     { name: 'mcp-auth-conformance-reference', version: '0.1.0' },
-    { capabilities: { tools: {}, resources: {}, prompts: {} } },
+    {
+      capabilities: { tools: {}, resources: {}, prompts: {} },
+      // Every echoed requestState is verified before any handler runs.
+      requestState: { verify: (wire, request) => notesState.verify(wire, request) },
+      // Multi-round-trip is a 2026-07-28 feature here: on a 2025 connection the SDK's shim would
+      // send a real elicitation to the client and wait for it (up to 10 minutes); refuse instead.
+      inputRequired: { legacyShim: false },
+    },
   );
 
   server.registerTool(
@@ -115,6 +178,36 @@ export function buildMcpServer(notes: NoteBook): McpServer {
       const by = identityOf(ctx.http?.authInfo)?.sub ?? 'anonymous';
       const count = notes.add(text, by);
       return { content: [{ type: 'text', text: `stored note #${count}` }] };
+    },
+  );
+
+  // MCP 2026-07-28 multi-round-trip: the first round answers input_required (a confirmation and a
+  // requestState naming the caller); the retry carries the confirmation and the state back, and
+  // reads the notes of the owner the verified state names.
+  server.registerTool(
+    'read_my_notes',
+    {
+      description:
+        'Returns the notes the caller wrote, after a confirmation (a 2026-07-28 multi-round-trip request whose requestState is HMAC-protected and bound to the user). Needs mcp:tools.',
+      annotations: { readOnlyHint: true },
+    },
+    async (ctx) => {
+      const state = ctx.mcpReq.requestState<NotesState>();
+      const answer = acceptedContent(ctx.mcpReq.inputResponses, 'confirm', CONFIRM);
+      if (state === undefined || answer?.confirm !== true) {
+        return inputRequired({
+          inputRequests: {
+            confirm: inputRequired.elicit({ message: 'Show your notes?', requestedSchema: CONFIRM }),
+          },
+          requestState: await notesState.mint({ owner: subjectOf(ctx.http?.authInfo) }, ctx),
+        });
+      }
+      const mine = notes
+        .all()
+        .filter((note) => note.by === state.owner)
+        .map((note) => note.text);
+      const result = { owner: state.owner, notes: mine };
+      return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
     },
   );
 

@@ -26,6 +26,8 @@ export interface EmbeddedRunOptions {
   privilegedTool?: string;
   /** `--scope-implies`; default the reference server's own hierarchy, as `run` sets it for the embedded server. */
   scopeImplies?: Readonly<Record<string, readonly string[]>>;
+  /** `--state-tool`; default read_my_notes, as `run` sets it for the embedded server. */
+  stateTool?: string;
   /** `--code-lifetime-wait` (AS-AUTHZ-12); default what `run` uses against its embedded server (whose codes live 1 s). */
   codeLifetimeWaitSeconds?: number;
   /** Default true. False: the consent page is on (AS-AUTHZ-10: no redirect before sign-in). */
@@ -81,6 +83,7 @@ export async function runAgainstEmbedded(
         privilegedTool: options.privilegedTool ?? 'write_note',
         codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds ?? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS,
         scopeImplies: options.scopeImplies ?? SCOPE_IMPLIES,
+        stateTool: options.stateTool ?? 'read_my_notes',
       },
     );
   } finally {

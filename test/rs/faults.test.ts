@@ -39,6 +39,42 @@ const writeNote = async (s: TestServer, scope: string | undefined): Promise<Repl
     token: await s.mint({ claims: { scope } }),
     params: { name: 'write_note', arguments: { text: 'hello' } },
   });
+/** read_my_notes (2026-07-28 multi-round-trip): round 1 as alice, then the retry with `who`'s token. */
+const replayNotesState = async (s: TestServer, who: string): Promise<Reply> => {
+  const round = (token: string, extra: Record<string, unknown>) =>
+    send(s.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'read_my_notes',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'read_my_notes',
+          arguments: {},
+          ...extra,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'rs-tests', version: '1.0.0' },
+            'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+          },
+        },
+      }),
+    });
+  const first = await round(await s.mint({ claims: { sub: 'alice' } }), {});
+  const requestState = (first.json?.result as { requestState?: string } | undefined)?.requestState;
+  return round(await s.mint({ claims: { sub: who } }), {
+    requestState,
+    inputResponses: { confirm: { action: 'accept', content: { confirm: true } } },
+  });
+};
 const resourceIs = async (s: TestServer) => (await prmJson(s)).resource === s.url;
 
 const PROBES: Record<string, Probe> = {
@@ -207,6 +243,9 @@ const PROBES: Record<string, Probe> = {
       (await post(s.url, '2025-06-18', 'tools/list', { headers: { 'Mcp-Session-Id': id } })).status === 401
     );
   },
+  // Clean: bob's token with alice's state is refused (-32602); the fault serves it.
+  'rs-request-state-unverified': async (s) =>
+    ((await replayNotesState(s, 'bob')).json?.error as { code?: number } | undefined)?.code === -32602,
   'rs-session-not-bound': async (s) => {
     const id = await openSession(s.url, '2025-06-18', await s.mint({ claims: { sub: 'alice' } }));
     const bob = await s.mint({ claims: { sub: 'bob' } });

@@ -9,7 +9,7 @@ import { loadRunConfig, UsageError } from '../../runner/config.ts';
 import type { Revision } from '../../runner/revisions.ts';
 import { checks as publicChecks } from '../../suites/rs-public-methods.ts';
 import { argumentsFor, broaderScopeRequest, checks as scopeChecks } from '../../suites/rs-scope.ts';
-import { analyseIds, checks as transportChecks } from '../../suites/rs-transport.ts';
+import { analyseIds, answersFor, tamperState, checks as transportChecks } from '../../suites/rs-transport.ts';
 import { runAgainstEmbedded, summarize } from '../helpers/run-checks.ts';
 
 const CHECKS: readonly Check[] = [...scopeChecks, ...transportChecks, ...publicChecks];
@@ -129,6 +129,16 @@ const CASES: FaultCase[] = [
     fault: 'rs-session-not-bound',
     revision: '2025-11-25',
     expect: { 'RS-SESS-02': ['warn', /user B's token was served in user A's session/] },
+  },
+  {
+    fault: 'rs-request-state-unverified',
+    revision: '2026-07-28',
+    expect: {
+      'RS-SESS-04': [
+        'fail',
+        /user B's token with user A's requestState finished A's request .*acted as authentication.*one character changed was accepted/,
+      ],
+    },
   },
   {
     fault: 'rs-session-id-predictable',
@@ -298,5 +308,64 @@ describe('--scope-implies (RS-403-05 operator input)', () => {
       /BROAD=NARROW/,
     );
     expect(() => loadRunConfig(['--scope-implies', 'a"b=c'], '/nonexistent-dir')).toThrow(/scope token/);
+  });
+});
+
+describe('RS-SESS-04 state handles', () => {
+  it('skips, saying how to name the tool, when no state tool is known', async () => {
+    const [result] = await runAgainstEmbedded([byId('RS-SESS-04')], { stateTool: '' });
+    expect(result?.status).toBe('skip');
+    expect(JSON.stringify(result)).toMatch(/--state-tool NAME/);
+  });
+
+  it('skips when the named tool answers without a state handle', async () => {
+    const [result] = await runAgainstEmbedded([byId('RS-SESS-04')], { stateTool: 'echo' });
+    expect(result?.status).toBe('skip');
+    expect(result?.message).toMatch(/not input_required with a requestState/);
+  });
+
+  it('the clean run refuses B, no token and a tampered state, and completes A (data)', async () => {
+    const [result] = await runAgainstEmbedded([byId('RS-SESS-04')]);
+    expect(result?.status, summarize(result ? [result] : [])).toBe('pass');
+    expect(result?.data.replies).toEqual({
+      userB: '200 with JSON-RPC error -32602 (Invalid or expired requestState)',
+      noToken: '401',
+      tampered: '200 with JSON-RPC error -32602 (Invalid or expired requestState)',
+      controlUserA: '200 with a JSON-RPC result',
+    });
+  });
+
+  it('answersFor accepts a form elicitation with its confirmations given, and answers roots and sampling', () => {
+    expect(
+      answersFor({
+        confirm: {
+          method: 'elicitation/create',
+          params: {
+            mode: 'form',
+            requestedSchema: {
+              type: 'object',
+              properties: { confirm: { type: 'boolean' }, why: { type: 'string' } },
+              required: ['confirm', 'why'],
+            },
+          },
+        },
+        roots: { method: 'roots/list' },
+        link: { method: 'elicitation/create', params: { mode: 'url', url: 'https://x.example' } },
+      }),
+    ).toEqual({
+      confirm: { action: 'accept', content: { confirm: true, why: 'mcp-auth-conformance probe' } },
+      roots: { roots: [] },
+      link: { action: 'accept' },
+    });
+    expect(answersFor(undefined)).toEqual({});
+  });
+
+  it('tamperState changes exactly one character, inside a trailing MAC, never the last one', () => {
+    const wire = 'v1.eyJwIjp7fX0.JTrDnrg06SBoj_TSCwdpMgDm6aASd71dH3V_On9uFIE';
+    const tampered = tamperState(wire);
+    expect(tampered).toHaveLength(wire.length);
+    const changed = [...wire].flatMap((c, i) => (tampered[i] !== c ? [i] : []));
+    expect(changed).toEqual([wire.length - 5]);
+    expect(tamperState('a.b-_')).not.toBe('a.b-_');
   });
 });
