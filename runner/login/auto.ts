@@ -3,7 +3,7 @@
 // 302/303 must point at the redirect URI (OAuth 2.1 §4.1.2: the response is a redirect to it).
 
 import type { LoginContext } from './shared.ts';
-import { isRedirectTo, LoginError } from './shared.ts';
+import { isRedirectTo, LoginError, rateLimitMessage } from './shared.ts';
 
 export async function autoLogin(ctx: LoginContext): Promise<URL> {
   const response = await ctx.http.request(ctx.authorizationUrl, {
@@ -28,6 +28,8 @@ export async function autoLogin(ctx: LoginContext): Promise<URL> {
       `the authorization endpoint did not auto-approve: it redirected to ${target.origin}${target.pathname} (a login page?), not to the redirect URI; use --login form, browser or manual`,
     );
   }
+  const limited = rateLimitMessage(response, 'the authorization endpoint');
+  if (limited !== undefined) throw new LoginError(limited);
   const type = response.headers.get('content-type') ?? 'no content type';
   throw new LoginError(
     `the authorization endpoint did not auto-approve: it answered ${response.status} (${type})${

@@ -12,6 +12,7 @@ import {
   isRedirectTo,
   type LoginContext,
   LoginError,
+  rateLimitMessage,
   resolveFillValue,
 } from './shared.ts';
 
@@ -68,6 +69,8 @@ export async function formLogin(ctx: LoginContext, script: FormScript): Promise<
       url = target;
       continue;
     }
+    const limited = rateLimitMessage(response, `the login page ${url.origin}${url.pathname}`);
+    if (limited !== undefined) throw new LoginError(limited);
     if (response.status < 200 || response.status > 299) {
       throw new LoginError(
         `the login page ${url.origin}${url.pathname} answered ${response.status}; check the login script`,

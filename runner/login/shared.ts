@@ -2,7 +2,7 @@
 // small helpers. Kept apart from index.ts so the drivers do not import the module that imports them.
 
 import { z } from 'zod';
-import type { HttpClient } from '../http.ts';
+import type { HttpClient, HttpResponse } from '../http.ts';
 
 export interface LoginContext {
   http: HttpClient;
@@ -51,6 +51,25 @@ export class LoginError extends Error {
     super(message);
     this.name = 'LoginError';
   }
+}
+
+/**
+ * A 429 from the authorization endpoint is the target's rate limiter, not a login problem, so the
+ * message says so (with the limits the target announced, RFC 6585 §4 Retry-After and the
+ * RateLimit-Policy draft header) instead of pointing at another login driver.
+ */
+export function rateLimitMessage(
+  response: Pick<HttpResponse, 'status' | 'headers'>,
+  where: string,
+): string | undefined {
+  if (response.status !== 429) return undefined;
+  const hints = ['retry-after', 'ratelimit-policy']
+    .map((name) => [name, response.headers.get(name)] as const)
+    .filter(([, value]) => value !== null)
+    .map(([name, value]) => `${name}: ${value}`);
+  return `${where} answered 429 Too Many Requests: the target rate-limits the harness${
+    hints.length > 0 ? ` (${hints.join(', ')})` : ''
+  }; run fewer checks (--only/--skip), wait for the window to pass, or raise the limit for the test client`;
 }
 
 /**

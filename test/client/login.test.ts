@@ -81,6 +81,15 @@ describe('auto driver', () => {
     await expect(login).rejects.toThrow(LoginError);
     await expect(login).rejects.toThrow(/did not auto-approve.*--login form, browser or manual/);
   });
+
+  it('names a 429 as the target rate limit, with its announced limits, not as a login problem', async () => {
+    const { ctx } = await prepare({ mode: 'auto', rateLimited: true });
+    const login = createLoginDriver({ driver: 'auto' }).login(ctx);
+    await expect(login).rejects.toThrow(
+      /answered 429 Too Many Requests: the target rate-limits the harness \(retry-after: 900, ratelimit-policy: 100;w=900\)/,
+    );
+    await expect(login).rejects.not.toThrow(/--login form/);
+  });
 });
 
 describe('form driver', () => {

@@ -20,6 +20,8 @@ export interface FakeAsOptions {
   loginRedirectTo?: string;
   /** Render the consent form through JavaScript (browser-only pages). */
   scriptedConsent?: boolean;
+  /** Answer every /authorize with 429 and rate-limit headers (rate-limited targets). */
+  rateLimited?: boolean;
 }
 
 interface Client {
@@ -155,6 +157,15 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
   issuer = server.origin;
 
   function authorize(q: URLSearchParams, cookies: Map<string, string>, res: ServerResponse) {
+    if (options.rateLimited) {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': '900',
+        'ratelimit-policy': '100;w=900',
+      });
+      res.end(JSON.stringify({ error: 'too_many_requests' }));
+      return;
+    }
     const client = clients.get(q.get('client_id') ?? '');
     if (!client || !client.redirectUris.includes(q.get('redirect_uri') ?? '')) {
       return html(res, 400, 'unknown client or redirect_uri'); // never redirected (OAuth 2.1 §4.1.2.1)
