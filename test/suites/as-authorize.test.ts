@@ -55,7 +55,7 @@ const FAULT_MESSAGE: Record<string, RegExp> = {
   'as-unknown-client-redirects': /unknown client_id: redirected/,
   'as-redirect-uri-default-multiple': /picked a redirect URI itself/,
   'as-redirect-query-dropped': /registered query was not kept/,
-  'as-code-long-lived': /still redeemed 1\.\d s after issue: it outlives the 1\.5 s you accept/,
+  'as-code-long-lived': /still redeemed 2\.\d s after issue: it outlives the 2\.5 s you accept/
 };
 
 /** Faults whose checks are shown only with the consent page on (not auto-approve, not embedded). */
@@ -128,11 +128,11 @@ describe('AS-AUTHZ-12: the code lifetime, judged against the wait the operator a
     expect(r!.status, summarize([r!])).toBe('skip');
     expect(r!.howToProvide).toMatch(/--code-lifetime-wait SECONDS/);
   });
-  it('codes of 1 s refused after 1.5 s pass; codes of 60 s (the reference default) outlive a 1.5 s wait', async () => {
+  it('codes of 2 s refused after 2.5 s pass; codes of 60 s (the reference default) outlive a 2.5 s wait', async () => {
     const [short] = await runAgainstEmbedded(check());
     expect(short!.status, summarize([short!])).toBe('pass');
-    expect(short!.message).toMatch(/refused 1\.\d s after issue \(.*invalid_grant/);
-    expect(short!.data).toMatchObject({ waitSeconds: 1.5, redeemed: false, error: 'invalid_grant' });
+    expect(short!.message).toMatch(/refused 2\.\d s after issue \(.*invalid_grant/);
+    expect(short!.data).toMatchObject({ waitSeconds: 2.5, redeemed: false, error: 'invalid_grant' });
     const [long] = await runAgainstEmbedded(check(), { server: { codeTtlSeconds: 60 } });
     expect(long!.status, summarize([long!])).toBe('warn');
     expect(long!.data).toMatchObject({ redeemed: true });
