@@ -13,7 +13,14 @@
 // embedded reference server's own: mcp:admin implies mcp:tools and mcp:write).
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
-import { type McpReply, type McpSession, mcpCall, openSession, resultOf } from '../runner/mcp.ts';
+import {
+  type McpReply,
+  type McpSession,
+  McpSessionError,
+  mcpCall,
+  openSession,
+  resultOf,
+} from '../runner/mcp.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
@@ -24,19 +31,56 @@ import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-auth
  * Runs `fn` inside what the revision needs before ordinary requests: a session opened with
  * `token` (2025-*), or nothing (2026-07-28 is stateless). A session the server issued an id for
  * is ended with DELETE afterwards (best effort), so probes leave no state behind.
+ *
+ * A server may require a scope for every request, the handshake included, that the token the
+ * authorization server granted lacks: then the handshake itself is answered 403 and no session
+ * can be opened. That 403 is an observation, not a harness failure: `onForbidden` receives it
+ * (the RS-403 checks judge it), and without `onForbidden` the check skips with the reason.
  */
 export async function withSession<T>(
   t: CheckContext,
   token: string,
   fn: (session: McpSession | undefined) => Promise<T>,
-): Promise<T> {
+  onForbidden?: (refusal: HandshakeRefusal) => Promise<T> | T,
+): Promise<T | undefined> {
   if (isStateless(t.revision)) return fn(undefined);
-  const { session } = await openSession(t.http, t.target, t.revision, token);
+  let session: McpSession;
+  try {
+    ({ session } = await openSession(t.http, t.target, t.revision, token));
+  } catch (error) {
+    const refusal = handshakeRefusal(error);
+    if (!refusal) throw error;
+    if (onForbidden) return onForbidden(refusal);
+    skipForRefusedHandshake(t, refusal);
+    return undefined;
+  }
   try {
     return await fn(session);
   } finally {
     if (session.sessionId) await endSession(t, token, session);
   }
+}
+
+/** The handshake step answered 403, and what the harness was trying to do. */
+export interface HandshakeRefusal {
+  reply: McpReply;
+  /** e.g. "notifications/initialized was answered 403, not 202 Accepted". */
+  what: string;
+}
+
+/** The 403 that refused the handshake, when that is why `openSession` threw; else undefined. */
+export function handshakeRefusal(error: unknown): HandshakeRefusal | undefined {
+  if (!(error instanceof McpSessionError)) return undefined;
+  const reply = error.replies.at(-1);
+  return reply?.response.status === 403 ? { reply, what: error.message } : undefined;
+}
+
+/** A check that needs a session cannot run when the handshake is refused 403: say why, and how. */
+export function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
+  t.prerequisiteMissing(
+    `the MCP handshake with the harness's token was refused (${refusal.what}): the server requires a scope for every request that this token lacks, so no session can be opened to probe in`,
+    'give a token holding every scope the server requires with --token-env NAME (RS-403-01 judges the 403 itself)',
+  );
 }
 
 /** DELETE the session (2025-06-18 §Session Management: the client SHOULD end a session it no longer needs). */
@@ -210,12 +254,54 @@ async function insufficientScopeProbe(
 }
 
 /** When the probe was not answered 403, says so (see RS-403-01) and returns false. */
-function was403(t: CheckContext, reply: McpReply, op: PrivilegedOperation): boolean {
+function was403(t: CheckContext, reply: McpReply, op: PrivilegedOperation | string): boolean {
   if (reply.response.status === 403) return true;
+  const what = typeof op === 'string' ? op : `tools/call ${op.tool} with a token lacking its scope`;
   t.notApplicable(
-    `tools/call ${op.tool} with a token lacking its scope was answered ${describeReply(reply)}, not 403, so there is no 403 challenge to judge (see RS-403-01)`,
+    `${what} was answered ${describeReply(reply)}, not 403, so there is no 403 challenge to judge (see RS-403-01)`,
   );
   return false;
+}
+
+/** What the RS-403-01/-02 checks judge: the privileged call, or the 403 that refused the handshake. */
+interface ScopeObservation {
+  reply: McpReply;
+  /** "tools/call write_note with a token lacking its scope", or the handshake step. */
+  what: string;
+  /** The privileged operation, when the reply is its call (undefined for a refused handshake). */
+  op?: PrivilegedOperation;
+}
+
+/**
+ * With the default token: open a session and call the privileged tool; or, when the server
+ * refuses the handshake itself with 403 (it needs a scope for every request that the token
+ * lacks), judge that 403, the first one a client would meet.
+ */
+async function observeInsufficientScope(
+  t: CheckContext,
+  token: string,
+  judge: (observation: ScopeObservation) => void | Promise<void>,
+): Promise<void> {
+  await withSession(
+    t,
+    token,
+    async (session) => {
+      const probe = await insufficientScopeProbe(t, token, session);
+      if (probe)
+        await judge({
+          reply: probe.reply,
+          what: `tools/call ${probe.op.tool} with a token lacking its scope`,
+          op: probe.op,
+        });
+    },
+    async (refusal) => {
+      t.data('handshakeRefused', refusal.what);
+      t.note(
+        `the MCP handshake with the default token was refused (${refusal.what}): the server requires a scope for every request, so that 403 is what is judged`,
+      );
+      await judge({ reply: refusal.reply, what: 'the MCP handshake with the default token' });
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,16 +326,13 @@ export const RS_403_01 = defineCheck({
     'tools/list with the default token, then tools/call of the privileged tool (--privileged-tool) with that token.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
-    await withSession(t, accessToken, async (session) => {
-      const probe = await insufficientScopeProbe(t, accessToken, session);
-      if (!probe) return;
-      const { op, reply } = probe;
+    await observeInsufficientScope(t, accessToken, async ({ reply, what, op }) => {
       const status = reply.response.status;
       if (status === 403) {
-        t.conforms(`tools/call ${op.tool} with a token lacking its scope was answered 403`);
+        t.conforms(`${what} was answered 403`);
         return;
       }
-      if (executed(reply) && op.source === 'annotation') {
+      if (op && executed(reply) && op.source === 'annotation') {
         t.note(
           `tools/call ${op.tool} ran with the default token (scope "${(await t.fixture('token')).scope ?? 'unknown'}"): either it needs no further scope or scopes are not enforced`,
         );
@@ -267,9 +350,7 @@ export const RS_403_01 = defineCheck({
             : status >= 200 && status < 300
               ? 'a refusal inside a 200 is invisible to the HTTP layer, where clients look for a step-up signal'
               : 'only 403 signals insufficient scope';
-      t.violated(
-        `tools/call ${op.tool} with a token lacking its scope was answered ${describeReply(reply)}, not 403: ${why}`,
-      );
+      t.violated(`${what} was answered ${describeReply(reply)}, not 403: ${why}`);
     });
   },
 });
@@ -289,9 +370,8 @@ export const RS_403_02_A = defineCheck({
   probe: 'tools/call of the privileged tool with the default token; parse the 403 challenge.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
-    await withSession(t, accessToken, async (session) => {
-      const probe = await insufficientScopeProbe(t, accessToken, session);
-      if (!probe || !was403(t, probe.reply, probe.op)) return;
+    await observeInsufficientScope(t, accessToken, async (probe) => {
+      if (!was403(t, probe.reply, probe.what)) return;
       const lines = probe.reply.response.headers.getAll('www-authenticate');
       t.data('wwwAuthenticate', lines);
       if (lines.length === 0) {
@@ -331,9 +411,8 @@ export const RS_403_02_B = defineCheck({
     'tools/call of the privileged tool with the default token; read scope and resource_metadata; GET the metadata URL.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
-    await withSession(t, accessToken, async (session) => {
-      const probe = await insufficientScopeProbe(t, accessToken, session);
-      if (!probe || !was403(t, probe.reply, probe.op)) return;
+    await observeInsufficientScope(t, accessToken, async (probe) => {
+      if (!was403(t, probe.reply, probe.what)) return;
       const challenge = challengeOf(probe.reply);
       if (!challenge) {
         t.notApplicable('the 403 carries no Bearer challenge (see RS-403-02-A)');
@@ -402,7 +481,7 @@ export const RS_403_03 = defineCheck({
     const first = await withSession(t, start.token, (session) =>
       callTool(t, start.token, op, session, `tools/call ${op.tool} (${start.what})`),
     );
-    if (!was403(t, first, op)) return;
+    if (!first || !was403(t, first, op)) return;
     const challenged = scopesOf(challengeOf(first) && param(challengeOf(first)!, 'scope'));
     if (challenged.length === 0) {
       t.notApplicable('the 403 challenge names no scope (see RS-403-02-B)');
@@ -422,6 +501,7 @@ export const RS_403_03 = defineCheck({
     const second = await withSession(t, grant.tokens.accessToken, (session) =>
       callTool(t, grant.tokens.accessToken, op, session, `tools/call ${op.tool} (after re-authorizing)`),
     );
+    if (!second) return;
     t.data('retryStatus', second.response.status);
     if (second.response.status >= 200 && second.response.status < 300) {
       t.conforms(
@@ -609,6 +689,7 @@ export const RS_403_05 = defineCheck({
     const reply = await withSession(t, token, (session) =>
       callTool(t, token, probe.op, session, `tools/call ${probe.op.tool} (token of ${request.broad})`),
     );
+    if (!reply) return;
     t.data('status', reply.response.status);
     const what = `a token of "${granted.join(' ')}" (${request.broad} implies ${request.replaced.join(' ')})`;
     if (executed(reply)) {

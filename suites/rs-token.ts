@@ -16,6 +16,7 @@ import { mcpCall, type McpSession, openSession } from '../runner/mcp.ts';
 import { tamperPayload } from '../runner/mint.ts';
 import { revokeToken } from '../runner/oauth.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
+import { handshakeRefusal, skipForRefusedHandshake } from './rs-scope.ts';
 import {
   acceptedRealToken,
   decodeJwtParts,
@@ -586,7 +587,14 @@ export const RS_401_20 = defineCheck({
     if (!(await probeNeedsToken(t))) return;
     let session: McpSession | undefined;
     if (!isStateless(t.revision)) {
-      session = (await openSession(t.http, t.target, t.revision, token)).session;
+      try {
+        session = (await openSession(t.http, t.target, t.revision, token)).session;
+      } catch (error) {
+        const refusal = handshakeRefusal(error);
+        if (!refusal) throw error;
+        skipForRefusedHandshake(t, refusal);
+        return;
+      }
       t.data('sessionIssued', session.sessionId !== undefined);
     }
     const headers: [string, string][] = [['mcp-protocol-version', session?.protocolVersion ?? t.revision]];

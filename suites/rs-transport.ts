@@ -22,7 +22,16 @@ import {
   resultOf,
 } from '../runner/mcp.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
-import { describeReply, endSession, executed, listTools, argumentsFor, withSession } from './rs-scope.ts';
+import {
+  argumentsFor,
+  describeReply,
+  endSession,
+  executed,
+  handshakeRefusal,
+  listTools,
+  skipForRefusedHandshake,
+  withSession,
+} from './rs-scope.ts';
 
 /** A foreign Origin (MCP transports §Security Warning); only ever a header value, never contacted. */
 const FOREIGN_ORIGIN = 'https://evil.example';
@@ -330,7 +339,15 @@ export const RS_TRN_04 = defineCheck({
 
 /** Opens a session with the token, or says there is none (the server MAY issue no session id). */
 async function sessionWith(t: CheckContext, token: string): Promise<McpSession | undefined> {
-  const { session } = await openSession(t.http, t.target, t.revision, token);
+  let session: McpSession;
+  try {
+    ({ session } = await openSession(t.http, t.target, t.revision, token));
+  } catch (error) {
+    const refusal = handshakeRefusal(error);
+    if (!refusal) throw error;
+    skipForRefusedHandshake(t, refusal);
+    return undefined;
+  }
   if (session.sessionId) return session;
   t.notApplicable(
     'the server issued no Mcp-Session-Id on initialize (sessions are optional), so there is no session to misuse',
