@@ -20,9 +20,7 @@ const busy = (p) => {
   const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
   return p.samples.filter((id) => !idle.has(id)).length;
 };
-const profile = files
-  .map((f) => JSON.parse(readFileSync(f, 'utf8')))
-  .sort((a, b) => busy(b) - busy(a))[0];
+const profile = files.map((f) => JSON.parse(readFileSync(f, 'utf8'))).sort((a, b) => busy(b) - busy(a))[0];
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -58,7 +56,8 @@ const pct = (us) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 const ms = (us) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 const print = (title, map, n) => {
   console.log(`\n${title}`);
-  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`${ms(us)} ${pct(us)}  ${k}`);
+  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n))
+    console.log(`${ms(us)} ${pct(us)}  ${k}`);
 };
 console.log(`total sampled: ${(total / 1000).toFixed(0)} ms`);
 print('self time by function', byFunction, top);
@@ -93,12 +92,14 @@ if (callersOf) {
     while (cur !== undefined && nodes.get(cur).callFrame.functionName !== callersOf) cur = parent.get(cur);
     if (cur === undefined) continue;
     const chain = [];
-    for (let p = parent.get(cur); p !== undefined && chain.length < depth; p = parent.get(p)) chain.push(keyOf(nodes.get(p)));
+    for (let p = parent.get(cur); p !== undefined && chain.length < depth; p = parent.get(p))
+      chain.push(keyOf(nodes.get(p)));
     const key = chain.join('\n        <- ');
     chains.set(key, (chains.get(key) ?? 0) + t);
   }
   console.log(`\ncallers of ${callersOf}`);
-  for (const [k, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`${ms(us)} ${pct(us)}  <- ${k}`);
+  for (const [k, us] of [...chains].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    console.log(`${ms(us)} ${pct(us)}  <- ${k}`);
 }
 
 // PROFILE_INCLUSIVE_TOP=N: the N functions with the most inclusive time (each sample counted once

@@ -75,6 +75,21 @@ export function handshakeRefusal(error: unknown): HandshakeRefusal | undefined {
   return reply?.response.status === 403 ? { reply, what: error.message } : undefined;
 }
 
+/**
+ * Opens a session with `token` for a check that needs one; when the handshake is refused 403,
+ * the check skips (skipForRefusedHandshake) and this returns undefined.
+ */
+export async function openSessionOrSkip(t: CheckContext, token: string): Promise<McpSession | undefined> {
+  try {
+    return (await openSession(t.http, t.target, t.revision, token)).session;
+  } catch (error) {
+    const refusal = handshakeRefusal(error);
+    if (!refusal) throw error;
+    skipForRefusedHandshake(t, refusal);
+    return undefined;
+  }
+}
+
 /** A check that needs a session cannot run when the handshake is refused 403: say why, and how. */
 export function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
   t.prerequisiteMissing(

@@ -12,11 +12,11 @@
 import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { authorizationServerOf } from '../runner/fixtures.ts';
-import { mcpCall, type McpSession, openSession } from '../runner/mcp.ts';
+import { mcpCall, type McpSession } from '../runner/mcp.ts';
 import { tamperPayload } from '../runner/mint.ts';
 import { revokeToken } from '../runner/oauth.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
-import { handshakeRefusal, skipForRefusedHandshake } from './rs-scope.ts';
+import { openSessionOrSkip } from './rs-scope.ts';
 import {
   acceptedRealToken,
   decodeJwtParts,
@@ -587,14 +587,8 @@ export const RS_401_20 = defineCheck({
     if (!(await probeNeedsToken(t))) return;
     let session: McpSession | undefined;
     if (!isStateless(t.revision)) {
-      try {
-        session = (await openSession(t.http, t.target, t.revision, token)).session;
-      } catch (error) {
-        const refusal = handshakeRefusal(error);
-        if (!refusal) throw error;
-        skipForRefusedHandshake(t, refusal);
-        return;
-      }
+      session = await openSessionOrSkip(t, token);
+      if (!session) return;
       t.data('sessionIssued', session.sessionId !== undefined);
     }
     const headers: [string, string][] = [['mcp-protocol-version', session?.protocolVersion ?? t.revision]];

@@ -13,23 +13,15 @@
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
 import { HttpTransportError } from '../runner/http.ts';
-import {
-  type McpProbe,
-  type McpReply,
-  type McpSession,
-  mcpCall,
-  openSession,
-  resultOf,
-} from '../runner/mcp.ts';
+import { type McpProbe, type McpReply, type McpSession, mcpCall, resultOf } from '../runner/mcp.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
 import {
   argumentsFor,
   describeReply,
   endSession,
   executed,
-  handshakeRefusal,
   listTools,
-  skipForRefusedHandshake,
+  openSessionOrSkip,
   withSession,
 } from './rs-scope.ts';
 
@@ -339,15 +331,8 @@ export const RS_TRN_04 = defineCheck({
 
 /** Opens a session with the token, or says there is none (the server MAY issue no session id). */
 async function sessionWith(t: CheckContext, token: string): Promise<McpSession | undefined> {
-  let session: McpSession;
-  try {
-    ({ session } = await openSession(t.http, t.target, t.revision, token));
-  } catch (error) {
-    const refusal = handshakeRefusal(error);
-    if (!refusal) throw error;
-    skipForRefusedHandshake(t, refusal);
-    return undefined;
-  }
+  const session = await openSessionOrSkip(t, token);
+  if (!session) return undefined;
   if (session.sessionId) return session;
   t.notApplicable(
     'the server issued no Mcp-Session-Id on initialize (sessions are optional), so there is no session to misuse',

@@ -55,7 +55,7 @@ const FAULT_MESSAGE: Record<string, RegExp> = {
   'as-unknown-client-redirects': /unknown client_id: redirected/,
   'as-redirect-uri-default-multiple': /picked a redirect URI itself/,
   'as-redirect-query-dropped': /registered query was not kept/,
-  'as-code-long-lived': /still redeemed 2\.\d s after issue: it outlives the 2\.5 s you accept/
+  'as-code-long-lived': /still redeemed 2\.\d s after issue: it outlives the 2\.5 s you accept/,
 };
 
 /** Faults whose checks are shown only with the consent page on (not auto-approve, not embedded). */
