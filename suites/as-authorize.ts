@@ -430,6 +430,12 @@ export const AS_AUTHZ_10 = defineCheck({
     );
     t.data('outcome', outcomeRow('scope=%%%invalid, no session', out));
     if (out.kind === 'page') t.conforms(`no redirect before sign-in: ${describe(out)}`);
+    else if (out.kind === 'redirect' && out.code !== undefined && out.error === undefined)
+      // "%%%invalid" is a syntactically valid scope-token (RFC 6749 §3.3 allows %x25), and an AS
+      // MAY ignore scopes it does not know (§3.3), so a code means the request was not erroneous.
+      t.notApplicable(
+        `the AS granted the request with scope=%%%invalid (${describe(out)}): it ignores unknown scopes (RFC 6749 §3.3 allows that), so no erroneous request was observed; and a success redirect with no sign-in is the AS's auto-approval, which --login auto declares`,
+      );
     else
       t.violated(
         `the erroneous request was redirected at once, before any sign-in: ${describe(out)}`,

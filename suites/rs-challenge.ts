@@ -5,7 +5,7 @@
 import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
 import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
-import { mcpCall } from '../runner/mcp.ts';
+import { type McpProbe, mcpCall } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
@@ -25,24 +25,44 @@ export const RS_401_01 = defineCheck({
     'A JSON-RPC request that needs authorization (initialize in the 2025 revisions, tools/list in 2026-07-28) sent without an Authorization header is answered with HTTP 401, and never executed.',
   remediation:
     'Check for a Bearer token before dispatching any JSON-RPC method and answer 401 with a WWW-Authenticate challenge when there is none.',
-  probe: 'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization.',
+  probe:
+    'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization; when the operator declared that method public (--expect-public), the first undeclared of tools/list, ping, resources/list, prompts/list.',
   async run(t) {
-    const reply = await mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision));
+    const probe = undeclaredProbe(t);
+    if (!probe) {
+      t.notApplicable(
+        `every method this check can probe is declared public (--expect-public ${t.options.expectPublic.join(',')}); RS-PUB-* judge the anonymous surface`,
+      );
+      return;
+    }
+    const reply = await mcpCall(t.http, t.target, t.revision, probe);
     const status = reply.response.status;
+    t.data('method', probe.method);
     t.data('status', status);
     if (status === 401) {
-      t.conforms(`${protectedProbe(t.revision).method} without credentials was answered 401`);
+      t.conforms(`${probe.method} without credentials was answered 401`);
       return;
     }
     const executed =
       reply.message && 'result' in reply.message
         ? ' and the JSON-RPC request was executed (it has a result)'
         : '';
-    t.violated(
-      `${protectedProbe(t.revision).method} without credentials was answered ${status}, not 401${executed}`,
-    );
+    t.violated(`${probe.method} without credentials was answered ${status}, not 401${executed}`);
   },
 });
+
+/**
+ * The revision's protected request (requirements RS-401-01: "initialize unless configured
+ * public"), or, when the operator declared that method public, the first undeclared method among
+ * a few harmless ones; undefined when all are declared.
+ */
+function undeclaredProbe(t: CheckContext): McpProbe | undefined {
+  const declared = new Set(t.options.expectPublic);
+  const primary = protectedProbe(t.revision);
+  if (!declared.has(primary.method)) return primary;
+  const method = ['tools/list', 'ping', 'resources/list', 'prompts/list'].find((m) => !declared.has(m));
+  return method ? { method, params: {}, id: 1, label: `anonymous MCP request (${method})` } : undefined;
+}
 
 export const RS_401_02 = defineCheck({
   id: 'RS-401-02',

@@ -98,3 +98,28 @@ describe('RS-PRM-06 classifies resource against the endpoint (requirements §3 A
     expect(strict?.status).toBe('fail');
   });
 });
+
+describe('RS-401-01 honours methods the operator declared public (requirements RS-401-01: "initialize unless configured public")', () => {
+  const check = () => CHECKS.filter((c) => c.id === 'RS-401-01');
+  const server = { publicMethods: ['initialize'] };
+  it('an undeclared public initialize fails; declared, the next undeclared method is probed and its 401 passes', async () => {
+    const [undeclared] = await runAgainstEmbedded(check(), { revision: '2025-11-25', server });
+    expect(undeclared!.status, summarize([undeclared!])).toBe('fail');
+    expect(undeclared!.message).toMatch(/^initialize without credentials was answered 200/);
+    const [declared] = await runAgainstEmbedded(check(), {
+      revision: '2025-11-25',
+      server,
+      expectPublic: ['initialize'],
+    });
+    expect(declared!.status, summarize([declared!])).toBe('pass');
+    expect(declared!.data).toMatchObject({ method: 'tools/list', status: 401 });
+  });
+  it('with every candidate declared public it is not applicable', async () => {
+    const [r] = await runAgainstEmbedded(check(), {
+      revision: '2025-11-25',
+      expectPublic: ['initialize', 'tools/list', 'ping', 'resources/list', 'prompts/list'],
+    });
+    expect(r!.status).toBe('skip');
+    expect(r!.message).toMatch(/declared public/);
+  });
+});
