@@ -26,6 +26,7 @@ export const FIXTURE_NAMES = [
   'token',
   'token-user-b',
   'minter',
+  'protected-request',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 

@@ -20,9 +20,15 @@ import {
   type ProtectedResourceDiscovery,
   selectScope,
 } from './discovery.ts';
-import { type Exchange, type HttpClient, type HttpRecorder, HttpTransportError } from './http.ts';
+import {
+  type Exchange,
+  type HttpClient,
+  type HttpRecorder,
+  type HttpResponse,
+  HttpTransportError,
+} from './http.ts';
 import type { LoginDriver } from './login/index.ts';
-import { type McpProbe, mcpCall } from './mcp.ts';
+import { type McpProbe, type McpSession, mcpCall, resultOf } from './mcp.ts';
 import { createMinter, type Minter } from './mint.ts';
 import {
   type AuthorizationServer,
@@ -49,6 +55,38 @@ export interface FixtureValues {
   /** Tokens of a second user (the reference server picks "bob" from `login_hint=bob`). */
   'token-user-b': TokenSet;
   minter: Minter;
+  /** The request the token checks send (see ProtectedRequest). */
+  'protected-request': ProtectedRequest;
+}
+
+/**
+ * The JSON-RPC request the token checks present tokens on. Normally the revision's protected
+ * request (protectedProbe). A target may answer that one without a token (routers that make
+ * `initialize` public: requirements RS-401-01 "initialize unless configured public"); then token
+ * validation cannot be observed on it, so the first of a few harmless methods the target does
+ * refuse anonymously (401) is used instead, inside the session the anonymous `initialize` opened,
+ * if it opened one, so the request stays valid for the revision.
+ */
+export interface ProtectedRequest {
+  probe: McpProbe;
+  /** The anonymous answer to `probe` (discovery reads its challenge instead of asking again). */
+  anonymous: HttpResponse;
+  /**
+   * Set when the revision's usual request was answered without a token: its method and status,
+   * the fallback method chosen (if any), and every method the search saw answered without a token.
+   */
+  publicDefault?: { method: string; status: number; fallback?: string; answered: string[] };
+}
+
+/**
+ * Tried in this order when the revision's protected request is public on the target: methods
+ * without side effects, the most widely served first. `ping` exists in the 2025 revisions only
+ * (2026-07-28 answers it -32601 Method not found).
+ */
+export function fallbackProbeMethods(revision: Revision): readonly string[] {
+  return isStateless(revision)
+    ? ['resources/list', 'prompts/list']
+    : ['ping', 'tools/list', 'resources/list', 'prompts/list'];
 }
 
 /** A new, unshared authorization grant. */
@@ -105,6 +143,44 @@ export function protectedProbe(revision: Revision, label = 'anonymous MCP reques
     id: 1,
     label,
   };
+}
+
+/** See ProtectedRequest: the revision's protected request, or the first fallback refused anonymously. */
+export async function findProtectedRequest(
+  http: HttpClient,
+  target: string,
+  revision: Revision,
+): Promise<ProtectedRequest> {
+  const primary = protectedProbe(revision);
+  const first = await mcpCall(http, target, revision, {
+    ...primary,
+    label: `anonymous MCP request (${primary.method}: does it need a token?)`,
+  });
+  const status = first.response.status;
+  if (status < 200 || status > 299) return { probe: primary, anonymous: first.response };
+  // 2025-*: a session the anonymous initialize opened keeps the follow-up a valid request.
+  const sessionId = first.response.headers.get('mcp-session-id') ?? undefined;
+  const negotiated = resultOf(first)?.protocolVersion;
+  const session: McpSession | undefined = sessionId
+    ? { revision, sessionId, protocolVersion: typeof negotiated === 'string' ? negotiated : revision }
+    : undefined;
+  // Every candidate is asked (a few requests, only on targets with a public protected request),
+  // so `answered` is complete; the first one refused with 401 is the fallback.
+  const answered = [primary.method];
+  let fallback: { probe: McpProbe; anonymous: HttpResponse } | undefined;
+  for (const method of fallbackProbeMethods(revision).filter((m) => m !== primary.method)) {
+    const probe: McpProbe = { method, params: {}, id: 1, ...(session ? { session } : {}) };
+    const reply = await mcpCall(http, target, revision, {
+      ...probe,
+      label: `anonymous MCP request (${method}: does it need a token?)`,
+    });
+    if (reply.response.status === 401) fallback ??= { probe, anonymous: reply.response };
+    else if (reply.response.status >= 200 && reply.response.status <= 299) answered.push(method);
+  }
+  const publicDefault = { method: primary.method, status, answered };
+  return fallback
+    ? { ...fallback, publicDefault: { ...publicDefault, fallback: fallback.probe.method } }
+    : { probe: primary, anonymous: first.response, publicDefault };
 }
 
 /** The metadata of a discovered AS, or a skip that points at AS-META-01. */
@@ -182,26 +258,26 @@ export class RunFixtures implements FixtureSource {
         return this.tokenUserB(http);
       case 'minter':
         return this.minter();
+      case 'protected-request':
+        return findProtectedRequest(http, this.env.target, this.env.revision);
     }
   }
 
   private async discoverPrm(http: HttpClient): Promise<ProtectedResourceDiscovery> {
     const { target, revision, recorder } = this.env;
     const probe = async () => {
-      const reply = await mcpCall(
-        http,
-        target,
-        revision,
-        protectedProbe(revision, 'anonymous MCP request (discovery)'),
-      );
+      // The anonymous request that needs a token (one exchange, shared with the token checks);
+      // its exchanges are evidence of discovery too.
+      const reply = await this.get('protected-request');
+      this.exchanges.get('prm')?.push(...this.exchangesOf('protected-request'));
       // The PRM URL the target names in its challenge may live on another origin: the target
       // named it, so it may be contacted (DESIGN.md: "the target and the servers it names").
       const challenge = bearerChallenge(
-        parseWwwAuthenticate(reply.response.headers.getAll('www-authenticate')),
+        parseWwwAuthenticate(reply.anonymous.headers.getAll('www-authenticate')),
       );
       const metadataUrl = challenge && param(challenge, 'resource_metadata');
       if (metadataUrl && URL.canParse(metadataUrl)) recorder.allowOrigin(metadataUrl);
-      return reply.response;
+      return reply.anonymous;
     };
     return discoverProtectedResource(http, target, revision, probe);
   }

@@ -3,9 +3,10 @@
 // rejection can only be about the credentials.
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
-import { protectedProbe } from '../runner/fixtures.ts';
+import { fallbackProbeMethods, protectedProbe } from '../runner/fixtures.ts';
 import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
 import { type McpProbe, mcpCall } from '../runner/mcp.ts';
+import { protectedRequest } from './token-probes.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 
@@ -26,7 +27,7 @@ export const RS_401_01 = defineCheck({
   remediation:
     'Check for a Bearer token before dispatching any JSON-RPC method and answer 401 with a WWW-Authenticate challenge when there is none.',
   probe:
-    'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization; when the operator declared that method public (--expect-public), the first undeclared of tools/list, ping, resources/list, prompts/list.',
+    'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization; when the operator declared that method public (--expect-public), the first undeclared of the fallback methods (2025-*: ping, tools/list, resources/list, prompts/list; 2026-07-28: resources/list, prompts/list).',
   async run(t) {
     const probe = undeclaredProbe(t);
     if (!probe) {
@@ -60,7 +61,7 @@ function undeclaredProbe(t: CheckContext): McpProbe | undefined {
   const declared = new Set(t.options.expectPublic);
   const primary = protectedProbe(t.revision);
   if (!declared.has(primary.method)) return primary;
-  const method = ['tools/list', 'ping', 'resources/list', 'prompts/list'].find((m) => !declared.has(m));
+  const method = fallbackProbeMethods(t.revision).find((m) => !declared.has(m));
   return method ? { method, params: {}, id: 1, label: `anonymous MCP request (${method})` } : undefined;
 }
 
@@ -82,10 +83,10 @@ export const RS_401_02 = defineCheck({
       t.http,
       t.target,
       t.revision,
-      protectedProbe(t.revision, 'anonymous MCP request'),
+      await protectedRequest(t, 'anonymous MCP request'),
     );
     const invalid = await mcpCall(t.http, t.target, t.revision, {
-      ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+      ...(await protectedRequest(t, 'MCP request with an invalid token')),
       token: 'mcp-auth-conformance-not-a-token',
     });
     let judged = 0;
@@ -200,10 +201,12 @@ export const RS_401_04 = defineCheck({
   probe:
     'POST the protected request without Authorization, then with `Authorization: Bearer <random>`; parse each challenge strictly.',
   async run(t) {
+    const anonymousProbe = await protectedRequest(t, 'anonymous MCP request');
+    const invalidProbe = await protectedRequest(t, 'MCP request with an invalid token');
     const replies = await Promise.all([
-      mcpCall(t.http, t.target, t.revision, protectedProbe(t.revision, 'anonymous MCP request')),
+      mcpCall(t.http, t.target, t.revision, anonymousProbe),
       mcpCall(t.http, t.target, t.revision, {
-        ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+        ...invalidProbe,
         token: 'mcp-auth-conformance-not-a-token',
       }),
     ]);
@@ -254,7 +257,7 @@ async function anonymousBearerChallenge(t: CheckContext): Promise<Challenge | un
     t.http,
     t.target,
     t.revision,
-    protectedProbe(t.revision, 'anonymous MCP request'),
+    await protectedRequest(t, 'anonymous MCP request'),
   );
   if (reply.response.status !== 401) {
     t.notApplicable(

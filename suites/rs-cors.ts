@@ -12,10 +12,10 @@
 // accepts) is used instead. The CORS policy for an accepted origin is what is judged.
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
-import { protectedProbe } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { mcpCall } from '../runner/mcp.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
+import { protectedRequest } from './token-probes.ts';
 
 /** A browser origin that is never contacted (RFC 6761 §6.4 reserves .invalid). */
 export const FOREIGN_ORIGIN = 'https://browser-client.mcp-auth-conformance.invalid';
@@ -145,7 +145,7 @@ export const RS_CORS_02 = defineCheck({
       async (origin) =>
         (
           await mcpCall(t.http, t.target, t.revision, {
-            ...protectedProbe(t.revision, `anonymous MCP request (Origin ${origin})`),
+            ...(await protectedRequest(t, `anonymous MCP request (Origin ${origin})`)),
             headers: [['origin', origin]],
           })
         ).response,

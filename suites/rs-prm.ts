@@ -22,6 +22,7 @@ import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
 import { type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import { protectedRequest } from './token-probes.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
 
@@ -703,7 +704,7 @@ export const RS_PRM_15 = defineCheck({
     };
     add(prm.challenge?.resourceMetadata, 'anonymous 401');
     const invalid = await mcpCall(t.http, t.target, t.revision, {
-      ...protectedProbe(t.revision, 'MCP request with an invalid token'),
+      ...(await protectedRequest(t, 'MCP request with an invalid token')),
       token: 'mcp-auth-conformance-not-a-token',
     });
     if (invalid.response.status === 401) add(challengedMetadataUrl(invalid.response), 'invalid-token 401');

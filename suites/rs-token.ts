@@ -577,11 +577,11 @@ export const RS_401_20 = defineCheck({
   needs: ['token'],
   faults: ['rs-notifications-unauthenticated'],
   requirement:
-    'Once a client has authenticated, every later request still needs the token: without it, a notification, a follow-up request (tools/list), a GET for the SSE stream and a DELETE of the session (2025-*: with the session id the token opened) are not served (401; 405 is also fine for GET and DELETE).',
+    'Once a client has authenticated, every later request still needs the token: without it, a notification, a follow-up request (tools/list, or the method the token checks probe on when the target serves tools/list to anyone), a GET for the SSE stream and a DELETE of the session (2025-*: with the session id the token opened) are not served (401; 405 is also fine for GET and DELETE).',
   remediation:
     'Authenticate every HTTP request on the MCP endpoint, notifications and session requests included; never treat a session id as authentication.',
   probe:
-    'Open a session with the token (2025-*), then without a token: a notification, tools/list, GET (Accept: text/event-stream), DELETE.',
+    'Open a session with the token (2025-*), then without a token: a notification, tools/list (or the fallback probe method), GET (Accept: text/event-stream), DELETE.',
   async run(t) {
     const token = (await t.fixture('token')).accessToken;
     if (!(await probeNeedsToken(t))) return;
@@ -597,11 +597,18 @@ export const RS_401_20 = defineCheck({
       ...tokenlessNotification(session, t.revision),
       label: 'a notification without a token',
     });
+    // The follow-up is tools/list, unless the target serves that to anyone (a public method proves
+    // nothing about sessions): then the method the token checks probe on.
+    const { publicDefault } = await t.fixture('protected-request');
+    const followUpMethod =
+      publicDefault?.answered.includes('tools/list') && publicDefault.fallback
+        ? publicDefault.fallback
+        : 'tools/list';
     const followUp = await mcpCall(t.http, t.target, t.revision, {
-      method: 'tools/list',
+      method: followUpMethod,
       params: {},
       ...(session ? { session } : {}),
-      label: 'tools/list without a token',
+      label: `${followUpMethod} without a token`,
     });
     const get = await t.http.request(t.target, {
       method: 'GET',
@@ -617,7 +624,7 @@ export const RS_401_20 = defineCheck({
     });
     const rows: [TokenOutcome, boolean][] = [
       [outcomeOf('a notification without a token', notification.response), false],
-      [outcomeOf('tools/list without a token', followUp.response), false],
+      [outcomeOf(`${followUpMethod} without a token`, followUp.response), false],
       [outcomeOf('GET with Accept: text/event-stream without a token', get), true],
       [outcomeOf('DELETE without a token', del), true],
     ];

@@ -8,9 +8,9 @@
 
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { CheckContext } from '../runner/check.ts';
-import { protectedProbe } from '../runner/fixtures.ts';
+import { fallbackProbeMethods } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
-import { mcpCall } from '../runner/mcp.ts';
+import { type McpProbe, mcpCall } from '../runner/mcp.ts';
 import type { Minter, MintOptions } from '../runner/mint.ts';
 import { selectScope } from '../runner/discovery.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
@@ -38,9 +38,28 @@ export interface PresentOptions {
   url?: string;
 }
 
+const fallbackNoted = new WeakSet<CheckContext>();
+
 /**
- * Sends the request that needs authorization in this revision (runner/fixtures.ts protectedProbe:
- * initialize in 2025-*, tools/list in 2026-07-28) with `Authorization: Bearer <token>`.
+ * The request that needs authorization on this target (runner/fixtures.ts ProtectedRequest: the
+ * revision's protected request, initialize in 2025-* and tools/list in 2026-07-28, or, when the
+ * target answers that one without a token, the first method it does refuse), labelled. A check
+ * that probes on a fallback method says so once in a note.
+ */
+export async function protectedRequest(t: CheckContext, label: string): Promise<McpProbe> {
+  const { probe, publicDefault } = await t.fixture('protected-request');
+  if (publicDefault?.fallback && !fallbackNoted.has(t)) {
+    fallbackNoted.add(t);
+    t.note(
+      `${publicDefault.method} is answered without a token here (HTTP ${publicDefault.status}), so the probes use ${publicDefault.fallback}, which the target refuses without one`,
+    );
+  }
+  return { ...probe, label };
+}
+
+/**
+ * Sends the request that needs authorization on this target (protectedRequest) with
+ * `Authorization: Bearer <token>`.
  */
 export async function presentToken(
   t: CheckContext,
@@ -48,7 +67,7 @@ export async function presentToken(
   probe: string,
   opts: PresentOptions = {},
 ): Promise<TokenOutcome> {
-  const base = protectedProbe(t.revision, `MCP request: ${probe}`);
+  const base = await protectedRequest(t, `MCP request: ${probe}`);
   const reply = await mcpCall(t.http, opts.url ?? t.target, t.revision, {
     ...base,
     ...(opts.authorization
@@ -153,8 +172,13 @@ export async function probeNeedsToken(t: CheckContext): Promise<boolean> {
   const anonymous = await presentToken(t, undefined, 'no token (control: does this request need one?)');
   if (!anonymous.accepted) return true;
   t.data('anonymousControl', outcomeRow(anonymous));
+  const { probe, publicDefault } = await t.fixture('protected-request');
   t.notApplicable(
-    `the ${protectedProbe(t.revision).method} request is answered without any token (HTTP ${anonymous.status}), so token validation cannot be observed on it; see RS-401-01 and RS-PUB-*`,
+    `the ${probe.method} request is answered without any token (HTTP ${anonymous.status})${
+      publicDefault && !publicDefault.fallback
+        ? `, and so is each of ${fallbackProbeMethods(t.revision).join(', ')} or none is refused with 401`
+        : ''
+    }, so token validation cannot be observed on it; see RS-401-01 and RS-PUB-*`,
   );
   return false;
 }

@@ -112,7 +112,7 @@ describe('RS-401-01 honours methods the operator declared public (requirements R
       expectPublic: ['initialize'],
     });
     expect(declared!.status, summarize([declared!])).toBe('pass');
-    expect(declared!.data).toMatchObject({ method: 'tools/list', status: 401 });
+    expect(declared!.data).toMatchObject({ method: 'ping', status: 401 });
   });
   it('with every candidate declared public it is not applicable', async () => {
     const [r] = await runAgainstEmbedded(check(), {

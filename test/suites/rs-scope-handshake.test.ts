@@ -8,7 +8,7 @@ import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Check } from '../../runner/check.ts';
 import { type CheckResult, runChecks } from '../../runner/engine.ts';
-import type { FixtureSource } from '../../runner/fixtures.ts';
+import { type FixtureSource, findProtectedRequest } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 import { checks as scopeChecks } from '../../suites/rs-scope.ts';
 import { checks as tokenChecks } from '../../suites/rs-token.ts';
@@ -73,7 +73,9 @@ const fixtures: FixtureSource = {
   get: ((name: string) =>
     name === 'token'
       ? Promise.resolve({ accessToken: TOKEN, tokenType: 'Bearer', raw: {} })
-      : Promise.reject(new Error(`no ${name} fixture in this test`))) as FixtureSource['get'],
+      : name === 'protected-request'
+        ? findProtectedRequest(recorder!, `${server!.origin}/mcp`, '2025-11-25')
+        : Promise.reject(new Error(`no ${name} fixture in this test`))) as FixtureSource['get'],
   exchangesOf: () => [],
   freshGrant: () => Promise.reject(new Error('no grants in this test')),
   authorizationFlows: 0,

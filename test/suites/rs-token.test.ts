@@ -153,17 +153,37 @@ describe('without a key the target trusts (a separately started server, --target
 });
 
 describe('a server that answers the probe request without any token', () => {
-  it('makes the token checks not applicable instead of failing them (the public surface is RS-PUB)', async () => {
-    // The reference server with tools/list public: the 2026-07-28 probe request needs no token, so
-    // a bad token being "accepted" says nothing about token validation.
-    const checks = tokenChecks.filter((c) =>
-      ['RS-401-08', 'RS-401-09', 'RS-401-10', 'RS-401-16', 'RS-401-18', 'RS-401-22'].includes(c.id),
-    );
+  const ids = ['RS-401-08', 'RS-401-09', 'RS-401-10', 'RS-401-16', 'RS-401-18', 'RS-401-20', 'RS-401-22'];
+  const checks = tokenChecks.filter((c) => ids.includes(c.id));
+
+  it('probes on the first method it does refuse anonymously, and says so (tools/list public → resources/list)', async () => {
     const results = await runAgainstEmbedded(checks, { server: { publicMethods: ['tools/list'] } });
+    expect(results).toHaveLength(checks.length);
+    for (const r of results) {
+      expect(r.status, `${r.id}: ${r.message}`).toBe('pass');
+      expect(r.notes.join(' ')).toMatch(
+        /tools\/list is answered without a token here \(HTTP 200\), so the probes use resources\/list/,
+      );
+    }
+  });
+
+  it('makes the token checks not applicable when every candidate is public (the public surface is RS-PUB)', async () => {
+    // A bad token being "accepted" by a request that needs no token says nothing about validation.
+    const results = await runAgainstEmbedded(checks, {
+      server: { publicMethods: ['tools/list', 'ping', 'resources/list', 'prompts/list'] },
+    });
+    expect(results).toHaveLength(checks.length);
     for (const r of results) {
       expect(r.status, `${r.id}: ${r.message}`).toBe('skip');
       expect(r.message).toMatch(/answered without any token .*see RS-401-01 and RS-PUB/);
     }
-    expect(results).toHaveLength(checks.length);
+  });
+
+  it('a fault that breaks validation is still caught on the fallback method', async () => {
+    const [r] = await runAgainstEmbedded(
+      tokenChecks.filter((c) => c.id === 'RS-401-09'),
+      { server: { publicMethods: ['tools/list'] }, faults: ['rs-expired-accepted'] },
+    );
+    expect(r!.status, r!.message).toBe('fail');
   });
 });
