@@ -384,15 +384,17 @@ export const AS_AUTHZ_09 = defineCheck({
         verifier: pkce.verifier,
         redirectUri: setup.redirectUri,
       });
-      let aud: unknown = '(not a JWT)';
+      let aud: unknown;
       try {
         aud = decodeJwt(tokens.accessToken).aud;
       } catch {
         // An opaque token: the audience cannot be read.
       }
-      t.data('aud', aud);
+      t.data('aud', aud ?? '(not a JWT)');
       t.observe(
-        `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(aud)}`,
+        aud === undefined
+          ? 'without resource a token was issued; it is opaque, so whether the AS applied a default resource or ignores resource altogether is not visible'
+          : `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(aud)}`,
       );
     } catch (err) {
       if (!(err instanceof OAuthStepError)) throw err;

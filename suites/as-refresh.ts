@@ -3,6 +3,7 @@
 // touch. Issuing refresh tokens is optional (MCP 2026-07-28: clients MUST NOT assume one), so
 // without one every row here is not applicable, which the message says.
 
+import { decodeJwt } from 'jose';
 import type { CheckContext } from '../runner/check.ts';
 import { defineCheck } from '../runner/check.ts';
 import type { Grant } from '../runner/fixtures.ts';
@@ -304,7 +305,9 @@ export const AS_REFRESH_07 = defineCheck({
     t.data('foreignResource', describeAnswer(foreign));
     if (isError(foreign, 'invalid_target')) t.conforms('another resource → invalid_target');
     else if (foreign.accessToken !== undefined)
-      t.violated(`a refresh got a token for ${FOREIGN_RESOURCE}, which was never granted`);
+      t.violated(
+        `a refresh that asked for ${FOREIGN_RESOURCE}, which was never granted, was answered with an access token (${describeAudience(foreign.accessToken)}) instead of invalid_target`,
+      );
     else t.violated(`another resource was refused with ${describeAnswer(foreign)}, not invalid_target`);
     const rt = foreign.refreshToken ?? g.rt;
     const own = answerOf(
@@ -457,3 +460,12 @@ export const checks = [
   AS_REFRESH_08,
   AS_XREFRESH_01,
 ];
+
+/** What the audience of an issued token shows: its aud when it is a JWT; opaque tokens hide it. */
+function describeAudience(token: string): string {
+  try {
+    return `aud ${JSON.stringify(decodeJwt(token).aud)}`;
+  } catch {
+    return 'an opaque token, so what it is bound to is not visible';
+  }
+}
