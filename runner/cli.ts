@@ -84,6 +84,7 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --login DRIVER          auto | form | browser | manual (default auto)
   --login-script FILE     JSON form steps for --login form / browser
   --token-env NAME        environment variable holding an access token for the target
+  --token-b-env NAME      environment variable holding a second user's access token (RS-SESS-02/04)
   --client-id ID          a client registered at the authorization server
   --client-secret-env NAME  environment variable holding that client's secret
   --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
@@ -290,6 +291,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       loginTimeoutMs,
       preset: {
         ...(secrets.accessToken ? { accessToken: secrets.accessToken } : {}),
+        ...(secrets.accessTokenB ? { accessTokenB: secrets.accessTokenB } : {}),
         ...(config.clientId ? { clientId: config.clientId } : {}),
         ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
       },
@@ -297,6 +299,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       log: (line) => progress.line(line),
     });
     redactor.register(secrets.accessToken, 'access_token');
+    redactor.register(secrets.accessTokenB, 'access_token');
     redactor.register(secrets.clientSecret, 'client_secret');
 
     progress.header({

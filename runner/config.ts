@@ -102,6 +102,11 @@ export const ConfigSchema = z
     tokenEnv: envName
       .optional()
       .describe('Name of an environment variable holding an access token for the target.'),
+    tokenBEnv: envName
+      .optional()
+      .describe(
+        "Name of an environment variable holding a second user's access token (RS-SESS-02, RS-SESS-04: a session or state of one user must not serve another).",
+      ),
     clientId: z
       .string()
       .min(1)
@@ -197,6 +202,7 @@ const RUN_FLAGS = {
   login: { type: 'string' },
   'login-script': { type: 'string' },
   'token-env': { type: 'string' },
+  'token-b-env': { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret-env': { type: 'string' },
   'mint-key': { type: 'string' },
@@ -289,6 +295,7 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     login: values.login,
     loginScript: values['login-script'],
     tokenEnv: values['token-env'],
+    tokenBEnv: values['token-b-env'],
     clientId: values['client-id'],
     clientSecretEnv: values['client-secret-env'],
     mintKey: values['mint-key'],
@@ -422,7 +429,7 @@ function checkCombinations(config: Config): void {
 export function readSecrets(
   config: Config,
   env: NodeJS.ProcessEnv,
-): { accessToken?: string; clientSecret?: string } {
+): { accessToken?: string; accessTokenB?: string; clientSecret?: string } {
   const fromEnv = (name: string, flag: string) => {
     const value = env[name];
     if (value === undefined || value.trim() === '') {
@@ -434,6 +441,7 @@ export function readSecrets(
   };
   return {
     ...(config.tokenEnv ? { accessToken: fromEnv(config.tokenEnv, '--token-env') } : {}),
+    ...(config.tokenBEnv ? { accessTokenB: fromEnv(config.tokenBEnv, '--token-b-env') } : {}),
     ...(config.clientSecretEnv
       ? { clientSecret: fromEnv(config.clientSecretEnv, '--client-secret-env') }
       : {}),

@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { JWK } from 'jose';
+import { decodeJwt, type JWK } from 'jose';
 import { FixtureUnavailable, type FixtureName } from './check.ts';
 import {
   type AuthorizationServerDiscovery,
@@ -123,7 +123,7 @@ export interface FixtureEnvironment {
   /** Time bound of one login step, in ms. */
   loginTimeoutMs: number;
   /** Pre-supplied credentials (already read from env/files; never from argv). */
-  preset?: { accessToken?: string; clientId?: string; clientSecret?: string };
+  preset?: { accessToken?: string; accessTokenB?: string; clientId?: string; clientSecret?: string };
   /** A key the target trusts: the embedded server's, or `--mint-key` + `--mint-issuer`. */
   mintKey?: { privateJwk: JWK; issuer: string };
   /** Prints a line for the operator (the manual login driver's URL). */
@@ -143,6 +143,20 @@ export function protectedProbe(revision: Revision, label = 'anonymous MCP reques
     id: 1,
     label,
   };
+}
+
+/** The `sub` of a JWT access token, else of the ID token the token response carried; undefined when neither shows one. */
+export function subjectOf(tokens: TokenSet): string | undefined {
+  for (const jwt of [tokens.accessToken, tokens.raw.id_token]) {
+    if (typeof jwt !== 'string') continue;
+    try {
+      const sub = decodeJwt(jwt).sub;
+      if (typeof sub === 'string' && sub !== '') return sub;
+    } catch {
+      // not a JWT
+    }
+  }
+  return undefined;
 }
 
 /** See ProtectedRequest: the revision's protected request, or the first fallback refused anonymously. */
@@ -363,10 +377,39 @@ export class RunFixtures implements FixtureSource {
     return (await this.authorize(http, as, client, {})).tokens;
   }
 
+  /**
+   * A second user's token: `--token-b-env`, or a second authorization with `login_hint=bob` (the
+   * reference server signs bob in; OIDC Core §3.1.2.1 makes the hint advisory). Checks that use
+   * it (a session or state of A must not serve B) prove nothing when B is A, so unless the
+   * operator supplied it, the subjects must be seen to differ: the `sub` of JWT access tokens, or
+   * of ID tokens. Otherwise the fixture is unavailable, with the reason.
+   */
   private async tokenUserB(http: HttpClient): Promise<TokenSet> {
+    const preset = this.env.preset?.accessTokenB;
+    if (preset) {
+      this.env.redactor.register(preset, 'access_token');
+      return { accessToken: preset, tokenType: 'Bearer', raw: {} };
+    }
+    const a = await this.get('token');
     const client = await this.get('client');
     const as = authorizationServerOf(await this.get('as'));
-    return (await this.authorize(http, as, client, { loginHint: 'bob' })).tokens;
+    const b = (await this.authorize(http, as, client, { loginHint: 'bob' })).tokens;
+    const subA = subjectOf(a);
+    const subB = subjectOf(b);
+    const how = "give a second user's access token with --token-b-env NAME";
+    if (subA === undefined || subB === undefined)
+      throw new FixtureUnavailable(
+        'skip',
+        'the harness cannot show that the second sign-in (login_hint=bob) is another user: the tokens are opaque and no ID token names the subject',
+        how,
+      );
+    if (subA === subB)
+      throw new FixtureUnavailable(
+        'skip',
+        `the second sign-in (login_hint=bob) gave a token for the same user (both tokens name one sub): the authorization server does not honour login_hint, or the login step signs in one user`,
+        how,
+      );
+    return b;
   }
 
   private async authorize(

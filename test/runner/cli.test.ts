@@ -95,6 +95,11 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
       ['run', '--token-env', 'NOT_SET_ANYWHERE'],
       /NOT_SET_ANYWHERE is not set or empty/,
     ],
+    [
+      "the second user's token-env naming an unset variable",
+      ['run', '--token-b-env', 'NOT_SET_ANYWHERE_B'],
+      /--token-b-env NOT_SET_ANYWHERE_B: the environment variable NOT_SET_ANYWHERE_B is not set or empty/,
+    ],
     ['--client-secret-env without --client-id', ['run', '--client-secret-env', 'X'], /needs --client-id/],
     [
       '--mint-key without --mint-issuer',

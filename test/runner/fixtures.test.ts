@@ -12,7 +12,7 @@ import { type RunningReferenceServer, startReferenceServer } from '../../referen
 import { ReportSchema } from '../../reports/json.ts';
 import { FixtureUnavailable } from '../../runner/check.ts';
 import { main } from '../../runner/cli.ts';
-import { RunFixtures } from '../../runner/fixtures.ts';
+import { RunFixtures, subjectOf } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 import { createLoginDriver } from '../../runner/login/index.ts';
 import { Redactor } from '../../runner/redact.ts';
@@ -117,6 +117,62 @@ describe('RunFixtures against the reference server', () => {
     expect((await preset.get('token')).accessToken).toBe('preset-access-token-value');
     expect(preset.authorizationFlows).toBe(0);
     expect(redactor.text('preset-access-token-value')).toMatch(/^\[redacted /);
+  });
+});
+
+describe("the second user's token must be another user", () => {
+  let server: RunningReferenceServer;
+  let recorder: HttpRecorder;
+  beforeAll(async () => {
+    server = await startReferenceServer({ autoApprove: true });
+    recorder = new HttpRecorder({ allowedOrigins: [server.url], timeoutMs: 5_000 });
+  });
+  afterAll(async () => {
+    await recorder.close();
+    await server.close();
+  });
+  const fixturesWith = (extra: Partial<ConstructorParameters<typeof RunFixtures>[0]> = {}) =>
+    new RunFixtures({
+      recorder,
+      redactor: new Redactor(),
+      target: server.url,
+      revision: '2026-07-28',
+      login: createLoginDriver({ driver: 'auto' }),
+      redirectUri: 'http://127.0.0.1:45678/callback',
+      loginTimeoutMs: 5_000,
+      ...extra,
+    });
+
+  it('an AS that ignores login_hint (both sign-ins are alice) makes token-user-b unavailable, saying how to give one', async () => {
+    const auto = createLoginDriver({ driver: 'auto' });
+    const ignoresHint = {
+      login: (ctx: Parameters<typeof auto.login>[0]) => {
+        const url = new URL(ctx.authorizationUrl);
+        url.searchParams.delete('login_hint');
+        return auto.login({ ...ctx, authorizationUrl: url });
+      },
+    } as typeof auto;
+    const err = await fixturesWith({ login: ignoresHint })
+      .get('token-user-b')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FixtureUnavailable);
+    expect(err).toMatchObject({
+      kind: 'skip',
+      reason: expect.stringMatching(/same user/),
+      howToProvide: expect.stringMatching(/--token-b-env NAME/),
+    });
+  });
+
+  it('opaque tokens without an ID token cannot show two users: unavailable', () => {
+    expect(subjectOf({ accessToken: 'opaque', tokenType: 'Bearer', raw: {} })).toBeUndefined();
+    const idToken = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJib2IifQ.';
+    expect(subjectOf({ accessToken: 'opaque', tokenType: 'Bearer', raw: { id_token: idToken } })).toBe('bob');
+  });
+
+  it("--token-b-env: the operator's second token is used as given, without a flow", async () => {
+    const f = fixturesWith({ preset: { accessTokenB: 'second-user-token-value' } });
+    expect((await f.get('token-user-b')).accessToken).toBe('second-user-token-value');
+    expect(f.authorizationFlows).toBe(0);
   });
 });
 
