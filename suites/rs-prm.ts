@@ -764,9 +764,14 @@ async function insufficientScopeAnswer(
   const challenge = prm.challenge && bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
   const asked = (challenge && param(challenge, 'scope'))?.split(' ') ?? [];
   const supported = prm.prm?.scopes_supported;
+  // A broad scope that the operator declared to imply an asked one (--scope-implies; MCP
+  // 2026-07-28 §Step-Up: servers account for scope hierarchies) would not lack it: left out.
+  const implies = t.options.scopeImplies ?? {};
+  const coversAsked = (s: string) => (implies[s] ?? []).some((narrow) => asked.includes(narrow));
   const others = Array.isArray(supported)
-    ? supported.filter((s): s is string => typeof s === 'string' && !asked.includes(s))
+    ? supported.filter((s): s is string => typeof s === 'string' && !asked.includes(s) && !coversAsked(s))
     : [];
+  t.data('narrowerScope', others.join(' '));
   if (asked.length === 0 || others.length === 0) {
     t.note('no 403 was provoked: no scope outside the challenge scope is known to ask a narrower token for');
     return undefined;

@@ -123,3 +123,17 @@ describe('RS-401-01 honours methods the operator declared public (requirements R
     expect(r!.message).toMatch(/declared public/);
   });
 });
+
+describe('RS-PRM-15 provokes its 403 with a scope that does not imply the challenged one', () => {
+  const check = () => CHECKS.filter((c) => c.id === 'RS-PRM-15');
+  it('without a declared hierarchy every listed scope outside the challenge is used', async () => {
+    const [r] = await runAgainstEmbedded(check(), { scopeImplies: {} });
+    expect(r!.status, summarize([r!])).toBe('pass');
+    expect(r!.data).toMatchObject({ narrowerScope: 'mcp:write mcp:admin' });
+  });
+  it('a broad scope declared to imply the challenged one is left out (--scope-implies)', async () => {
+    const [r] = await runAgainstEmbedded(check(), { scopeImplies: { 'mcp:admin': ['mcp:tools'] } });
+    expect(r!.status, summarize([r!])).toBe('pass');
+    expect(r!.data).toMatchObject({ narrowerScope: 'mcp:write' });
+  });
+});
