@@ -401,6 +401,7 @@ function boundedClient(
       // Both callbacks fire: `scoped` reports to this check, `next` to whoever asked.
       return boundedClient(scoped, deadline, ended, next);
     },
+    ...(scoped.record ? { record: (observed: Omit<Exchange, 'id'>) => scoped.record!(observed) } : {}),
   };
   return client;
 }

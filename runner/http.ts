@@ -102,6 +102,11 @@ export interface HttpClient {
   request(url: string | URL, options?: RequestOptions): Promise<HttpResponse>;
   /** A view of the same client that also calls `onExchange` for every exchange made through it. */
   scoped(onExchange: (exchange: Exchange) => void): HttpClient;
+  /**
+   * Records an exchange the runner observed but did not send itself (the browser login driver's
+   * traffic), so it is evidence like any other: it gets the next id and reaches every scope.
+   */
+  record?(observed: Omit<Exchange, 'id'>): Exchange;
 }
 
 export interface HttpRecorderOptions {
@@ -149,6 +154,12 @@ export class HttpRecorder implements HttpClient {
 
   scoped(onExchange: (exchange: Exchange) => void): HttpClient {
     return scopedView(this, onExchange);
+  }
+
+  record(observed: Omit<Exchange, 'id'>): Exchange {
+    const exchange: Exchange = { id: `x${++this.seq}`, ...observed };
+    this.exchanges.push(exchange);
+    return exchange;
   }
 
   async close(): Promise<void> {
@@ -285,6 +296,15 @@ function scopedView(client: HttpClient, onExchange: (exchange: Exchange) => void
     scoped(next) {
       return scopedView(this, next);
     },
+    ...(client.record
+      ? {
+          record(observed: Omit<Exchange, 'id'>) {
+            const exchange = client.record!(observed);
+            onExchange(exchange);
+            return exchange;
+          },
+        }
+      : {}),
   };
 }
 

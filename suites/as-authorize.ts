@@ -457,7 +457,7 @@ export const AS_AUTHZ_11 = defineCheck({
   expectedSkipInEmbedded:
     'the embedded reference server auto-approves, so no credentials are posted; test/suites/as-authorize.test.ts runs this check against the reference server with its consent page and the form login script fixtures/login/reference-server.json',
   requirement:
-    'When the user posts credentials (or consent) to the authorization server, the redirect that follows is not a 307 or 308: those make the browser re-send the POST body, credentials included, to the client (RFC 9700 §4.12). 303 is the safe answer. Observed on the form POSTs of the login step, so it needs --login form (the browser driver does not record its requests).',
+    'When the user posts credentials (or consent) to the authorization server, the redirect that follows is not a 307 or 308: those make the browser re-send the POST body, credentials included, to the client (RFC 9700 §4.12). 303 is the safe answer. Observed on the form POSTs of the login step, so it needs --login form or browser (both record the requests of the login step as exchanges).',
   remediation: 'Answer the login and consent form POSTs with 303 See Other (or 302), never 307/308.',
   probe:
     'A valid authorization request passed through the login driver; every POST to the authorization server is inspected.',
@@ -486,7 +486,7 @@ export const AS_AUTHZ_11 = defineCheck({
     if (answered.length === 0) {
       if (loginError) throw loginError;
       t.notApplicable(
-        'the login step posted no form to the authorization server (auto-approve, or --login auto/manual/browser): run with --login form and a login script to observe it',
+        'the login step posted no form to the authorization server (auto-approve, or --login auto/manual): run with --login form or browser and a login script to observe it',
       );
       return;
     }

@@ -4,10 +4,13 @@
 // playwright-core is an optional dependency: it is imported only when this driver runs, with a
 // clear message when it (or the Chromium binary) is missing. Requests to the redirect URI are
 // intercepted and never loaded (the harness owns that URI), and requests to origins outside the
-// allowed set are aborted. Browser traffic does not go through the HttpClient, so it is not
-// recorded as exchanges; the driver logs each navigation instead.
+// allowed set are aborted. Browser traffic does not go through the HttpClient, so the driver
+// records it through `HttpClient.record`: every request Chromium made (documents, form posts,
+// redirects; bodies up to 64 KiB), and the intercepted and blocked ones with the reason, so a
+// browser login is evidence like a form login (AS-AUTHZ-11 can inspect its POSTs).
 
 import { access } from 'node:fs/promises';
+import type { Exchange } from '../http.ts';
 import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -28,6 +31,20 @@ interface PwRoute {
   abort(): Promise<void>;
   continue(): Promise<void>;
 }
+interface PwResponse {
+  status(): number;
+  headersArray(): Promise<{ name: string; value: string }[]>;
+  body(): Promise<Buffer>;
+}
+interface PwRequest {
+  url(): string;
+  method(): string;
+  allHeaders(): Promise<Record<string, string>>;
+  postData(): string | null;
+  response(): Promise<PwResponse | null>;
+  failure(): { errorText: string } | null;
+  timing(): { startTime: number; responseEnd: number };
+}
 interface PwPage {
   url(): string;
   goto(url: string, options: { timeout: number }): Promise<unknown>;
@@ -42,6 +59,7 @@ interface PwPage {
 interface PwBrowser {
   newContext(): Promise<{
     route(pattern: string, handler: (route: PwRoute) => Promise<void>): Promise<void>;
+    on(event: 'request' | 'requestfinished' | 'requestfailed', handler: (request: PwRequest) => void): void;
     newPage(): Promise<PwPage>;
   }>;
   close(): Promise<void>;
@@ -90,22 +108,45 @@ export async function browserLogin(
       resolveCallback = resolve;
     });
     const context = await browser.newContext();
+    const aborted = new Map<string, string>();
     await context.route('**/*', async (route) => {
       const url = new URL(route.request().url());
       if (isRedirectTo(url, ctx.redirectUri)) {
         callback = url;
         const code = url.searchParams.get('code');
         if (code) ctx.onSecret?.(code, 'authorization_code');
+        aborted.set(
+          url.href,
+          'not loaded: the redirect URI belongs to the harness, which read the response from it',
+        );
         resolveCallback(url);
         await route.abort();
         return;
       }
       if (!allowed.has(url.origin)) {
         ctx.log?.(`browser login: blocked a request to ${url.origin} (not an allowed origin)`);
+        aborted.set(url.href, `blocked by the harness: ${url.origin} is not an allowed origin`);
         await route.abort();
         return;
       }
       await route.continue();
+    });
+    const recording: Promise<void>[] = [];
+    const record = (request: PwRequest) => {
+      if (ctx.http.record)
+        recording.push(recordBrowserExchange(ctx.http.record.bind(ctx.http), request, aborted));
+    };
+    context.on('requestfinished', record);
+    context.on('requestfailed', record);
+    // A redirect hop to the redirect URI does not pass through the route handler (Chromium follows
+    // redirects itself), so the callback is also taken from the request event.
+    context.on('request', (request) => {
+      const url = new URL(request.url());
+      if (callback || !isRedirectTo(url, ctx.redirectUri)) return;
+      callback = url;
+      const code = url.searchParams.get('code');
+      if (code) ctx.onSecret?.(code, 'authorization_code');
+      resolveCallback(url);
     });
     const page = await context.newPage();
     ctx.log?.(`browser login: opening ${ctx.authorizationUrl.origin}${ctx.authorizationUrl.pathname}`);
@@ -166,9 +207,54 @@ export async function browserLogin(
       }
       await Promise.race([callbackReached, sleep(200)]);
     }
-    return callback ?? (await callbackReached);
+    const reached = callback ?? (await callbackReached);
+    await Promise.allSettled(recording);
+    return reached;
   } finally {
     await browser.close();
+  }
+}
+
+/** Bodies of browser exchanges are kept up to this size (pages and form posts, not assets). */
+const BROWSER_BODY_CAP = 64 * 1024;
+
+/** One request Chromium made (or was refused), as an exchange. Never throws. */
+async function recordBrowserExchange(
+  record: NonNullable<LoginContext['http']['record']>,
+  request: PwRequest,
+  aborted: ReadonlyMap<string, string>,
+): Promise<void> {
+  try {
+    const url = request.url();
+    const timing = request.timing();
+    const headers = Object.entries(await request.allHeaders().catch(() => ({})));
+    const post = request.postData();
+    const response = await request.response().catch(() => null);
+    let recorded: Exchange['response'];
+    if (response) {
+      const body = await response.body().catch(() => Buffer.alloc(0));
+      recorded = {
+        status: response.status(),
+        headers: (await response.headersArray().catch(() => [])).map(({ name, value }) => [name, value]),
+        body: body.subarray(0, BROWSER_BODY_CAP).toString('utf8'),
+        bytes: body.length,
+        truncated: body.length > BROWSER_BODY_CAP,
+      };
+    }
+    const failure = request.failure();
+    const { pathname } = new URL(url);
+    record({
+      label: `browser login: ${request.method()} ${pathname}`,
+      startedAt: new Date(timing.startTime > 0 ? timing.startTime : Date.now()).toISOString(),
+      durationMs: timing.responseEnd > 0 ? Math.round(timing.responseEnd) : 0,
+      request: { method: request.method(), url, headers, ...(post !== null ? { body: post } : {}) },
+      ...(recorded ? { response: recorded } : {}),
+      ...(!recorded && (failure || aborted.has(url))
+        ? { error: aborted.get(url) ?? `browser: ${failure!.errorText}` }
+        : {}),
+    });
+  } catch {
+    // Evidence is best effort here: a request the browser already discarded is not recorded.
   }
 }
 

@@ -273,6 +273,26 @@ describe('browser driver', () => {
       expect(validateCallback(as, client, callback, state)).toBeTruthy();
       expect(secrets.map(([k]) => k)).toEqual(expect.arrayContaining(['login-secret', 'authorization_code']));
       // The callback was intercepted, never loaded: nothing listens on 53123 and the call did not fail.
+      // Chromium's traffic is evidence like any other: recorded through the HttpClient.
+      const browserExchanges = http!.exchanges.filter((e) => e.label?.startsWith('browser login:'));
+      const lines = browserExchanges.map(
+        (e) => `${e.request.method} ${new URL(e.request.url).pathname} ${e.response?.status ?? e.error}`,
+      );
+      expect(lines, lines.join('\n')).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^GET \/authorize 302$/),
+          expect.stringMatching(/^POST \/login 30[23]$/),
+          // The redirect URI is never served by the browser: intercepted, or (a redirect hop, which
+          // Chromium follows itself) refused by the unused loopback port.
+          expect.stringMatching(
+            /^GET \/callback (not loaded: the redirect URI belongs to the harness|browser: net::)/,
+          ),
+        ]),
+      );
+      const posted = browserExchanges.find(
+        (e) => e.request.method === 'POST' && e.request.url.includes('/login'),
+      );
+      expect(posted?.request.body).toMatch(/username=alice/);
     },
     40_000,
   );

@@ -36,6 +36,8 @@ export interface EmbeddedRunOptions {
   embedded?: boolean;
   /** A form login script (with autoApprove: false, fixtures/login/reference-server.json); default: the auto driver. */
   loginScript?: FormScript;
+  /** With `loginScript`: play it in headless Chromium (the browser driver) instead of the form driver. */
+  loginDriver?: 'form' | 'browser';
 }
 
 /** The checks of `checks` that apply to the revision, run against a new embedded server. */
@@ -59,7 +61,7 @@ export async function runAgainstEmbedded(
       target: server.url,
       revision,
       login: options.loginScript
-        ? createLoginDriver({ driver: 'form', script: options.loginScript })
+        ? createLoginDriver({ driver: options.loginDriver ?? 'form', script: options.loginScript })
         : createLoginDriver({ driver: 'auto' }),
       redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
       loginTimeoutMs: 5_000,

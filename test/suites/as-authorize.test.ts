@@ -5,8 +5,9 @@
 // fault, shared by all the checks that name it.
 
 import { faultParts } from '../../reference-server/faults.ts';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHROMIUM_PATH } from '../../runner/login/browser.ts';
 import { FormScriptSchema } from '../../runner/login/shared.ts';
 import { loadRunConfig } from '../../runner/config.ts';
 import type { Check } from '../../runner/check.ts';
@@ -111,6 +112,25 @@ describe('AS authorization checks on the clean reference server', () => {
     const [auto] = await runAgainstEmbedded(check, { embedded: false });
     expect(auto!.status, summarize([auto!])).toBe('skip');
   });
+
+  it.skipIf(!existsSync(DEFAULT_CHROMIUM_PATH))(
+    'AS-AUTHZ-11 judges the POSTs of a browser login too (recorded from Chromium), and fails on a 307',
+    async () => {
+      const loginScript = FormScriptSchema.parse(
+        JSON.parse(
+          readFileSync(new URL('../../fixtures/login/reference-server.json', import.meta.url), 'utf8'),
+        ),
+      );
+      const options = { autoApprove: false, embedded: false, loginScript, loginDriver: 'browser' as const };
+      const check = [byId('AS-AUTHZ-11')];
+      const [clean] = await runAgainstEmbedded(check, options);
+      expect(clean!.status, summarize([clean!])).toBe('pass');
+      expect(clean!.message).toMatch(/POST\(s\) were answered 303/);
+      const [faulty] = await runAgainstEmbedded(check, { ...options, faults: ['as-consent-307'] });
+      expect(faulty!.status, summarize([faulty!])).toBe('fail');
+    },
+    60_000,
+  );
 
   it('AS-PKCE-07 fails when the AS both lets PKCE be omitted and ignores the verifier (a two-fault downgrade)', async () => {
     const [r] = await runAgainstEmbedded([byId('AS-PKCE-07')], {
