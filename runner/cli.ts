@@ -45,6 +45,11 @@ export interface CliIo {
   checks?: readonly Check[];
   /** The redactor of the run (tests pass one that also records what it was given). */
   redactor?: Redactor;
+  /**
+   * Interrupts `run` as Ctrl-C does (tests). Without it, `run` listens for SIGINT itself: the
+   * first stops the checks and still writes the report (exit 3), a second quits at once (130).
+   */
+  interrupt?: AbortSignal;
 }
 
 export const USAGE = `Usage: mcp-auth-conformance <command> [options]
@@ -238,6 +243,16 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let results: CheckResult[] = [];
   let runError: string | undefined;
   let target: string | null = config.target ?? null;
+  const interrupted = new AbortController();
+  const onInterrupt = () => {
+    if (interrupted.signal.aborted) process.exit(130);
+    progress.line(
+      'interrupted: ending the running checks and writing the report (Ctrl-C again quits at once)',
+    );
+    interrupted.abort();
+  };
+  if (io.interrupt) io.interrupt.addEventListener('abort', onInterrupt, { once: true });
+  else process.on('SIGINT', onInterrupt);
 
   try {
     if (!config.target) {
@@ -338,9 +353,12 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         : {}),
       // The embedded reference server's multi-round-trip tool (rs/mcp-server.ts).
       ...(config.stateTool || server ? { stateTool: config.stateTool ?? 'read_my_notes' } : {}),
+      signal: interrupted.signal,
       onStart: (check) => progress.start(check),
       onResult: (result) => progress.result(result),
     });
+    if (interrupted.signal.aborted)
+      runError = 'the run was interrupted (SIGINT): checks that had not finished end as error';
   } catch (err) {
     // Whatever went wrong, the report below is still written (with runError) and the exit code is 3.
     runError =
@@ -349,6 +367,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         : `internal error: ${(err as Error)?.stack ?? String(err)}`;
     progress.line(`error: ${redactor.text(runError)}`);
   } finally {
+    process.off('SIGINT', onInterrupt);
+    io.interrupt?.removeEventListener('abort', onInterrupt);
     await recorder?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   }

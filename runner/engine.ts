@@ -135,6 +135,8 @@ export interface EngineOptions {
   allowRaces?: boolean;
   /** See CheckOptions.codeLifetimeWaitSeconds (default: none, AS-AUTHZ-12 skips). */
   codeLifetimeWaitSeconds?: number;
+  /** Aborting it interrupts the run (Ctrl-C): running checks end as error, the rest are not started. */
+  signal?: AbortSignal;
   onStart?: (check: Check) => void;
   onResult?: (result: CheckResult) => void;
 }
@@ -158,6 +160,9 @@ export async function runChecks(checks: readonly Check[], options: EngineOptions
   await Promise.all(workers);
   return results as CheckResult[];
 }
+
+/** Why checks end when the operator interrupts the run. */
+const INTERRUPTED = 'the run was interrupted (SIGINT)';
 
 class CheckAborted extends Error {
   override name = 'CheckAborted';
@@ -191,6 +196,7 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   if (options.embedded && check.expectedSkipInEmbedded) {
     return finish('skip', `not run against the embedded reference server: ${check.expectedSkipInEmbedded}`);
   }
+  if (options.signal?.aborted) return finish('error', `not started: ${INTERRUPTED}`);
   if (Date.now() >= runDeadline) {
     return finish('error', `not started: the run's time bound of ${options.runTimeoutMs} ms was reached`);
   }
@@ -205,7 +211,13 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     for (const name of check.needs) {
       resolved.set(
         name,
-        await withDeadline(options.fixtures.get(name), fixtureDeadline, `fixture "${name}"`),
+        await withDeadline(
+          options.fixtures.get(name),
+          fixtureDeadline,
+          `fixture "${name}"`,
+          undefined,
+          options.signal,
+        ),
       );
       linkFixture(name);
     }
@@ -297,9 +309,10 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
       Promise.resolve().then(() => check.run(t)),
       checkDeadline,
       'the check',
-      () => {
-        over = `the check's time bound was reached`;
+      (why) => {
+        over = why;
       },
+      options.signal,
     );
   } catch (err) {
     over ??= 'the check ended';
@@ -342,26 +355,39 @@ function withDeadline<T>(
   promise: Promise<T>,
   deadline: number,
   what: string,
-  onTimeout?: () => void,
+  onTimeout?: (why: string) => void,
+  signal?: AbortSignal,
 ): Promise<T> {
   const remaining = deadline - Date.now();
-  if (remaining <= 0) {
+  if (remaining <= 0 || signal?.aborted) {
     promise.catch(() => undefined);
-    onTimeout?.();
-    return Promise.reject(new CheckAborted(`${what} did not finish within its time bound`));
+    onTimeout?.(signal?.aborted ? INTERRUPTED : `the check's time bound was reached`);
+    return Promise.reject(
+      new CheckAborted(signal?.aborted ? INTERRUPTED : `${what} did not finish within its time bound`),
+    );
   }
   return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      promise.catch(() => undefined);
+      onTimeout?.(INTERRUPTED);
+      reject(new CheckAborted(INTERRUPTED));
+    };
     const timer = setTimeout(() => {
-      onTimeout?.();
+      signal?.removeEventListener('abort', onAbort);
+      onTimeout?.(`the check's time bound was reached`);
       reject(new CheckAborted(`${what} did not finish within its time bound (${remaining} ms)`));
     }, remaining);
+    signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         resolve(value);
       },
       (err: unknown) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(err);
       },
     );

@@ -384,3 +384,24 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+describe('an interrupted run (Ctrl-C)', () => {
+  it('ends the running checks, marks the rest not started, still writes the report, exits 3', async () => {
+    const interrupt = new AbortController();
+    // AS-AUTHZ-12 waits 2.5 s for a code to age: interrupting 500 ms in catches it mid-wait.
+    setTimeout(() => interrupt.abort(), 500).unref();
+    const started = Date.now();
+    const { code, out } = await cli(['run', '--format', 'json', '--out', 'interrupted'], {
+      interrupt: interrupt.signal,
+    });
+    expect(code).toBe(3);
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(out).toMatch(/interrupted: ending the running checks and writing the report/);
+    const report = readReport('interrupted');
+    expect(report.runError).toMatch(/interrupted \(SIGINT\)/);
+    const interrupted = report.results.filter((r) => /interrupted \(SIGINT\)/.test(r.message));
+    expect(interrupted.length).toBeGreaterThan(0);
+    expect(interrupted.every((r) => r.status === 'error')).toBe(true);
+    expect(report.results.find((r) => r.id === 'AS-AUTHZ-12')?.status).toBe('error');
+  });
+});
