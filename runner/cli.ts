@@ -90,6 +90,8 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --login-script FILE     JSON form steps for --login form / browser
   --token-env NAME        environment variable holding an access token for the target
   --token-b-env NAME      environment variable holding a second user's access token (RS-SESS-02/04)
+  --token-file FILE, --token-b-file FILE, --client-secret-file FILE
+                          the same secrets read from files (mounted CI secrets) instead
   --client-id ID          a client registered at the authorization server
   --client-secret-env NAME  environment variable holding that client's secret
   --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
@@ -214,7 +216,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const config = loaded.config;
-  const secrets = readSecrets(config, io.env);
+  const secrets = readSecrets(config, io.env, io.cwd);
   const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
   const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
   const baseline = config.baseline ? readBaselineOrUsage(resolve(io.cwd, config.baseline)) : undefined;

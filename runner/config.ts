@@ -115,6 +115,21 @@ export const ConfigSchema = z
     clientSecretEnv: envName
       .optional()
       .describe('Name of an environment variable holding the secret of clientId (confidential client).'),
+    tokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding an access token for the target (a mounted CI secret); instead of tokenEnv.'),
+    tokenBFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("File holding a second user's access token; instead of tokenBEnv."),
+    clientSecretFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File holding the secret of clientId; instead of clientSecretEnv.'),
     mintKey: z
       .string()
       .min(1)
@@ -203,6 +218,9 @@ const RUN_FLAGS = {
   'login-script': { type: 'string' },
   'token-env': { type: 'string' },
   'token-b-env': { type: 'string' },
+  'token-file': { type: 'string' },
+  'token-b-file': { type: 'string' },
+  'client-secret-file': { type: 'string' },
   'client-id': { type: 'string' },
   'client-secret-env': { type: 'string' },
   'mint-key': { type: 'string' },
@@ -296,6 +314,9 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     loginScript: values['login-script'],
     tokenEnv: values['token-env'],
     tokenBEnv: values['token-b-env'],
+    tokenFile: values['token-file'],
+    tokenBFile: values['token-b-file'],
+    clientSecretFile: values['client-secret-file'],
     clientId: values['client-id'],
     clientSecretEnv: values['client-secret-env'],
     mintKey: values['mint-key'],
@@ -365,11 +386,11 @@ function readConfigFile(file: string, explicit: boolean): Record<string, unknown
     throw new UsageError(`the config file ${file} must hold a JSON object of options.`);
   }
   const secretKey = Object.keys(parsed).find(
-    (k) => /secret|token$|password|^key$/i.test(k) && !k.endsWith('Env'),
+    (k) => /secret|token$|password|^key$/i.test(k) && !k.endsWith('Env') && !k.endsWith('File'),
   );
   if (secretKey) {
     throw new UsageError(
-      `the config file ${file} has "${secretKey}": secrets never go in a config file. Put the secret in an environment variable and name it with tokenEnv / clientSecretEnv, or a key file with mintKey.`,
+      `the config file ${file} has "${secretKey}": secrets never go in a config file. Put the secret in an environment variable or a file and name it with tokenEnv / tokenFile / clientSecretEnv / clientSecretFile, or a key file with mintKey.`,
     );
   }
   return parsed as Record<string, unknown>;
@@ -415,6 +436,16 @@ function checkCombinations(config: Config): void {
   if (config.clientSecretEnv && !config.clientId) {
     throw new UsageError('--client-secret-env needs --client-id: the client whose secret it is.');
   }
+  if (config.clientSecretFile && !config.clientId) {
+    throw new UsageError('--client-secret-file needs --client-id: the client whose secret it is.');
+  }
+  for (const [env, file, what] of [
+    [config.tokenEnv, config.tokenFile, '--token-env and --token-file'],
+    [config.tokenBEnv, config.tokenBFile, '--token-b-env and --token-b-file'],
+    [config.clientSecretEnv, config.clientSecretFile, '--client-secret-env and --client-secret-file'],
+  ] as const) {
+    if (env && file) throw new UsageError(`${what} name the same secret twice: give one of them.`);
+  }
   if (config.loginScript && config.login !== 'form' && config.login !== 'browser') {
     throw new UsageError('--login-script is used by --login form or --login browser only.');
   }
@@ -429,7 +460,26 @@ function checkCombinations(config: Config): void {
 export function readSecrets(
   config: Config,
   env: NodeJS.ProcessEnv,
+  cwd: string = process.cwd(),
 ): { accessToken?: string; accessTokenB?: string; clientSecret?: string } {
+  const fromFile = (path: string, flag: string) => {
+    let value: string;
+    try {
+      value = readFileSync(resolve(cwd, path), 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `${flag} ${path}: the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+      );
+    }
+    if (value.trim() === '') throw new UsageError(`${flag} ${path}: the file is empty.`);
+    return value.trim();
+  };
+  const either = (name: string | undefined, path: string | undefined, flag: string) =>
+    name !== undefined
+      ? fromEnv(name, `--${flag}-env`)
+      : path !== undefined
+        ? fromFile(path, `--${flag}-file`)
+        : undefined;
   const fromEnv = (name: string, flag: string) => {
     const value = env[name];
     if (value === undefined || value.trim() === '') {
@@ -439,12 +489,13 @@ export function readSecrets(
     }
     return value.trim();
   };
+  const accessToken = either(config.tokenEnv, config.tokenFile, 'token');
+  const accessTokenB = either(config.tokenBEnv, config.tokenBFile, 'token-b');
+  const clientSecret = either(config.clientSecretEnv, config.clientSecretFile, 'client-secret');
   return {
-    ...(config.tokenEnv ? { accessToken: fromEnv(config.tokenEnv, '--token-env') } : {}),
-    ...(config.tokenBEnv ? { accessTokenB: fromEnv(config.tokenBEnv, '--token-b-env') } : {}),
-    ...(config.clientSecretEnv
-      ? { clientSecret: fromEnv(config.clientSecretEnv, '--client-secret-env') }
-      : {}),
+    ...(accessToken !== undefined ? { accessToken } : {}),
+    ...(accessTokenB !== undefined ? { accessTokenB } : {}),
+    ...(clientSecret !== undefined ? { clientSecret } : {}),
   };
 }
 

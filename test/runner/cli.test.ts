@@ -11,7 +11,7 @@ import { startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
 import { type Check, defineCheck } from '../../runner/check.ts';
 import { type CliIo, main } from '../../runner/cli.ts';
-import { configJsonSchema } from '../../runner/config.ts';
+import { configJsonSchema, loadRunConfig, readSecrets } from '../../runner/config.ts';
 import { mcpCall } from '../../runner/mcp.ts';
 import { renderSchema, SCHEMA_FILES } from '../../runner/write-schemas.ts';
 import { cleanProblem } from '../../scripts/matrix-plan.ts';
@@ -403,5 +403,59 @@ describe('an interrupted run (Ctrl-C)', () => {
     expect(interrupted.length).toBeGreaterThan(0);
     expect(interrupted.every((r) => r.status === 'error')).toBe(true);
     expect(report.results.find((r) => r.id === 'AS-AUTHZ-12')?.status).toBe('error');
+  });
+});
+
+describe('secrets from files (mounted CI secrets), never from argv', () => {
+  it('reads --token-file, --token-b-file and --client-secret-file, trimmed; refuses env and file together', () => {
+    writeFileSync(join(dir, 'token.txt'), 'file-token-value\n');
+    writeFileSync(join(dir, 'token-b.txt'), '  second-user-token \n');
+    writeFileSync(join(dir, 'secret.txt'), 'client-secret-value');
+    const { config } = loadRunConfig(
+      [
+        '--token-file',
+        'token.txt',
+        '--token-b-file',
+        'token-b.txt',
+        '--client-id',
+        'c1',
+        '--client-secret-file',
+        'secret.txt',
+      ],
+      dir,
+    );
+    expect(readSecrets(config, {}, dir)).toEqual({
+      accessToken: 'file-token-value',
+      accessTokenB: 'second-user-token',
+      clientSecret: 'client-secret-value',
+    });
+    expect(() => loadRunConfig(['--token-env', 'T', '--token-file', 'token.txt'], dir)).toThrow(
+      /--token-env and --token-file name the same secret twice/,
+    );
+    expect(() => loadRunConfig(['--client-secret-file', 'secret.txt'], dir)).toThrow(/needs --client-id/);
+  });
+  it('a missing or empty file is a usage error naming the flag and the file', async () => {
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    const { config } = loadRunConfig(['--token-file', 'empty.txt'], dir);
+    expect(() => readSecrets(config, {}, dir)).toThrow(/--token-file empty.txt: the file is empty/);
+    const missing = await cli(['run', '--token-file', 'no-such-file.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.err + missing.out).toMatch(
+      /--token-file no-such-file.txt: the file cannot be read \(ENOENT\)/,
+    );
+  });
+  it('a config file may name the files (tokenFile, clientSecretFile), but never hold a secret', () => {
+    writeFileSync(
+      join(dir, 'with-files.json'),
+      JSON.stringify({ tokenFile: 'token.txt', clientId: 'c1', clientSecretFile: 'secret.txt' }),
+    );
+    expect(loadRunConfig(['--config', 'with-files.json'], dir).config).toMatchObject({
+      tokenFile: 'token.txt',
+      clientSecretFile: 'secret.txt',
+    });
+    writeFileSync(join(dir, 'with-secret.json'), JSON.stringify({ clientSecret: 'x' }));
+    expect(() => loadRunConfig(['--config', 'with-secret.json'], dir)).toThrow(
+      /secrets never go in a config file/,
+    );
   });
 });
