@@ -188,6 +188,37 @@ interface NegativeResult {
   fetched?: number;
 }
 
+/** One defective document to host: what the probe is called, and its body for a client_id. */
+interface DefectiveDocument {
+  /** "document with invalid JSON": the probe's name in the results. */
+  probe: string;
+  /** The label of the authorization request. */
+  label: string;
+  body: (clientId: string) => string;
+}
+
+/**
+ * Hosts each defective document at a fresh path and sends, in parallel, an authorization request
+ * whose client_id is that document's URL; the results are for judgeNegatives.
+ */
+async function probeDefectiveDocuments(
+  t: CheckContext,
+  as: AuthorizationServer,
+  host: CimdHost,
+  redirectUri: string,
+  documents: readonly DefectiveDocument[],
+): Promise<NegativeResult[]> {
+  return Promise.all(
+    documents.map(async ({ probe, label, body }, i) => {
+      const path = docPath('probe', `defect-${i}`);
+      const clientId = `${host.origin}${path}`;
+      host.publish(path, { body: body(clientId) });
+      const outcome = await authorizationProbe(t, as, clientId, redirectUri, label);
+      return { probe, clientId, outcome, fetched: host.fetches(path) };
+    }),
+  );
+}
+
 /**
  * Judges negative probes: each must be refused without a redirect to the client. A redirect (with
  * a code or an error) is a violation; a login/consent page is inconclusive (the harness cannot tell
@@ -295,20 +326,16 @@ export const AS_CIMD_02 = defineCheck({
         ['path case', (url) => url.replace('/cimd/', '/CIMD/')],
         ['another origin', () => 'https://client.example.test/client-metadata.json'],
       ];
-      const results = await Promise.all(
-        variants.map(async ([name, mutate]) => {
-          const path = docPath('probe', name.replace(/ /g, '-'));
-          const clientId = `${host.origin}${path}`;
-          host.publishJson(path, clientDocument(mutate(clientId), [redirectUri]));
-          const outcome = await authorizationProbe(
-            t,
-            as,
-            clientId,
-            redirectUri,
-            `CIMD: client_id mismatch (${name})`,
-          );
-          return { probe: `document client_id with ${name}`, clientId, outcome, fetched: host.fetches(path) };
-        }),
+      const results = await probeDefectiveDocuments(
+        t,
+        as,
+        host,
+        redirectUri,
+        variants.map(([name, mutate]) => ({
+          probe: `document client_id with ${name}`,
+          label: `CIMD: client_id mismatch (${name})`,
+          body: (clientId) => JSON.stringify(clientDocument(mutate(clientId), [redirectUri])),
+        })),
       );
       judgeNegatives(t, results, 'the document names another client_id');
     });
@@ -382,20 +409,16 @@ export const AS_CIMD_04 = defineCheck({
           (id) => JSON.stringify(clientDocument(id, [redirectUri], { redirect_uris: undefined })),
         ],
       ];
-      const results = await Promise.all(
-        defects.map(async ([name, body]) => {
-          const path = docPath('probe', name.replace(/ /g, '-'));
-          const clientId = `${host.origin}${path}`;
-          host.publish(path, { body: body(clientId) });
-          const outcome = await authorizationProbe(
-            t,
-            as,
-            clientId,
-            redirectUri,
-            `CIMD: document with ${name}`,
-          );
-          return { probe: `document with ${name}`, clientId, outcome, fetched: host.fetches(path) };
-        }),
+      const results = await probeDefectiveDocuments(
+        t,
+        as,
+        host,
+        redirectUri,
+        defects.map(([name, body]) => ({
+          probe: `document with ${name}`,
+          label: `CIMD: document with ${name}`,
+          body,
+        })),
       );
       judgeNegatives(t, results, 'the document is malformed');
     });
@@ -497,20 +520,16 @@ export const AS_CIMD_06 = defineCheck({
         ['a client_secret member', { client_secret: 'not-a-secret-conformance-probe' }],
         ['a client_secret_expires_at member', { client_secret_expires_at: 0 }],
       ];
-      const results = await Promise.all(
-        defects.map(async ([name, extra], i) => {
-          const path = docPath('probe', `secret-${i}`);
-          const clientId = `${host.origin}${path}`;
-          host.publishJson(path, clientDocument(clientId, [redirectUri], extra));
-          const outcome = await authorizationProbe(
-            t,
-            as,
-            clientId,
-            redirectUri,
-            `CIMD: document with ${name}`,
-          );
-          return { probe: `document with ${name}`, clientId, outcome, fetched: host.fetches(path) };
-        }),
+      const results = await probeDefectiveDocuments(
+        t,
+        as,
+        host,
+        redirectUri,
+        defects.map(([name, extra]) => ({
+          probe: `document with ${name}`,
+          label: `CIMD: document with ${name}`,
+          body: (clientId) => JSON.stringify(clientDocument(clientId, [redirectUri], extra)),
+        })),
       );
       judgeNegatives(t, results, 'the document declares a shared secret');
     });
