@@ -5,7 +5,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCheck } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
-import { decodeJwt } from 'jose';
 import { exchangeCode, OAuthStepError } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import {
@@ -21,6 +20,7 @@ import {
   validRequest,
   withParam,
 } from './as-authorize-probe.ts';
+import { decodeJwtToken } from './as-token-probes.ts';
 
 const AUTHZ_NEEDS = ['prm', 'as', 'client'] as const;
 
@@ -384,17 +384,12 @@ export const AS_AUTHZ_09 = defineCheck({
         verifier: pkce.verifier,
         redirectUri: setup.redirectUri,
       });
-      let aud: unknown;
-      try {
-        aud = decodeJwt(tokens.accessToken).aud;
-      } catch {
-        // An opaque token: the audience cannot be read.
-      }
-      t.data('aud', aud ?? '(not a JWT)');
+      const jwt = decodeJwtToken(tokens.accessToken);
+      t.data('aud', jwt ? (jwt.claims.aud ?? null) : '(not a JWT)');
       t.observe(
-        aud === undefined
-          ? 'without resource a token was issued; it is opaque, so whether the AS applied a default resource or ignores resource altogether is not visible'
-          : `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(aud)}`,
+        jwt
+          ? `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(jwt.claims.aud ?? null)}`
+          : 'without resource a token was issued; it is opaque, so whether the AS applied a default resource or ignores resource altogether is not visible',
       );
     } catch (err) {
       if (!(err instanceof OAuthStepError)) throw err;

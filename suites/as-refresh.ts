@@ -3,7 +3,6 @@
 // touch. Issuing refresh tokens is optional (MCP 2026-07-28: clients MUST NOT assume one), so
 // without one every row here is not applicable, which the message says.
 
-import { decodeJwt } from 'jose';
 import type { CheckContext } from '../runner/check.ts';
 import { defineCheck } from '../runner/check.ts';
 import type { Grant } from '../runner/fixtures.ts';
@@ -463,9 +462,8 @@ export const checks = [
 
 /** What the audience of an issued token shows: its aud when it is a JWT; opaque tokens hide it. */
 function describeAudience(token: string): string {
-  try {
-    return `aud ${JSON.stringify(decodeJwt(token).aud)}`;
-  } catch {
-    return 'an opaque token, so what it is bound to is not visible';
-  }
+  const jwt = decodeJwtToken(token);
+  return jwt
+    ? `aud ${JSON.stringify(jwt.claims.aud)}`
+    : 'an opaque token, so what it is bound to is not visible';
 }
