@@ -44,20 +44,16 @@ export async function withSession<T>(
   onForbidden?: (refusal: HandshakeRefusal) => Promise<T> | T,
 ): Promise<T | undefined> {
   if (isStateless(t.revision)) return fn(undefined);
-  let session: McpSession;
-  try {
-    ({ session } = await openSession(t.http, t.target, t.revision, token));
-  } catch (error) {
-    const refusal = handshakeRefusal(error);
-    if (!refusal) throw error;
-    if (onForbidden) return onForbidden(refusal);
-    skipForRefusedHandshake(t, refusal);
+  const opened = await openSessionOrRefusal(t, token);
+  if ('refusal' in opened) {
+    if (onForbidden) return onForbidden(opened.refusal);
+    skipForRefusedHandshake(t, opened.refusal);
     return undefined;
   }
   try {
-    return await fn(session);
+    return await fn(opened.session);
   } finally {
-    if (session.sessionId) await endSession(t, token, session);
+    if (opened.session.sessionId) await endSession(t, token, opened.session);
   }
 }
 
@@ -68,11 +64,21 @@ export interface HandshakeRefusal {
   what: string;
 }
 
-/** The 403 that refused the handshake, when that is why `openSession` threw; else undefined. */
-export function handshakeRefusal(error: unknown): HandshakeRefusal | undefined {
-  if (!(error instanceof McpSessionError)) return undefined;
-  const reply = error.replies.at(-1);
-  return reply?.response.status === 403 ? { reply, what: error.message } : undefined;
+/**
+ * Opens a session with `token`, or returns the 403 that refused the handshake. Any other failure
+ * of the handshake still throws (McpSessionError: the check ends as error with the replies).
+ */
+async function openSessionOrRefusal(
+  t: CheckContext,
+  token: string,
+): Promise<{ session: McpSession } | { refusal: HandshakeRefusal }> {
+  try {
+    return { session: (await openSession(t.http, t.target, t.revision, token)).session };
+  } catch (error) {
+    const reply = error instanceof McpSessionError ? error.replies.at(-1) : undefined;
+    if (reply?.response.status !== 403) throw error;
+    return { refusal: { reply, what: (error as McpSessionError).message } };
+  }
 }
 
 /**
@@ -80,18 +86,14 @@ export function handshakeRefusal(error: unknown): HandshakeRefusal | undefined {
  * the check skips (skipForRefusedHandshake) and this returns undefined.
  */
 export async function openSessionOrSkip(t: CheckContext, token: string): Promise<McpSession | undefined> {
-  try {
-    return (await openSession(t.http, t.target, t.revision, token)).session;
-  } catch (error) {
-    const refusal = handshakeRefusal(error);
-    if (!refusal) throw error;
-    skipForRefusedHandshake(t, refusal);
-    return undefined;
-  }
+  const opened = await openSessionOrRefusal(t, token);
+  if ('session' in opened) return opened.session;
+  skipForRefusedHandshake(t, opened.refusal);
+  return undefined;
 }
 
 /** A check that needs a session cannot run when the handshake is refused 403: say why, and how. */
-export function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
+function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
   t.prerequisiteMissing(
     `the MCP handshake with the harness's token was refused (${refusal.what}): the server requires a scope for every request that this token lacks, so no session can be opened to probe in`,
     'give a token holding every scope the server requires with --token-env NAME (RS-403-01 judges the 403 itself)',

@@ -107,19 +107,24 @@ export async function browserLogin(
     const callbackReached = new Promise<URL>((resolve) => {
       resolveCallback = resolve;
     });
+    /** The first request to the redirect URI is the callback (its code registered as a secret). */
+    const takeCallback = (url: URL) => {
+      if (callback) return;
+      callback = url;
+      const code = url.searchParams.get('code');
+      if (code) ctx.onSecret?.(code, 'authorization_code');
+      resolveCallback(url);
+    };
     const context = await browser.newContext();
     const aborted = new Map<string, string>();
     await context.route('**/*', async (route) => {
       const url = new URL(route.request().url());
       if (isRedirectTo(url, ctx.redirectUri)) {
-        callback = url;
-        const code = url.searchParams.get('code');
-        if (code) ctx.onSecret?.(code, 'authorization_code');
+        takeCallback(url);
         aborted.set(
           url.href,
           'not loaded: the redirect URI belongs to the harness, which read the response from it',
         );
-        resolveCallback(url);
         await route.abort();
         return;
       }
@@ -142,11 +147,7 @@ export async function browserLogin(
     // redirects itself), so the callback is also taken from the request event.
     context.on('request', (request) => {
       const url = new URL(request.url());
-      if (callback || !isRedirectTo(url, ctx.redirectUri)) return;
-      callback = url;
-      const code = url.searchParams.get('code');
-      if (code) ctx.onSecret?.(code, 'authorization_code');
-      resolveCallback(url);
+      if (isRedirectTo(url, ctx.redirectUri)) takeCallback(url);
     });
     const page = await context.newPage();
     ctx.log?.(`browser login: opening ${ctx.authorizationUrl.origin}${ctx.authorizationUrl.pathname}`);
