@@ -209,7 +209,9 @@ export async function browserLogin(
       await Promise.race([callbackReached, sleep(200)]);
     }
     const reached = callback ?? (await callbackReached);
-    await Promise.allSettled(recording);
+    // Reading a response body from Chromium has no bound of its own: give the recording at most
+    // 2 s (within the login's bound); what is not read by then stays out of the evidence.
+    await Promise.race([Promise.allSettled(recording), sleep(Math.min(2_000, remaining()))]);
     return reached;
   } finally {
     await browser.close();
