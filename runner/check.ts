@@ -7,9 +7,109 @@
 
 import type { FixtureValues, Grant } from './fixtures.ts';
 import type { Exchange, HttpClient } from './http.ts';
-import type { Revision } from './revisions.ts';
+import { REVISIONS, type Revision } from './revisions.ts';
 
 export type Level = 'MUST' | 'SHOULD' | 'MAY';
+
+/** The BCP 14 keywords (RFC 2119, RFC 8174), as they stand in a normative sentence. */
+export const BCP14_KEYWORDS = [
+  'MUST NOT',
+  'MUST',
+  'REQUIRED',
+  'SHALL NOT',
+  'SHALL',
+  'SHOULD NOT',
+  'SHOULD',
+  'NOT RECOMMENDED',
+  'RECOMMENDED',
+  'MAY',
+  'OPTIONAL',
+] as const;
+export type Bcp14Keyword = (typeof BCP14_KEYWORDS)[number];
+
+/** MUST / MUST NOT / REQUIRED / SHALL → MUST; SHOULD / RECOMMENDED (and NOT) → SHOULD; MAY / OPTIONAL → MAY. */
+export function levelOfKeyword(keyword: Bcp14Keyword): Level {
+  switch (keyword) {
+    case 'MUST':
+    case 'MUST NOT':
+    case 'REQUIRED':
+    case 'SHALL':
+    case 'SHALL NOT':
+      return 'MUST';
+    case 'SHOULD':
+    case 'SHOULD NOT':
+    case 'RECOMMENDED':
+    case 'NOT RECOMMENDED':
+      return 'SHOULD';
+    case 'MAY':
+    case 'OPTIONAL':
+      return 'MAY';
+  }
+}
+
+/** The party a normative sentence binds. Only sentences that bind the server under test can fail it. */
+export type Party = 'authorization-server' | 'resource-server' | 'client' | 'context';
+
+/**
+ * One normative sentence a check enforces, copied from the specification itself (never from
+ * memory): the document, the section, the sentence as written, its BCP 14 keyword and the party
+ * it binds. MCP sources name their revision (`MCP 2025-11-25`): such a quote only sets the level
+ * of that revision (a rule of a later revision never judges a server that does not speak it).
+ */
+export interface Quote {
+  /** 'RFC 9728', 'RFC 6750', 'OAuth 2.1 draft-13', 'MCP 2025-06-18', 'MCP 2026-07-28', 'CIMD draft-00', ... */
+  source: string;
+  /** '3.3', '4.1.2.1', 'Authorization Server Discovery' (the heading in the MCP text). */
+  section: string;
+  /** The sentence as written in the source (whitespace collapsed), containing `keyword`. */
+  text: string;
+  /** The keyword of the sentence that binds `binds`; absent only for `context` quotes (definitions). */
+  keyword?: Bcp14Keyword;
+  binds: Party;
+}
+
+/** The MCP revision a quote's source names (`MCP 2025-11-25` → 2025-11-25), if any. */
+export function quoteRevision(quote: Quote): Revision | undefined {
+  const m = /^MCP (\d{4}-\d{2}-\d{2})\b/.exec(quote.source);
+  return m && (REVISIONS as readonly string[]).includes(m[1]!) ? (m[1] as Revision) : undefined;
+}
+
+const LEVEL_RANK: Record<Level, number> = { MAY: 0, SHOULD: 1, MUST: 2 };
+
+/**
+ * The level a check's rule has in `revision`, derived from its quotes: the strongest keyword
+ * among the sentences that bind a server and apply to that revision (quotes of another MCP
+ * revision do not). A `conflict` caps it at SHOULD (two sentences disagree: the check warns and
+ * quotes both); a `derived` rule (no sentence states it) is the declared level, at most SHOULD.
+ * Undefined when no binding sentence applies to the revision (the check has no rule there).
+ */
+export function derivedLevel(
+  basis: Pick<CheckDefinition, 'quotes' | 'derived' | 'conflict' | 'level'>,
+  revision: Revision,
+): Level | undefined {
+  if (basis.derived !== undefined) return basis.level === 'MUST' ? 'SHOULD' : basis.level;
+  let best: Level | undefined;
+  for (const q of basis.quotes ?? []) {
+    if (q.binds === 'client' || q.binds === 'context' || !q.keyword) continue;
+    const rev = quoteRevision(q);
+    if (rev !== undefined && rev !== revision) continue;
+    const level = levelOfKeyword(q.keyword);
+    if (best === undefined || LEVEL_RANK[level] > LEVEL_RANK[best]) best = level;
+  }
+  if (best !== undefined && basis.conflict !== undefined && best === 'MUST') return 'SHOULD';
+  return best;
+}
+
+/**
+ * The level the engine judges a check by in `revision`: the level its quotes give that revision,
+ * else (no quote for it, or a check not yet quoted) its declared level.
+ */
+export function levelFor(
+  check: Pick<CheckDefinition, 'quotes' | 'derived' | 'conflict' | 'level'>,
+  revision: Revision,
+): Level {
+  return derivedLevel(check, revision) ?? check.level;
+}
 export type Status = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'info';
 export const STATUSES: readonly Status[] = ['pass', 'fail', 'warn', 'skip', 'error', 'info'];
 export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
@@ -64,8 +164,13 @@ export interface CheckOptions {
 export interface Observations {
   /** The target does what the requirement asks (for this probe). */
   conforms(message: string): void;
-  /** The target breaks the requirement; `exchanges` are extra evidence ids (the check's own are linked anyway). */
-  violated(message: string, evidence?: { exchanges?: readonly (string | Exchange)[] }): void;
+  /**
+   * The target breaks the requirement; `exchanges` are extra evidence ids (the check's own are
+   * linked anyway). `level` judges a secondary property at a lower level than the check's (an
+   * invalid-token 401 that lacks `error="invalid_token"`: RFC 6750 §3.1 SHOULD), never higher;
+   * the check's quotes must include the sentence that gives it.
+   */
+  violated(message: string, evidence?: { exchanges?: readonly (string | Exchange)[]; level?: Level }): void;
   /** The requirement does not apply to this target (feature absent, revision excludes it). */
   notApplicable(reason: string): void;
   /** The check needs something the operator did not provide; say how to provide it. */
@@ -111,6 +216,21 @@ export interface CheckDefinition {
   level: Level;
   /** Spec sections the rule comes from ("RFC9728 §3", "MCP 2025-06-18 authorization"). */
   refs: readonly string[];
+  /**
+   * The normative sentences the check enforces, as written (see Quote). The check's `level` is
+   * the one they give its newest revision (derivedLevel); test/matrix/quotes.test.ts enforces it.
+   */
+  quotes?: readonly Quote[];
+  /**
+   * Set instead of binding quotes when no sentence states the rule and it is derived from others:
+   * one line of reasoning. A derived rule is at most SHOULD.
+   */
+  derived?: string;
+  /**
+   * Set when two sentences of the specs disagree on this rule (both are quoted): one line saying
+   * how. The check then judges at most SHOULD (warn), and its message quotes both.
+   */
+  conflict?: string;
   revisions: readonly Revision[];
   /** Fixtures the check uses; resolved before `run`, so a missing one ends the check with its reason. */
   needs: readonly FixtureName[];

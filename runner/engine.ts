@@ -15,6 +15,7 @@ import {
   type FixtureName,
   FixtureUnavailable,
   type Level,
+  levelFor,
   type Status,
 } from './check.ts';
 import type { FixtureSource } from './fixtures.ts';
@@ -72,7 +73,7 @@ export function selectChecks(
 
 type Observation =
   | { kind: 'conforms' | 'observe'; message: string }
-  | { kind: 'violated'; message: string }
+  | { kind: 'violated'; message: string; level?: Level }
   | { kind: 'notApplicable'; message: string }
   | { kind: 'prerequisiteMissing'; message: string; howToProvide: string };
 
@@ -86,8 +87,13 @@ export function deriveStatus(
   const join = (list: readonly Observation[]) => list.map((o) => o.message).join('; ');
   const violated = of('violated');
   if (violated.length > 0) {
+    // The strongest violation decides; a secondary property's own level never exceeds the check's.
+    const rank = { MAY: 0, SHOULD: 1, MUST: 2 } as const;
+    const effective = violated
+      .map((o) => (o.kind === 'violated' && o.level && rank[o.level] < rank[level] ? o.level : level))
+      .reduce((a, b) => (rank[b] > rank[a] ? b : a));
     const status: Status =
-      level === 'MUST' ? 'fail' : level === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
+      effective === 'MUST' ? 'fail' : effective === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
     return { status, message: join(violated) };
   }
   const conforms = of('conforms');
@@ -174,10 +180,12 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   const notes: string[] = [];
   const data: Record<string, unknown> = {};
   const exchanges = new Set<string>();
+  // The level of the rule in this run's revision (its quotes decide; runner/check.ts levelFor).
+  const level = levelFor(check, options.revision);
   const base = {
     id: check.id,
     title: check.title,
-    level: check.level,
+    level,
     refs: [...check.refs],
     requirement: check.requirement,
     remediation: check.remediation,
@@ -291,7 +299,7 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
           ),
     conforms: (message) => observations.push({ kind: 'conforms', message }),
     violated: (message, evidence) => {
-      observations.push({ kind: 'violated', message });
+      observations.push({ kind: 'violated', message, ...(evidence?.level ? { level: evidence.level } : {}) });
       for (const e of evidence?.exchanges ?? []) exchanges.add(typeof e === 'string' ? e : e.id);
     },
     notApplicable: (reason) => observations.push({ kind: 'notApplicable', message: reason }),
@@ -318,15 +326,13 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     over ??= 'the check ended';
     abort.abort(new CheckAborted(over));
     if (observations.length > 0)
-      notes.push(
-        `observed before it ended: ${deriveStatus(check.level, observations, options.strict).message}`,
-      );
+      notes.push(`observed before it ended: ${deriveStatus(level, observations, options.strict).message}`);
     const reason = describeThrow(err);
     return finish(reason.status, reason.message, reason.howToProvide);
   }
   over = 'the check already finished';
   abort.abort(new CheckAborted(over));
-  const verdict = deriveStatus(check.level, observations, options.strict);
+  const verdict = deriveStatus(level, observations, options.strict);
   return finish(verdict.status, verdict.message, verdict.howToProvide);
 }
 

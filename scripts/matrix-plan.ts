@@ -9,7 +9,7 @@
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
 import { FAULTS, faultParts } from '../reference-server/faults.ts';
-import type { Check, Status } from '../runner/check.ts';
+import { type Check, levelFor, type Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
 export function matrixRevision(check: Check, fault?: string): Revision {
@@ -20,8 +20,8 @@ export function matrixRevision(check: Check, fault?: string): Revision {
     : (check.revisions[check.revisions.length - 1] as Revision);
 }
 
-export function expectedUnderFault(check: Check): Status {
-  return check.level === 'MUST' ? 'fail' : 'warn';
+export function expectedUnderFault(check: Check, revision: Revision = matrixRevision(check)): Status {
+  return levelFor(check, revision) === 'MUST' ? 'fail' : 'warn';
 }
 
 /**

@@ -135,6 +135,15 @@ describe('deriveStatus', () => {
     expect(r).toMatchObject({ status: 'fail', message: 'broken' });
   });
 
+  it('a secondary property judged at a lower level warns; the strongest violation decides', () => {
+    const should = { kind: 'violated' as const, message: 'no error code', level: 'SHOULD' as const };
+    expect(deriveStatus('MUST', [should], false).status).toBe('warn');
+    expect(deriveStatus('MUST', [should], true).status).toBe('fail');
+    expect(deriveStatus('MUST', [should, ...violated], false).status).toBe('fail');
+    // never above the check's own level
+    expect(deriveStatus('SHOULD', [{ ...should, level: 'MUST' as const }], false).status).toBe('warn');
+  });
+
   it('skip carries the reason and how to provide the prerequisite', () => {
     const r = deriveStatus(
       'MUST',
