@@ -115,8 +115,13 @@ export const STATUSES: readonly Status[] = ['pass', 'fail', 'warn', 'skip', 'err
 export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'MAY'];
 
 /**
- * Shared fixtures a check can ask for (runner/fixtures.ts builds them). Their value types live in
+ * Fixtures a check can ask for (runner/fixtures.ts builds them). Their value types live in
  * fixtures.ts; here they are only names, so checks can be listed without touching the network.
+ * All are shared by the run except `own-client`: a client registered for the asking check alone,
+ * so that no other check's authorization can disturb its grants (an AS may legally revoke every
+ * earlier grant of a client when a new authorization completes). A check that redeems codes,
+ * refreshes, revokes or races uses it; where the target offers no registration it is the shared
+ * client, and the engine runs such checks one at a time (issue #12 §Isolation).
  */
 export const FIXTURE_NAMES = [
   'prm',
@@ -127,6 +132,8 @@ export const FIXTURE_NAMES = [
   'token-user-b',
   'minter',
   'protected-request',
+  'scope',
+  'own-client',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 
@@ -177,6 +184,14 @@ export interface Observations {
   prerequisiteMissing(reason: string, howToProvide: string): void;
   /** Something worth reporting that is not a verdict (MAY behaviour, a measurement). */
   observe(message: string): void;
+  /**
+   * The check cannot conclude: its control (the same request without the one change) did not
+   * succeed, or a race had no winner. Ends `skip` with the reason, never pass or fail, unless a
+   * violation was also observed. `suspect` names a shared fixture whose state another check may
+   * have changed (the shared token stopped working): the engine then renews it and re-runs the
+   * check alone once, and says so in the result.
+   */
+  inconclusive(reason: string, options?: { suspect?: FixtureName }): void;
 }
 
 /** What `run(t)` receives. */
@@ -194,7 +209,7 @@ export interface CheckContext extends Observations {
   /** Like `fixture`, but resolves `undefined` instead of ending the check when it is unavailable. */
   optionalFixture<K extends FixtureName>(name: K): Promise<FixtureValues[K] | undefined>;
   /** A new authorization flow of its own, for checks that consume or revoke what they get. */
-  freshGrant(opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  freshGrant(opts?: { scope?: string; loginHint?: string; extraParams?: [string, string][] }): Promise<Grant>;
   /**
    * Sends an authorization URL the check built itself (a negative probe, or a flow whose code it
    * redeems on its own terms) through the run's login driver, and resolves with the callback URL

@@ -206,14 +206,21 @@ async function fetchJsonObject(
  * every `scopes_supported` of the protected-resource metadata, else no scope at all.
  */
 export function selectScope(prm: ProtectedResourceDiscovery): string | undefined {
+  return selectScopeWithSource(prm)?.scope;
+}
+
+/** selectScope, saying where the scope came from. */
+export function selectScopeWithSource(
+  prm: ProtectedResourceDiscovery,
+): { scope: string; source: string } | undefined {
   if (prm.challenge) {
     const challenge = bearerChallenge(parseWwwAuthenticate(prm.challenge.wwwAuthenticate));
     const scope = challenge && param(challenge, 'scope');
-    if (scope) return scope;
+    if (scope) return { scope, source: "the challenge's scope" };
   }
   const supported = prm.prm?.scopes_supported;
   if (Array.isArray(supported) && supported.length > 0 && supported.every((s) => typeof s === 'string')) {
-    return supported.join(' ');
+    return { scope: supported.join(' '), source: "the protected-resource metadata's scopes_supported" };
   }
   return undefined;
 }

@@ -19,6 +19,7 @@ import {
   type Status,
 } from './check.ts';
 import type { FixtureSource } from './fixtures.ts';
+import type { RegisteredClient } from './oauth.ts';
 import { type Exchange, type HttpClient, HttpTransportError, type RequestOptions } from './http.ts';
 import type { Revision } from './revisions.ts';
 
@@ -39,6 +40,8 @@ export interface CheckResult {
   data: Record<string, unknown>;
   /** For a skip on a missing prerequisite: how the operator can provide it. */
   howToProvide?: string;
+  /** Authorization flows (login steps) this check ran itself; shared fixtures' flows are not counted here. */
+  authorizationFlows: number;
 }
 
 export interface Selection {
@@ -74,6 +77,7 @@ export function selectChecks(
 type Observation =
   | { kind: 'conforms' | 'observe'; message: string }
   | { kind: 'violated'; message: string; level?: Level }
+  | { kind: 'inconclusive'; message: string; suspect?: FixtureName }
   | { kind: 'notApplicable'; message: string }
   | { kind: 'prerequisiteMissing'; message: string; howToProvide: string };
 
@@ -96,6 +100,9 @@ export function deriveStatus(
       effective === 'MUST' ? 'fail' : effective === 'SHOULD' ? (strict ? 'fail' : 'warn') : 'info';
     return { status, message: join(violated) };
   }
+  // A control that failed outweighs whatever else passed: part of the rule is unproven, so no pass.
+  const inconclusive = of('inconclusive');
+  if (inconclusive.length > 0) return { status: 'skip', message: join(inconclusive) };
   const conforms = of('conforms');
   if (conforms.length > 0) return { status: 'pass', message: join(conforms) };
   const skips = observations.filter((o) => o.kind === 'notApplicable' || o.kind === 'prerequisiteMissing');
@@ -147,25 +154,92 @@ export interface EngineOptions {
   onResult?: (result: CheckResult) => void;
 }
 
-/** Runs the checks; resolves with one result per check, in registry order. Never rejects for a check's sake. */
+/**
+ * Fixtures through which a check can complete authorizations with a client another check also
+ * uses. When the target offers no registration, checks that need one of them run one at a time.
+ */
+const CLIENT_FIXTURES: readonly FixtureName[] = ['client', 'own-client', 'second-client'];
+
+/**
+ * Runs the checks; resolves with one result per check, in registry order (never completion
+ * order). Never rejects for a check's sake.
+ *
+ * Isolation (issue #12 §2): a check that consumes grants declares `own-client` and gets a client
+ * registered for it alone. When the target offers no registration (one fixed client), the checks
+ * that can complete authorizations with that client run after all the others, one at a time, and
+ * each says so. A check whose control failed on a shared fixture that another check may have
+ * disturbed (`t.inconclusive(…, { suspect })`) is re-run alone at the end with that fixture
+ * renewed, and says so.
+ */
 export async function runChecks(checks: readonly Check[], options: EngineOptions): Promise<CheckResult[]> {
   const results = new Array<CheckResult | undefined>(checks.length);
   const runDeadline = Date.now() + options.runTimeoutMs;
-  let next = 0;
-  const worker = async () => {
-    while (next < checks.length) {
-      const index = next++;
-      const check = checks[index]!;
-      options.onStart?.(check);
-      const result = await runOne(check, options, runDeadline);
-      results[index] = result;
-      options.onResult?.(result);
-    }
+  const runPool = async (indices: readonly number[], concurrency: number, rerun?: Map<number, string>) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < indices.length) {
+        const index = indices[next++]!;
+        const check = checks[index]!;
+        options.onStart?.(check);
+        const { result, suspect } = await runOne(check, options, runDeadline, serialized.includes(index));
+        if (suspect && !rerun) suspects.set(index, suspect);
+        const why = rerun?.get(index);
+        if (why) result.notes.unshift(`re-run alone: ${why}`);
+        results[index] = result;
+        options.onResult?.(result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, indices.length)) }, worker));
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(options.concurrency, checks.length)) }, worker);
-  await Promise.all(workers);
+
+  const suspects = new Map<number, FixtureName[]>();
+  const all = checks.map((_, i) => i);
+  const usesClient = (c: Check) => c.needs.some((n) => CLIENT_FIXTURES.includes(n));
+  const serialized =
+    checks.some(usesClient) && (await isolationOf(options)) === 'serialized'
+      ? all.filter((i) => usesClient(checks[i]!))
+      : [];
+  await runPool(
+    all.filter((i) => !serialized.includes(i)),
+    options.concurrency,
+  );
+  if (serialized.length > 0) await runPool(serialized, 1);
+
+  // Re-run alone what a shared fixture's change may have spoiled (once).
+  const rerun = new Map<number, string>();
+  const renew = new Set<FixtureName>();
+  for (const [i, suspect] of suspects) {
+    if (options.signal?.aborted) break;
+    rerun.set(
+      i,
+      `the first run could not conclude (${results[i]!.message}); the ${suspect.join(', ')} fixture, which another check may have changed, was renewed first`,
+    );
+    for (const name of suspect) renew.add(name);
+  }
+  if (rerun.size > 0) {
+    for (const name of renew) options.fixtures.renew?.(name);
+    await runPool([...rerun.keys()], 1, rerun);
+  }
   return results as CheckResult[];
 }
+
+/** How checks that use a client are isolated from each other (asked once per run). */
+async function isolationOf(options: EngineOptions): Promise<'per-check' | 'serialized'> {
+  if (!options.fixtures.isolation) return 'per-check';
+  try {
+    return await withDeadline(
+      options.fixtures.isolation(),
+      Date.now() + options.fixtureTimeoutMs,
+      'finding how checks can be isolated',
+    );
+  } catch {
+    // Discovery failed: the checks that need a client will skip or error on their own.
+    return 'per-check';
+  }
+}
+
+const SERIALIZED =
+  'serialized: the target offers no client registration, so this check ran alone with the one client (an authorization server may revoke earlier grants of a client when a new authorization completes)';
 
 /** Why checks end when the operator interrupts the run. */
 const INTERRUPTED = 'the run was interrupted (SIGINT)';
@@ -174,10 +248,16 @@ class CheckAborted extends Error {
   override name = 'CheckAborted';
 }
 
-async function runOne(check: Check, options: EngineOptions, runDeadline: number): Promise<CheckResult> {
+async function runOne(
+  check: Check,
+  options: EngineOptions,
+  runDeadline: number,
+  serialized: boolean,
+): Promise<{ result: CheckResult; suspect?: FixtureName[] }> {
   const started = performance.now();
   const observations: Observation[] = [];
-  const notes: string[] = [];
+  const notes: string[] = serialized ? [SERIALIZED] : [];
+  let flows = 0;
   const data: Record<string, unknown> = {};
   const exchanges = new Set<string>();
   // The level of the rule in this run's revision (its quotes decide; runner/check.ts levelFor).
@@ -190,16 +270,24 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     requirement: check.requirement,
     remediation: check.remediation,
   };
-  const finish = (status: Status, message: string, howToProvide?: string): CheckResult => ({
-    ...base,
-    status,
-    message,
-    exchanges: [...exchanges].sort(byExchangeOrder),
-    durationMs: Math.round(performance.now() - started),
-    notes,
-    data,
-    ...(howToProvide ? { howToProvide } : {}),
-  });
+  const finish = (status: Status, message: string, howToProvide?: string) => {
+    const suspect = [
+      ...new Set(observations.flatMap((o) => (o.kind === 'inconclusive' && o.suspect ? [o.suspect] : []))),
+    ];
+    const result: CheckResult = {
+      ...base,
+      status,
+      message,
+      exchanges: [...exchanges].sort(byExchangeOrder),
+      durationMs: Math.round(performance.now() - started),
+      notes,
+      data,
+      ...(howToProvide ? { howToProvide } : {}),
+      authorizationFlows: flows,
+    };
+    // Only an inconclusive result is worth re-running (a violation or a pass stands).
+    return status === 'skip' && suspect.length > 0 ? { result, suspect } : { result };
+  };
 
   if (options.embedded && check.expectedSkipInEmbedded) {
     return finish('skip', `not run against the embedded reference server: ${check.expectedSkipInEmbedded}`);
@@ -213,19 +301,23 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   const fixtureDeadline = Math.min(Date.now() + options.fixtureTimeoutMs, runDeadline);
   const resolved = new Map<FixtureName, unknown>();
   const linkFixture = (name: FixtureName) => {
+    if (name === 'own-client') return; // its exchanges are the check's own
     for (const id of options.fixtures.exchangesOf(name)) exchanges.add(id);
   };
+  // The check's own client is registered through the check's own client view, so its
+  // registration exchange is the check's evidence.
+  const ownHttp = options.http.scoped((ex) => exchanges.add(ex.id));
+  const get = (name: FixtureName): Promise<unknown> =>
+    name === 'own-client'
+      ? options.fixtures.ownClient
+        ? options.fixtures.ownClient(ownHttp)
+        : options.fixtures.get('client')
+      : options.fixtures.get(name);
   try {
     for (const name of check.needs) {
       resolved.set(
         name,
-        await withDeadline(
-          options.fixtures.get(name),
-          fixtureDeadline,
-          `fixture "${name}"`,
-          undefined,
-          options.signal,
-        ),
+        await withDeadline(get(name), fixtureDeadline, `fixture "${name}"`, undefined, options.signal),
       );
       linkFixture(name);
     }
@@ -247,6 +339,9 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
   );
   const fixture = async <K extends FixtureName>(name: K) => {
     if (resolved.has(name)) return resolved.get(name);
+    if (name === 'own-client')
+      // Serialization is decided before the check starts, from what it declares.
+      throw new Error(`check ${check.id} uses the own-client fixture without declaring it in needs`);
     const value = await withDeadline(options.fixtures.get(name), checkDeadline, `fixture "${name}"`);
     linkFixture(name);
     return value;
@@ -283,10 +378,21 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
         throw err;
       }
     }) as CheckContext['optionalFixture'],
-    freshGrant: (opts) =>
-      withDeadline(options.fixtures.freshGrant(http, opts), checkDeadline, 'a fresh authorization grant'),
+    freshGrant: async (opts) => {
+      // A grant of the check's own, for its own client: no other check's authorization can
+      // revoke it (issue #12 §2). Declaring the client lets the engine serialize when needed.
+      const client = resolved.get('own-client') as RegisteredClient | undefined;
+      if (!client)
+        throw new Error(`check ${check.id} asks for a fresh grant without declaring own-client in needs`);
+      flows++;
+      return withDeadline(
+        options.fixtures.freshGrant(http, { ...opts, ...(client ? { client } : {}) }),
+        checkDeadline,
+        'a fresh authorization grant',
+      );
+    },
     authorize: (url, opts) =>
-      options.fixtures.loginAt
+      options.fixtures.loginAt && ++flows
         ? withDeadline(
             // A check that wants to see the login step's exchanges (AS-AUTHZ-11) gets a view of
             // its own client that also reports them; they stay linked to the check either way.
@@ -306,6 +412,12 @@ async function runOne(check: Check, options: EngineOptions, runDeadline: number)
     prerequisiteMissing: (reason, howToProvide) =>
       observations.push({ kind: 'prerequisiteMissing', message: reason, howToProvide }),
     observe: (message) => observations.push({ kind: 'observe', message }),
+    inconclusive: (reason, opts) =>
+      observations.push({
+        kind: 'inconclusive',
+        message: reason,
+        ...(opts?.suspect ? { suspect: opts.suspect } : {}),
+      }),
     note: (text) => notes.push(text),
     data: (key, value) => {
       data[key] = value;

@@ -9,6 +9,7 @@
 // feature or the operator did not supply something (the reason says how to supply it), `error`
 // when the harness itself failed. Any other throw becomes `error` in the engine.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { decodeJwt, type JWK } from 'jose';
@@ -18,7 +19,7 @@ import {
   discoverAuthorizationServer,
   discoverProtectedResource,
   type ProtectedResourceDiscovery,
-  selectScope,
+  selectScopeWithSource,
 } from './discovery.ts';
 import {
   type Exchange,
@@ -32,6 +33,7 @@ import { type McpProbe, type McpSession, mcpCall, resultOf } from './mcp.ts';
 import { createMinter, type Minter } from './mint.ts';
 import {
   type AuthorizationServer,
+  OAuthStepError,
   type Pkce,
   type RegisteredClient,
   registerClient,
@@ -57,6 +59,25 @@ export interface FixtureValues {
   minter: Minter;
   /** The request the token checks send (see ProtectedRequest). */
   'protected-request': ProtectedRequest;
+  /** The scope every grant of the run requests (see GrantScope). */
+  scope: GrantScope;
+  /** A client registered for the asking check alone (FixtureSource.ownClient; not shared). */
+  'own-client': RegisteredClient;
+}
+
+/**
+ * The scope the run's grants request, and where it came from. MCP §Scope Selection Strategy: the
+ * challenge's `scope`, else the protected-resource metadata's `scopes_supported`; when neither
+ * names one (issue #12 §4), what the authorization server advertises in `scopes_supported` minus
+ * `openid` and `offline_access`, else none. `--scope` overrides all. When the AS refuses a
+ * candidate (`invalid_scope`, `access_denied`), the next is tried; the one that got a token is
+ * the run's scope.
+ */
+export interface GrantScope {
+  /** Undefined: requests carry no `scope` parameter. */
+  scope?: string;
+  /** One phrase: "the challenge's scope", "--scope", "the AS's scopes_supported", "none named". */
+  source: string;
 }
 
 /**
@@ -104,9 +125,27 @@ export interface FixtureSource {
   get<K extends FixtureName>(name: K): Promise<FixtureValues[K]>;
   /** Ids of the exchanges the fixture made (linked as evidence to every check that used it). */
   exchangesOf(name: FixtureName): readonly string[];
-  freshGrant(http: HttpClient, opts?: { scope?: string; loginHint?: string }): Promise<Grant>;
+  /** A new authorization flow; with `client`, for that client (the check's own), else the shared one. */
+  freshGrant(
+    http: HttpClient,
+    opts?: {
+      scope?: string;
+      loginHint?: string;
+      client?: RegisteredClient;
+      extraParams?: [string, string][];
+    },
+  ): Promise<Grant>;
   /** Runs the login driver on a check-built authorization URL; resolves with the callback URL. */
   loginAt?(http: HttpClient, url: URL): Promise<URL>;
+  /**
+   * How checks that complete authorizations are kept apart: `per-check` when each can have a
+   * client of its own (registration works), `serialized` when all must share one client.
+   */
+  isolation?(): Promise<'per-check' | 'serialized'>;
+  /** A client for one check alone (registered through `http`, the check's view); the shared client when serialized. */
+  ownClient?(http: HttpClient): Promise<RegisteredClient>;
+  /** Forgets a shared fixture, so the next `get` creates it anew (after a suspected interference). */
+  renew?(name: FixtureName): void;
   /** Authorization flows run so far (shared and fresh). */
   readonly authorizationFlows: number;
 }
@@ -124,6 +163,8 @@ export interface FixtureEnvironment {
   loginTimeoutMs: number;
   /** Pre-supplied credentials (already read from env/files; never from argv). */
   preset?: { accessToken?: string; accessTokenB?: string; clientId?: string; clientSecret?: string };
+  /** `--scope`: the scope every grant requests, instead of the one discovery selects. */
+  scope?: string;
   /** A key the target trusts: the embedded server's, or `--mint-key` + `--mint-issuer`. */
   mintKey?: { privateJwk: JWK; issuer: string };
   /** Prints a line for the operator (the manual login driver's URL). */
@@ -237,10 +278,44 @@ export class RunFixtures implements FixtureSource {
     return this.exchanges.get(name) ?? [];
   }
 
-  async freshGrant(http: HttpClient, opts: { scope?: string; loginHint?: string } = {}): Promise<Grant> {
-    const client = await this.get('client');
+  async freshGrant(
+    http: HttpClient,
+    opts: {
+      scope?: string;
+      loginHint?: string;
+      client?: RegisteredClient;
+      extraParams?: [string, string][];
+    } = {},
+  ): Promise<Grant> {
+    const client = opts.client ?? (await this.get('client'));
     const as = authorizationServerOf(await this.get('as'));
-    return this.authorize(http, as, client, opts);
+    const scope = opts.scope ?? (await this.get('scope')).scope;
+    return this.authorize(http, as, client, {
+      ...(scope !== undefined ? { scope } : {}),
+      ...(opts.loginHint ? { loginHint: opts.loginHint } : {}),
+      ...(opts.extraParams ? { extraParams: opts.extraParams } : {}),
+    });
+  }
+
+  /**
+   * Each check that completes authorizations gets a client of its own when the AS registers
+   * clients and the operator did not fix one (`--client-id`); otherwise all share one, and the
+   * engine runs them one at a time.
+   */
+  async isolation(): Promise<'per-check' | 'serialized'> {
+    if (this.env.preset?.clientId) return 'serialized';
+    const discovery = await this.get('as');
+    return typeof discovery.metadata?.registration_endpoint === 'string' ? 'per-check' : 'serialized';
+  }
+
+  async ownClient(http: HttpClient): Promise<RegisteredClient> {
+    if ((await this.isolation()) === 'serialized') return this.get('client');
+    return this.register(http, 'mcp-auth-conformance (a check of its own)');
+  }
+
+  renew(name: FixtureName): void {
+    this.promises.delete(name);
+    this.exchanges.delete(name);
   }
 
   async loginAt(http: HttpClient, url: URL): Promise<URL> {
@@ -274,6 +349,11 @@ export class RunFixtures implements FixtureSource {
         return this.minter();
       case 'protected-request':
         return findProtectedRequest(http, this.env.target, this.env.revision);
+      case 'scope':
+        return this.grantScope();
+      case 'own-client':
+        // Per check, never shared: the engine asks ownClient() for each check that declares it.
+        return Promise.reject(new Error('own-client is created per check (FixtureSource.ownClient)'));
     }
   }
 
@@ -344,6 +424,16 @@ export class RunFixtures implements FixtureSource {
       };
     }
     const as = authorizationServerOf(await this.get('as'));
+    if (typeof as.metadata.registration_endpoint !== 'string' && second) {
+      // No registration: an invented client_id stands in for "another client" (issue #13 §7);
+      // the binding checks conclude nothing if the AS refuses it as a client.
+      return {
+        clientId: `mcp-auth-conformance-other-${randomBytes(8).toString('hex')}`,
+        authMethod: 'none',
+        redirectUris: [redirectUri],
+        invented: true,
+      };
+    }
     if (typeof as.metadata.registration_endpoint !== 'string') {
       throw new FixtureUnavailable(
         'skip',
@@ -353,6 +443,13 @@ export class RunFixtures implements FixtureSource {
           : 'pass --client-id ID (and --client-secret-env NAME for a confidential client)',
       );
     }
+    return this.register(http, clientName);
+  }
+
+  /** Registers a public native client with the harness's loopback redirect URI (RFC 7591, RFC 8252 §7.3). */
+  private async register(http: HttpClient, clientName: string): Promise<RegisteredClient> {
+    const { redactor, redirectUri } = this.env;
+    const as = authorizationServerOf(await this.get('as'));
     // MCP 2026-07-28 §Client Registration: a DCR client sends application_type; CLI/loopback = native.
     const client = await registerClient(http, as, {
       redirectUris: [redirectUri],
@@ -366,15 +463,99 @@ export class RunFixtures implements FixtureSource {
     return client;
   }
 
+  /**
+   * The run's shared token, from an authorization of a client used for nothing else (so no
+   * check's authorization can revoke it, issue #12 §2), requesting the first scope candidate the
+   * AS grants (GrantScope).
+   */
   private async token(http: HttpClient): Promise<TokenSet> {
     const preset = this.env.preset?.accessToken;
     if (preset) {
       this.env.redactor.register(preset, 'access_token');
       return { accessToken: preset, tokenType: 'Bearer', raw: {} };
     }
-    const client = await this.get('client');
+    const client = await this.dedicatedClient(http, 'shared token');
     const as = authorizationServerOf(await this.get('as'));
-    return (await this.authorize(http, as, client, {})).tokens;
+    const candidates = await this.scopeCandidates();
+    const refused: string[] = [];
+    for (const candidate of candidates) {
+      try {
+        const grant = await this.authorize(
+          http,
+          as,
+          client,
+          candidate.scope !== undefined ? { scope: candidate.scope } : {},
+        );
+        this.workingScope = candidate;
+        return grant.tokens;
+      } catch (err) {
+        if (!(
+          err instanceof OAuthStepError &&
+          err.step === 'authorization' &&
+          SCOPE_REFUSALS.includes(err.error ?? '')
+        ))
+          throw err;
+        refused.push(`${describeScope(candidate)} → ${err.error}`);
+      }
+    }
+    throw new ScopeRefused(refused);
+  }
+
+  /** The scope of the run (GrantScope): the candidate the shared token's authorization was granted. */
+  private async grantScope(): Promise<GrantScope> {
+    if (!this.env.preset?.accessToken) {
+      try {
+        await this.get('token');
+      } catch (err) {
+        // Every scope refused: nothing that needs a grant can run. Any other failure of the
+        // token flow does not say the scope is wrong: fall back to the first candidate.
+        if (err instanceof ScopeRefused) throw err;
+      }
+      if (this.workingScope) return this.workingScope;
+    }
+    return (await this.scopeCandidates())[0]!;
+  }
+
+  private workingScope: GrantScope | undefined;
+
+  /** GrantScope's candidates, in order, without repeats. */
+  private async scopeCandidates(): Promise<GrantScope[]> {
+    if (this.env.scope !== undefined) return [{ scope: this.env.scope, source: '--scope' }];
+    const out: GrantScope[] = [];
+    const add = (candidate: GrantScope) => {
+      if (!out.some((c) => c.scope === candidate.scope)) out.push(candidate);
+    };
+    const selected = selectScopeWithSource(await this.get('prm'));
+    if (selected) add(selected);
+    const advertised = (await this.get('as').catch(() => undefined))?.metadata?.scopes_supported;
+    if (Array.isArray(advertised)) {
+      // openid and offline_access ask for an ID token and a refresh token, not for MCP access.
+      const scopes = advertised.filter(
+        (s): s is string => typeof s === 'string' && s !== '' && s !== 'openid' && s !== 'offline_access',
+      );
+      if (scopes.length > 0)
+        add({ scope: scopes.join(' '), source: "the authorization server's scopes_supported" });
+    }
+    add({ source: 'none named (no scope parameter)' });
+    return out;
+  }
+
+  private readonly dedicated = new Map<string, Promise<RegisteredClient>>();
+
+  /**
+   * A client for one shared fixture alone (registered once): the shared token's grant must not
+   * be revocable by any check's authorization. Serialized runs have only the one client.
+   */
+  private dedicatedClient(http: HttpClient, purpose: string): Promise<RegisteredClient> {
+    let client = this.dedicated.get(purpose);
+    if (!client) {
+      client = this.isolation().then((mode) =>
+        mode === 'serialized' ? this.get('client') : this.register(http, `mcp-auth-conformance (${purpose})`),
+      );
+      client.catch(() => undefined);
+      this.dedicated.set(purpose, client);
+    }
+    return client;
   }
 
   /**
@@ -391,9 +572,12 @@ export class RunFixtures implements FixtureSource {
       return { accessToken: preset, tokenType: 'Bearer', raw: {} };
     }
     const a = await this.get('token');
-    const client = await this.get('client');
+    const client = await this.dedicatedClient(http, 'second user');
     const as = authorizationServerOf(await this.get('as'));
-    const b = (await this.authorize(http, as, client, { loginHint: 'bob' })).tokens;
+    const { scope } = await this.get('scope');
+    const b = (
+      await this.authorize(http, as, client, { loginHint: 'bob', ...(scope !== undefined ? { scope } : {}) })
+    ).tokens;
     const subA = subjectOf(a);
     const subB = subjectOf(b);
     const how = "give a second user's access token with --token-b-env NAME";
@@ -416,10 +600,9 @@ export class RunFixtures implements FixtureSource {
     http: HttpClient,
     as: AuthorizationServer,
     client: RegisteredClient,
-    opts: { scope?: string; loginHint?: string },
+    opts: { scope?: string; loginHint?: string; extraParams?: [string, string][] },
   ): Promise<Grant> {
     const { redactor, target, redirectUri, login } = this.env;
-    const scope = opts.scope ?? (await this.defaultScope());
     this.flows++;
     const flow = await runAuthorizationCodeFlow(http, as, client, login, {
       resource: target,
@@ -428,18 +611,14 @@ export class RunFixtures implements FixtureSource {
       // Secrets the flow and the login driver handle are registered the moment they exist.
       onSecret: (value, kind) => redactor.register(value, asSecretKind(kind)),
       ...(this.env.log ? { log: this.env.log } : {}),
-      ...(scope ? { scope } : {}),
+      ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
       ...(opts.loginHint ? { loginHint: opts.loginHint } : {}),
+      ...(opts.extraParams ? { extraParams: opts.extraParams } : {}),
     });
     registerTokens(redactor, flow.tokens);
     redactor.register(flow.callback.searchParams.get('code'), 'code');
     redactor.register(flow.pkce.verifier, 'code_verifier');
     return { client, ...flow };
-  }
-
-  /** MCP §Scope Selection Strategy (discovery.ts selectScope). */
-  private async defaultScope(): Promise<string | undefined> {
-    return selectScope(await this.get('prm'));
   }
 
   private async minter(): Promise<Minter> {
@@ -532,6 +711,26 @@ export function freeLoopbackPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Authorization errors that say the requested scope is not acceptable (OAuth 2.1 §4.1.2.1). */
+const SCOPE_REFUSALS: readonly string[] = ['invalid_scope', 'access_denied'];
+
+/** The AS refused every scope candidate: every check that needs a grant skips with this one reason. */
+export class ScopeRefused extends FixtureUnavailable {
+  constructor(readonly tried: readonly string[]) {
+    super(
+      'skip',
+      `the authorization server refused every scope tried: ${tried.join('; ')}`,
+      'give the scope to request with --scope "SCOPE …"',
+    );
+  }
+}
+
+function describeScope(candidate: GrantScope): string {
+  return candidate.scope === undefined
+    ? `no scope (${candidate.source})`
+    : `"${candidate.scope}" (${candidate.source})`;
 }
 
 /** Turns a transport failure inside a fixture into the error the dependent checks will carry. */

@@ -32,6 +32,12 @@ export interface RegisteredClient {
   redirectUris: string[];
   /** The registration response as received (RFC 7591 §3.2.1). */
   registration?: Record<string, unknown>;
+  /**
+   * A client_id the harness made up, never registered: for an AS without registration, the
+   * "other client" of the binding checks (AS-TOKEN-06, AS-REFRESH-05) where the AS accepts any
+   * client_id; one that refuses it as a client makes those checks conclude nothing.
+   */
+  invented?: boolean;
 }
 
 export interface Pkce {
@@ -282,6 +288,8 @@ export interface FlowOptions extends SecretHook {
   scope?: string;
   redirectUri: string;
   loginHint?: string;
+  /** More authorization request parameters (e.g. prompt=consent with offline_access, OIDC Core §11). */
+  extraParams?: [string, string][];
   /** Bound on the login step (default 60 s). */
   loginTimeoutMs?: number;
   log?: (line: string) => void;
@@ -310,7 +318,10 @@ export async function runAuthorizationCodeFlow(
     resource: opts.resource,
     state,
     pkce,
-    ...(opts.loginHint ? { extra: [['login_hint', opts.loginHint]] as [string, string][] } : {}),
+    extra: [
+      ...(opts.loginHint ? ([['login_hint', opts.loginHint]] as [string, string][]) : []),
+      ...(opts.extraParams ?? []),
+    ],
   });
   const callback = await login.login({
     http,

@@ -8,7 +8,6 @@ import type { CheckContext } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
 import { LoginError } from '../runner/login/index.ts';
 import { type AuthorizationServer, newPkce, type Pkce, type RegisteredClient } from '../runner/oauth.ts';
-import { selectScope } from '../runner/discovery.ts';
 
 export type Param = [string, string];
 
@@ -25,9 +24,14 @@ export interface AuthzSetup {
 
 /**
  * The metadata, the authorization endpoint and the harness's client; undefined (after a skip
- * observation) when the AS has no metadata or no authorization endpoint.
+ * observation) when the AS has no metadata or no authorization endpoint. With `own`, the check's
+ * own client (declared `own-client` in its needs): for checks that redeem the codes they get, so
+ * that no other check's authorization can revoke them (issue #12 §2).
  */
-export async function authzSetup(t: CheckContext): Promise<AuthzSetup | undefined> {
+export async function authzSetup(
+  t: CheckContext,
+  opts: { own?: boolean } = {},
+): Promise<AuthzSetup | undefined> {
   const discovery = await t.fixture('as');
   if (!discovery.metadata) {
     t.notApplicable('no authorization-server metadata was found (see AS-META-01)');
@@ -38,7 +42,7 @@ export async function authzSetup(t: CheckContext): Promise<AuthzSetup | undefine
     t.notApplicable('the metadata names no usable authorization_endpoint (see AS-META-04)');
     return undefined;
   }
-  const client = await t.fixture('client');
+  const client = await t.fixture(opts.own ? 'own-client' : 'client');
   const redirectUri = client.redirectUris[0];
   if (!redirectUri) {
     t.notApplicable('the harness client has no redirect URI');
@@ -55,9 +59,9 @@ export async function authzSetup(t: CheckContext): Promise<AuthzSetup | undefine
   };
 }
 
-/** MCP §Scope Selection Strategy, as the fixtures use it (runner/discovery.ts selectScope). */
+/** The run's scope (runner/fixtures.ts GrantScope: the one the AS granted the shared token). */
 async function defaultScope(t: CheckContext): Promise<string | undefined> {
-  return selectScope(await t.fixture('prm'));
+  return (await t.fixture('scope')).scope;
 }
 
 /** A fully valid authorization request (OAuth 2.1 §4.1.1, RFC 8707 §2.1) with fresh PKCE and state. */
@@ -262,4 +266,51 @@ export function outcomeRow(probe: string, o: AuthzOutcome): Record<string, unkno
 /** Evidence list for t.violated. */
 export function evidence(...outcomes: AuthzOutcome[]): { exchanges: Exchange[] } {
   return { exchanges: outcomes.flatMap((o) => (o.exchange ? [o.exchange] : [])) };
+}
+
+/**
+ * Did the AS go on with the request: a code came back, or (where the login step could not get
+ * past it) a login or consent page of the AS? An error redirect, an error status, or a redirect
+ * elsewhere is not.
+ */
+export function accepted(o: AuthzOutcome): boolean {
+  if (o.code !== undefined) return true;
+  return o.kind === 'page' && o.status < 400 && o.error === undefined;
+}
+
+const CONTROLS = new WeakMap<CheckContext, Map<string, Promise<AuthzOutcome>>>();
+
+/**
+ * The control of an authorization-endpoint probe (issue #12 §1; DESIGN.md §Anatomy of a check):
+ * the same client's valid request, without the one change, sent the same way (`raw`: one GET,
+ * no redirect followed; `login`: through the run's login step), once per check and way. A
+ * refusal is a verdict (a must-refuse probe conforms, a must-accept probe is violated) only when
+ * the control was accepted at that moment; otherwise this records "control failed: …" (the check
+ * ends skip unless it saw a violation) and returns false.
+ */
+export async function controlAccepted(
+  t: CheckContext,
+  setup: AuthzSetup,
+  what: string,
+  via: 'raw' | 'login' = 'login',
+): Promise<boolean> {
+  let byWay = CONTROLS.get(t);
+  if (!byWay) CONTROLS.set(t, (byWay = new Map()));
+  let control = byWay.get(via);
+  if (!control) {
+    control = (async () => {
+      const { params } = await validRequest(setup);
+      const url = buildUrl(setup.endpoint, params);
+      const label = 'control: the same request without the change';
+      return via === 'raw' ? sendRaw(t, url, label) : sendWithLogin(t, setup, url, label);
+    })();
+    byWay.set(via, control);
+  }
+  const out = await control;
+  t.data('control', outcomeRow('valid request (control)', out));
+  if (accepted(out)) return true;
+  t.inconclusive(
+    `control failed: the same request without ${what} was not accepted either (${describe(out)}), so the answer cannot be attributed to ${what}`,
+  );
+  return false;
 }

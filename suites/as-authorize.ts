@@ -5,11 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineCheck } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
-import { exchangeCode, OAuthStepError } from '../runner/oauth.ts';
+import { tokenRequest } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import {
+  accepted,
   type AuthzOutcome,
+  type AuthzSetup,
   authzSetup,
+  controlAccepted,
   buildUrl,
   describe,
   evidence,
@@ -20,7 +23,7 @@ import {
   validRequest,
   withParam,
 } from './as-authorize-probe.ts';
-import { decodeJwtToken } from './as-token-probes.ts';
+import { answerOf, decodeJwtToken, describeAnswer } from './as-token-probes.ts';
 
 const AUTHZ_NEEDS = ['prm', 'as', 'client'] as const;
 
@@ -42,11 +45,36 @@ export const AS_AUTHZ_01 = defineCheck({
     const { params } = await validRequest(setup);
     const out = await sendRaw(t, buildUrl(setup.endpoint, params), 'authorization request (GET)');
     t.data('outcome', outcomeRow('valid request', out));
-    if (out.kind === 'page' && (out.status === 405 || out.status === 501 || out.status >= 400)) {
-      t.violated(`a valid GET authorization request was answered ${describe(out)}`, evidence(out));
+    if (accepted(out) || out.kind === 'redirect') {
+      t.conforms(`a valid GET authorization request was answered ${describe(out)}`);
       return;
     }
-    t.conforms(`a valid GET authorization request was answered ${describe(out)}`);
+    if (out.status === 405 || out.status === 501) {
+      t.violated(
+        `a valid GET authorization request was answered ${describe(out)}: the method is refused`,
+        evidence(out),
+      );
+      return;
+    }
+    // Another refusal may not be about the method. Control: the same request by POST (form
+    // body), which an AS MAY support (OAuth 2.1 §3.1): if that one is accepted, GET is the problem.
+    const post = await t.http.request(setup.endpoint, {
+      method: 'POST',
+      form: params,
+      label: 'control: the same request by POST',
+    });
+    const viaPost = post.status >= 300 && post.status < 400 ? 'a redirect' : `HTTP ${post.status}`;
+    if (post.status < 400)
+      t.violated(
+        `a valid GET authorization request was answered ${describe(out)}, while the same request by POST got ${viaPost}`,
+        {
+          exchanges: [...evidence(out).exchanges, post.exchange],
+        },
+      );
+    else
+      t.inconclusive(
+        `control failed: a valid GET authorization request was answered ${describe(out)}, and the same request by POST too (HTTP ${post.status}): the refusal is not about the method`,
+      );
   },
 });
 
@@ -123,7 +151,7 @@ export const AS_AUTHZ_03 = defineCheck({
         const url = buildUrl(setup.endpoint, withParam(params, 'response_type', value));
         const out = await sendWithLogin(t, setup, url, `authorization request, ${label}`);
         rows.push(outcomeRow(label, out));
-        judgeErrorRedirect(t, label, out, expected, state);
+        await judgeErrorRedirect(t, setup, label, out, expected, state);
       }),
     );
     t.data('probes', rows);
@@ -134,15 +162,18 @@ export const AS_AUTHZ_03 = defineCheck({
  * The common verdict of a phase-2 error (valid client and redirect URI): a redirect to the client
  * with the expected error and the state (OAuth 2.1 §4.1.2.1). A code is always a violation.
  */
-function judgeErrorRedirect(
+async function judgeErrorRedirect(
   t: Parameters<typeof AS_AUTHZ_01.run>[0],
+  setup: AuthzSetup,
   label: string,
   out: AuthzOutcome,
   expected: string,
   state: string,
-): void {
+): Promise<void> {
   if (out.code) {
     t.violated(`${label}: a code was issued (${describe(out)})`, evidence(out));
+  } else if (!(await controlAccepted(t, setup, label))) {
+    // The same request without the change was refused too: the answer is not about `label`.
   } else if (out.kind !== 'redirect') {
     t.violated(
       `${label}: answered ${describe(out)}; with a valid client and redirect URI the error must be redirected to the client (OAuth 2.1 §4.1.2.1)`,
@@ -263,13 +294,14 @@ export const AS_AUTHZ_06 = defineCheck({
         const out = await sendRaw(t, url, `authorization request, ${name} twice`);
         rows.push(outcomeRow(`${name} twice`, out));
         if (out.code) t.violated(`${name} sent twice: a code was issued (${describe(out)})`, evidence(out));
+        else if (out.kind === 'redirect-elsewhere')
+          t.violated(`${name} sent twice: redirected to ${describe(out)}`, evidence(out));
+        else if (!(await controlAccepted(t, setup, `${name} sent twice`, 'raw'))) return;
         else if (out.kind === 'redirect' && out.error !== 'invalid_request')
           t.violated(
             `${name} sent twice: error=${out.error ?? '(none)'}, expected invalid_request`,
             evidence(out),
           );
-        else if (out.kind === 'redirect-elsewhere')
-          t.violated(`${name} sent twice: redirected to ${describe(out)}`, evidence(out));
         else t.conforms(`${name} twice: ${describe(out)}`);
       }),
     );
@@ -306,7 +338,12 @@ export const AS_AUTHZ_07 = defineCheck({
         `the authorization server showed a page the login driver could not get past (${describe(out)})`,
         'use --login auto against an AS in test mode, or --login form/browser with a login script',
       );
-    else t.violated(`the request with foo=bar was refused: ${describe(out)}`, evidence(out));
+    // A refusal is blamed on foo=bar only when the same request without it was accepted.
+    else if (await controlAccepted(t, setup, 'foo=bar'))
+      t.violated(
+        `the request with foo=bar was refused (${describe(out)}), while the same request without it was accepted`,
+        evidence(out),
+      );
   },
 });
 
@@ -339,6 +376,7 @@ export const AS_AUTHZ_08 = defineCheck({
         rows.push(outcomeRow(`resource ${label}`, out));
         if (out.code)
           t.violated(`resource ${label} ("${value}") was accepted: a code was issued`, evidence(out));
+        else if (!(await controlAccepted(t, setup, `resource ${label}`))) return;
         else if (out.kind === 'redirect' && out.error !== 'invalid_target')
           t.violated(
             `resource ${label}: error=${out.error ?? '(none)'}, expected invalid_target`,
@@ -357,14 +395,14 @@ export const AS_AUTHZ_09 = defineCheck({
   level: 'MAY',
   refs: ['RFC8707 §2.1 (the AS may use a default or refuse)'],
   revisions: REVISIONS,
-  needs: [...AUTHZ_NEEDS],
+  needs: [...AUTHZ_NEEDS, 'own-client'],
   faults: [],
   requirement:
     'MAY-level observation: without `resource`, the AS may apply a default resource or refuse with invalid_target. The check records which, and the audience of the token a default yields. No fault: either behaviour is allowed.',
   remediation: 'None required; MCP clients always send resource.',
   probe: 'Valid request without resource; a code is redeemed without resource.',
   async run(t) {
-    const setup = await authzSetup(t);
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
     const { params, pkce } = await validRequest(setup);
     const out = await sendWithLogin(
@@ -378,25 +416,34 @@ export const AS_AUTHZ_09 = defineCheck({
       t.observe(`without resource the AS answered ${describe(out)}`);
       return;
     }
-    try {
-      const tokens = await exchangeCode(t.http, setup.as, setup.client, {
-        code: out.code,
-        verifier: pkce.verifier,
-        redirectUri: setup.redirectUri,
-      });
-      const jwt = decodeJwtToken(tokens.accessToken);
-      t.data('aud', jwt ? (jwt.claims.aud ?? null) : '(not a JWT)');
+    // A raw redemption: what the AS issued is read as it is, not through a strict client library.
+    const answer = answerOf(
+      await tokenRequest(
+        t.http,
+        setup.as,
+        setup.client,
+        [
+          ['grant_type', 'authorization_code'],
+          ['code', out.code],
+          ['code_verifier', pkce.verifier],
+          ['redirect_uri', setup.redirectUri],
+        ],
+        { label: 'token request without resource' },
+      ),
+    );
+    if (answer.accessToken === undefined) {
       t.observe(
-        jwt
-          ? `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(jwt.claims.aud ?? null)}`
-          : 'without resource a token was issued; it is opaque, so whether the AS applied a default resource or ignores resource altogether is not visible',
+        `without resource a code was issued, but redeeming it without resource was refused (${describeAnswer(answer)})`,
       );
-    } catch (err) {
-      if (!(err instanceof OAuthStepError)) throw err;
-      t.observe(
-        `without resource a code was issued, but redeeming it without resource failed: ${err.message}`,
-      );
+      return;
     }
+    const jwt = decodeJwtToken(answer.accessToken);
+    t.data('aud', jwt ? (jwt.claims.aud ?? null) : '(not a JWT)');
+    t.observe(
+      jwt
+        ? `without resource the AS applied a default: a token was issued with aud ${JSON.stringify(jwt.claims.aud ?? null)}`
+        : 'without resource a token was issued; it is opaque, so whether the AS applied a default resource or ignores resource altogether is not visible',
+    );
   },
 });
 
@@ -511,7 +558,7 @@ export const AS_AUTHZ_12 = defineCheck({
     'OAuth 2.1 §4.1.2 ("MUST expire shortly after it is issued"; "a maximum authorization code lifetime of 10 minutes is RECOMMENDED")',
   ],
   revisions: REVISIONS,
-  needs: [...AUTHZ_NEEDS],
+  needs: [...AUTHZ_NEEDS, 'own-client'],
   faults: ['as-code-long-lived'],
   requirement:
     'An authorization code stops being redeemable shortly after issue. "Shortly" (the MUST) has no number; the number is the RECOMMENDED maximum of 10 minutes, so this check is SHOULD-level. Black-box it needs a wait: the operator declares the longest code lifetime they accept with --code-lifetime-wait W (at most 600 s, which tests the RECOMMENDED maximum itself); the check gets a code, waits W seconds and redeems it with an otherwise valid request. Still redeemable: the code outlives W, so it outlives what the operator accepts (with W = 600, the RECOMMENDED maximum) → warn. Refused: its lifetime is under the measured age → pass. Without W the check skips (the embedded run uses W = 2.5 against its 2 s codes). The bindings of §4.1.2 (client, redirect URI, PKCE) are AS-TOKEN-06/-07 and AS-PKCE-05/-06.',
@@ -528,7 +575,8 @@ export const AS_AUTHZ_12 = defineCheck({
       );
       return;
     }
-    const setup = await authzSetup(t);
+    // The check's own client: no other authorization may revoke the code while it ages.
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
     const { params, pkce } = await validRequest(setup);
     const out = await sendWithLogin(
@@ -555,31 +603,51 @@ export const AS_AUTHZ_12 = defineCheck({
     t.data('waitSeconds', wait);
     t.data('codeAgeSeconds', ageSeconds);
     const declared = `the ${wait} s you accept (--code-lifetime-wait)${wait >= RECOMMENDED_MAX_CODE_LIFETIME_SECONDS ? ', the RECOMMENDED maximum' : ''}`;
-    try {
-      await exchangeCode(t.http, setup.as, setup.client, {
-        code: out.code,
-        verifier: pkce.verifier,
-        redirectUri: setup.redirectUri,
-        resource: setup.resource,
-      });
-      t.data('redeemed', true);
+    const form = (code: string, verifier: string): [string, string][] => [
+      ['grant_type', 'authorization_code'],
+      ['code', code],
+      ['code_verifier', verifier],
+      ['redirect_uri', setup.redirectUri],
+      ['resource', setup.resource],
+    ];
+    const aged = answerOf(
+      await tokenRequest(t.http, setup.as, setup.client, form(out.code, pkce.verifier), {
+        label: `token request, the code ${ageSeconds} s after issue`,
+      }),
+    );
+    t.data('redeemed', aged.accessToken !== undefined);
+    if (aged.accessToken !== undefined) {
       t.violated(`the code was still redeemed ${ageSeconds} s after issue: it outlives ${declared}`);
-    } catch (err) {
-      if (!(err instanceof OAuthStepError)) throw err;
-      t.data('redeemed', false);
-      t.data('error', err.error ?? null);
-      if (err.status !== 400 && err.status !== 401) {
-        t.observe(`redeeming the ${ageSeconds} s old code got an unexpected answer: ${err.message}`);
-        return;
-      }
-      if (err.error !== 'invalid_grant')
-        t.note(
-          `the refusal carries error=${err.error ?? '(none)'}; OAuth 2.1 §3.2.4 names invalid_grant for an expired code`,
-        );
-      t.conforms(
-        `the code was refused ${ageSeconds} s after issue (${err.message}): its lifetime is within ${declared}`,
-      );
+      return;
     }
+    // Control: a new code of the same client, redeemed at once, works (the refusal is about age).
+    const fresh = await validRequest(setup);
+    const second = await sendWithLogin(
+      t,
+      setup,
+      buildUrl(setup.endpoint, fresh.params),
+      'control: a new code',
+    );
+    const control = second.code
+      ? answerOf(
+          await tokenRequest(t.http, setup.as, setup.client, form(second.code, fresh.pkce.verifier), {
+            label: 'control: a new code redeemed at once',
+          }),
+        )
+      : undefined;
+    if (control?.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: the aged code was refused (${describeAnswer(aged)}), but so was a new code of the same client redeemed at once (${control ? describeAnswer(control) : describe(second)})`,
+      );
+      return;
+    }
+    if (aged.error !== 'invalid_grant')
+      t.note(
+        `the refusal is ${describeAnswer(aged)}; OAuth 2.1 §3.2.4 names invalid_grant for an expired code (the shape of token errors is AS-TOKEN-10's to judge)`,
+      );
+    t.conforms(
+      `the code was refused ${ageSeconds} s after issue (${describeAnswer(aged)}), while a new code redeemed at once got a token: its lifetime is within ${declared}`,
+    );
   },
 });
 

@@ -22,7 +22,6 @@ import {
   isLoopbackUrl,
 } from './as-cimd.ts';
 import { catalogueRegistration } from './as-dcr.ts';
-import { selectScope } from '../runner/discovery.ts';
 import { LoginError } from '../runner/login/index.ts';
 import { OAuthStepError } from '../runner/oauth.ts';
 
@@ -459,7 +458,7 @@ export const AS_META_11 = defineCheck({
   level: 'MUST',
   refs: ['RFC9207 §3', 'MCP 2026-07-28 §Authorization Response Validation'],
   revisions: REVISIONS,
-  needs: ['as'],
+  needs: ['as', 'own-client'],
   faults: ['as-metadata-no-iss-flag'],
   requirement:
     'Whenever authorization responses carry `iss`, the metadata has authorization_response_iss_parameter_supported: true (RFC 9207 §3: the AS MUST do so when it includes iss).',
@@ -541,7 +540,7 @@ export const AS_META_15 = defineCheck({
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Refresh Tokens (SEP-2207)', 'RFC8414 §2 (scopes_supported)'],
   revisions: since('2026-07-28'),
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-refresh-only-offline-access-unlisted'],
   requirement:
     'MCP clients may add `offline_access` to their scope only when the AS metadata lists it in scopes_supported. So an AS that issues refresh tokens only when `offline_access` is requested lists it there; otherwise MCP clients never get a refresh token. The check runs two flows, with the default scope and with `offline_access` added, records whether each yields a refresh token (data), and warns when only the second does while scopes_supported lacks `offline_access`.',
@@ -554,7 +553,7 @@ export const AS_META_15 = defineCheck({
     if (!md) return;
     const supported = md.metadata.scopes_supported;
     const listed = Array.isArray(supported) && supported.includes('offline_access');
-    const base = selectScope(await t.fixture('prm'));
+    const base = (await t.fixture('scope')).scope;
     const withOffline = [...new Set([...(base ?? '').split(' ').filter(Boolean), 'offline_access'])].join(
       ' ',
     );

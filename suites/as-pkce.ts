@@ -3,7 +3,6 @@
 // token-side probes get a code of their own (never a shared one) and redeem it on their terms.
 
 import { type CheckContext, defineCheck } from '../runner/check.ts';
-import type { HttpResponse } from '../runner/http.ts';
 import { type Pkce, tokenRequest } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import {
@@ -11,6 +10,7 @@ import {
   type AuthzSetup,
   authzSetup,
   buildUrl,
+  controlAccepted,
   describe,
   evidence,
   outcomeRow,
@@ -19,6 +19,7 @@ import {
   validRequest,
   withParam,
 } from './as-authorize-probe.ts';
+import { answerOf, judgeTokenRefusal, type OAuthAnswer, type TokenControl } from './as-token-probes.ts';
 
 const NEEDS = ['prm', 'as', 'client'] as const;
 
@@ -29,7 +30,12 @@ const RFC7636_B: Pkce = {
   method: 'S256',
 };
 
-/** Sends the variants in parallel; a code for any of them is a violation, an error/page conforms. */
+/**
+ * Sends the variants in parallel. A code for any of them is a violation by itself; a refusal
+ * conforms only when the control (the same request without the change) was accepted (issue #12
+ * §1). The property is the refusal: an error code other than `expectedError`, or an error page
+ * instead of a redirect, is a note (the shape of authorization errors is AS-AUTHZ-03's to judge).
+ */
 async function expectRefused(
   t: CheckContext,
   setup: AuthzSetup,
@@ -47,16 +53,22 @@ async function expectRefused(
         `authorization request, ${label}`,
       );
       rows.push(outcomeRow(label, out));
-      if (out.code) t.violated(`${label}: a code was issued`, evidence(out));
-      else if (out.kind === 'redirect' && out.error !== expectedError)
-        t.violated(`${label}: error=${out.error ?? '(none)'}, expected ${expectedError}`, evidence(out));
-      else if (out.kind === 'redirect-elsewhere') t.violated(`${label}: ${describe(out)}`, evidence(out));
-      else t.conforms(`${label}: refused (${describe(out)})`);
-      return out;
+      return [label, out] as const;
     }),
   );
   t.data('probes', rows);
-  return outs;
+  for (const [label, out] of outs) {
+    if (out.code) t.violated(`${label}: a code was issued`, evidence(out));
+    else if (out.kind === 'redirect-elsewhere') t.violated(`${label}: ${describe(out)}`, evidence(out));
+    else if (await controlAccepted(t, setup, label)) {
+      t.conforms(`${label}: refused (${describe(out)})`);
+      if (out.kind !== 'redirect' || out.error !== expectedError)
+        t.note(
+          `${label}: refused as ${describe(out)} rather than a redirect with error=${expectedError}; the shape of authorization errors is AS-AUTHZ-03's to judge`,
+        );
+    }
+  }
+  return outs.map(([, out]) => out);
 }
 
 export const AS_PKCE_01 = defineCheck({
@@ -159,10 +171,8 @@ export const AS_PKCE_03A = defineCheck({
     for (const [label, out] of outs) {
       if (out.code && !advertised)
         t.violated(`${label}: a code was issued, but the metadata does not advertise plain`, evidence(out));
-      else
-        t.conforms(
-          `${label}: ${out.code ? 'accepted, and plain is advertised' : `refused (${describe(out)})`}`,
-        );
+      else if (out.code) t.conforms(`${label}: accepted, and plain is advertised`);
+      else if (await controlAccepted(t, setup, label)) t.conforms(`${label}: refused (${describe(out)})`);
     }
   },
 });
@@ -190,7 +200,7 @@ export const AS_PKCE_03B = defineCheck({
     const { outs } = await plainProbes(t, setup);
     for (const [label, out] of outs) {
       if (out.code) t.violated(`${label}: accepted (a code was issued)`, evidence(out));
-      else t.conforms(`${label}: refused (${describe(out)})`);
+      else if (await controlAccepted(t, setup, label)) t.conforms(`${label}: refused (${describe(out)})`);
     }
   },
 });
@@ -218,16 +228,26 @@ export const AS_PKCE_04 = defineCheck({
   },
 });
 
-/** A code of the check's own, issued for `pkce` (or for no challenge when pkce is null). */
+/**
+ * A code of the check's own client (setup from authzSetup(t, { own: true })), issued for `pkce`,
+ * for no challenge (`null`), or for a challenge without code_challenge_method (`'no-method'`:
+ * the challenge is the verifier itself, RFC 7636 §4.3's plain default).
+ */
 async function ownCode(
   t: CheckContext,
   setup: AuthzSetup,
-  pkce?: Pkce | null,
+  pkce?: Pkce | null | 'no-method',
 ): Promise<{ code?: string; out: AuthzOutcome; pkce: Pkce }> {
-  const req = await validRequest(setup, pkce ? { pkce } : {});
+  const req = await validRequest(setup, pkce && pkce !== 'no-method' ? { pkce } : {});
   let params = req.params;
   if (pkce === null)
     params = withParam(withParam(params, 'code_challenge', undefined), 'code_challenge_method', undefined);
+  if (pkce === 'no-method')
+    params = withParam(
+      withParam(params, 'code_challenge', req.pkce.verifier),
+      'code_challenge_method',
+      undefined,
+    );
   const out = await sendWithLogin(
     t,
     setup,
@@ -238,13 +258,13 @@ async function ownCode(
 }
 
 /** The code grant at the token endpoint, with `verifier` (omitted when undefined). */
-function redeem(
+async function redeem(
   t: CheckContext,
   setup: AuthzSetup,
   code: string,
   verifier: string | undefined,
   label: string,
-) {
+): Promise<OAuthAnswer> {
   const form: [string, string][] = [
     ['grant_type', 'authorization_code'],
     ['code', code],
@@ -252,12 +272,7 @@ function redeem(
     ['resource', setup.resource],
     ...(verifier !== undefined ? ([['code_verifier', verifier]] as [string, string][]) : []),
   ];
-  return tokenRequest(t.http, setup.as, setup.client, form, { label });
-}
-
-function tokenError(res: HttpResponse): string | undefined {
-  const body = res.json() as { error?: unknown } | undefined;
-  return body && typeof body.error === 'string' ? body.error : undefined;
+  return answerOf(await tokenRequest(t.http, setup.as, setup.client, form, { label }));
 }
 
 /** Couldn't get a code for a token-side probe: say why, as a skip (the authorization side has its own checks). */
@@ -268,20 +283,30 @@ function noCode(t: CheckContext, out: AuthzOutcome): void {
   );
 }
 
-/** Judges a redemption that must be refused with one of `allowed` errors. */
-function judgeRefusedRedemption(t: CheckContext, label: string, res: HttpResponse, allowed: string[]): void {
-  const error = tokenError(res);
-  t.data('token_response', { status: res.status, error: error ?? null, exchange: res.exchange.id });
-  if (res.status === 200)
-    t.violated(`${label}: the code was redeemed (200 with tokens)`, { exchanges: [res.exchange] });
-  else if (res.status !== 400 || !error || !allowed.includes(error))
-    t.violated(
-      `${label}: answered ${res.status} error=${error ?? '(none)'}, expected 400 ${allowed.join(' or ')}`,
-      {
-        exchanges: [res.exchange],
+/**
+ * The controls of a redemption probe: the same code redeemed with `verifier` (the right one)
+ * right after, then a new S256 code of the same client redeemed properly, for an AS that
+ * invalidates a code after a refused attempt (which is allowed).
+ */
+function redemptionControls(
+  t: CheckContext,
+  setup: AuthzSetup,
+  code: string,
+  verifier: string | undefined,
+  what: string,
+): TokenControl[] {
+  return [
+    { what, send: () => redeem(t, setup, code, verifier, `control: ${what}`) },
+    {
+      what: 'a new code of the same client redeemed with its verifier',
+      send: async () => {
+        const fresh = await ownCode(t, setup);
+        return fresh.code
+          ? redeem(t, setup, fresh.code, fresh.pkce.verifier, 'control: a new code redeemed properly')
+          : undefined;
       },
-    );
-  else t.conforms(`${label}: refused with 400 ${error}`);
+    },
+  ];
 }
 
 export const AS_PKCE_05 = defineCheck({
@@ -290,19 +315,22 @@ export const AS_PKCE_05 = defineCheck({
   level: 'MUST',
   refs: ['RFC7636 §4.6', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
   revisions: REVISIONS,
-  needs: [...NEEDS],
+  needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-verifier-ignored'],
   requirement:
     'Redeeming a code with a well-formed verifier that does not match its challenge fails with 400 `invalid_grant`.',
   remediation: 'Compute BASE64URL(SHA256(code_verifier)) and compare it with the stored code_challenge.',
   probe: 'Own code (S256); token request with another valid-syntax verifier.',
   async run(t) {
-    const setup = await authzSetup(t);
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
-    const { code, out } = await ownCode(t, setup);
+    const { code, out, pkce } = await ownCode(t, setup);
     if (!code) return noCode(t, out);
-    const res = await redeem(t, setup, code, 'W'.repeat(43), 'token request, wrong code_verifier');
-    judgeRefusedRedemption(t, 'wrong verifier', res, ['invalid_grant']);
+    const probe = await redeem(t, setup, code, 'W'.repeat(43), 'token request, wrong code_verifier');
+    await judgeTokenRefusal(t, 'a wrong code_verifier', probe, {
+      expected: ['invalid_grant'],
+      controls: redemptionControls(t, setup, code, pkce.verifier, 'the same code with the right verifier'),
+    });
   },
 });
 
@@ -315,19 +343,53 @@ export const AS_PKCE_06 = defineCheck({
     'RFC7636 §4.5',
   ],
   revisions: REVISIONS,
-  needs: [...NEEDS],
+  needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-verifier-optional', 'as-pkce-verifier-ignored'],
   requirement:
     'Redeeming a code issued for a code_challenge without sending code_verifier fails (400 invalid_grant or invalid_request).',
   remediation: 'Require code_verifier whenever the authorization request carried a code_challenge.',
   probe: 'Own code (S256); token request without code_verifier.',
   async run(t) {
-    const setup = await authzSetup(t);
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
-    const { code, out } = await ownCode(t, setup);
+    const { code, out, pkce } = await ownCode(t, setup);
     if (!code) return noCode(t, out);
-    const res = await redeem(t, setup, code, undefined, 'token request, no code_verifier');
-    judgeRefusedRedemption(t, 'no verifier', res, ['invalid_grant', 'invalid_request']);
+    const probe = await redeem(t, setup, code, undefined, 'token request, no code_verifier');
+    await judgeTokenRefusal(t, 'no code_verifier for an S256 code', probe, {
+      expected: ['invalid_grant', 'invalid_request'],
+      controls: redemptionControls(t, setup, code, pkce.verifier, 'the same code with its verifier'),
+    });
+    // A challenge without code_challenge_method means plain (RFC 7636 §4.3), so its code needs a
+    // verifier too; an AS that drops PKCE for such a request instead would serve a redemption
+    // with none at all (issue #13 §7).
+    const plain = await ownCode(t, setup, 'no-method');
+    t.data('challenge without method', outcomeRow('code_challenge without code_challenge_method', plain.out));
+    if (!plain.code) {
+      t.note(`a code_challenge without code_challenge_method got no code (${describe(plain.out)})`);
+      return;
+    }
+    const bare = await redeem(
+      t,
+      setup,
+      plain.code,
+      undefined,
+      'token request, no code_verifier (plain-default code)',
+    );
+    await judgeTokenRefusal(
+      t,
+      'no code_verifier for a code whose challenge had no method (plain by default)',
+      bare,
+      {
+        expected: ['invalid_grant', 'invalid_request'],
+        controls: redemptionControls(
+          t,
+          setup,
+          plain.code,
+          plain.pkce.verifier,
+          'the same code with the verifier (plain)',
+        ),
+      },
+    );
   },
 });
 
@@ -337,7 +399,7 @@ export const AS_PKCE_07 = defineCheck({
   level: 'MUST',
   refs: ['RFC9700 §2.1.1 (PKCE downgrade)', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
   revisions: REVISIONS,
-  needs: [...NEEDS],
+  needs: [...NEEDS, 'own-client'],
   // Only the combination shows the downgrade: an AS that requires PKCE makes the check not applicable.
   faults: ['as-pkce-optional+as-pkce-verifier-ignored'],
   requirement:
@@ -346,7 +408,7 @@ export const AS_PKCE_07 = defineCheck({
     'At the token endpoint, refuse a code_verifier when the code was issued without a code_challenge.',
   probe: 'Request without code_challenge; if a code comes back, redeem it with a verifier.',
   async run(t) {
-    const setup = await authzSetup(t);
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
     const { code, out } = await ownCode(t, setup, null);
     t.data('authorization', outcomeRow('no code_challenge', out));
@@ -356,8 +418,17 @@ export const AS_PKCE_07 = defineCheck({
       );
       return;
     }
-    const res = await redeem(t, setup, code, 'V'.repeat(43), 'token request, verifier without challenge');
-    judgeRefusedRedemption(t, 'verifier without challenge', res, ['invalid_grant', 'invalid_request']);
+    const probe = await redeem(t, setup, code, 'V'.repeat(43), 'token request, verifier without challenge');
+    await judgeTokenRefusal(t, 'a code_verifier for a code issued without challenge', probe, {
+      expected: ['invalid_grant', 'invalid_request'],
+      // Without the change: the same code redeemed without a verifier, as it was issued.
+      controls: [
+        {
+          what: 'the same code redeemed without a verifier',
+          send: () => redeem(t, setup, code, undefined, 'control: the same code without a verifier'),
+        },
+      ],
+    });
   },
 });
 
@@ -367,7 +438,7 @@ export const AS_PKCE_08 = defineCheck({
   level: 'MUST',
   refs: ['RFC7636 §4.6', 'RFC7636 Appendix B'],
   revisions: REVISIONS,
-  needs: [...NEEDS],
+  needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-challenge-as-verifier', 'as-pkce-verifier-ignored'],
   requirement:
     'Sending the code_challenge value as the code_verifier fails with invalid_grant; as a sanity check, the RFC 7636 Appendix B pair (verifier dBjf…, challenge E9Me…) is accepted, proving the S256 computation itself.',
@@ -376,34 +447,23 @@ export const AS_PKCE_08 = defineCheck({
   probe:
     'Own code for the App. B challenge redeemed with the challenge; a second one redeemed with the App. B verifier.',
   async run(t) {
-    const setup = await authzSetup(t);
+    const setup = await authzSetup(t, { own: true });
     if (!setup) return;
-    const [first, second] = await Promise.all([ownCode(t, setup, RFC7636_B), ownCode(t, setup, RFC7636_B)]);
-    if (!first.code) return noCode(t, first.out);
-    const res = await redeem(
-      t,
-      setup,
-      first.code,
-      RFC7636_B.challenge,
-      'token request, challenge as verifier',
-    );
-    judgeRefusedRedemption(t, 'challenge as verifier', res, ['invalid_grant']);
-    if (!second.code) return;
-    const ok = await redeem(
-      t,
-      setup,
-      second.code,
-      RFC7636_B.verifier,
-      'token request, RFC 7636 App. B verifier',
-    );
-    t.data('sanity_vector', { status: ok.status, exchange: ok.exchange.id });
-    if (ok.status !== 200)
-      t.violated(
-        `the RFC 7636 Appendix B verifier was refused (${ok.status} ${tokenError(ok) ?? ''}): the S256 computation is wrong`,
-        {
-          exchanges: [ok.exchange],
-        },
-      );
+    const { code, out } = await ownCode(t, setup, RFC7636_B);
+    if (!code) return noCode(t, out);
+    const probe = await redeem(t, setup, code, RFC7636_B.challenge, 'token request, challenge as verifier');
+    // The control redeems the same code with the Appendix B verifier: it proves the S256
+    // computation itself on the RFC's own test vector.
+    await judgeTokenRefusal(t, 'the code_challenge sent as code_verifier', probe, {
+      expected: ['invalid_grant'],
+      controls: redemptionControls(
+        t,
+        setup,
+        code,
+        RFC7636_B.verifier,
+        'the same code with the RFC 7636 Appendix B verifier',
+      ),
+    });
   },
 });
 

@@ -10,6 +10,10 @@ import { REVISIONS } from '../runner/revisions.ts';
 import {
   answerOf,
   audiences,
+  clientControl,
+  earlierAnswer,
+  judgeTokenRefusal,
+  type OAuthAnswer,
   codeForm,
   confidentialClient,
   decodeJwtToken,
@@ -27,14 +31,33 @@ import type { AuthorizationServer } from '../runner/oauth.ts';
 
 const OAUTH21 = 'OAuth 2.1 (draft-ietf-oauth-v2-1-13)';
 
-/** A fresh grant with a refresh token, or undefined after a notApplicable that says why not. */
+/**
+ * A fresh grant of the check's own client with a refresh token, or undefined after a
+ * notApplicable that says why not. An AS that issues refresh tokens only for `offline_access`
+ * (OIDC Core §11: with prompt=consent) gets a second authorization asking for it, when its
+ * metadata lists that scope (issue #13 §7).
+ */
 async function grantWithRefresh(
   t: CheckContext,
   opts: { scope?: string } = {},
 ): Promise<{ as: AuthorizationServer; grant: Grant; rt: string } | undefined> {
   const as = await tokenAs(t);
   if (!as) return undefined;
-  const grant = await t.freshGrant(opts);
+  let grant = await t.freshGrant(opts);
+  const supported = as.metadata.scopes_supported;
+  const scope = opts.scope ?? (await t.fixture('scope')).scope;
+  if (
+    !grant.tokens.refreshToken &&
+    Array.isArray(supported) &&
+    supported.includes('offline_access') &&
+    !(scope ?? '').split(' ').includes('offline_access')
+  ) {
+    t.note('no refresh token without offline_access: asked again with offline_access and prompt=consent');
+    grant = await t.freshGrant({
+      scope: [scope, 'offline_access'].filter(Boolean).join(' '),
+      extraParams: [['prompt', 'consent']],
+    });
+  }
   if (!grant.tokens.refreshToken) {
     t.notApplicable(
       'the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)',
@@ -44,13 +67,44 @@ async function grantWithRefresh(
   return { as, grant, rt: grant.tokens.refreshToken };
 }
 
+/**
+ * A refresh with `rt` for the granted resource; the successful one just before a probe is the
+ * probe's control (a refused refresh may legally burn the token it presented, so a control after
+ * it could prove nothing: AS-XREFRESH-01 judges that).
+ */
+async function refresh(
+  t: CheckContext,
+  g: { as: AuthorizationServer; grant: Grant },
+  rt: string,
+  label: string,
+) {
+  return answerOf(await postToken(t, g.as, g.grant.client, refreshForm(rt, t.target), label));
+}
+
+/** The control refresh before a probe: its new refresh token, or undefined after t.inconclusive. */
+async function controlRefresh(
+  t: CheckContext,
+  g: { as: AuthorizationServer; grant: Grant },
+  rt: string,
+  before: string,
+): Promise<{ answer: OAuthAnswer; rt: string } | undefined> {
+  const answer = await refresh(t, g, rt, `control: a plain refresh before ${before}`);
+  if (answer.accessToken === undefined) {
+    t.inconclusive(
+      `control failed: a plain refresh of the check's own grant, right before ${before}, was refused (${describeAnswer(answer)}); see AS-REFRESH-01`,
+    );
+    return undefined;
+  }
+  return { answer, rt: answer.refreshToken ?? rt };
+}
+
 export const AS_REFRESH_01 = defineCheck({
   id: 'AS-REFRESH-01',
   title: 'A valid refresh token yields a new access token (200, no-store)',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3`, `${OAUTH21} §3.2.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-no-cache-control', 'as-token-no-token-type'],
   requirement:
     'grant_type=refresh_token with a valid refresh token answers 200 with a well-formed token response (access_token, token_type Bearer) and Cache-Control: no-store.',
@@ -91,7 +145,7 @@ export const AS_REFRESH_02 = defineCheck({
     'requirements §3 A11',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-no-rotation'],
   requirement:
     'A refresh by a public client returns a new refresh token that differs from the one presented (sender-constrained refresh tokens, e.g. DPoP, are not used by this harness, so rotation is the only way to conform here).',
@@ -121,7 +175,7 @@ export const AS_REFRESH_03 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-no-rotation'],
   requirement: 'After a rotation, the previous refresh token is refused with invalid_grant.',
   remediation: 'Invalidate a refresh token the moment its successor is issued.',
@@ -129,24 +183,23 @@ export const AS_REFRESH_03 = defineCheck({
   async run(t) {
     const g = await grantWithRefresh(t);
     if (!g) return;
-    const first = answerOf(
-      await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh (rt1)'),
-    );
+    const first = await refresh(t, g, g.rt, 'refresh (rt1)');
     if (first.accessToken === undefined) {
       t.notApplicable(`the first refresh failed (${describeAnswer(first)}); see AS-REFRESH-01`);
       return;
     }
-    const reuse = answerOf(
-      await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh with rt1 again'),
-    );
+    if (first.refreshToken === undefined || first.refreshToken === g.rt) {
+      t.notApplicable('the refresh did not rotate the token (see AS-REFRESH-02), so nothing was superseded');
+      return;
+    }
+    const reuse = await refresh(t, g, g.rt, 'refresh with rt1 again');
     t.data('reuse', describeAnswer(reuse));
-    if (isError(reuse, 'invalid_grant')) t.conforms('the superseded refresh token → invalid_grant');
-    else if (reuse.accessToken !== undefined)
-      t.violated('the superseded refresh token still yields access tokens');
-    else
-      t.violated(
-        `the superseded refresh token was refused with ${describeAnswer(reuse)}, not 400 invalid_grant`,
-      );
+    // The control is the first refresh: the same request, before rt1 was superseded.
+    await judgeTokenRefusal(t, 'the superseded refresh token', reuse, {
+      expected: ['invalid_grant'],
+      controls: [earlierAnswer('the same refresh token before it was superseded', first)],
+      accepted: 'the superseded refresh token still yields access tokens',
+    });
   },
 });
 
@@ -156,7 +209,7 @@ export const AS_REFRESH_04 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`, 'RFC9700 §4.14.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-reuse-undetected'],
   requirement:
     'When a superseded refresh token comes back (the AS cannot tell the thief from the client), the active refresh token of that grant stops working too.',
@@ -166,28 +219,33 @@ export const AS_REFRESH_04 = defineCheck({
   async run(t) {
     const g = await grantWithRefresh(t);
     if (!g) return;
-    const first = answerOf(
-      await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh (rt1 → rt2)'),
-    );
+    const first = await refresh(t, g, g.rt, 'refresh (rt1 → rt2)');
     if (first.refreshToken === undefined || first.refreshToken === g.rt) {
       t.notApplicable(
         'the refresh did not rotate the token (see AS-REFRESH-02), so reuse detection cannot be probed',
       );
       return;
     }
-    await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'reuse of rt1');
-    const active = answerOf(
-      await postToken(
-        t,
-        g.as,
-        g.grant.client,
-        refreshForm(first.refreshToken, t.target),
-        'refresh with rt2 after the reuse',
-      ),
-    );
-    t.data('rt2AfterReuse', describeAnswer(active));
+    // Control: the active token works right before the reuse (rt2 → rt3).
+    const control = await controlRefresh(t, g, first.refreshToken, 'the reuse of rt1');
+    if (!control) return;
+    const reuse = await refresh(t, g, g.rt, 'reuse of rt1');
+    t.data('reuseOfRt1', describeAnswer(reuse));
+    if (reuse.accessToken !== undefined) {
+      // A superseded token that still works is the reuse going undetected, whatever happens to
+      // the family afterwards (issue #13 §7; AS-REFRESH-03 judges the same answer).
+      t.violated(
+        `the reuse of a superseded refresh token was answered ${describeAnswer(reuse)}: the reuse went undetected (see AS-REFRESH-03)`,
+        { exchanges: [reuse.exchange] },
+      );
+      return;
+    }
+    const active = await refresh(t, g, control.rt, 'refresh with the active token after the reuse');
+    t.data('activeAfterReuse', describeAnswer(active));
     if (active.accessToken === undefined)
-      t.conforms(`after the reuse, the active refresh token is refused too (${describeAnswer(active)})`);
+      t.conforms(
+        `after the reuse, the active refresh token is refused too (${describeAnswer(active)}), although it worked just before`,
+      );
     else
       t.violated(
         'after a superseded refresh token was reused, the active refresh token of the grant still works',
@@ -201,7 +259,7 @@ export const AS_REFRESH_05 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3`, 'RFC6749 §6'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'second-client'],
+  needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-refresh-client-unbound'],
   requirement: 'A refresh token presented by another client_id is refused with invalid_grant.',
   remediation:
@@ -211,14 +269,23 @@ export const AS_REFRESH_05 = defineCheck({
     const g = await grantWithRefresh(t);
     if (!g) return;
     const other = await t.fixture('second-client');
+    const control = await controlRefresh(t, g, g.rt, "another client's refresh");
+    if (!control) return;
     const a = answerOf(
-      await postToken(t, g.as, other, refreshForm(g.rt, t.target), 'refresh as another client'),
+      await postToken(t, g.as, other, refreshForm(control.rt, t.target), 'refresh as another client'),
     );
     t.data('otherClient', describeAnswer(a));
-    if (isError(a, 'invalid_grant')) t.conforms('another client was refused with invalid_grant');
-    else if (a.accessToken !== undefined)
-      t.violated("another client refreshed with this client's refresh token");
-    else t.violated(`another client was refused with ${describeAnswer(a)}, not 400 invalid_grant`);
+    if (a.accessToken === undefined && a.error === 'invalid_client') {
+      t.inconclusive(
+        `control failed: the other client was refused as a client (${describeAnswer(a)}), so its refusal says nothing about the refresh token's binding${other.invented ? ' (the AS offers no registration: the second client_id is invented, and this AS does not accept unknown client_ids)' : ''}`,
+      );
+      return;
+    }
+    await judgeTokenRefusal(t, "another client's refresh with this client's token", a, {
+      expected: ['invalid_grant'],
+      controls: [earlierAnswer("the owner's refresh just before", control.answer)],
+      accepted: "another client refreshed with this client's refresh token",
+    });
   },
 });
 
@@ -228,7 +295,7 @@ export const AS_REFRESH_06 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`, `${OAUTH21} §4.3.3`, 'RFC6749 §6'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'prm'],
+  needs: ['as', 'client', 'prm', 'own-client'],
   faults: ['as-refresh-scope-widening'],
   requirement:
     "A refresh asking for a scope beyond the original grant is refused with invalid_scope; a refresh without scope keeps the original scope (when the response names a scope, it equals the grant's).",
@@ -246,9 +313,7 @@ export const AS_REFRESH_06 = defineCheck({
     const narrow = supported[0]!;
     const g = await grantWithRefresh(t, { scope: narrow });
     if (!g) return;
-    const same = answerOf(
-      await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh without scope'),
-    );
+    const same = await refresh(t, g, g.rt, 'refresh without scope');
     const sameScope = typeof same.body?.scope === 'string' ? same.body.scope : undefined;
     t.data('scopeWithoutRequest', sameScope ?? null);
     if (same.accessToken === undefined) {
@@ -269,10 +334,12 @@ export const AS_REFRESH_06 = defineCheck({
       ),
     );
     t.data('widerScope', describeAnswer(wide));
-    if (isError(wide, 'invalid_scope')) t.conforms('a wider scope → invalid_scope');
-    else if (wide.accessToken !== undefined)
-      t.violated(`a refresh widened "${narrow}" to "${supported.join(' ')}"`);
-    else t.violated(`a wider scope was refused with ${describeAnswer(wide)}, not invalid_scope`);
+    // The control is the refresh without scope just before (same token family, same moment).
+    await judgeTokenRefusal(t, 'a refresh asking for a wider scope', wide, {
+      expected: ['invalid_scope'],
+      controls: [earlierAnswer('the same refresh without scope, just before', same)],
+      accepted: `a refresh widened "${narrow}" to "${supported.join(' ')}"`,
+    });
   },
 });
 
@@ -282,7 +349,7 @@ export const AS_REFRESH_07 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3 (refresh token bound to the resource servers consented)`, 'RFC8707 §2.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-resource-unchecked'],
   requirement:
     'A refresh with a resource outside the original grant is refused with invalid_target; with the original resource, a JWT access token names it in aud.',
@@ -292,26 +359,29 @@ export const AS_REFRESH_07 = defineCheck({
   async run(t) {
     const g = await grantWithRefresh(t);
     if (!g) return;
+    const control = await controlRefresh(t, g, g.rt, 'the refresh for another resource');
+    if (!control) return;
     const foreign = answerOf(
       await postToken(
         t,
         g.as,
         g.grant.client,
-        refreshForm(g.rt, FOREIGN_RESOURCE),
+        refreshForm(control.rt, FOREIGN_RESOURCE),
         'refresh for another resource',
       ),
     );
     t.data('foreignResource', describeAnswer(foreign));
-    if (isError(foreign, 'invalid_target')) t.conforms('another resource → invalid_target');
-    else if (foreign.accessToken !== undefined)
-      t.violated(
-        `a refresh that asked for ${FOREIGN_RESOURCE}, which was never granted, was answered with an access token (${describeAudience(foreign.accessToken)}) instead of invalid_target`,
+    await judgeTokenRefusal(t, `a refresh for a resource never granted (${FOREIGN_RESOURCE})`, foreign, {
+      expected: ['invalid_target'],
+      controls: [earlierAnswer('the same refresh for the granted resource, just before', control.answer)],
+      accepted: `a refresh that asked for ${FOREIGN_RESOURCE}, which was never granted, was answered with an access token (${describeAudience(foreign.accessToken ?? '')}) instead of invalid_target`,
+    });
+    const rt = foreign.refreshToken ?? control.rt;
+    const own = await refresh(t, g, rt, 'refresh for the granted resource');
+    if (own.accessToken === undefined)
+      t.note(
+        `after the refused refresh, the same refresh token no longer works for the granted resource (${describeAnswer(own)}): the refusal burned it (AS-XREFRESH-01 judges this)`,
       );
-    else t.violated(`another resource was refused with ${describeAnswer(foreign)}, not invalid_target`);
-    const rt = foreign.refreshToken ?? g.rt;
-    const own = answerOf(
-      await postToken(t, g.as, g.grant.client, refreshForm(rt, t.target), 'refresh for the granted resource'),
-    );
     const jwt = own.accessToken !== undefined ? decodeJwtToken(own.accessToken) : undefined;
     if (jwt) {
       const aud = audiences(jwt.claims);
@@ -328,7 +398,7 @@ export const AS_REFRESH_08 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, `${OAUTH21} §4.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-client-auth-skipped'],
   requirement:
     'A refresh with an unknown refresh token is refused with 400 invalid_grant, and a confidential client that refreshes without authenticating is refused with invalid_client.',
@@ -339,7 +409,7 @@ export const AS_REFRESH_08 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('client');
+    const client = await t.fixture('own-client');
     const garbage = answerOf(
       await postToken(
         t,
@@ -349,8 +419,31 @@ export const AS_REFRESH_08 = defineCheck({
         'refresh with a made-up token',
       ),
     );
-    if (isError(garbage, 'invalid_grant')) t.conforms('a made-up refresh token → invalid_grant');
-    else t.violated(`a made-up refresh token was answered ${describeAnswer(garbage)}, not 400 invalid_grant`);
+    // Control: the same client's refresh with a real refresh token (else its code redemption).
+    await judgeTokenRefusal(t, 'a made-up refresh token', garbage, {
+      expected: ['invalid_grant'],
+      controls: [
+        {
+          what: 'the same client refreshing with a refresh token it was issued',
+          send: async () => {
+            const grant = await t.freshGrant();
+            return grant.tokens.refreshToken
+              ? answerOf(
+                  await postToken(
+                    t,
+                    as,
+                    client,
+                    refreshForm(grant.tokens.refreshToken, t.target),
+                    'control: a real refresh',
+                  ),
+                )
+              : undefined;
+          },
+        },
+        clientControl(t, as, client),
+      ],
+      accepted: 'a made-up refresh token yielded an access token',
+    });
 
     const confidential = await confidentialClient(t, as);
     if (!confidential) {
@@ -378,14 +471,25 @@ export const AS_REFRESH_08 = defineCheck({
       ),
     );
     t.data('unauthenticated', describeAnswer(anonymous));
-    if ((anonymous.status === 400 || anonymous.status === 401) && anonymous.error === 'invalid_client')
-      t.conforms('a confidential client refreshing without credentials → invalid_client');
-    else if (anonymous.accessToken !== undefined)
-      t.violated('a confidential client refreshed without authenticating');
-    else
-      t.violated(
-        `an unauthenticated confidential refresh was answered ${describeAnswer(anonymous)}, not invalid_client`,
-      );
+    await judgeTokenRefusal(t, 'a confidential client refreshing without credentials', anonymous, {
+      expected: ['invalid_client'],
+      controls: [
+        {
+          what: 'the same refresh with the client authenticated',
+          send: async () =>
+            answerOf(
+              await postToken(
+                t,
+                as,
+                confidential,
+                refreshForm(tokens.refreshToken!, t.target),
+                'control: the same refresh, authenticated',
+              ),
+            ),
+        },
+      ],
+      accepted: 'a confidential client refreshed without authenticating',
+    });
   },
 });
 
@@ -395,7 +499,7 @@ export const AS_XREFRESH_01 = defineCheck({
   level: 'SHOULD',
   refs: [`${OAUTH21} §4.3.1`, 'RFC6749 §6', 'RFC9700 §4.14.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'prm'],
+  needs: ['as', 'client', 'prm', 'own-client'],
   faults: ['as-refresh-failure-burns-token'],
   requirement:
     'Not a catalogue row: a refresh request that the AS refuses (here: a scope beyond the grant, invalid_scope) leaves the presented refresh token valid, so the next well-formed refresh with it succeeds. The AS validates the whole request before it rotates. An AS that rotates first turns every client mistake into a lost session (a failure seen in the wild: rejected refreshes burning tokens, cloudflare/workers-oauth-provider PR #258).',
@@ -408,43 +512,56 @@ export const AS_XREFRESH_01 = defineCheck({
     const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
       (s): s is string => typeof s === 'string',
     );
-    if (supported.length < 2) {
-      t.notApplicable(
-        'scopes_supported names fewer than two scopes, so no refresh can be refused for its scope',
-      );
-      return;
-    }
-    const g = await grantWithRefresh(t, { scope: supported[0]! });
+    const g = await grantWithRefresh(t, supported.length >= 2 ? { scope: supported[0]! } : {});
     if (!g) return;
-    const refused = answerOf(
-      await postToken(
-        t,
-        g.as,
-        g.grant.client,
-        [...refreshForm(g.rt, t.target), ['scope', supported.join(' ')]],
-        'refresh asking for more scope (to be refused)',
-      ),
-    );
-    t.data('refused', describeAnswer(refused));
-    if (refused.accessToken !== undefined) {
-      t.notApplicable('the AS granted the wider scope, so no refresh was refused (see AS-REFRESH-06)');
-      return;
-    }
-    const after = answerOf(
-      await postToken(
-        t,
-        g.as,
-        g.grant.client,
-        refreshForm(g.rt, t.target),
-        'the same refresh token, well-formed',
-      ),
-    );
-    t.data('after', describeAnswer(after));
-    if (after.accessToken !== undefined) t.conforms('the refresh token still worked after a refused refresh');
-    else
-      t.violated(
-        `after a refused refresh (${describeAnswer(refused)}) the same refresh token no longer works: ${describeAnswer(after)}`,
+    // Two refusable refreshes: a resource never granted (RFC 8707 invalid_target), and, when two
+    // scopes exist, a scope beyond the grant (invalid_scope). After each, the same refresh token,
+    // well-formed, must still work. Control: a plain refresh works right before each.
+    const probes: [string, (rt: string) => [string, string][]][] = [
+      [`a resource never granted (${FOREIGN_RESOURCE})`, (rt) => refreshForm(rt, FOREIGN_RESOURCE)],
+      ...(supported.length >= 2
+        ? ([
+            [
+              'a scope beyond the grant',
+              (rt: string) => [...refreshForm(rt, t.target), ['scope', supported.join(' ')]],
+            ],
+          ] as [string, (rt: string) => [string, string][]][])
+        : []),
+    ];
+    let rt = g.rt;
+    const rows: Record<string, unknown>[] = [];
+    for (const [what, form] of probes) {
+      const control = await controlRefresh(t, g, rt, `the refresh asking for ${what}`);
+      if (!control) return;
+      rt = control.rt;
+      const refused = answerOf(
+        await postToken(t, g.as, g.grant.client, form(rt), `refresh asking for ${what} (to be refused)`),
       );
+      if (refused.accessToken !== undefined) {
+        rows.push({ probe: what, refused: describeAnswer(refused) });
+        if (refused.refreshToken !== undefined) rt = refused.refreshToken;
+        t.note(`the AS granted the refresh asking for ${what}, so it was not refused (see AS-REFRESH-06/07)`);
+        continue;
+      }
+      const after = await refresh(
+        t,
+        g,
+        rt,
+        `the same refresh token, well-formed, after the refusal (${what})`,
+      );
+      rows.push({ probe: what, refused: describeAnswer(refused), after: describeAnswer(after) });
+      if (after.accessToken !== undefined) {
+        t.conforms(`the refresh token still worked after a refresh asking for ${what} was refused`);
+        if (after.refreshToken !== undefined) rt = after.refreshToken;
+      } else {
+        t.violated(
+          `after a refresh asking for ${what} was refused (${describeAnswer(refused)}), the same refresh token no longer works (${describeAnswer(after)}), although a plain refresh worked just before`,
+        );
+        break;
+      }
+    }
+    t.data('refusedRefreshes', rows);
+    if (rows.length === 0) t.notApplicable('no refresh request could be refused');
   },
 });
 

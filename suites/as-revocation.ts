@@ -45,7 +45,7 @@ export const AS_REVOKE_01 = defineCheck({
   level: 'MUST',
   refs: ['RFC7009 §2.1', 'RFC7009 §2.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-requires-hint'],
   requirement:
     "A POST of token=<refresh token> (token_type_hint is OPTIONAL, so none is sent) with the client's authentication answers 200; so does token=<access token> with token_type_hint=access_token.",
@@ -69,7 +69,7 @@ export const AS_REVOKE_01 = defineCheck({
     const atUnsupported = atAnswer.status === 400 && atAnswer.error === 'unsupported_token_type';
     if (atUnsupported)
       t.note('the AS does not revoke access tokens: 400 unsupported_token_type (RFC 7009 §2.2.1 allows it)');
-    else judge200(t, 'the access token (hint access_token)', at);
+    else await judge200(t, as, grant.client, 'the access token (hint access_token)', at);
     if (atUnsupported && !grant.tokens.refreshToken) {
       t.notApplicable(
         'the AS does not revoke access tokens (unsupported_token_type, allowed by RFC 7009 §2.2.1) and issued no refresh token to revoke',
@@ -83,17 +83,46 @@ export const AS_REVOKE_01 = defineCheck({
         grant.tokens.refreshToken,
         'revoke the refresh token (no hint)',
       );
-      judge200(t, 'the refresh token (no hint)', rt);
+      await judge200(t, as, grant.client, 'the refresh token (no hint)', rt);
     }
   },
 });
 
-function judge200(t: CheckContext, what: string, res: HttpResponse): void {
-  if (res.status === 200) t.conforms(`revoking ${what} → 200`);
+/**
+ * A revocation must answer 200. A refusal is a violation only when the control shows the client
+ * can revoke at that moment (issue #12 §1): the same client revoking a made-up token (RFC 7009
+ * §2.2: invalid tokens get 200) with a hint, else the answer cannot be attributed to `what`.
+ */
+async function judge200(
+  t: CheckContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  what: string,
+  res: HttpResponse,
+): Promise<void> {
+  if (res.status === 200) {
+    t.conforms(`revoking ${what} → 200`);
+    return;
+  }
+  const control = await revoke(
+    t,
+    as,
+    client,
+    'conformance-unknown-token',
+    'control: the same client revoking a made-up token',
+    'refresh_token',
+  );
+  if (control.status === 200)
+    t.violated(
+      `revoking ${what} was answered ${describeAnswer(answerOf(res))}, not 200 (the same client revoking a made-up token got 200)`,
+      {
+        exchanges: [res.exchange, control.exchange],
+      },
+    );
   else
-    t.violated(`revoking ${what} was answered ${describeAnswer(answerOf(res))}, not 200`, {
-      exchanges: [res.exchange],
-    });
+    t.inconclusive(
+      `control failed: revoking ${what} was answered ${describeAnswer(answerOf(res))}, but the same client revoking a made-up token was refused too (${describeAnswer(answerOf(control))}): the client cannot use the revocation endpoint, see AS-REVOKE-02`,
+    );
 }
 
 export const AS_REVOKE_02 = defineCheck({
@@ -102,7 +131,7 @@ export const AS_REVOKE_02 = defineCheck({
   level: 'MUST',
   refs: ['RFC7009 §2.2 ("invalid tokens do not cause an error")'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-unknown-token-error'],
   requirement: 'A revocation request for a token the AS never issued answers 200.',
   remediation: 'Answer 200 for tokens that are unknown, expired or already revoked.',
@@ -110,12 +139,34 @@ export const AS_REVOKE_02 = defineCheck({
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
-    const client = await t.fixture('client');
-    judge200(
+    const client = await t.fixture('own-client');
+    const res = await revoke(t, as, client, 'conformance-unknown-token', 'revoke an unknown token');
+    if (res.status === 200) {
+      t.conforms('revoking a made-up token → 200');
+      return;
+    }
+    // Control: the same client revoking a token it holds (the request without the one change).
+    const grant = await t.freshGrant();
+    const control = await revoke(
       t,
-      'a made-up token',
-      await revoke(t, as, client, 'conformance-unknown-token', 'revoke an unknown token'),
+      as,
+      client,
+      grant.tokens.refreshToken ?? grant.tokens.accessToken,
+      'control: the same client revoking a token it was issued',
+      grant.tokens.refreshToken ? 'refresh_token' : 'access_token',
     );
+    const controlAnswer = answerOf(control);
+    if (control.status === 200 || controlAnswer.error === 'unsupported_token_type')
+      t.violated(
+        `revoking a made-up token was answered ${describeAnswer(answerOf(res))}, not 200, while the same client revoking its own token got ${describeAnswer(controlAnswer)}`,
+        {
+          exchanges: [res.exchange, control.exchange],
+        },
+      );
+    else
+      t.inconclusive(
+        `control failed: revoking a made-up token was answered ${describeAnswer(answerOf(res))}, and the same client revoking its own token too (${describeAnswer(controlAnswer)})`,
+      );
   },
 });
 
@@ -125,7 +176,7 @@ export const AS_REVOKE_03 = defineCheck({
   level: 'MUST',
   refs: ['RFC7009 §2.1', 'RFC7009 §2.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-noop'],
   requirement:
     "After a 200 revocation of a refresh token, a refresh with it is refused (invalid_grant). (The SHOULD that the grant's access tokens die too is observable only at an introspecting resource server: RS-401-21.)",
@@ -135,11 +186,28 @@ export const AS_REVOKE_03 = defineCheck({
     const as = await revocationAs(t);
     if (!as) return;
     const grant = await t.freshGrant();
-    const rt = grant.tokens.refreshToken;
-    if (!rt) {
+    const rt0 = grant.tokens.refreshToken;
+    if (!rt0) {
       t.notApplicable('no refresh token is issued');
       return;
     }
+    // Control: the refresh token works right before the revocation (rt0 → rt).
+    const before = answerOf(
+      await postToken(
+        t,
+        as,
+        grant.client,
+        refreshForm(rt0, t.target),
+        'control: refresh before the revocation',
+      ),
+    );
+    if (before.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: a refresh right before the revocation was refused (${describeAnswer(before)}); see AS-REFRESH-01`,
+      );
+      return;
+    }
+    const rt = before.refreshToken ?? rt0;
     const res = await revoke(t, as, grant.client, rt, 'revoke the refresh token', 'refresh_token');
     if (res.status !== 200) {
       t.notApplicable(`the revocation itself was refused (HTTP ${res.status}); see AS-REVOKE-01`);
@@ -150,7 +218,9 @@ export const AS_REVOKE_03 = defineCheck({
     );
     t.data('refreshAfterRevocation', describeAnswer(after));
     if (after.accessToken === undefined)
-      t.conforms(`the revoked refresh token is refused (${describeAnswer(after)})`);
+      t.conforms(
+        `the revoked refresh token is refused (${describeAnswer(after)}), although the grant refreshed just before`,
+      );
     else t.violated('the revocation answered 200 but the refresh token still works');
   },
 });
@@ -163,7 +233,7 @@ export const AS_REVOKE_04 = defineCheck({
     'RFC7009 §2.1 ("verifies whether the token was issued to the client making the revocation request")',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'second-client'],
+  needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-revoke-any-client'],
   requirement:
     "A revocation of client A's refresh token sent by client B leaves the token working (the request is refused with an error).",
@@ -174,11 +244,28 @@ export const AS_REVOKE_04 = defineCheck({
     const as = await revocationAs(t);
     if (!as) return;
     const grant = await t.freshGrant();
-    const rt = grant.tokens.refreshToken;
-    if (!rt) {
+    const rt0 = grant.tokens.refreshToken;
+    if (!rt0) {
       t.notApplicable('no refresh token is issued, so survival cannot be observed at the AS');
       return;
     }
+    // Control: the owner's refresh works right before the foreign revocation (rt0 → rt).
+    const before = answerOf(
+      await postToken(
+        t,
+        as,
+        grant.client,
+        refreshForm(rt0, t.target),
+        'control: refresh by the owner before',
+      ),
+    );
+    if (before.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: the owner's refresh right before was refused (${describeAnswer(before)}); see AS-REFRESH-01`,
+      );
+      return;
+    }
+    const rt = before.refreshToken ?? rt0;
     const other = await t.fixture('second-client');
     const res = await revoke(t, as, other, rt, "revoke another client's refresh token", 'refresh_token');
     t.data('revocationByOtherClient', describeAnswer(answerOf(res)));
@@ -192,7 +279,9 @@ export const AS_REVOKE_04 = defineCheck({
           'the foreign revocation was answered 200 although nothing was revoked (RFC 7009 §2.1 asks for an error)',
         );
     } else
-      t.violated(`another client revoked the token: the owner's refresh now gets ${describeAnswer(after)}`);
+      t.violated(
+        `another client revoked the token: the owner's refresh, which worked just before, now gets ${describeAnswer(after)}`,
+      );
   },
 });
 
@@ -202,7 +291,7 @@ export const AS_REVOKE_05 = defineCheck({
   level: 'MUST',
   refs: ['RFC7009 §2.2.1'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-access-token-refused'],
   requirement:
     'Revoking an access token either succeeds (200) or, when the AS does not support revoking that type, is refused with error=unsupported_token_type, not some other error.',
@@ -225,10 +314,26 @@ export const AS_REVOKE_05 = defineCheck({
     if (res.status === 200) t.conforms('access tokens can be revoked (200)');
     else if (a.error === 'unsupported_token_type')
       t.conforms('access tokens cannot be revoked, and the AS says so with unsupported_token_type');
-    else
-      t.violated(
-        `revoking an access token was refused with ${describeAnswer(a)}, not unsupported_token_type`,
+    else {
+      // Control: the same client's revocation of a made-up token gets 200 (so the refusal is
+      // about the access token, not the client).
+      const control = await revoke(
+        t,
+        as,
+        grant.client,
+        'conformance-unknown-token',
+        'control: the same client revoking a made-up token',
+        'refresh_token',
       );
+      if (control.status === 200)
+        t.violated(
+          `revoking an access token was refused with ${describeAnswer(a)}, not unsupported_token_type (the same client revoking a made-up token got 200)`,
+        );
+      else
+        t.inconclusive(
+          `control failed: revoking an access token was refused with ${describeAnswer(a)}, and the same client revoking a made-up token too (${describeAnswer(answerOf(control))})`,
+        );
+    }
   },
 });
 

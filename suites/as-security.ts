@@ -46,7 +46,7 @@ export const AS_RACE_01 = defineCheck({
     'security-checks.md TK-07 (OAuch MultiFastACExchangeTest)',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-code-redeem-race'],
   requirement: `From security-checks.md TK-07: ${RACE_REQUESTS} parallel, identical, valid redemptions of one fresh code yield at most one access token (the single-use rule must hold under concurrency: check and mark atomically). Runs against loopback targets, or any target with --allow-races.`,
   remediation:
@@ -85,7 +85,7 @@ export const AS_RACE_02 = defineCheck({
     'security-checks.md RT-05 (OAuch MultiFastRefreshTest)',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-rotate-race'],
   requirement: `From security-checks.md RT-05: ${RACE_REQUESTS} parallel refreshes with one rotating refresh token yield at most one new token pair (rotation must be atomic, or a stolen token survives its rotation). No spec addresses grace windows; the number of successes is reported. Runs against loopback targets, or any target with --allow-races; not applicable when refresh tokens are not rotated (AS-REFRESH-02).`,
   remediation: 'Rotate refresh tokens with an atomic compare-and-set on the active token.',
@@ -136,7 +136,12 @@ function judgeRace(t: CheckContext, what: string, answers: ReturnType<typeof ans
   for (const a of answers) tally.set(describeAnswer(a), (tally.get(describeAnswer(a)) ?? 0) + 1);
   t.data('outcomes', Object.fromEntries(tally));
   t.data('successes', winners.length);
-  if (winners.length <= 1) t.conforms(`${winners.length} of ${answers.length} parallel ${what} succeeded`);
+  // A race nobody won proves nothing (issue #12 §1): the grant may have been unusable already.
+  if (winners.length === 0)
+    t.inconclusive(
+      `control failed: none of the ${answers.length} parallel ${what} succeeded, so the race shows nothing about concurrent use`,
+    );
+  else if (winners.length === 1) t.conforms(`1 of ${answers.length} parallel ${what} succeeded`);
   else
     t.violated(`${winners.length} of ${answers.length} parallel ${what} got tokens (at most 1 may)`, {
       exchanges: winners.map((w) => w.exchange),
@@ -177,7 +182,7 @@ export const AS_ENTROPY_01 = defineCheck({
   level: 'MUST',
   refs: ['RFC6749 §10.10', 'RFC9700 §4.1', 'security-checks.md TK-17, REG-08 (OAuch entropy tests)'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-code-low-entropy'],
   requirement: `From security-checks.md TK-17/REG-08: the authorization code, the refresh token, an opaque access token and a DCR client secret each have an estimated entropy of at least ${MIN_BITS} bits (RFC 6749 §10.10 MUST; ${SUGGESTED_BITS} SHOULD, reported as a note). Estimator: length × log2(alphabet of the character classes used), an upper bound per value. JWT access tokens are structured and signed, so they are not estimated.`,
   remediation:
@@ -221,7 +226,7 @@ export const AS_LIFETIME_01 = defineCheck({
     'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.2',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: [],
   untestable:
     'A report, not a verdict: the numbers are informational (AS-TOKEN-16 judges the access-token lifetime). The code lifetime is not measured: that needs a wait of up to 10 minutes (AS-AUTHZ-12).',

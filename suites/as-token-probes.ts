@@ -17,7 +17,6 @@ import {
   tokenRequest,
   validateCallback,
 } from '../runner/oauth.ts';
-import { selectScope } from '../runner/discovery.ts';
 
 export type Form = [string, string][];
 
@@ -59,7 +58,9 @@ export async function freshCode(
   as: AuthorizationServer,
   opts: { client?: RegisteredClient; scope?: string } = {},
 ): Promise<FreshCode> {
-  const client = opts.client ?? (await t.fixture('client'));
+  // The check's own client (declared in its needs), so no other check's authorization can
+  // revoke this code or the grant it becomes (issue #12 §2).
+  const client = opts.client ?? (await t.fixture('own-client'));
   const redirectUri = client.redirectUris[0]!;
   const scope = opts.scope ?? (await defaultScope(t));
   const pkce = await newPkce();
@@ -76,9 +77,9 @@ export async function freshCode(
   return { client, code, pkce, redirectUri, resource: t.target, ...(scope !== undefined ? { scope } : {}) };
 }
 
-/** MCP §Scope Selection Strategy, as the fixtures use it (runner/discovery.ts selectScope). */
+/** The run's scope (runner/fixtures.ts GrantScope: the one the AS granted the shared token). */
 export async function defaultScope(t: CheckContext): Promise<string | undefined> {
-  return selectScope(await t.fixture('prm'));
+  return (await t.fixture('scope')).scope;
 }
 
 /** The valid authorization_code request for a code (OAuth 2.1 §4.1.3, RFC 8707 §2.2). */
@@ -162,6 +163,154 @@ export function answerOf(res: HttpResponse): OAuthAnswer {
 export function describeAnswer(a: OAuthAnswer): string {
   if (a.accessToken !== undefined) return `HTTP ${a.status} with an access token`;
   return `HTTP ${a.status}${a.error !== undefined ? ` error=${a.error}` : ' (no OAuth error code)'}`;
+}
+
+/**
+ * A control of a negative token-endpoint probe: the same request without the one change (issue
+ * #12 §1). `send` resolves with the answer, or undefined when it could not be sent (no code could
+ * be obtained); `what` says what it was, for the report.
+ */
+export interface TokenControl {
+  what: string;
+  send: () => Promise<OAuthAnswer | undefined>;
+  /** What success of the control means; default: it got an access token. */
+  succeeded?: (answer: OAuthAnswer) => boolean;
+}
+
+/** The shape the rule names for a refusal: status 400 and one of these error codes. */
+const SHAPE_OWNER = 'AS-TOKEN-10';
+
+/**
+ * Judges a token request that must be refused (DESIGN.md §Anatomy of a check):
+ * - an access token in the answer is a violation by itself;
+ * - a refusal proves the rule only when a control got a token: the same request without the one
+ *   change, sent right after (or, where the probe may legally have invalidated the grant, the
+ *   successful request just before it). `controls` are tried in order until one gets a token
+ *   (typically: the same code redeemed properly, then a fresh code of the same client, since an
+ *   AS may invalidate a code after a refused attempt). When none does, nothing is concluded:
+ *   t.inconclusive("control failed: …"), never pass or fail;
+ * - one defect, one failure (issue #13 §5): the property is that no token is issued; a refusal of
+ *   another shape than 400 with one of `expected` (a 500, another code) is a note naming the check
+ *   that owns the shape of token-endpoint errors, not a second failure.
+ * Every control's answer is recorded (t.data "controls").
+ */
+export async function judgeTokenRefusal(
+  t: CheckContext,
+  label: string,
+  probe: OAuthAnswer,
+  opts: { expected: readonly string[]; controls: readonly TokenControl[]; accepted?: string },
+): Promise<'accepted' | 'refused' | 'inconclusive'> {
+  if (probe.accessToken !== undefined) {
+    t.violated(opts.accepted ?? `${label}: answered with an access token`, { exchanges: [probe.exchange] });
+    return 'accepted';
+  }
+  const rows = controlRows(t);
+  let last: { control: TokenControl; answer?: OAuthAnswer } | undefined;
+  for (const control of opts.controls) {
+    const answer = await control.send();
+    rows.push({
+      for: label,
+      control: control.what,
+      answer: answer ? describeAnswer(answer) : 'not sent',
+      ...(answer ? { exchange: answer.exchange } : {}),
+    });
+    t.data('controls', rows);
+    last = { control, ...(answer ? { answer } : {}) };
+    if (answer && (control.succeeded ?? gotToken)(answer)) {
+      t.conforms(
+        `${label}: refused (${describeAnswer(probe)}), while ${control.what} ${control.succeeded ? `was answered ${describeAnswer(answer)}` : 'got a token'}`,
+      );
+      // OAuth 2.1 §3.2.4: 400, or 401 for invalid_client; an empty `expected` names no shape.
+      const status = probe.error === 'invalid_client' ? [400, 401] : [400];
+      const shaped =
+        status.includes(probe.status) && probe.error !== undefined && opts.expected.includes(probe.error);
+      if (opts.expected.length > 0 && !shaped)
+        t.note(
+          `${label}: the refusal is ${describeAnswer(probe)}, not 400 ${opts.expected.join(' or ')}; the shape of token errors is ${SHAPE_OWNER}'s to judge`,
+        );
+      return 'refused';
+    }
+  }
+  t.inconclusive(
+    last
+      ? `control failed: ${label} was refused (${describeAnswer(probe)}), but so was ${last.control.what} (${last.answer ? describeAnswer(last.answer) : 'it could not be sent'}), so the refusal cannot be attributed to ${label}`
+      : `control failed: ${label} was refused (${describeAnswer(probe)}) and no control could be sent`,
+  );
+  return 'inconclusive';
+}
+
+const gotToken = (a: OAuthAnswer) => a.accessToken !== undefined;
+
+const CONTROL_ROWS = new WeakMap<CheckContext, Record<string, unknown>[]>();
+function controlRows(t: CheckContext): Record<string, unknown>[] {
+  let rows = CONTROL_ROWS.get(t);
+  if (!rows) CONTROL_ROWS.set(t, (rows = []));
+  return rows;
+}
+
+/** Control: `code` redeemed with every parameter right (by its own client). */
+export function properRedemption(
+  t: CheckContext,
+  as: AuthorizationServer,
+  code: FreshCode,
+  what = 'the same code redeemed properly right after',
+): TokenControl {
+  return {
+    what,
+    send: async () => answerOf(await postToken(t, as, code.client, codeForm(code), `control: ${what}`)),
+  };
+}
+
+/**
+ * Control: a new code of the same client, redeemed properly (one more authorization). For when
+ * the AS legally invalidated the probed code after the refused attempt.
+ */
+export function freshRedemption(
+  t: CheckContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  what = 'a new code of the same client redeemed properly',
+): TokenControl {
+  return {
+    what,
+    send: async () => {
+      const code = await freshCode(t, as, { client });
+      return answerOf(await postToken(t, as, client, codeForm(code), `control: ${what}`));
+    },
+  };
+}
+
+const CLIENT_CONTROLS = new WeakMap<CheckContext, Map<string, Promise<OAuthAnswer>>>();
+
+/**
+ * Control for probes that are not about a particular grant (grant types, client authentication,
+ * client_credentials): this client's own valid redemption succeeds at that moment. One per check
+ * and client: a new code, redeemed properly.
+ */
+export function clientControl(
+  t: CheckContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+): TokenControl {
+  const what = "the same client's valid code redemption";
+  return {
+    what,
+    send: () => {
+      let byClient = CLIENT_CONTROLS.get(t);
+      if (!byClient) CLIENT_CONTROLS.set(t, (byClient = new Map()));
+      let answer = byClient.get(client.clientId);
+      if (!answer) {
+        answer = freshRedemption(t, as, client, what).send() as Promise<OAuthAnswer>;
+        byClient.set(client.clientId, answer);
+      }
+      return answer;
+    },
+  };
+}
+
+/** Control: an answer obtained already (the successful request just before a state-changing probe). */
+export function earlierAnswer(what: string, answer: OAuthAnswer): TokenControl {
+  return { what, send: async () => answer };
 }
 
 /** True when the answer is the OAuth error `expected` with status 400 (OAuth 2.1 §3.2.4). */

@@ -5,9 +5,16 @@
 import { defineCheck } from '../runner/check.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { REVISIONS } from '../runner/revisions.ts';
+import type { RegisteredClient } from '../runner/oauth.ts';
 import {
   answerOf,
   audiences,
+  clientControl,
+  earlierAnswer,
+  freshRedemption,
+  judgeTokenRefusal,
+  properRedemption,
+  type TokenControl,
   codeForm,
   confidentialClient,
   decodeJwtToken,
@@ -30,7 +37,7 @@ export const AS_TOKEN_01 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-no-token-type'],
   requirement:
     'Redeeming a valid code answers 200 with Content-Type application/json and a JSON object holding access_token (string) and token_type (Bearer, compared case-insensitively); expires_in, when present, is a number; scope is present when the granted scope differs from the requested one. A missing expires_in (RECOMMENDED) is reported as a note.',
@@ -89,7 +96,7 @@ export const AS_TOKEN_02 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`, 'RFC7591 §3.2.1 (registration response with a secret)'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-no-cache-control', 'as-dcr-no-cache-control'],
   requirement:
     'The code exchange, the refresh response and a registration response that issues a client secret all carry Cache-Control with the no-store directive, so no cache keeps the credentials.',
@@ -170,7 +177,7 @@ export const AS_TOKEN_03 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3 ("MUST return an access token only once for a given authorization code")`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-code-reuse-allowed'],
   requirement:
     'A second, otherwise identical redemption of an already redeemed code is refused with 400 invalid_grant.',
@@ -192,10 +199,12 @@ export const AS_TOKEN_03 = defineCheck({
       await postToken(t, as, code.client, codeForm(code), 'token request (same code again)'),
     );
     t.data('replay', describeAnswer(second));
-    if (isError(second, 'invalid_grant')) t.conforms('the replayed code was refused with invalid_grant');
-    else if (second.accessToken !== undefined)
-      t.violated('the same code was redeemed twice: the replay got an access token');
-    else t.violated(`the replayed code was refused with ${describeAnswer(second)}, not 400 invalid_grant`);
+    // The control is the first redemption: the same request, before the code was used.
+    await judgeTokenRefusal(t, 'the replayed code', second, {
+      expected: ['invalid_grant'],
+      controls: [earlierAnswer('the first redemption of the same code', first)],
+      accepted: 'the same code was redeemed twice: the replay got an access token',
+    });
   },
 });
 
@@ -205,7 +214,7 @@ export const AS_TOKEN_04 = defineCheck({
   level: 'SHOULD',
   refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §7.5.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-code-replay-no-revoke'],
   requirement:
     'After a valid replay of a redeemed code is refused, the tokens issued by the first redemption should stop working: the refresh token issued then is refused with invalid_grant.',
@@ -226,6 +235,22 @@ export const AS_TOKEN_04 = defineCheck({
       );
       return;
     }
+    // Control: the grant's refresh works right before the replay (rt1 → rt2).
+    const before = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        refreshForm(first.refreshToken, code.resource),
+        'control: refresh before the replay',
+      ),
+    );
+    if (before.refreshToken === undefined) {
+      t.inconclusive(
+        `control failed: refreshing the first redemption's grant before the replay did not give a refresh token (${describeAnswer(before)}), so its revocation cannot be observed`,
+      );
+      return;
+    }
     const replay = answerOf(
       await postToken(t, as, code.client, codeForm(code), 'token request (replayed code)'),
     );
@@ -238,13 +263,15 @@ export const AS_TOKEN_04 = defineCheck({
         t,
         as,
         code.client,
-        refreshForm(first.refreshToken, code.resource),
-        "refresh with the first redemption's token",
+        refreshForm(before.refreshToken, code.resource),
+        "refresh with the first redemption's grant after the replay",
       ),
     );
     t.data('refreshAfterReplay', describeAnswer(after));
     if (after.accessToken === undefined)
-      t.conforms(`after the replay the first refresh token is refused (${describeAnswer(after)})`);
+      t.conforms(
+        `after the replay the grant's refresh token is refused (${describeAnswer(after)}), although it worked just before`,
+      );
     else t.violated('after the code was replayed, the refresh token from its first redemption still works');
   },
 });
@@ -255,7 +282,7 @@ export const AS_TOKEN_05 = defineCheck({
   level: 'SHOULD',
   refs: [`${OAUTH21} §7.5.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-code-replay-revokes-unvalidated'],
   requirement:
     "A replay of a redeemed code with a wrong code_verifier is refused with invalid_grant and SHOULD NOT revoke the tokens of the legitimate redemption (otherwise anyone who sees a code can end the victim's session).",
@@ -275,6 +302,22 @@ export const AS_TOKEN_05 = defineCheck({
         first.accessToken === undefined
           ? `the redemption failed (${describeAnswer(first)}); see AS-TOKEN-01`
           : 'no refresh token is issued, so the survival of the legitimate tokens cannot be observed',
+      );
+      return;
+    }
+    // Control: the legitimate refresh works right before the invalid replay (rt1 → rt2).
+    const before = answerOf(
+      await postToken(
+        t,
+        as,
+        code.client,
+        refreshForm(first.refreshToken, code.resource),
+        'control: refresh before the invalid replay',
+      ),
+    );
+    if (before.refreshToken === undefined) {
+      t.inconclusive(
+        `control failed: the legitimate refresh before the replay did not give a refresh token (${describeAnswer(before)})`,
       );
       return;
     }
@@ -300,7 +343,7 @@ export const AS_TOKEN_05 = defineCheck({
         t,
         as,
         code.client,
-        refreshForm(first.refreshToken, code.resource),
+        refreshForm(before.refreshToken, code.resource),
         'refresh with the legitimate token',
       ),
     );
@@ -310,7 +353,7 @@ export const AS_TOKEN_05 = defineCheck({
       t.conforms('an invalid replay left the legitimate refresh token working');
     else
       t.violated(
-        `an invalid replay (wrong verifier) revoked the legitimate tokens: the refresh now gets ${describeAnswer(after)}`,
+        `an invalid replay (wrong verifier) revoked the legitimate tokens: the refresh that worked just before now gets ${describeAnswer(after)}`,
       );
   },
 });
@@ -321,7 +364,7 @@ export const AS_TOKEN_06 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'second-client'],
+  needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-code-client-unbound'],
   requirement:
     'A code issued to one client, presented by a different client_id (with the right verifier, redirect URI and resource), is refused with invalid_grant.',
@@ -335,14 +378,21 @@ export const AS_TOKEN_06 = defineCheck({
     const code = await freshCode(t, as);
     const stolen = answerOf(await postToken(t, as, other, codeForm(code), 'redeem as another client'));
     t.data('otherClient', describeAnswer(stolen));
-    if (isError(stolen, 'invalid_grant')) t.conforms('the other client was refused with invalid_grant');
-    else if (stolen.accessToken !== undefined)
-      t.violated('another client redeemed the code and got an access token');
-    else if (stolen.status === 401 && stolen.error === 'invalid_client')
-      t.violated(
-        'the other client was refused with invalid_client, although it authenticated correctly: the code binding is not what refused it',
+    if (stolen.accessToken === undefined && stolen.error === 'invalid_client') {
+      // The other client itself was refused: the code binding is not what the answer is about.
+      t.inconclusive(
+        `control failed: the other client was refused as a client (${describeAnswer(stolen)}), so its refusal says nothing about the code's binding${other.invented ? ' (the AS offers no registration: the second client_id is invented, and this AS does not accept unknown client_ids)' : ''}`,
       );
-    else t.violated(`the other client was refused with ${describeAnswer(stolen)}, not 400 invalid_grant`);
+      return;
+    }
+    await judgeTokenRefusal(t, "another client's redemption of the code", stolen, {
+      expected: ['invalid_grant'],
+      controls: [
+        properRedemption(t, as, code, 'the same code redeemed by its own client right after'),
+        freshRedemption(t, as, code.client),
+      ],
+      accepted: 'another client redeemed the code and got an access token',
+    });
   },
 });
 
@@ -352,7 +402,7 @@ export const AS_TOKEN_07 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §10.2`, 'RFC6749 §4.1.3', 'requirements §3 A20'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-redirect-uri-ignored'],
   requirement:
     "When the token request carries redirect_uri, it must be identical to the authorization request's, else invalid_grant. Omitting it must work for OAuth 2.1 clients (a refusal is reported: OAuth 2.1-only clients would break).",
@@ -376,16 +426,11 @@ export const AS_TOKEN_07 = defineCheck({
       ),
     );
     t.data('mismatch', describeAnswer(mismatch));
-    if (isError(mismatch, 'invalid_grant'))
-      t.conforms('a different redirect_uri was refused with invalid_grant');
-    else if (mismatch.accessToken !== undefined)
-      t.violated(
-        `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use`,
-      );
-    else
-      t.violated(
-        `a different redirect_uri was refused with ${describeAnswer(mismatch)}, not 400 invalid_grant`,
-      );
+    await judgeTokenRefusal(t, 'a different redirect_uri', mismatch, {
+      expected: ['invalid_grant'],
+      controls: [properRedemption(t, as, code), freshRedemption(t, as, code.client)],
+      accepted: `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use`,
+    });
 
     const second = await freshCode(t, as);
     const omitted = answerOf(
@@ -411,7 +456,7 @@ export const AS_TOKEN_08 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, 'RFC9700 §2.4 (password grant MUST NOT be used)'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-unsupported-grant-wrong-error'],
   requirement:
     'grant_type=password (the resource-owner password grant, removed from OAuth 2.1) and an unknown grant_type are refused with 400 unsupported_grant_type; the password grant never yields a token.',
@@ -421,7 +466,7 @@ export const AS_TOKEN_08 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('client');
+    const client = await t.fixture('own-client');
     const probes: [string, [string, string][]][] = [
       [
         'password',
@@ -437,12 +482,11 @@ export const AS_TOKEN_08 = defineCheck({
     for (const [grant, form] of probes) {
       const a = answerOf(await postToken(t, as, client, form, `token request (grant_type=${grant})`));
       rows.push({ grant_type: grant, answer: describeAnswer(a) });
-      if (isError(a, 'unsupported_grant_type')) t.conforms(`grant_type=${grant} → unsupported_grant_type`);
-      else if (a.accessToken !== undefined) t.violated(`grant_type=${grant} yielded an access token`);
-      else
-        t.violated(
-          `grant_type=${grant} was refused with ${describeAnswer(a)}, not 400 unsupported_grant_type`,
-        );
+      await judgeTokenRefusal(t, `grant_type=${grant}`, a, {
+        expected: ['unsupported_grant_type'],
+        controls: [clientControl(t, as, client)],
+        accepted: `grant_type=${grant} yielded an access token`,
+      });
     }
     t.data('probes', rows);
   },
@@ -454,7 +498,7 @@ export const AS_TOKEN_09 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4 (invalid_client)`, 'RFC6749 §5.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-basic-no-www-authenticate'],
   requirement:
     'A client that authenticated with the Authorization header and failed gets 401 with a WWW-Authenticate challenge for that scheme and error=invalid_client; other client-authentication failures (an unknown client_id) get 400 or 401 invalid_client.',
@@ -465,7 +509,23 @@ export const AS_TOKEN_09 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('client');
+    const client = await t.fixture('own-client');
+    // Control of both probes: the same request by a client that authenticates passes client
+    // authentication (any answer but invalid_client; the made-up refresh token is then refused).
+    const authenticated = (c: RegisteredClient): TokenControl => ({
+      what: `the same request from ${c === client ? "the harness's own" : 'that'} client with its real credentials`,
+      send: async () =>
+        answerOf(
+          await postToken(
+            t,
+            as,
+            c,
+            refreshForm('not-a-refresh-token', t.target),
+            'control: the same request, authenticated',
+          ),
+        ),
+      succeeded: (a) => a.error !== 'invalid_client' && a.status !== 401,
+    });
     const unknown = answerOf(
       await postToken(
         t,
@@ -476,7 +536,10 @@ export const AS_TOKEN_09 = defineCheck({
       ),
     );
     if ((unknown.status === 400 || unknown.status === 401) && unknown.error === 'invalid_client')
-      t.conforms(`an unknown client_id → HTTP ${unknown.status} invalid_client`);
+      await judgeTokenRefusal(t, 'an unknown client_id', unknown, {
+        expected: ['invalid_client'],
+        controls: [authenticated(client)],
+      });
     else
       t.violated(`an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`);
 
@@ -501,8 +564,13 @@ export const AS_TOKEN_09 = defineCheck({
     if (!/(^|[\s,])basic(\s|,|$)/.test(schemes)) problems.push('no WWW-Authenticate Basic challenge');
     if (a.error !== 'invalid_client') problems.push(`error=${a.error ?? '(none)'}, not invalid_client`);
     if (a.accessToken !== undefined) problems.push('an access token was issued');
-    if (problems.length === 0) t.conforms('a wrong Basic secret → 401 invalid_client with a Basic challenge');
-    else t.violated(`a wrong secret via HTTP Basic was answered with ${problems.join(', ')}`);
+    if (problems.length > 0)
+      t.violated(`a wrong secret via HTTP Basic was answered with ${problems.join(', ')}`);
+    else
+      await judgeTokenRefusal(t, 'a wrong secret via HTTP Basic', a, {
+        expected: ['invalid_client'],
+        controls: [authenticated(confidential)],
+      });
   },
 });
 
@@ -596,7 +664,7 @@ export const AS_TOKEN_11 = defineCheck({
     `${OAUTH21} §3.2 (parameters MUST NOT be included more than once)`,
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-get-accepted', 'as-token-duplicates-accepted'],
   requirement:
     'A GET carrying a valid code in the query is not served (not 200), and a POST that repeats a parameter (code twice) is refused with invalid_request. Whether the GET consumed the code is reported.',
@@ -618,12 +686,15 @@ export const AS_TOKEN_11 = defineCheck({
     if (get.status === 200 || get.accessToken !== undefined)
       t.violated(`a GET with the parameters in the query was served (${describeAnswer(get)})`);
     else {
-      t.conforms(`a GET was not served (HTTP ${get.status})`);
-      const after = answerOf(
-        await postToken(t, as, code.client, codeForm(code), 'POST redemption after the GET'),
-      );
-      if (after.accessToken === undefined)
-        t.note(`the GET consumed the code: the POST after it got ${describeAnswer(after)}`);
+      // Control: the same redemption by POST right after (a GET that consumed the code is
+      // reported; a new code then stands in).
+      await judgeTokenRefusal(t, 'the token request by GET', get, {
+        expected: [],
+        controls: [
+          properRedemption(t, as, code, 'the same redemption by POST right after'),
+          freshRedemption(t, as, code.client, 'a new code redeemed by POST'),
+        ],
+      });
     }
 
     const dup = await freshCode(t, as);
@@ -638,13 +709,11 @@ export const AS_TOKEN_11 = defineCheck({
       ),
     );
     t.data('repeated', describeAnswer(repeated));
-    if (isError(repeated, 'invalid_request')) t.conforms('a repeated code parameter → invalid_request');
-    else if (repeated.accessToken !== undefined)
-      t.violated('a request with the code parameter repeated was served');
-    else
-      t.violated(
-        `a repeated parameter was refused with ${describeAnswer(repeated)}, not 400 invalid_request`,
-      );
+    await judgeTokenRefusal(t, 'a repeated code parameter', repeated, {
+      expected: ['invalid_request'],
+      controls: [properRedemption(t, as, dup), freshRedemption(t, as, dup.client)],
+      accepted: 'a request with the code parameter repeated was served',
+    });
   },
 });
 
@@ -687,7 +756,7 @@ export const AS_TOKEN_13 = defineCheck({
   level: 'SHOULD',
   refs: ['RFC8707 §2.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-token-resource-unchecked'],
   requirement:
     'Redeeming a code with a resource that the authorization request did not name is refused with invalid_target.',
@@ -708,10 +777,14 @@ export const AS_TOKEN_13 = defineCheck({
       ),
     );
     t.data('answer', describeAnswer(a));
-    if (isError(a, 'invalid_target')) t.conforms('an unauthorized resource → invalid_target');
-    else if (a.accessToken !== undefined)
-      t.violated(`the code was redeemed for ${FOREIGN_RESOURCE}, which was never authorized`);
-    else t.violated(`an unauthorized resource was refused with ${describeAnswer(a)}, not 400 invalid_target`);
+    await judgeTokenRefusal(t, `a resource that was not authorized (${FOREIGN_RESOURCE})`, a, {
+      expected: ['invalid_target'],
+      controls: [
+        properRedemption(t, as, code, 'the same code redeemed for the authorized resource'),
+        freshRedemption(t, as, code.client),
+      ],
+      accepted: `the code was redeemed for ${FOREIGN_RESOURCE}, which was never authorized`,
+    });
   },
 });
 
@@ -721,7 +794,7 @@ export const AS_TOKEN_14 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.2 ("MUST only be used by confidential clients")`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-client-credentials-public'],
   requirement:
     'grant_type=client_credentials from a public (unauthenticated) client is refused (unauthorized_client, invalid_client, or unsupported_grant_type where the grant is not offered at all) and yields no token.',
@@ -730,7 +803,7 @@ export const AS_TOKEN_14 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('client');
+    const client = await t.fixture('own-client');
     if (client.authMethod !== 'none') {
       t.notApplicable('the harness client is confidential, so no public client is available for this probe');
       return;
@@ -748,15 +821,13 @@ export const AS_TOKEN_14 = defineCheck({
       ),
     );
     t.data('answer', describeAnswer(a));
-    const accepted = ['unauthorized_client', 'invalid_client', 'unsupported_grant_type'];
-    if (a.accessToken !== undefined)
-      t.violated('a public client got an access token with client_credentials');
-    else if (a.status >= 400 && a.status < 500 && a.error !== undefined && accepted.includes(a.error))
-      t.conforms(`client_credentials from a public client → ${a.error}`);
-    else
-      t.violated(
-        `client_credentials from a public client was answered ${describeAnswer(a)}, not one of ${accepted.join(', ')}`,
-      );
+    // Any refusal holds the rule; unauthorized_client, invalid_client and (where the grant is
+    // not offered at all) unsupported_grant_type are the codes that name it.
+    await judgeTokenRefusal(t, 'client_credentials from a public client', a, {
+      expected: ['unauthorized_client', 'invalid_client', 'unsupported_grant_type'],
+      controls: [clientControl(t, as, client)],
+      accepted: 'a public client got an access token with client_credentials',
+    });
   },
 });
 
@@ -766,7 +837,7 @@ export const AS_TOKEN_15 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4 (invalid_scope)`, `${OAUTH21} §4.3.1`],
   revisions: REVISIONS,
-  needs: ['as', 'client'],
+  needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-scope-widening'],
   requirement:
     'A refresh request asking for a scope that does not exist, or for one beyond the original grant, is refused with invalid_scope (or, for the unknown one, answered with a narrower granted scope named in `scope`).',
@@ -786,50 +857,61 @@ export const AS_TOKEN_15 = defineCheck({
       t.notApplicable('no refresh token is issued, so scope requests at the token endpoint cannot be probed');
       return;
     }
+    // Each probe's control is the plain refresh just before it (a refused refresh may legally
+    // burn the token it presented, so the control cannot come after: AS-XREFRESH-01 judges that).
+    let rt = grant.tokens.refreshToken;
+    const plainRefresh = async (what: string) => {
+      const a = answerOf(await postToken(t, as, grant.client, refreshForm(rt, t.target), `control: ${what}`));
+      if (a.refreshToken !== undefined) rt = a.refreshToken;
+      return a;
+    };
+    const before = await plainRefresh('a plain refresh before the unknown scope');
     const unknown = answerOf(
       await postToken(
         t,
         as,
         grant.client,
-        [...refreshForm(grant.tokens.refreshToken, t.target), ['scope', 'conformance-not-a-scope']],
+        [...refreshForm(rt, t.target), ['scope', 'conformance-not-a-scope']],
         'refresh with an unknown scope',
       ),
     );
     t.data('unknownScope', describeAnswer(unknown));
-    if (isError(unknown, 'invalid_scope')) t.conforms('an unknown scope → invalid_scope');
-    else if (
+    if (
       unknown.accessToken !== undefined &&
       typeof unknown.body?.scope === 'string' &&
       !unknown.body.scope.split(' ').includes('conformance-not-a-scope')
     )
       t.conforms(`an unknown scope was dropped and the granted scope named ("${unknown.body.scope}")`);
+    else if (unknown.accessToken !== undefined)
+      t.violated(`an unknown scope was answered ${describeAnswer(unknown)} without naming a narrower scope`);
     else
-      t.violated(
-        `an unknown scope was answered ${describeAnswer(unknown)}${unknown.accessToken !== undefined ? ' without naming a narrower scope' : ', not invalid_scope'}`,
-      );
+      await judgeTokenRefusal(t, 'an unknown scope', unknown, {
+        expected: ['invalid_scope'],
+        controls: [earlierAnswer('the same refresh without the scope, just before', before)],
+      });
+    if (unknown.refreshToken !== undefined) rt = unknown.refreshToken;
 
     const wider = supported.filter((s) => s !== narrow);
     if (narrow === undefined || wider.length === 0) {
       t.note('scopes_supported names fewer than two scopes, so an over-broad request could not be built');
       return;
     }
-    const current = unknown.refreshToken ?? grant.tokens.refreshToken;
+    const control = await plainRefresh('a plain refresh before the wider scope');
     const broad = answerOf(
       await postToken(
         t,
         as,
         grant.client,
-        [...refreshForm(current, t.target), ['scope', supported.join(' ')]],
+        [...refreshForm(rt, t.target), ['scope', supported.join(' ')]],
         'refresh asking beyond the grant',
       ),
     );
     t.data('broaderScope', describeAnswer(broad));
-    if (isError(broad, 'invalid_scope')) t.conforms('a scope beyond the grant → invalid_scope');
-    else if (broad.accessToken !== undefined)
-      t.violated(
-        `a refresh for "${supported.join(' ')}" was granted, although only "${narrow}" was authorized`,
-      );
-    else t.violated(`a scope beyond the grant was refused with ${describeAnswer(broad)}, not invalid_scope`);
+    await judgeTokenRefusal(t, 'a scope beyond the grant', broad, {
+      expected: ['invalid_scope'],
+      controls: [earlierAnswer('the same refresh without the scope, just before', control)],
+      accepted: `a refresh for "${supported.join(' ')}" was granted, although only "${narrow}" was authorized`,
+    });
   },
 });
 

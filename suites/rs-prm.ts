@@ -688,7 +688,7 @@ export const RS_PRM_15 = defineCheck({
   level: 'SHOULD',
   refs: ['RFC9728 §5.2', 'RFC9728 §5.1', 'MCP 2025-11-25 §Runtime Insufficient Scope'],
   revisions: REVISIONS,
-  needs: ['prm'],
+  needs: ['prm', 'own-client'],
   faults: ['rs-403-metadata-url-broken'],
   requirement:
     'A server may name new metadata in a later challenge (RFC 9728 §5.2); every distinct resource_metadata URL seen in a 401 or 403 challenge answers 200 with a JSON metadata object that has `resource` and `authorization_servers`. Challenges collected: the anonymous 401, the 401 to an invalid token, and the 403 insufficient_scope to a request whose token lacks the scope the operation needs (a grant for scopes_supported minus the challenge scope, when that set is not empty).',

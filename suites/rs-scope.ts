@@ -470,7 +470,7 @@ export const RS_403_03 = defineCheck({
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Scope Challenge Handling', 'SEP-2350'],
   revisions: since('2026-07-28'),
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-scope-challenge-one-at-a-time'],
   requirement:
     'After re-authorizing with the union of the scopes it held and the scopes the 403 challenge named, a client can perform the same call: the server does not hand out the needed scopes one challenge at a time.',
@@ -647,7 +647,7 @@ export const RS_403_05 = defineCheck({
   level: 'MUST',
   refs: ['MCP 2026-07-28 §Step-Up ("Servers MUST account for scope hierarchies")', 'SEP-2350'],
   revisions: since('2026-07-28'),
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-scope-hierarchy-ignored'],
   requirement:
     'When the target declares that one scope implies others (the operator states the hierarchy with --scope-implies, since a hierarchy cannot be discovered black-box), a token holding the broad scope, and not the narrower ones it implies, may perform an operation that needs the narrower ones.',

@@ -651,7 +651,7 @@ export const RS_401_21 = defineCheck({
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'RFC7009 §2', 'RFC7009 §2.1'],
   revisions: REVISIONS,
-  needs: ['as'],
+  needs: ['as', 'own-client'],
   faults: [],
   untestable:
     'the reference resource server verifies self-contained JWTs and does not consult revocation, so a revoked token stays valid until it expires (reported as info, as the catalogue asks); only a resource server that introspects or issues opaque tokens can be failed by this check',
