@@ -218,11 +218,21 @@ export interface CheckContext extends Observations {
    * the authorization server never redirects back (e.g. it shows an error page).
    */
   authorize(url: URL, options?: { onExchange?: (exchange: Exchange) => void }): Promise<URL>;
+  /**
+   * A probe whose answer several checks only read (an authorization response to inspect for
+   * `iss`, say): made once per run under `key`, by the first check that asks, and shared; its
+   * exchanges are evidence of every check that uses it (issue #15 §4: fewer authorization flows).
+   * Never for anything a check consumes or changes: that is what `own-client` grants are for.
+   */
+  shared<T>(key: string, create: (probe: ProbeContext) => Promise<T>): Promise<T>;
   /** A line of explanation for the report. */
   note(text: string): void;
   /** Structured details for the report (a classification, a table); redacted like everything else. */
   data(key: string, value: unknown): void;
 }
+
+/** What a shared probe may use: the HTTP client and the login step, nothing of one check's own. */
+export type ProbeContext = Pick<CheckContext, 'http' | 'authorize'>;
 
 export interface CheckDefinition {
   /** The row ID in ../shared/requirements.md; stable forever. */

@@ -16,6 +16,7 @@ import {
   FixtureUnavailable,
   type Level,
   levelFor,
+  type ProbeContext,
   type Status,
 } from './check.ts';
 import type { FixtureSource } from './fixtures.ts';
@@ -174,6 +175,7 @@ const CLIENT_FIXTURES: readonly FixtureName[] = ['client', 'own-client', 'second
 export async function runChecks(checks: readonly Check[], options: EngineOptions): Promise<CheckResult[]> {
   const results = new Array<CheckResult | undefined>(checks.length);
   const runDeadline = Date.now() + options.runTimeoutMs;
+  const shared: SharedProbes = new Map();
   const runPool = async (indices: readonly number[], concurrency: number, rerun?: Map<number, string>) => {
     let next = 0;
     const worker = async () => {
@@ -181,7 +183,13 @@ export async function runChecks(checks: readonly Check[], options: EngineOptions
         const index = indices[next++]!;
         const check = checks[index]!;
         options.onStart?.(check);
-        const { result, suspect } = await runOne(check, options, runDeadline, serialized.includes(index));
+        const { result, suspect } = await runOne(
+          check,
+          options,
+          runDeadline,
+          serialized.includes(index),
+          shared,
+        );
         if (suspect && !rerun) suspects.set(index, suspect);
         const why = rerun?.get(index);
         if (why) result.notes.unshift(`re-run alone: ${why}`);
@@ -223,6 +231,9 @@ export async function runChecks(checks: readonly Check[], options: EngineOptions
   return results as CheckResult[];
 }
 
+/** The run's shared probes (CheckContext.shared): one promise per key, with the exchanges it made. */
+type SharedProbes = Map<string, { value: Promise<unknown>; exchanges: string[] }>;
+
 /** How checks that use a client are isolated from each other (asked once per run). */
 async function isolationOf(options: EngineOptions): Promise<'per-check' | 'serialized'> {
   if (!options.fixtures.isolation) return 'per-check';
@@ -253,6 +264,7 @@ async function runOne(
   options: EngineOptions,
   runDeadline: number,
   serialized: boolean,
+  shared: SharedProbes,
 ): Promise<{ result: CheckResult; suspect?: FixtureName[] }> {
   const started = performance.now();
   const observations: Observation[] = [];
@@ -403,6 +415,29 @@ async function runOne(
         : Promise.reject(
             new FixtureUnavailable('error', 'this run has no login driver for authorization requests'),
           ),
+    shared: async <T>(key: string, create: (probe: ProbeContext) => Promise<T>) => {
+      let entry = shared.get(key);
+      if (!entry) {
+        const ids: string[] = [];
+        const probeHttp = options.http.scoped((ex) => ids.push(ex.id));
+        const value = create({
+          http: probeHttp,
+          authorize: (url) =>
+            options.fixtures.loginAt
+              ? options.fixtures.loginAt(probeHttp, url)
+              : Promise.reject(
+                  new FixtureUnavailable('error', 'this run has no login driver for authorization requests'),
+                ),
+        });
+        value.catch(() => undefined);
+        shared.set(key, (entry = { value, exchanges: ids }));
+      }
+      try {
+        return (await withDeadline(entry.value, checkDeadline, `the shared probe "${key}"`)) as T;
+      } finally {
+        for (const id of entry.exchanges) exchanges.add(id);
+      }
+    },
     conforms: (message) => observations.push({ kind: 'conforms', message }),
     violated: (message, evidence) => {
       observations.push({ kind: 'violated', message, ...(evidence?.level ? { level: evidence.level } : {}) });

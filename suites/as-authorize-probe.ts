@@ -4,7 +4,7 @@
 // answer. A `Location` is read, never visited (issue #6: "read Location headers, do not follow").
 
 import { generateRandomState } from 'oauth4webapi';
-import type { CheckContext } from '../runner/check.ts';
+import type { CheckContext, ProbeContext } from '../runner/check.ts';
 import type { Exchange } from '../runner/http.ts';
 import { LoginError } from '../runner/login/index.ts';
 import { type AuthorizationServer, newPkce, type Pkce, type RegisteredClient } from '../runner/oauth.ts';
@@ -162,7 +162,7 @@ function responseParams(location: URL): URLSearchParams {
  * `expectedRedirect` is the URI the response should go to (default: the request's redirect_uri).
  */
 export async function sendRaw(
-  t: CheckContext,
+  t: ProbeContext,
   url: URL,
   label: string,
   expectedRedirect?: string,
@@ -208,7 +208,7 @@ export async function sendRaw(
  * reach the callback (the AS shows an error page) yields the raw page outcome.
  */
 export async function sendWithLogin(
-  t: CheckContext,
+  t: ProbeContext,
   setup: AuthzSetup,
   url: URL,
   label: string,
@@ -313,4 +313,33 @@ export async function controlAccepted(
     `control failed: the same request without ${what} was not accepted either (${describe(out)}), so the answer cannot be attributed to ${what}`,
   );
   return false;
+}
+
+/**
+ * One success and one error authorization response of the shared client, made once per run and
+ * read by every check that only inspects responses (AS-ISS-*, AS-META-11): one login instead of
+ * one per check (issue #15 §4). The error response changes response_type to an unknown value.
+ */
+export function pooledResponses(
+  t: CheckContext,
+  setup: AuthzSetup,
+): Promise<{ success: AuthzOutcome; error: AuthzOutcome }> {
+  return t.shared('authorization responses (success and error)', async (probe) => {
+    const [ok, bad] = await Promise.all([validRequest(setup), validRequest(setup)]);
+    const [success, error] = await Promise.all([
+      sendWithLogin(
+        probe,
+        setup,
+        buildUrl(setup.endpoint, ok.params),
+        'authorization request (success response)',
+      ),
+      sendWithLogin(
+        probe,
+        setup,
+        buildUrl(setup.endpoint, withParam(bad.params, 'response_type', 'unknown_type')),
+        'authorization request (error response)',
+      ),
+    ]);
+    return { success, error };
+  });
 }

@@ -8,13 +8,10 @@ import {
   type AuthzOutcome,
   type AuthzSetup,
   authzSetup,
-  buildUrl,
   describe,
   evidence,
   outcomeRow,
-  sendWithLogin,
-  validRequest,
-  withParam,
+  pooledResponses,
 } from './as-authorize-probe.ts';
 
 const NEEDS = ['prm', 'as', 'client'] as const;
@@ -30,19 +27,8 @@ interface Samples {
 async function samples(t: CheckContext): Promise<Samples | undefined> {
   const setup = await authzSetup(t);
   if (!setup) return undefined;
-  const [ok, bad] = await Promise.all([
-    validRequest(setup).then(({ params }) =>
-      sendWithLogin(t, setup, buildUrl(setup.endpoint, params), 'authorization request (success response)'),
-    ),
-    validRequest(setup).then(({ params }) =>
-      sendWithLogin(
-        t,
-        setup,
-        buildUrl(setup.endpoint, withParam(params, 'response_type', 'unknown_type')),
-        'authorization request (error response)',
-      ),
-    ),
-  ]);
+  // Read only: every check of this file (and AS-META-11) reads the same pair of responses.
+  const { success: ok, error: bad } = await pooledResponses(t, setup);
   const responses = (
     [
       ['success response', ok],

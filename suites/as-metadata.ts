@@ -22,6 +22,8 @@ import {
   isLoopbackUrl,
 } from './as-cimd.ts';
 import { catalogueRegistration } from './as-dcr.ts';
+import { authzSetup, describe, evidence, pooledResponses } from './as-authorize-probe.ts';
+import { answerOf, describeAnswer, pooledRedemption } from './as-token-probes.ts';
 import { LoginError } from '../runner/login/index.ts';
 import { OAuthStepError } from '../runner/oauth.ts';
 
@@ -458,7 +460,7 @@ export const AS_META_11 = defineCheck({
   level: 'MUST',
   refs: ['RFC9207 §3', 'MCP 2026-07-28 §Authorization Response Validation'],
   revisions: REVISIONS,
-  needs: ['as', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-metadata-no-iss-flag'],
   requirement:
     'Whenever authorization responses carry `iss`, the metadata has authorization_response_iss_parameter_supported: true (RFC 9207 §3: the AS MUST do so when it includes iss).',
@@ -467,8 +469,18 @@ export const AS_META_11 = defineCheck({
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
-    const grant = await t.freshGrant();
-    const iss = grant.callback.searchParams.get('iss');
+    const setup = await authzSetup(t);
+    if (!setup) return;
+    // Read only: the run's pooled success response (shared with AS-ISS-*).
+    const { success } = await pooledResponses(t, setup);
+    if (success.kind !== 'redirect') {
+      t.prerequisiteMissing(
+        `no authorization response came back to the client (${describe(success)})`,
+        'use --login auto against an AS in test mode, or --login form/browser with a login script',
+      );
+      return;
+    }
+    const iss = success.params.get('iss');
     const flag = md.metadata.authorization_response_iss_parameter_supported;
     t.data('iss_in_response', iss !== null);
     t.data('flag', flag ?? null);
@@ -478,6 +490,7 @@ export const AS_META_11 = defineCheck({
     else
       t.violated(
         `the authorization response carries iss, but authorization_response_iss_parameter_supported is ${JSON.stringify(flag ?? null)}`,
+        evidence(success),
       );
   },
 });
@@ -557,7 +570,16 @@ export const AS_META_15 = defineCheck({
     const withOffline = [...new Set([...(base ?? '').split(' ').filter(Boolean), 'offline_access'])].join(
       ' ',
     );
-    const [without, offline] = await Promise.all([rtIssuance(t, base), rtIssuance(t, withOffline)]);
+    // Without offline_access: the run's pooled redemption (same scope) answers that already.
+    const pooled = await pooledRedemption(t, md);
+    const pooledTokens = answerOf(pooled.redemption);
+    const without =
+      pooledTokens.accessToken === undefined
+        ? `the flow failed (${describeAnswer(pooledTokens)})`
+        : pooledTokens.refreshToken !== undefined
+          ? 'issued'
+          : 'not issued';
+    const offline = await rtIssuance(t, withOffline);
     t.data('scopes_supported lists offline_access', listed);
     t.data('refresh token', {
       [`scope ${base ?? '(none)'}`]: without,

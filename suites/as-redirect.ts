@@ -7,10 +7,12 @@ import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { OAuthStepError, type RegisteredClient, registerClient } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import {
+  accepted,
   type AuthzOutcome,
   type AuthzSetup,
   authzSetup,
   buildUrl,
+  controlAccepted,
   describe,
   evidence,
   outcomeRow,
@@ -64,7 +66,8 @@ async function variantProbes(
   const allowed = outs.filter((o) => o.verdict === 'redirect allowed');
   for (const o of allowed)
     t.violated(`${o.label} (${o.uri}): the AS redirected to it (${describe(o.out)})`, evidence(o.out));
-  if (allowed.length === 0) {
+  // "Nothing was redirected to" proves exact matching only when the registered URI itself works.
+  if (allowed.length === 0 && (await controlAccepted(t, setup, 'the variant redirect URIs', 'raw'))) {
     const ignored = outs.filter((o) => o.verdict === 'parameter ignored').map((o) => o.label);
     if (ignored.length > 0)
       t.note(
@@ -204,8 +207,10 @@ export const AS_XCODE_01 = defineCheck({
         `the callback carries the attacker's code${codes.length > 1 ? ' next to the real one' : ''} (${codes.length} code parameters)`,
         evidence(out),
       );
-    else if (out.kind === 'page') t.conforms(`the polluted redirect URI was refused: ${describe(out)}`);
-    else t.conforms(`the AS redirected without the attacker's code: ${describe(out)}`);
+    else if (out.kind !== 'page')
+      t.conforms(`the AS redirected without the attacker's code: ${describe(out)}`);
+    else if (await controlAccepted(t, setup, 'the code in the redirect URI', 'raw'))
+      t.conforms(`the polluted redirect URI was refused: ${describe(out)}`);
   },
 });
 
@@ -251,9 +256,9 @@ export const AS_REDIR_02 = defineCheck({
         `the AS showed a page (${describe(same!)}); the login driver can only complete requests for the harness's own callback port`,
         'use --login auto against an AS in test mode',
       );
-    else
+    else if (await controlAccepted(t, setup, 'another port', 'raw'))
       t.violated(
-        `the registered loopback URI on another port was refused: ${describe(same!)}`,
+        `the registered loopback URI on another port was refused (${describe(same!)}), while the registered port was accepted`,
         evidence(same!),
       );
     if (wrongPath!.kind === 'redirect' || wrongPath!.kind === 'redirect-elsewhere')
@@ -372,7 +377,23 @@ export const AS_REDIR_04 = defineCheck({
     } catch (err) {
       if (!(err instanceof OAuthStepError)) throw err;
       t.data('refusal', { error: err.error ?? null, status: err.status ?? null });
-      t.conforms(`registration refused: ${err.message}`);
+      // Control: the same registration with an https redirect URI is accepted.
+      try {
+        await registerClient(t.http, setup.as, {
+          redirectUris: ['https://app.example/cb'],
+          authMethod: 'none',
+          applicationType: 'web',
+          clientName: 'mcp-auth-conformance (https redirect, control)',
+        });
+        t.conforms(
+          `registration refused: ${err.message} (the same registration with https://app.example/cb was accepted)`,
+        );
+      } catch (controlErr) {
+        if (!(controlErr instanceof OAuthStepError)) throw controlErr;
+        t.inconclusive(
+          `control failed: the registration with http://app.example/cb was refused (${err.message}), but so was the same registration with https://app.example/cb (${controlErr.message})`,
+        );
+      }
     }
   },
 });
@@ -409,8 +430,9 @@ export const AS_REDIR_05 = defineCheck({
           `authorization request, ${label}`,
         );
         rows.push(outcomeRow(label, out));
-        if (out.kind === 'page') t.conforms(`${label}: ${describe(out)}`);
-        else t.violated(`${label}: redirected (${describe(out)})`, evidence(out));
+        if (out.kind !== 'page') t.violated(`${label}: redirected (${describe(out)})`, evidence(out));
+        else if (await controlAccepted(t, setup, `a ${label}`, 'raw'))
+          t.conforms(`${label}: ${describe(out)}`);
       }),
     );
     t.data('probes', rows);
@@ -449,8 +471,23 @@ export const AS_REDIR_06 = defineCheck({
       setup.redirectUri,
     );
     t.data('outcome', outcomeRow('no redirect_uri', out));
-    if (out.kind === 'page') t.conforms(`no redirect: ${describe(out)}`);
-    else t.violated(`the AS picked a redirect URI itself: ${describe(out)}`, evidence(out));
+    if (out.kind !== 'page')
+      t.violated(`the AS picked a redirect URI itself: ${describe(out)}`, evidence(out));
+    else {
+      // Control: the same client's request naming one of its redirect URIs is accepted.
+      const control = await sendRaw(
+        t,
+        buildUrl(setup.endpoint, params),
+        'control: the same request naming a redirect URI',
+        setup.redirectUri,
+      );
+      t.data('control', outcomeRow('with redirect_uri', control));
+      if (accepted(control)) t.conforms(`no redirect: ${describe(out)}`);
+      else
+        t.inconclusive(
+          `control failed: without redirect_uri the AS answered ${describe(out)}, and with one it did not accept the request either (${describe(control)})`,
+        );
+    }
   },
 });
 
@@ -496,7 +533,13 @@ export const AS_REDIR_07 = defineCheck({
       );
     } else if (out.location?.searchParams.get('tenant') === '1' && out.kind === 'redirect')
       t.conforms(`the response kept tenant=1: ${describe(out)}`);
-    else t.violated(`the registered query was not kept: ${describe(out)}`, evidence(out));
+    else if (out.kind !== 'page')
+      t.violated(`the registered query was not kept: ${describe(out)}`, evidence(out));
+    else if (await controlAccepted(t, setup, 'a registered redirect URI with a query', 'raw'))
+      t.violated(
+        `the request with the registered redirect URI ?tenant=1 was refused (${describe(out)}), while a redirect URI without query is accepted`,
+        evidence(out),
+      );
   },
 });
 

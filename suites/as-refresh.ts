@@ -10,16 +10,19 @@ import { REVISIONS } from '../runner/revisions.ts';
 import {
   answerOf,
   audiences,
-  clientControl,
   earlierAnswer,
+  grantTypeControl as grantTypeControlFor,
+  type TokenControl,
   judgeTokenRefusal,
   type OAuthAnswer,
+  pooledRedemption,
   codeForm,
   confidentialClient,
   decodeJwtToken,
   describeAnswer,
   FOREIGN_RESOURCE,
   freshCode,
+  freshCodeFor,
   hasNoStore,
   isError,
   postToken,
@@ -27,7 +30,7 @@ import {
   tokenAs,
 } from './as-token-probes.ts';
 import { successProblems } from './as-token.ts';
-import type { AuthorizationServer } from '../runner/oauth.ts';
+import { type AuthorizationServer, tokenRequest } from '../runner/oauth.ts';
 
 const OAUTH21 = 'OAuth 2.1 (draft-ietf-oauth-v2-1-13)';
 
@@ -104,7 +107,7 @@ export const AS_REFRESH_01 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3`, `${OAUTH21} §3.2.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-cache-control', 'as-token-no-token-type'],
   requirement:
     'grant_type=refresh_token with a valid refresh token answers 200 with a well-formed token response (access_token, token_type Bearer) and Cache-Control: no-store.',
@@ -112,13 +115,13 @@ export const AS_REFRESH_01 = defineCheck({
     'Serve the refresh_token grant with the same response format and headers as the code exchange.',
   probe: 'Fresh code redeemed by a raw request; one refresh request with its refresh token and resource.',
   async run(t) {
-    // Raw requests throughout (not t.freshGrant): oauth4webapi would refuse a malformed code
-    // exchange before the refresh could be judged.
     const as = await tokenAs(t);
     if (!as) return;
-    const code = await freshCode(t, as);
-    const tokens = answerOf(await postToken(t, as, code.client, codeForm(code), 'code exchange'));
-    if (tokens.refreshToken === undefined) {
+    // Read only: the run's pooled redemption and its one refresh (raw requests, so a malformed
+    // code exchange does not stop the refresh from being judged).
+    const { redemption, refresh: res } = await pooledRedemption(t, as);
+    const tokens = answerOf(redemption);
+    if (!res) {
       t.notApplicable(
         tokens.accessToken === undefined
           ? `the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`
@@ -126,11 +129,10 @@ export const AS_REFRESH_01 = defineCheck({
       );
       return;
     }
-    const res = await postToken(t, as, code.client, refreshForm(tokens.refreshToken, t.target), 'refresh');
     const problems = successProblems(res);
     if (!hasNoStore(res)) problems.push('lacks Cache-Control: no-store');
     if (problems.length === 0) t.conforms('the refresh answered 200 with a new access token and no-store');
-    else t.violated(`the refresh response ${problems.join('; ')}`);
+    else t.violated(`the refresh response ${problems.join('; ')}`, { exchanges: [res.exchange] });
   },
 });
 
@@ -145,29 +147,71 @@ export const AS_REFRESH_02 = defineCheck({
     'requirements §3 A11',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-no-rotation'],
   requirement:
     'A refresh by a public client returns a new refresh token that differs from the one presented (sender-constrained refresh tokens, e.g. DPoP, are not used by this harness, so rotation is the only way to conform here).',
   remediation: 'Issue a new refresh token on every refresh of a public client and invalidate the old one.',
   probe: 'Fresh grant; refresh once and compare the refresh tokens.',
   async run(t) {
-    const g = await grantWithRefresh(t);
-    if (!g) return;
-    if (g.grant.client.authMethod !== 'none') {
+    const as = await tokenAs(t);
+    if (!as) return;
+    // Read only: the run's pooled redemption (a public client of its own) and its one refresh.
+    const { code, redemption, refresh: res } = await pooledRedemption(t, as);
+    const rt = answerOf(redemption).refreshToken;
+    if (!res || rt === undefined) {
+      t.notApplicable(
+        'the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)',
+      );
+      return;
+    }
+    if (code.client.authMethod !== 'none') {
       t.notApplicable('the harness client is confidential; rotation is required for public clients');
       return;
     }
-    const a = answerOf(await postToken(t, g.as, g.grant.client, refreshForm(g.rt, t.target), 'refresh'));
+    const a = answerOf(res);
     if (a.accessToken === undefined) {
       t.notApplicable(`the refresh itself failed (${describeAnswer(a)}); see AS-REFRESH-01`);
       return;
     }
-    if (a.refreshToken === undefined) t.violated('the refresh returned no new refresh token (no rotation)');
-    else if (a.refreshToken === g.rt) t.violated('the refresh returned the same refresh token (no rotation)');
+    if (a.refreshToken === undefined)
+      t.violated('the refresh returned no new refresh token (no rotation)', { exchanges: [res.exchange] });
+    else if (a.refreshToken === rt)
+      t.violated('the refresh returned the same refresh token (no rotation)', { exchanges: [res.exchange] });
     else t.conforms('the refresh returned a new refresh token');
   },
 });
+
+/**
+ * The reuse sequence AS-REFRESH-03 and AS-REFRESH-04 both read (one authorization for two
+ * checks, issue #15 §4), on a grant of a client of its own: rt1 → rt2 (`first`), rt2 → rt3
+ * (`second`: the control that the active token works just before the reuse), rt1 again
+ * (`reuse`), then rt3 (`active`). Undefined fields: the sequence stopped there.
+ */
+async function reuseSequence(t: CheckContext, as: AuthorizationServer) {
+  return t.shared(
+    'a refresh token rotated twice, the first one reused, then the active one',
+    async (probe) => {
+      const code = await freshCodeFor(probe, t, as);
+      const post = async (form: [string, string][], label: string) =>
+        answerOf(await tokenRequest(probe.http, as, code.client, form, { label }));
+      const grant = await post(codeForm(code), 'code exchange');
+      const rt1 = grant.refreshToken;
+      if (rt1 === undefined) return { grant };
+      const first = await post(refreshForm(rt1, code.resource), 'refresh (rt1 → rt2)');
+      const rt2 = first.refreshToken;
+      if (rt2 === undefined || rt2 === rt1) return { grant, rt1, first };
+      const second = await post(refreshForm(rt2, code.resource), 'refresh (rt2 → rt3), before the reuse');
+      const reuse = await post(refreshForm(rt1, code.resource), 'reuse of rt1');
+      const rt3 = second.refreshToken ?? rt2;
+      const active = await post(
+        refreshForm(rt3, code.resource),
+        'refresh with the active token after the reuse',
+      );
+      return { grant, rt1, first, second, reuse, active };
+    },
+  );
+}
 
 export const AS_REFRESH_03 = defineCheck({
   id: 'AS-REFRESH-03',
@@ -175,29 +219,36 @@ export const AS_REFRESH_03 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-no-rotation'],
   requirement: 'After a rotation, the previous refresh token is refused with invalid_grant.',
   remediation: 'Invalidate a refresh token the moment its successor is issued.',
   probe: 'Fresh grant; refresh (rt1 → rt2); refresh again with rt1.',
   async run(t) {
-    const g = await grantWithRefresh(t);
-    if (!g) return;
-    const first = await refresh(t, g, g.rt, 'refresh (rt1)');
-    if (first.accessToken === undefined) {
-      t.notApplicable(`the first refresh failed (${describeAnswer(first)}); see AS-REFRESH-01`);
+    const as = await tokenAs(t);
+    if (!as) return;
+    const seq = await reuseSequence(t, as);
+    if (seq.rt1 === undefined) {
+      t.notApplicable(
+        'the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)',
+      );
       return;
     }
-    if (first.refreshToken === undefined || first.refreshToken === g.rt) {
+    if (seq.first?.accessToken === undefined) {
+      t.notApplicable(
+        `the first refresh failed (${seq.first ? describeAnswer(seq.first) : 'not sent'}); see AS-REFRESH-01`,
+      );
+      return;
+    }
+    if (seq.reuse === undefined) {
       t.notApplicable('the refresh did not rotate the token (see AS-REFRESH-02), so nothing was superseded');
       return;
     }
-    const reuse = await refresh(t, g, g.rt, 'refresh with rt1 again');
-    t.data('reuse', describeAnswer(reuse));
+    t.data('reuse', describeAnswer(seq.reuse));
     // The control is the first refresh: the same request, before rt1 was superseded.
-    await judgeTokenRefusal(t, 'the superseded refresh token', reuse, {
+    await judgeTokenRefusal(t, 'the superseded refresh token', seq.reuse, {
       expected: ['invalid_grant'],
-      controls: [earlierAnswer('the same refresh token before it was superseded', first)],
+      controls: [earlierAnswer('the same refresh token before it was superseded', seq.first)],
       accepted: 'the superseded refresh token still yields access tokens',
     });
   },
@@ -209,7 +260,7 @@ export const AS_REFRESH_04 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`, 'RFC9700 §4.14.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-reuse-undetected'],
   requirement:
     'When a superseded refresh token comes back (the AS cannot tell the thief from the client), the active refresh token of that grant stops working too.',
@@ -217,38 +268,47 @@ export const AS_REFRESH_04 = defineCheck({
     'On reuse of a rotated refresh token, revoke the whole grant (its active refresh token and access tokens).',
   probe: 'Fresh grant; rt1 → rt2; reuse rt1; refresh with rt2.',
   async run(t) {
-    const g = await grantWithRefresh(t);
-    if (!g) return;
-    const first = await refresh(t, g, g.rt, 'refresh (rt1 → rt2)');
-    if (first.refreshToken === undefined || first.refreshToken === g.rt) {
+    const as = await tokenAs(t);
+    if (!as) return;
+    const seq = await reuseSequence(t, as);
+    if (seq.rt1 === undefined) {
+      t.notApplicable(
+        'the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)',
+      );
+      return;
+    }
+    if (seq.second === undefined || seq.reuse === undefined || seq.active === undefined) {
       t.notApplicable(
         'the refresh did not rotate the token (see AS-REFRESH-02), so reuse detection cannot be probed',
       );
       return;
     }
-    // Control: the active token works right before the reuse (rt2 → rt3).
-    const control = await controlRefresh(t, g, first.refreshToken, 'the reuse of rt1');
-    if (!control) return;
-    const reuse = await refresh(t, g, g.rt, 'reuse of rt1');
-    t.data('reuseOfRt1', describeAnswer(reuse));
-    if (reuse.accessToken !== undefined) {
-      // A superseded token that still works is the reuse going undetected, whatever happens to
-      // the family afterwards (issue #13 §7; AS-REFRESH-03 judges the same answer).
-      t.violated(
-        `the reuse of a superseded refresh token was answered ${describeAnswer(reuse)}: the reuse went undetected (see AS-REFRESH-03)`,
-        { exchanges: [reuse.exchange] },
+    // Control: the active token worked right before the reuse (rt2 → rt3).
+    if (seq.second.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: a plain refresh right before the reuse was refused (${describeAnswer(seq.second)}); see AS-REFRESH-01`,
       );
       return;
     }
-    const active = await refresh(t, g, control.rt, 'refresh with the active token after the reuse');
-    t.data('activeAfterReuse', describeAnswer(active));
-    if (active.accessToken === undefined)
+    t.data('reuseOfRt1', describeAnswer(seq.reuse));
+    if (seq.reuse.accessToken !== undefined) {
+      // A superseded token that still works is the reuse going undetected, whatever happens to
+      // the family afterwards (issue #13 §7; AS-REFRESH-03 judges the same answer).
+      t.violated(
+        `the reuse of a superseded refresh token was answered ${describeAnswer(seq.reuse)}: the reuse went undetected (see AS-REFRESH-03)`,
+        { exchanges: [seq.reuse.exchange] },
+      );
+      return;
+    }
+    t.data('activeAfterReuse', describeAnswer(seq.active));
+    if (seq.active.accessToken === undefined)
       t.conforms(
-        `after the reuse, the active refresh token is refused too (${describeAnswer(active)}), although it worked just before`,
+        `after the reuse, the active refresh token is refused too (${describeAnswer(seq.active)}), although it worked just before`,
       );
     else
       t.violated(
         'after a superseded refresh token was reused, the active refresh token of the grant still works',
+        { exchanges: [seq.active.exchange] },
       );
   },
 });
@@ -409,7 +469,22 @@ export const AS_REFRESH_08 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('own-client');
+    // One grant serves both halves: a confidential client's when the AS issues secrets (so the
+    // unauthenticated refresh can be probed too), else the check's own public client's.
+    const confidential = await confidentialClient(t, as);
+    const client = confidential ?? (await t.fixture('own-client'));
+    const code = await freshCode(t, as, { client });
+    const tokens = answerOf(await postToken(t, as, client, codeForm(code), 'code exchange'));
+    let rt = tokens.refreshToken;
+    const realRefresh = (label: string): TokenControl => ({
+      what: label,
+      send: async () => {
+        if (rt === undefined) return undefined;
+        const a = answerOf(await postToken(t, as, client, refreshForm(rt, t.target), `control: ${label}`));
+        if (a.refreshToken !== undefined) rt = a.refreshToken;
+        return a;
+      },
+    });
     const garbage = answerOf(
       await postToken(
         t,
@@ -419,42 +494,20 @@ export const AS_REFRESH_08 = defineCheck({
         'refresh with a made-up token',
       ),
     );
-    // Control: the same client's refresh with a real refresh token (else its code redemption).
     await judgeTokenRefusal(t, 'a made-up refresh token', garbage, {
       expected: ['invalid_grant'],
       controls: [
-        {
-          what: 'the same client refreshing with a refresh token it was issued',
-          send: async () => {
-            const grant = await t.freshGrant();
-            return grant.tokens.refreshToken
-              ? answerOf(
-                  await postToken(
-                    t,
-                    as,
-                    client,
-                    refreshForm(grant.tokens.refreshToken, t.target),
-                    'control: a real refresh',
-                  ),
-                )
-              : undefined;
-          },
-        },
-        clientControl(t, as, client),
+        realRefresh('the same client refreshing with a refresh token it was issued'),
+        grantTypeControlFor(t, as, client),
       ],
       accepted: 'a made-up refresh token yielded an access token',
     });
 
-    const confidential = await confidentialClient(t, as);
     if (!confidential) {
       t.note('the AS issues no client secrets, so the unauthenticated confidential refresh was not probed');
       return;
     }
-    const code = await freshCode(t, as, { client: confidential });
-    const tokens = answerOf(
-      await postToken(t, as, confidential, codeForm(code), 'code exchange (confidential client)'),
-    );
-    if (tokens.refreshToken === undefined) {
+    if (rt === undefined) {
       t.note(
         `the confidential client got no refresh token (${describeAnswer(tokens)}), so its unauthenticated refresh was not probed`,
       );
@@ -465,7 +518,7 @@ export const AS_REFRESH_08 = defineCheck({
         t,
         as,
         confidential,
-        [...refreshForm(tokens.refreshToken, t.target), ['client_id', confidential.clientId]],
+        [...refreshForm(rt, t.target), ['client_id', confidential.clientId]],
         'refresh without client authentication',
         'none',
       ),
@@ -473,21 +526,7 @@ export const AS_REFRESH_08 = defineCheck({
     t.data('unauthenticated', describeAnswer(anonymous));
     await judgeTokenRefusal(t, 'a confidential client refreshing without credentials', anonymous, {
       expected: ['invalid_client'],
-      controls: [
-        {
-          what: 'the same refresh with the client authenticated',
-          send: async () =>
-            answerOf(
-              await postToken(
-                t,
-                as,
-                confidential,
-                refreshForm(tokens.refreshToken!, t.target),
-                'control: the same refresh, authenticated',
-              ),
-            ),
-        },
-      ],
+      controls: [realRefresh('the same refresh with the client authenticated')],
       accepted: 'a confidential client refreshed without authenticating',
     });
   },

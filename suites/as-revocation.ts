@@ -5,9 +5,17 @@
 import type { CheckContext } from '../runner/check.ts';
 import { defineCheck } from '../runner/check.ts';
 import type { HttpResponse } from '../runner/http.ts';
-import type { AuthorizationServer, RegisteredClient } from '../runner/oauth.ts';
+import { type AuthorizationServer, type RegisteredClient, tokenRequest } from '../runner/oauth.ts';
 import { REVISIONS } from '../runner/revisions.ts';
-import { answerOf, describeAnswer, postToken, refreshForm, tokenAs } from './as-token-probes.ts';
+import {
+  answerOf,
+  codeForm,
+  describeAnswer,
+  freshCodeFor,
+  postToken,
+  refreshForm,
+  tokenAs,
+} from './as-token-probes.ts';
 
 /** The AS when it advertises a revocation endpoint; undefined after a notApplicable otherwise. */
 async function revocationAs(t: CheckContext): Promise<AuthorizationServer | undefined> {
@@ -39,13 +47,45 @@ function revoke(
   return postToken(t, { ...as, metadata: { ...as.metadata, token_endpoint: endpoint } }, client, form, label);
 }
 
+/**
+ * What AS-REVOKE-01 and AS-REVOKE-05 both read (one authorization for two checks, issue #15 §4):
+ * a grant of a client of its own, its access token revoked (token_type_hint=access_token), then
+ * its refresh token (no hint).
+ */
+function revocations(t: CheckContext, as: AuthorizationServer) {
+  return t.shared('a grant whose access token, then refresh token, are revoked', async (probe) => {
+    const code = await freshCodeFor(probe, t, as);
+    const tokens = answerOf(
+      await tokenRequest(probe.http, as, code.client, codeForm(code), { label: 'code exchange' }),
+    );
+    const endpoint = { ...as, metadata: { ...as.metadata, token_endpoint: as.metadata.revocation_endpoint } };
+    const revokeVia = (token: string, label: string, hint?: string) =>
+      tokenRequest(
+        probe.http,
+        endpoint,
+        code.client,
+        [['token', token], ...(hint ? ([['token_type_hint', hint]] as [string, string][]) : [])],
+        { label },
+      );
+    const at =
+      tokens.accessToken === undefined
+        ? undefined
+        : await revokeVia(tokens.accessToken, 'revoke the access token', 'access_token');
+    const rt =
+      tokens.refreshToken === undefined
+        ? undefined
+        : await revokeVia(tokens.refreshToken, 'revoke the refresh token (no hint)');
+    return { client: code.client, tokens, at, rt };
+  });
+}
+
 export const AS_REVOKE_01 = defineCheck({
   id: 'AS-REVOKE-01',
   title: 'Revoking a valid token answers 200',
   level: 'MUST',
   refs: ['RFC7009 §2.1', 'RFC7009 §2.2'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-revoke-requires-hint'],
   requirement:
     "A POST of token=<refresh token> (token_type_hint is OPTIONAL, so none is sent) with the client's authentication answers 200; so does token=<access token> with token_type_hint=access_token.",
@@ -54,37 +94,24 @@ export const AS_REVOKE_01 = defineCheck({
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
-    const grant = await t.freshGrant();
-    const at = await revoke(
-      t,
-      as,
-      grant.client,
-      grant.tokens.accessToken,
-      'revoke the access token',
-      'access_token',
-    );
+    const { client, tokens, at, rt } = await revocations(t, as);
+    if (!at) {
+      t.notApplicable(`the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`);
+      return;
+    }
     // RFC 7009 §2: refresh-token revocation is a MUST, access-token revocation a SHOULD; an AS that
     // does not revoke access tokens answers 400 unsupported_token_type (§2.2.1), which is conformant.
     const atAnswer = answerOf(at);
     const atUnsupported = atAnswer.status === 400 && atAnswer.error === 'unsupported_token_type';
     if (atUnsupported)
       t.note('the AS does not revoke access tokens: 400 unsupported_token_type (RFC 7009 §2.2.1 allows it)');
-    else await judge200(t, as, grant.client, 'the access token (hint access_token)', at);
-    if (atUnsupported && !grant.tokens.refreshToken) {
+    else await judge200(t, as, client, 'the access token (hint access_token)', at);
+    if (atUnsupported && !rt) {
       t.notApplicable(
         'the AS does not revoke access tokens (unsupported_token_type, allowed by RFC 7009 §2.2.1) and issued no refresh token to revoke',
       );
     }
-    if (grant.tokens.refreshToken) {
-      const rt = await revoke(
-        t,
-        as,
-        grant.client,
-        grant.tokens.refreshToken,
-        'revoke the refresh token (no hint)',
-      );
-      await judge200(t, as, grant.client, 'the refresh token (no hint)', rt);
-    }
+    if (rt) await judge200(t, as, client, 'the refresh token (no hint)', rt);
   },
 });
 
@@ -291,7 +318,7 @@ export const AS_REVOKE_05 = defineCheck({
   level: 'MUST',
   refs: ['RFC7009 §2.2.1'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-revoke-access-token-refused'],
   requirement:
     'Revoking an access token either succeeds (200) or, when the AS does not support revoking that type, is refused with error=unsupported_token_type, not some other error.',
@@ -300,15 +327,12 @@ export const AS_REVOKE_05 = defineCheck({
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
-    const grant = await t.freshGrant();
-    const res = await revoke(
-      t,
-      as,
-      grant.client,
-      grant.tokens.accessToken,
-      'revoke the access token',
-      'access_token',
-    );
+    // Read only: the access-token revocation AS-REVOKE-01 also reads.
+    const { client, tokens, at: res } = await revocations(t, as);
+    if (!res) {
+      t.notApplicable(`the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`);
+      return;
+    }
     const a = answerOf(res);
     t.data('answer', describeAnswer(a));
     if (res.status === 200) t.conforms('access tokens can be revoked (200)');
@@ -320,7 +344,7 @@ export const AS_REVOKE_05 = defineCheck({
       const control = await revoke(
         t,
         as,
-        grant.client,
+        client,
         'conformance-unknown-token',
         'control: the same client revoking a made-up token',
         'refresh_token',
@@ -328,6 +352,7 @@ export const AS_REVOKE_05 = defineCheck({
       if (control.status === 200)
         t.violated(
           `revoking an access token was refused with ${describeAnswer(a)}, not unsupported_token_type (the same client revoking a made-up token got 200)`,
+          { exchanges: [res.exchange] },
         );
       else
         t.inconclusive(

@@ -14,6 +14,7 @@ import {
   decodeJwtToken,
   describeAnswer,
   freshCode,
+  pooledRedemption,
   postToken,
   refreshForm,
   tokenAs,
@@ -182,7 +183,7 @@ export const AS_ENTROPY_01 = defineCheck({
   level: 'MUST',
   refs: ['RFC6749 §10.10', 'RFC9700 §4.1', 'security-checks.md TK-17, REG-08 (OAuch entropy tests)'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-code-low-entropy'],
   requirement: `From security-checks.md TK-17/REG-08: the authorization code, the refresh token, an opaque access token and a DCR client secret each have an estimated entropy of at least ${MIN_BITS} bits (RFC 6749 §10.10 MUST; ${SUGGESTED_BITS} SHOULD, reported as a note). Estimator: length × log2(alphabet of the character classes used), an upper bound per value. JWT access tokens are structured and signed, so they are not estimated.`,
   remediation:
@@ -192,11 +193,10 @@ export const AS_ENTROPY_01 = defineCheck({
     const as = await tokenAs(t);
     if (!as) return;
     const samples: [string, string][] = [];
-    const code = await freshCode(t, as);
+    // Read only: the run's pooled redemption supplies the code and the tokens it became.
+    const { code, redemption } = await pooledRedemption(t, as);
     samples.push(['authorization code', code.code]);
-    const tokens = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'code exchange (entropy sample)'),
-    );
+    const tokens = answerOf(redemption);
     if (tokens.refreshToken !== undefined) samples.push(['refresh token', tokens.refreshToken]);
     if (tokens.accessToken !== undefined && !decodeJwtToken(tokens.accessToken))
       samples.push(['opaque access token', tokens.accessToken]);
@@ -226,7 +226,7 @@ export const AS_LIFETIME_01 = defineCheck({
     'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.2',
   ],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: [],
   untestable:
     'A report, not a verdict: the numbers are informational (AS-TOKEN-16 judges the access-token lifetime). The code lifetime is not measured: that needs a wait of up to 10 minutes (AS-AUTHZ-12).',
@@ -235,17 +235,19 @@ export const AS_LIFETIME_01 = defineCheck({
   remediation: 'Keep access tokens short (minutes) and codes shorter (≤ 10 minutes, OAuth 2.1 §4.1.2).',
   probe: 'One fresh grant; read expires_in, exp/iat and refresh_token_expires_in.',
   async run(t) {
-    const grant = await t.freshGrant();
-    const jwt = decodeJwtToken(grant.tokens.accessToken);
+    const as = await tokenAs(t);
+    if (!as) return;
+    // Read only: the run's pooled redemption.
+    const raw = answerOf((await pooledRedemption(t, as)).redemption).body ?? {};
+    const accessToken = typeof raw.access_token === 'string' ? raw.access_token : undefined;
+    const jwt = accessToken !== undefined ? decodeJwtToken(accessToken) : undefined;
     const exp = jwt?.claims.exp;
     const iat = jwt?.claims.iat;
     const lifetimes = {
-      accessTokenExpiresIn: grant.tokens.expiresIn ?? null,
+      accessTokenExpiresIn: typeof raw.expires_in === 'number' ? raw.expires_in : null,
       accessTokenExpMinusIat: typeof exp === 'number' && typeof iat === 'number' ? exp - iat : null,
       refreshTokenExpiresIn:
-        typeof grant.tokens.raw.refresh_token_expires_in === 'number'
-          ? grant.tokens.raw.refresh_token_expires_in
-          : null,
+        typeof raw.refresh_token_expires_in === 'number' ? raw.refresh_token_expires_in : null,
       authorizationCode: 'not measured (needs a wait; see AS-AUTHZ-12)',
     };
     t.data('lifetimes', lifetimes);

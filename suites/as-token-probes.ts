@@ -5,7 +5,7 @@
 
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateRandomState } from 'oauth4webapi';
-import type { CheckContext } from '../runner/check.ts';
+import type { CheckContext, ProbeContext } from '../runner/check.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import {
   type AuthorizationServer,
@@ -15,7 +15,7 @@ import {
   type RegisteredClient,
   registerClient,
   tokenRequest,
-  validateCallback,
+  codeOfCallback,
 } from '../runner/oauth.ts';
 
 export type Form = [string, string][];
@@ -61,20 +61,89 @@ export async function freshCode(
   // The check's own client (declared in its needs), so no other check's authorization can
   // revoke this code or the grant it becomes (issue #12 §2).
   const client = opts.client ?? (await t.fixture('own-client'));
+  return authorizeCode(t, as, client, t.target, opts.scope ?? (await defaultScope(t)));
+}
+
+/** A code redeemed once, and its refresh token used once, for checks that only read the answers. */
+export interface PooledRedemption {
+  code: FreshCode;
+  /** The code exchange (raw answer: status, headers, body). */
+  redemption: HttpResponse;
+  /** A refresh with the refresh token the exchange issued, when it issued one. */
+  refresh?: HttpResponse;
+}
+
+/**
+ * One code redeemed and its refresh token used once, made once per run for the checks that only
+ * read those answers (AS-TOKEN-01/02, AS-REFRESH-01/02, AS-ENTROPY-01, AS-LIFETIME-01): one
+ * authorization instead of six (issue #15 §4). Its client is registered for it alone (none of
+ * the checks consumes anything of it, and no other check's authorization can disturb it); a run
+ * with one fixed client uses that one. Raw requests: the answers are judged as they came.
+ */
+export async function pooledRedemption(t: CheckContext, as: AuthorizationServer): Promise<PooledRedemption> {
+  return t.shared('a code redeemed and its refresh token used once (read only)', async (probe) => {
+    const code = await freshCodeFor(probe, t, as);
+    const client = code.client;
+    const redemption = await tokenRequest(probe.http, as, client, codeForm(code), {
+      label: 'token request (valid code, read by several checks)',
+    });
+    const rt = answerOf(redemption).refreshToken;
+    const refresh =
+      rt === undefined
+        ? undefined
+        : await tokenRequest(probe.http, as, client, refreshForm(rt, code.resource), {
+            label: 'token request (refresh, read by several checks)',
+          });
+    return { code, redemption, ...(refresh ? { refresh } : {}) };
+  });
+}
+
+/**
+ * A code for a shared probe (CheckContext.shared): authorized with a client registered for that
+ * probe alone (none of the checks reading it can disturb it), or the shared client in a run with
+ * one fixed client. `t` is the asking check, for the run's scope and redirect URI.
+ */
+export async function freshCodeFor(
+  probe: ProbeContext,
+  t: CheckContext,
+  as: AuthorizationServer,
+): Promise<FreshCode> {
+  const shared = await t.fixture('client');
+  const client =
+    shared.registration && typeof as.metadata.registration_endpoint === 'string'
+      ? await registerClient(probe.http, as, {
+          redirectUris: shared.redirectUris,
+          authMethod: 'none',
+          clientName: 'mcp-auth-conformance (a probe several checks read)',
+          applicationType: 'native',
+          grantTypes: ['authorization_code', 'refresh_token'],
+        })
+      : shared;
+  return authorizeCode(probe, as, client, t.target, await defaultScope(t));
+}
+
+/** The authorization step for `client` through `probe` (a check or a shared probe): a code, unredeemed. */
+async function authorizeCode(
+  probe: ProbeContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  resource: string,
+  scope: string | undefined,
+): Promise<FreshCode> {
   const redirectUri = client.redirectUris[0]!;
-  const scope = opts.scope ?? (await defaultScope(t));
   const pkce = await newPkce();
   const state = generateRandomState();
   const url = authorizationUrl(as, client, {
     redirectUri,
-    resource: t.target,
+    resource,
     state,
     pkce,
     ...(scope !== undefined ? { scope } : {}),
   });
-  const callback = await t.authorize(url);
-  const code = validateCallback(as, client, callback, state);
-  return { client, code, pkce, redirectUri, resource: t.target, ...(scope !== undefined ? { scope } : {}) };
+  const callback = await probe.authorize(url);
+  // Lenient: an iss defect is AS-ISS-*'s to judge, not a reason for this check to stop.
+  const { code } = codeOfCallback(as, client, callback, state);
+  return { client, code, pkce, redirectUri, resource, ...(scope !== undefined ? { scope } : {}) };
 }
 
 /** The run's scope (runner/fixtures.ts GrantScope: the one the AS granted the shared token). */
@@ -306,6 +375,48 @@ export function clientControl(
       return answer;
     },
   };
+}
+
+/**
+ * Control for probes about the grant type itself (an unsupported grant type, client_credentials
+ * from a public client): the same client with grant_type=authorization_code and a made-up code.
+ * It succeeds when the AS got past the client and the grant type and refused only the code
+ * (invalid_grant), which shows that the probe's refusal is about its grant type. No
+ * authorization is spent on it.
+ */
+export function grantTypeControl(
+  t: CheckContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+): TokenControl {
+  return {
+    what: 'the same client with grant_type=authorization_code and a made-up code',
+    send: async () =>
+      answerOf(
+        await postToken(
+          t,
+          as,
+          client,
+          [
+            ['grant_type', 'authorization_code'],
+            ['code', 'conformance-made-up-code'],
+            ['code_verifier', 'C'.repeat(43)],
+            ['redirect_uri', client.redirectUris[0] ?? ''],
+          ],
+          'control: grant_type=authorization_code with a made-up code',
+        ),
+      ),
+    succeeded: (a) =>
+      a.accessToken === undefined &&
+      a.status !== 401 &&
+      !['invalid_client', 'unsupported_grant_type', 'unauthorized_client'].includes(a.error ?? ''),
+  };
+}
+
+/** `control`, sent at most once: later probes of the same check reuse its answer. */
+export function once(control: TokenControl): TokenControl {
+  let answer: Promise<OAuthAnswer | undefined> | undefined;
+  return { ...control, send: () => (answer ??= control.send()) };
 }
 
 /** Control: an answer obtained already (the successful request just before a state-changing probe). */

@@ -2,14 +2,17 @@
 // Requirements §2.8, rows AS-TOKEN-01..17. Every probe that redeems a code uses a code of its own
 // (as-token-probes.ts freshCode) or a fresh grant, so no check consumes what another one needs.
 
-import { defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { REVISIONS } from '../runner/revisions.ts';
-import type { RegisteredClient } from '../runner/oauth.ts';
+import { type AuthorizationServer, type RegisteredClient, tokenRequest } from '../runner/oauth.ts';
 import {
   answerOf,
   audiences,
-  clientControl,
+  grantTypeControl,
+  once,
+  type OAuthAnswer,
+  pooledRedemption,
   earlierAnswer,
   freshRedemption,
   judgeTokenRefusal,
@@ -21,6 +24,7 @@ import {
   describeAnswer,
   FOREIGN_RESOURCE,
   freshCode,
+  freshCodeFor,
   hasNoStore,
   isError,
   postToken,
@@ -37,7 +41,7 @@ export const AS_TOKEN_01 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-token-type'],
   requirement:
     'Redeeming a valid code answers 200 with Content-Type application/json and a JSON object holding access_token (string) and token_type (Bearer, compared case-insensitively); expires_in, when present, is a number; scope is present when the granted scope differs from the requested one. A missing expires_in (RECOMMENDED) is reported as a note.',
@@ -47,8 +51,8 @@ export const AS_TOKEN_01 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const code = await freshCode(t, as);
-    const res = await postToken(t, as, code.client, codeForm(code), 'token request (valid code)');
+    // Read only: the run's pooled redemption (shared with AS-TOKEN-02, AS-REFRESH-01/02, ...).
+    const { code, redemption: res } = await pooledRedemption(t, as);
     const problems = successProblems(res);
     const body = answerOf(res).body;
     if (body && code.scope !== undefined && body.scope === undefined) {
@@ -62,7 +66,8 @@ export const AS_TOKEN_01 = defineCheck({
     }
     if (body && body.expires_in === undefined)
       t.note('expires_in is absent (RECOMMENDED by OAuth 2.1 §3.2.3): clients cannot plan a refresh');
-    if (problems.length > 0) t.violated(`the token response ${problems.join('; ')}`);
+    if (problems.length > 0)
+      t.violated(`the token response ${problems.join('; ')}`, { exchanges: [res.exchange] });
     else t.conforms('200 application/json with access_token and token_type Bearer');
   },
 });
@@ -96,7 +101,7 @@ export const AS_TOKEN_02 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`, 'RFC7591 §3.2.1 (registration response with a secret)'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-cache-control', 'as-dcr-no-cache-control'],
   requirement:
     'The code exchange, the refresh response and a registration response that issues a client secret all carry Cache-Control with the no-store directive, so no cache keeps the credentials.',
@@ -125,19 +130,12 @@ export const AS_TOKEN_02 = defineCheck({
           },
         );
     };
-    const code = await freshCode(t, as);
-    const redeemed = await postToken(t, as, code.client, codeForm(code), 'token request (valid code)');
+    // Read only: the run's pooled redemption and refresh.
+    const { redemption: redeemed, refresh: refreshed } = await pooledRedemption(t, as);
     const tokens = answerOf(redeemed);
     if (tokens.accessToken !== undefined) judge('the code exchange', redeemed);
     else t.note(`the code exchange failed (${describeAnswer(tokens)}); see AS-TOKEN-01`);
-    if (tokens.refreshToken !== undefined) {
-      const refreshed = await postToken(
-        t,
-        as,
-        code.client,
-        refreshForm(tokens.refreshToken, code.resource),
-        'token request (refresh)',
-      );
+    if (refreshed) {
       if (answerOf(refreshed).accessToken !== undefined) judge('the refresh response', refreshed);
     } else t.note('no refresh token was issued, so no refresh response was examined');
     const registration = await registrationWithSecret(t, as);
@@ -171,13 +169,38 @@ async function registrationWithSecret(
   return typeof body?.client_secret === 'string' ? res : undefined;
 }
 
+/**
+ * The replay sequence AS-TOKEN-03 and AS-TOKEN-04 both read (one authorization for two checks,
+ * issue #15 §4): a code of a client of its own redeemed (`first`), the grant refreshed once
+ * (`before`: the control that the grant works just before the replay), the code replayed
+ * (`replay`), and the grant refreshed again (`after`).
+ */
+function replaySequence(t: CheckContext, as: AuthorizationServer) {
+  return t.shared('a code redeemed, refreshed, replayed, refreshed again', async (probe) => {
+    const code = await freshCodeFor(probe, t, as);
+    const post = async (form: [string, string][], label: string) =>
+      answerOf(await tokenRequest(probe.http, as, code.client, form, { label }));
+    const first = await post(codeForm(code), 'token request (first redemption)');
+    const before =
+      first.refreshToken === undefined
+        ? undefined
+        : await post(refreshForm(first.refreshToken, code.resource), 'refresh before the replay');
+    const replay = await post(codeForm(code), 'token request (the same code again)');
+    const after =
+      before?.refreshToken === undefined
+        ? undefined
+        : await post(refreshForm(before.refreshToken, code.resource), 'refresh after the replay');
+    return { first, before, replay, after };
+  });
+}
+
 export const AS_TOKEN_03 = defineCheck({
   id: 'AS-TOKEN-03',
   title: 'An authorization code can be redeemed only once',
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3 ("MUST return an access token only once for a given authorization code")`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-code-reuse-allowed'],
   requirement:
     'A second, otherwise identical redemption of an already redeemed code is refused with 400 invalid_grant.',
@@ -187,20 +210,14 @@ export const AS_TOKEN_03 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const code = await freshCode(t, as);
-    const first = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'token request (first redemption)'),
-    );
+    const { first, replay } = await replaySequence(t, as);
     if (first.accessToken === undefined) {
       t.notApplicable(`the first redemption already failed (${describeAnswer(first)}); see AS-TOKEN-01`);
       return;
     }
-    const second = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'token request (same code again)'),
-    );
-    t.data('replay', describeAnswer(second));
+    t.data('replay', describeAnswer(replay));
     // The control is the first redemption: the same request, before the code was used.
-    await judgeTokenRefusal(t, 'the replayed code', second, {
+    await judgeTokenRefusal(t, 'the replayed code', replay, {
       expected: ['invalid_grant'],
       controls: [earlierAnswer('the first redemption of the same code', first)],
       accepted: 'the same code was redeemed twice: the replay got an access token',
@@ -214,7 +231,7 @@ export const AS_TOKEN_04 = defineCheck({
   level: 'SHOULD',
   refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §7.5.3`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'prm', 'client'],
   faults: ['as-code-replay-no-revoke'],
   requirement:
     'After a valid replay of a redeemed code is refused, the tokens issued by the first redemption should stop working: the refresh token issued then is refused with invalid_grant.',
@@ -223,10 +240,7 @@ export const AS_TOKEN_04 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const code = await freshCode(t, as);
-    const first = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'token request (first redemption)'),
-    );
+    const { first, before, replay, after } = await replaySequence(t, as);
     if (first.refreshToken === undefined) {
       t.notApplicable(
         first.accessToken === undefined
@@ -235,44 +249,26 @@ export const AS_TOKEN_04 = defineCheck({
       );
       return;
     }
-    // Control: the grant's refresh works right before the replay (rt1 → rt2).
-    const before = answerOf(
-      await postToken(
-        t,
-        as,
-        code.client,
-        refreshForm(first.refreshToken, code.resource),
-        'control: refresh before the replay',
-      ),
-    );
-    if (before.refreshToken === undefined) {
+    // Control: the grant's refresh worked right before the replay.
+    if (before?.refreshToken === undefined || after === undefined) {
       t.inconclusive(
-        `control failed: refreshing the first redemption's grant before the replay did not give a refresh token (${describeAnswer(before)}), so its revocation cannot be observed`,
+        `control failed: refreshing the first redemption's grant before the replay did not give a refresh token (${before ? describeAnswer(before) : 'not sent'}), so its revocation cannot be observed`,
       );
       return;
     }
-    const replay = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'token request (replayed code)'),
-    );
     if (replay.accessToken !== undefined) {
       t.notApplicable('the replay itself succeeded (see AS-TOKEN-03)');
       return;
     }
-    const after = answerOf(
-      await postToken(
-        t,
-        as,
-        code.client,
-        refreshForm(before.refreshToken, code.resource),
-        "refresh with the first redemption's grant after the replay",
-      ),
-    );
     t.data('refreshAfterReplay', describeAnswer(after));
     if (after.accessToken === undefined)
       t.conforms(
         `after the replay the grant's refresh token is refused (${describeAnswer(after)}), although it worked just before`,
       );
-    else t.violated('after the code was replayed, the refresh token from its first redemption still works');
+    else
+      t.violated('after the code was replayed, the refresh token from its first redemption still works', {
+        exchanges: [after.exchange],
+      });
   },
 });
 
@@ -426,24 +422,33 @@ export const AS_TOKEN_07 = defineCheck({
       ),
     );
     t.data('mismatch', describeAnswer(mismatch));
+    // The first control redeems the same code without redirect_uri: it is also the probe of the
+    // second half (an OAuth 2.1 client does not send it). If it fails, the code redeemed with the
+    // right redirect_uri stands in, and then a new code.
+    let omitted: OAuthAnswer | undefined;
     await judgeTokenRefusal(t, 'a different redirect_uri', mismatch, {
       expected: ['invalid_grant'],
-      controls: [properRedemption(t, as, code), freshRedemption(t, as, code.client)],
+      controls: [
+        {
+          what: 'the same code redeemed without redirect_uri',
+          send: async () =>
+            (omitted = answerOf(
+              await postToken(
+                t,
+                as,
+                code.client,
+                withParam(codeForm(code), 'redirect_uri', undefined),
+                'control: redeem without redirect_uri',
+              ),
+            )),
+        },
+        properRedemption(t, as, code),
+        freshRedemption(t, as, code.client),
+      ],
       accepted: `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use`,
     });
-
-    const second = await freshCode(t, as);
-    const omitted = answerOf(
-      await postToken(
-        t,
-        as,
-        second.client,
-        withParam(codeForm(second), 'redirect_uri', undefined),
-        'redeem without redirect_uri',
-      ),
-    );
-    t.data('omitted', describeAnswer(omitted));
-    if (omitted.accessToken === undefined)
+    if (omitted) t.data('omitted', describeAnswer(omitted));
+    if (omitted && omitted.accessToken === undefined)
       t.note(
         `a redemption without redirect_uri was refused (${describeAnswer(omitted)}): OAuth 2.1 clients, which do not send it, would break (requirements §3 A20)`,
       );
@@ -456,7 +461,7 @@ export const AS_TOKEN_08 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, 'RFC9700 §2.4 (password grant MUST NOT be used)'],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'client'],
   faults: ['as-token-unsupported-grant-wrong-error'],
   requirement:
     'grant_type=password (the resource-owner password grant, removed from OAuth 2.1) and an unknown grant_type are refused with 400 unsupported_grant_type; the password grant never yields a token.',
@@ -466,7 +471,8 @@ export const AS_TOKEN_08 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('own-client');
+    const client = await t.fixture('client');
+    const control = once(grantTypeControl(t, as, client));
     const probes: [string, [string, string][]][] = [
       [
         'password',
@@ -484,7 +490,7 @@ export const AS_TOKEN_08 = defineCheck({
       rows.push({ grant_type: grant, answer: describeAnswer(a) });
       await judgeTokenRefusal(t, `grant_type=${grant}`, a, {
         expected: ['unsupported_grant_type'],
-        controls: [clientControl(t, as, client)],
+        controls: [control],
         accepted: `grant_type=${grant} yielded an access token`,
       });
     }
@@ -683,21 +689,10 @@ export const AS_TOKEN_11 = defineCheck({
       await t.http.request(url, { headers: { accept: 'application/json' }, label: 'token endpoint by GET' }),
     );
     t.data('get', describeAnswer(get));
-    if (get.status === 200 || get.accessToken !== undefined)
-      t.violated(`a GET with the parameters in the query was served (${describeAnswer(get)})`);
-    else {
-      // Control: the same redemption by POST right after (a GET that consumed the code is
-      // reported; a new code then stands in).
-      await judgeTokenRefusal(t, 'the token request by GET', get, {
-        expected: [],
-        controls: [
-          properRedemption(t, as, code, 'the same redemption by POST right after'),
-          freshRedemption(t, as, code.client, 'a new code redeemed by POST'),
-        ],
-      });
-    }
-
-    const dup = await freshCode(t, as);
+    const served = get.status === 200 || get.accessToken !== undefined;
+    if (served) t.violated(`a GET with the parameters in the query was served (${describeAnswer(get)})`);
+    // The repeated-parameter probe uses the same code, unless the GET consumed it.
+    const dup = served ? await freshCode(t, as) : code;
     const form = codeForm(dup);
     const repeated = answerOf(
       await postToken(
@@ -709,9 +704,16 @@ export const AS_TOKEN_11 = defineCheck({
       ),
     );
     t.data('repeated', describeAnswer(repeated));
+    // One control for both probes: the same code redeemed properly by POST right after (a new
+    // code when a refused probe consumed it).
+    const controls = [
+      once(properRedemption(t, as, dup, 'the same code redeemed properly by POST right after')),
+      once(freshRedemption(t, as, dup.client, 'a new code redeemed properly by POST')),
+    ];
+    if (!served) await judgeTokenRefusal(t, 'the token request by GET', get, { expected: [], controls });
     await judgeTokenRefusal(t, 'a repeated code parameter', repeated, {
       expected: ['invalid_request'],
-      controls: [properRedemption(t, as, dup), freshRedemption(t, as, dup.client)],
+      controls,
       accepted: 'a request with the code parameter repeated was served',
     });
   },
@@ -794,7 +796,7 @@ export const AS_TOKEN_14 = defineCheck({
   level: 'MUST',
   refs: [`${OAUTH21} §4.2 ("MUST only be used by confidential clients")`],
   revisions: REVISIONS,
-  needs: ['as', 'client', 'own-client'],
+  needs: ['as', 'client'],
   faults: ['as-client-credentials-public'],
   requirement:
     'grant_type=client_credentials from a public (unauthenticated) client is refused (unauthorized_client, invalid_client, or unsupported_grant_type where the grant is not offered at all) and yields no token.',
@@ -803,7 +805,7 @@ export const AS_TOKEN_14 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const client = await t.fixture('own-client');
+    const client = await t.fixture('client');
     if (client.authMethod !== 'none') {
       t.notApplicable('the harness client is confidential, so no public client is available for this probe');
       return;
@@ -825,7 +827,7 @@ export const AS_TOKEN_14 = defineCheck({
     // not offered at all) unsupported_grant_type are the codes that name it.
     await judgeTokenRefusal(t, 'client_credentials from a public client', a, {
       expected: ['unauthorized_client', 'invalid_client', 'unsupported_grant_type'],
-      controls: [clientControl(t, as, client)],
+      controls: [grantTypeControl(t, as, client)],
       accepted: 'a public client got an access token with client_credentials',
     });
   },

@@ -22,6 +22,10 @@ export interface FakeAsOptions {
   scriptedConsent?: boolean;
   /** Answer every /authorize with 429 and rate-limit headers (rate-limited targets). */
   rateLimited?: boolean;
+  /** Leave token_type out of token responses (a MUST of RFC 6749 §5.1 broken: lenient-parsing tests). */
+  noTokenType?: boolean;
+  /** Answer registrations with this status instead of 201 (RFC 7591 §3.2.1 broken). */
+  registrationStatus?: number;
 }
 
 interface Client {
@@ -89,7 +93,7 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
         };
         if (client.authMethod !== 'none') client.secret = randomBytes(16).toString('hex');
         clients.set(client.id, client);
-        return json(res, 201, {
+        return json(res, options.registrationStatus ?? 201, {
           ...body,
           client_id: client.id,
           ...(client.secret ? { client_secret: client.secret, client_secret_expires_at: 0 } : {}),
@@ -250,7 +254,7 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
       200,
       {
         access_token: `at-${randomBytes(12).toString('hex')}`,
-        token_type: 'Bearer',
+        ...(options.noTokenType ? {} : { token_type: 'Bearer' }),
         expires_in: 600,
         refresh_token: refresh,
         scope: form.get('scope') ?? grant.scope,
