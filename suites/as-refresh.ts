@@ -220,7 +220,7 @@ export const AS_REFRESH_03 = defineCheck({
   refs: [`${OAUTH21} §4.3.1`],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
-  faults: ['as-refresh-no-rotation'],
+  faults: ['as-refresh-superseded-accepted'],
   requirement: 'After a rotation, the previous refresh token is refused with invalid_grant.',
   remediation: 'Invalidate a refresh token the moment its successor is issued.',
   probe: 'Fresh grant; refresh (rt1 → rt2); refresh again with rt1.',
@@ -261,7 +261,7 @@ export const AS_REFRESH_04 = defineCheck({
   refs: [`${OAUTH21} §4.3.1`, 'RFC9700 §4.14.2'],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
-  faults: ['as-refresh-reuse-undetected'],
+  faults: ['as-refresh-reuse-undetected', 'as-refresh-superseded-accepted'],
   requirement:
     'When a superseded refresh token comes back (the AS cannot tell the thief from the client), the active refresh token of that grant stops working too.',
   remediation:

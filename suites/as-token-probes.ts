@@ -5,7 +5,7 @@
 
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateRandomState } from 'oauth4webapi';
-import type { CheckContext, ProbeContext } from '../runner/check.ts';
+import type { CheckContext, Level, ProbeContext } from '../runner/check.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import {
   type AuthorizationServer,
@@ -267,10 +267,22 @@ export async function judgeTokenRefusal(
   t: CheckContext,
   label: string,
   probe: OAuthAnswer,
-  opts: { expected: readonly string[]; controls: readonly TokenControl[]; accepted?: string },
+  opts: {
+    expected: readonly string[];
+    controls: readonly TokenControl[];
+    accepted?: string;
+    /**
+     * Where the error code IS the rule the check enforces (AS-TOKEN-08: "get
+     * unsupported_grant_type"), a refusal of another shape is a violation at this level instead
+     * of a note; the control still has to succeed first.
+     */
+    codeIsTheRule?: Level;
+  },
 ): Promise<'accepted' | 'refused' | 'inconclusive'> {
   if (probe.accessToken !== undefined) {
-    t.violated(opts.accepted ?? `${label}: answered with an access token`, { exchanges: [probe.exchange] });
+    t.violated(opts.accepted ?? `${label} was accepted: the answer carries an access token`, {
+      exchanges: [probe.exchange],
+    });
     return 'accepted';
   }
   const rows = controlRows(t);
@@ -293,7 +305,12 @@ export async function judgeTokenRefusal(
       const status = probe.error === 'invalid_client' ? [400, 401] : [400];
       const shaped =
         status.includes(probe.status) && probe.error !== undefined && opts.expected.includes(probe.error);
-      if (opts.expected.length > 0 && !shaped)
+      if (opts.codeIsTheRule && !shaped)
+        t.violated(`${label} was answered ${describeAnswer(probe)}, not 400 ${opts.expected.join(' or ')}`, {
+          exchanges: [probe.exchange],
+          level: opts.codeIsTheRule,
+        });
+      else if (opts.expected.length > 0 && !shaped)
         t.note(
           `${label}: the refusal is ${describeAnswer(probe)}, not 400 ${opts.expected.join(' or ')}; the shape of token errors is ${SHAPE_OWNER}'s to judge`,
         );

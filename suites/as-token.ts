@@ -491,6 +491,7 @@ export const AS_TOKEN_08 = defineCheck({
       await judgeTokenRefusal(t, `grant_type=${grant}`, a, {
         expected: ['unsupported_grant_type'],
         controls: [control],
+        codeIsTheRule: 'MUST',
         accepted: `grant_type=${grant} yielded an access token`,
       });
     }

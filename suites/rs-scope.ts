@@ -551,7 +551,7 @@ export const RS_403_04 = defineCheck({
     'MCP 2026-07-28 §Scope Challenge Handling (servers need not repeat them)',
   ],
   revisions: since('2025-11-25'),
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-scope-challenge-omits-granted'],
   // In 2026-07-28 the union of scopes is the client's duty: only reported there.
   faultRevisions: { 'rs-scope-challenge-omits-granted': '2025-11-25' },

@@ -185,7 +185,11 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
   as('as-jwt-typ-jwt', 'Access tokens carry `typ: JWT` instead of `typ: at+jwt`.'), // AS-TOKEN-17
 
   // Refresh tokens (OAuth 2.1 §4.3)
-  as('as-refresh-no-rotation', 'A refresh returns the same refresh token instead of a new one.'), // AS-REFRESH-02, AS-REFRESH-03
+  as('as-refresh-no-rotation', 'A refresh returns the same refresh token instead of a new one.'), // AS-REFRESH-02
+  as(
+    'as-refresh-superseded-accepted',
+    'A refresh token that was already rotated away still refreshes (the family is rotated on).',
+  ), // AS-REFRESH-03, AS-REFRESH-04
   as(
     'as-refresh-reuse-undetected',
     'Reusing a rotated refresh token is refused, but the grant and its active token live on.',

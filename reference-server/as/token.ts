@@ -227,27 +227,40 @@ async function refreshTokenGrant(
   if (grant.clientId !== client.client_id && !ctx.fault('as-refresh-client-unbound')) {
     throw invalidGrant('the refresh token was issued to another client');
   }
-  if (!found.active) return refreshReuse(deps, grant);
+  // Fault: a superseded refresh token is honoured like the active one (the family is rotated on).
+  const supersededAccepted = !found.active && ctx.fault('as-refresh-superseded-accepted');
+  if (!found.active && !supersededAccepted) return refreshReuse(deps, grant);
+  const activeHash = supersededAccepted ? grant.activeRefreshHash! : oldHash;
 
-  // Fault: the token is rotated (burned) before the request is validated.
-  if (ctx.fault('as-refresh-failure-burns-token')) await store.rotateRefresh(oldHash, newRefreshToken().hash);
-
-  // OAuth 2.1 §4.3.1 / RFC 6749 §6: a requested scope MUST NOT include any scope not originally
-  // granted; omitted = the original scope. Fault: any supported scope may be added.
-  let scope = grant.scope;
-  const requested = params.get('scope');
-  if (requested !== undefined) {
-    const allowed = ctx.fault('as-refresh-scope-widening') ? SUPPORTED_SCOPES : grant.scope.split(' ');
-    const narrowed = parseScope(requested, allowed);
-    if (narrowed === undefined)
-      throw new HttpError(400, 'invalid_scope', `scope must be within the grant: ${grant.scope}`);
-    scope = narrowed;
-  }
-  // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.
-  // Fault: the resource is not compared.
-  const resource = params.get('resource');
-  if (resource !== undefined && resource !== grant.resource && !ctx.fault('as-refresh-resource-unchecked')) {
-    throw new HttpError(400, 'invalid_target', `this grant covers only ${grant.resource}`);
+  let scope: string;
+  try {
+    // OAuth 2.1 §4.3.1 / RFC 6749 §6: a requested scope MUST NOT include any scope not originally
+    // granted; omitted = the original scope. Fault: any supported scope may be added.
+    scope = grant.scope;
+    const requested = params.get('scope');
+    if (requested !== undefined) {
+      const allowed = ctx.fault('as-refresh-scope-widening') ? SUPPORTED_SCOPES : grant.scope.split(' ');
+      const narrowed = parseScope(requested, allowed);
+      if (narrowed === undefined)
+        throw new HttpError(400, 'invalid_scope', `scope must be within the grant: ${grant.scope}`);
+      scope = narrowed;
+    }
+    // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.
+    // Fault: the resource is not compared.
+    const resource = params.get('resource');
+    if (
+      resource !== undefined &&
+      resource !== grant.resource &&
+      !ctx.fault('as-refresh-resource-unchecked')
+    ) {
+      throw new HttpError(400, 'invalid_target', `this grant covers only ${grant.resource}`);
+    }
+  } catch (err) {
+    // Fault: the token was rotated (burned) before the request was validated, so a refused
+    // request loses it; a valid request rotates it once, as always.
+    if (ctx.fault('as-refresh-failure-burns-token'))
+      await store.rotateRefresh(oldHash, newRefreshToken().hash);
+    throw err;
   }
 
   // Fault: the refresh token is not rotated; the same one comes back.
@@ -267,7 +280,7 @@ async function refreshTokenGrant(
     await sendTokenResponse(ctx, store, res, raced.grant, scope, next.token);
     return;
   }
-  const rotated = await store.rotateRefresh(oldHash, next.hash);
+  const rotated = await store.rotateRefresh(activeHash, next.hash);
   if (rotated.kind === 'reused') return refreshReuse(deps, rotated.grant);
   if (rotated.kind !== 'rotated') throw invalidGrant('the refresh token is unknown or revoked');
   await sendTokenResponse(ctx, store, res, rotated.grant, scope, next.token);
