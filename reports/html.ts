@@ -6,7 +6,7 @@
 
 import { areaOf } from './junit.ts';
 import type { Report } from './json.ts';
-import { specUrl } from './spec-links.ts';
+import { quoteUrl, specUrl } from './spec-links.ts';
 
 type Result = Report['results'][number];
 type Exchange = Report['exchanges'][number];
@@ -102,6 +102,7 @@ function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): stri
   return `<article class="check st-${esc(r.status)}" id="${esc(r.id)}" data-status="${esc(r.status)}" data-area="${esc(areaOf(r.id))}">
   <h2><span class="badge st-${esc(r.status)}">${esc(r.status)}</span> <a href="#${esc(r.id)}">${esc(r.id)}</a> ${esc(r.title)} <span class="level">${esc(r.level)}</span></h2>
   <p class="message">${esc(r.message)}</p>
+  ${renderRule(r)}
   <p class="requirement"><strong>Requirement:</strong> ${esc(r.requirement)}</p>
   <p class="refs"><strong>Spec:</strong> ${refs}</p>
   ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
@@ -109,6 +110,37 @@ function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): stri
   ${notes}${data}
   ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map(renderExchange).join('\n')}</details>` : ''}
 </article>`;
+}
+
+const PARTY: Record<string, string> = {
+  'authorization-server': 'binds the authorization server',
+  'resource-server': 'binds the resource server',
+  client: 'binds the client',
+  context: 'context',
+};
+
+/**
+ * The rule behind the verdict, folded: the sentences quoted from the specs (with their keyword and
+ * the party they bind), and why the rule is derived or how its sentences conflict.
+ */
+function renderRule(r: Result): string {
+  const quotes = r.quotes ?? [];
+  if (quotes.length === 0 && r.derived === undefined && r.conflict === undefined) return '';
+  const kind =
+    r.conflict !== undefined ? ', sentences in conflict' : r.derived !== undefined ? ', derived rule' : '';
+  const items = quotes
+    .map((q) => {
+      const url = quoteUrl(q);
+      const where = `${q.source} §${q.section}`;
+      const cite = url ? `<a href="${esc(url)}" rel="noreferrer">${esc(where)}</a>` : esc(where);
+      return `<li><q>${esc(q.text)}</q> <cite>${cite}</cite> <span class="binds">${q.keyword ? `${esc(q.keyword)}, ` : ''}${esc(PARTY[q.binds] ?? q.binds)}</span></li>`;
+    })
+    .join('');
+  return `<details class="rule"><summary>The rule, as the specs word it (${esc(r.level)}${kind})</summary>${
+    r.conflict !== undefined ? `<p class="conflict"><strong>Conflict:</strong> ${esc(r.conflict)}</p>` : ''
+  }${r.derived !== undefined ? `<p class="derived"><strong>Derived:</strong> ${esc(r.derived)}</p>` : ''}${
+    items ? `<ul class="quotes">${items}</ul>` : ''
+  }</details>`;
 }
 
 function renderExchange(e: Exchange): string {
@@ -160,6 +192,8 @@ h1 { margin: 0.2rem 0; font-size: 1.5rem; }
 pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
 .exchange summary { font-family: ui-monospace, monospace; font-size: 0.8rem; } .ms { color: #57606a; }
 .run-error { background: #fee2e2; padding: 0.5rem; }
+.rule summary { font-size: 0.9rem; } .quotes { margin: 0.3rem 0; padding-left: 1.2rem; } .quotes li { margin: 0.2rem 0; }
+.quotes q { font-style: italic; } .quotes cite, .binds { font-size: 0.8rem; color: #57606a; font-style: normal; }
 [hidden] { display: none !important; }
 `;
 

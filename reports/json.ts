@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { LEVELS, STATUSES } from '../runner/check.ts';
+import { BCP14_KEYWORDS, LEVELS, PARTIES, STATUSES } from '../runner/check.ts';
 import type { CheckResult } from '../runner/engine.ts';
 import { summarize } from '../runner/engine.ts';
 import type { Exchange } from '../runner/http.ts';
@@ -43,13 +43,29 @@ export const ExchangeSchema = z.object({
   error: z.string().optional(),
 });
 
+/** A normative sentence a check enforces, as written (runner/check.ts Quote). */
+export const QuoteSchema = z.object({
+  source: z.string(),
+  section: z.string(),
+  text: z.string(),
+  keyword: z.enum(BCP14_KEYWORDS).optional(),
+  binds: z.enum(PARTIES),
+});
+
 export const ResultSchema = z.object({
   id: z.string(),
   title: z.string(),
+  /** The level of the rule in the run's revision, from its quotes. */
   level: LevelSchema,
   status: StatusSchema,
   message: z.string(),
   refs: z.array(z.string()),
+  /** The sentences the rule comes from that speak for the run's revision. */
+  quotes: z.array(QuoteSchema).optional(),
+  /** Why the rule is derived (no sentence states it): at most SHOULD. */
+  derived: z.string().optional(),
+  /** How two quoted sentences disagree: judged at most SHOULD. */
+  conflict: z.string().optional(),
   requirement: z.string(),
   remediation: z.string(),
   exchanges: z.array(z.string()),

@@ -56,3 +56,37 @@ export function primarySpecUrl(refs: readonly string[]): string | undefined {
 function sectionAnchor(section: string): string {
   return /^[A-Z]/i.test(section) ? `appendix-${section.toUpperCase()}` : `section-${section}`;
 }
+
+/** The pages of an MCP revision a quote's section names by its prefix ("Transports: Security Warning"). */
+const MCP_PAGES: readonly [prefix: string, path: (revision: string) => string][] = [
+  ['Transports: ', (rev) => `specification/${rev}/basic/transports`],
+  ['Streamable HTTP: ', (rev) => `specification/${rev}/basic/transports/streamable-http`],
+  ['Lifecycle: ', (rev) => `specification/${rev}/basic/lifecycle`],
+  ['Multi Round-Trip Requests: ', (rev) => `specification/${rev}/basic/patterns/mrtr`],
+  // 2026-07-28 moved the page next to the tutorials (its own text links it there).
+  [
+    'Security Best Practices: ',
+    (rev) =>
+      rev < '2026-07-28'
+        ? `specification/${rev}/basic/security_best_practices`
+        : `docs/${rev}/tutorials/security/security_best_practices`,
+  ],
+];
+
+/**
+ * The URL of the text a quote (runner/check.ts Quote) was copied from: the section of an RFC or
+ * draft, the page of an MCP revision (its section's prefix names the page; no prefix: the
+ * authorization page), the CORS protocol of the Fetch standard. Undefined for an unknown source.
+ */
+export function quoteUrl(quote: { source: string; section: string }): string | undefined {
+  const mcp = /^MCP (\d{4}-\d{2}-\d{2})$/.exec(quote.source);
+  if (mcp) {
+    const page = MCP_PAGES.find(([prefix]) => quote.section.startsWith(prefix));
+    const path = page ? page[1](mcp[1]!) : `specification/${mcp[1]}/basic/authorization`;
+    return `https://modelcontextprotocol.io/${path}`;
+  }
+  if (quote.source === 'Fetch') return 'https://fetch.spec.whatwg.org/#http-cors-protocol';
+  const cimd = /^CIMD draft-(\d+)$/.exec(quote.source);
+  if (cimd) return specUrl(`CIMD-${cimd[1]} §${quote.section}`);
+  return specUrl(`${quote.source} §${quote.section}`);
+}

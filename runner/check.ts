@@ -48,7 +48,8 @@ export function levelOfKeyword(keyword: Bcp14Keyword): Level {
 }
 
 /** The party a normative sentence binds. Only sentences that bind the server under test can fail it. */
-export type Party = 'authorization-server' | 'resource-server' | 'client' | 'context';
+export const PARTIES = ['authorization-server', 'resource-server', 'client', 'context'] as const;
+export type Party = (typeof PARTIES)[number];
 
 /**
  * One normative sentence a check enforces, copied from the specification itself (never from

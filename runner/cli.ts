@@ -19,7 +19,7 @@ import { buildReport } from '../reports/json.ts';
 import { writeReports } from '../reports/write.ts';
 import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
 import { CHECKS } from '../suites/index.ts';
-import type { Check } from './check.ts';
+import { type Check, levelFor } from './check.ts';
 import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
 import { type CheckResult, runChecks, selectChecks } from './engine.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
@@ -188,6 +188,11 @@ function listCommand(argv: readonly string[], io: CliIo): number {
       title: c.title,
       level: c.level,
       refs: c.refs,
+      // The level each revision's text gives the rule (an MCP sentence speaks for its own revision).
+      levelByRevision: Object.fromEntries(c.revisions.map((r) => [r, levelFor(c, r)])),
+      ...(c.quotes ? { quotes: c.quotes } : {}),
+      ...(c.derived !== undefined ? { derived: c.derived } : {}),
+      ...(c.conflict !== undefined ? { conflict: c.conflict } : {}),
       revisions: c.revisions,
       needs: c.needs,
       faults: c.faults,

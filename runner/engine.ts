@@ -17,6 +17,8 @@ import {
   type Level,
   levelFor,
   type ProbeContext,
+  type Quote,
+  quoteRevision,
   type Status,
 } from './check.ts';
 import type { FixtureSource } from './fixtures.ts';
@@ -32,6 +34,12 @@ export interface CheckResult {
   /** Why this status, in one or a few sentences. `skip` and `error` always have one. */
   message: string;
   refs: string[];
+  /** The sentences the rule comes from that speak for the run's revision (every non-MCP source, and its own MCP text). */
+  quotes?: Quote[];
+  /** Why the rule is derived, when no sentence states it. */
+  derived?: string;
+  /** How two quoted sentences disagree, when they do. */
+  conflict?: string;
   requirement: string;
   remediation: string;
   /** Ids of the exchanges that are evidence for this result (see report.exchanges). */
@@ -279,6 +287,11 @@ async function runOne(
     title: check.title,
     level,
     refs: [...check.refs],
+    ...(check.quotes
+      ? { quotes: check.quotes.filter((q) => (quoteRevision(q) ?? options.revision) === options.revision) }
+      : {}),
+    ...(check.derived !== undefined ? { derived: check.derived } : {}),
+    ...(check.conflict !== undefined ? { conflict: check.conflict } : {}),
     requirement: check.requirement,
     remediation: check.remediation,
   };

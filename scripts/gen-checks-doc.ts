@@ -7,8 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FAULTS, faultParts } from '../reference-server/faults.ts';
 import { areaOf } from '../reports/junit.ts';
-import { specUrl } from '../reports/spec-links.ts';
-import type { Check } from '../runner/check.ts';
+import { quoteUrl, specUrl } from '../reports/spec-links.ts';
+import { type Check, levelFor, type Quote } from '../runner/check.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import { CHECKS } from '../suites/index.ts';
 import { matrixRevision } from './matrix-plan.ts';
@@ -58,9 +58,13 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
     lines.push(`## ${area}`, '');
     for (const check of list) {
       lines.push(`### ${check.id}: ${oneLine(check.title)}`, '');
-      lines.push(`- **Level:** ${check.level}`);
+      lines.push(`- **Level:** ${levelText(check)}`);
       lines.push(`- **Revisions:** ${revisionsText(check)}`);
       lines.push(`- **Spec:** ${check.refs.map(linkRef).join('; ')}`);
+      if (check.conflict !== undefined) lines.push(`- **Conflict:** ${oneLine(check.conflict)}`);
+      if (check.derived !== undefined) lines.push(`- **Derived:** ${oneLine(check.derived)}`);
+      const quotes = quoteLines(check.quotes ?? []);
+      if (quotes.length > 0) lines.push('- **Quotes:**', ...quotes.map((q) => `  - ${q}`));
       lines.push(`- **Requirement:** ${oneLine(check.requirement)}`);
       if (check.probe) lines.push(`- **Sends:** ${oneLine(check.probe)}`);
       if (check.needs.length > 0) lines.push(`- **Needs:** ${check.needs.join(', ')}`);
@@ -102,6 +106,51 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
   }
   lines.push('');
   return `${lines.join('\n')}\n`;
+}
+
+/** The level, and the level of each revision when the revisions' texts disagree. */
+function levelText(check: Check): string {
+  const levels = check.revisions.map((r) => `${r} ${levelFor(check, r)}`);
+  return check.revisions.every((r) => levelFor(check, r) === check.level)
+    ? check.level
+    : `${check.level} (by revision: ${levels.join(', ')})`;
+}
+
+const PARTY: Record<Quote['binds'], string> = {
+  'authorization-server': 'authorization server',
+  'resource-server': 'resource server',
+  client: 'client',
+  context: 'context',
+};
+
+/**
+ * One line per sentence: the same sentence quoted from several MCP revisions is shown once, with
+ * each revision linked.
+ */
+function quoteLines(quotes: readonly Quote[]): string[] {
+  const groups = new Map<string, Quote[]>();
+  for (const q of quotes) {
+    const key = JSON.stringify([
+      q.source.startsWith('MCP ') ? 'MCP' : q.source,
+      q.section,
+      q.text,
+      q.keyword,
+      q.binds,
+    ]);
+    groups.set(key, [...(groups.get(key) ?? []), q]);
+  }
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    const where = group
+      .map((q) => {
+        const label = `${q.source} §${q.section}`;
+        const url = quoteUrl(q);
+        return url ? `[${cell(label)}](${url})` : cell(label);
+      })
+      .join(', ');
+    const binds = `${first.keyword ? `${first.keyword}, ` : ''}${PARTY[first.binds]}`;
+    return `"${cell(first.text)}" (${where}; ${binds})`;
+  });
 }
 
 function revisionsText(check: Check): string {

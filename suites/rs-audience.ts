@@ -6,6 +6,13 @@
 
 import { defineCheck } from '../runner/check.ts';
 import { REVISIONS } from '../runner/revisions.ts';
+import {
+  ACCEPT_UPPERCASE_SCHEME_HOST,
+  inMcp,
+  JWT_AUDIENCE,
+  ONLY_OWN_AUDIENCE,
+  VALIDATE_AUDIENCE,
+} from './rs-quotes.ts';
 import { decodeJwtParts, judgeAllRefused, outcomeRow, presentToken, trustedForger } from './token-probes.ts';
 
 const AUDIENCE_REFS = [
@@ -34,6 +41,17 @@ export const RS_AUD_01 = defineCheck({
   title: 'A token issued for another resource gets 401',
   level: 'MUST',
   refs: AUDIENCE_REFS,
+  quotes: [
+    ...VALIDATE_AUDIENCE,
+    ...JWT_AUDIENCE,
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.1.4',
+      text: 'If not, the resource server MUST refuse to serve the respective request.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-audience-not-checked'],
@@ -69,6 +87,7 @@ export const RS_AUD_02 = defineCheck({
     'MCP 2025-06-18 §Token Handling ("MUST reject tokens that do not include them in the audience claim")',
     'RFC9068 §4',
   ],
+  quotes: [...ONLY_OWN_AUDIENCE, ...JWT_AUDIENCE],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-audience-missing-accepted'],
@@ -89,6 +108,7 @@ export const RS_AUD_03 = defineCheck({
   title: 'A token issued without `resource` is accepted only if its audience names this server',
   level: 'MUST',
   refs: ['MCP 2025-06-18 §Token Handling', 'RFC8707 §2'],
+  quotes: [...VALIDATE_AUDIENCE, ...ONLY_OWN_AUDIENCE],
   revisions: REVISIONS,
   needs: ['token'],
   faults: [],
@@ -135,8 +155,20 @@ function sameResource(candidate: string, resource: string): boolean {
 export const RS_AUD_04 = defineCheck({
   id: 'RS-AUD-04',
   title: 'An audience array that contains this server is accepted',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC9068 §4 ("the aud claim contains a resource indicator value")', 'RFC8707 §3', 'RFC7519 §4.1.3'],
+  derived:
+    'RFC 9068 §4 validates that "aud" contains this server (RFC 7519 §4.1.3: an array in the general case), but no sentence obliges a resource server to accept every multi-audience token: OAuth 2.1 §5.2 leaves room for its own policy.',
+  quotes: [
+    JWT_AUDIENCE[0]!,
+    {
+      source: 'RFC 7519',
+      section: '4.1.3',
+      text: 'Each principal intended to process the JWT MUST identify itself with a value in the audience claim.',
+      keyword: 'MUST',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-audience-array-rejected'],
@@ -175,6 +207,7 @@ export const RS_AUD_05 = defineCheck({
     'MCP 2025-06-18 §Canonical Server URI ("SHOULD accept uppercase scheme and host")',
     'requirements §3 A2',
   ],
+  quotes: ACCEPT_UPPERCASE_SCHEME_HOST,
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-audience-case-sensitive'],
@@ -216,6 +249,12 @@ export const RS_AUD_06 = defineCheck({
     'MCP 2025-06-18 §Access Token Privilege Restriction',
     'MCP Security Best Practices §Token Passthrough',
   ],
+  quotes: inMcp(REVISIONS, {
+    section: 'Access Token Privilege Restriction',
+    text: 'The MCP server MUST NOT pass through the token it received from the MCP client.',
+    keyword: 'MUST NOT',
+    binds: 'resource-server',
+  }),
   revisions: REVISIONS,
   needs: [],
   faults: [],

@@ -9,16 +9,33 @@ import { type McpProbe, mcpCall } from '../runner/mcp.ts';
 import { protectedRequest } from './token-probes.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import {
+  AUTHENTICATE_ALL_CONNECTIONS,
+  BEARER_SCHEME,
+  CHALLENGE_ON_REFUSAL,
+  conflictSides,
+  inMcp,
+  OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE,
+  VERIFY_ALL_INBOUND,
+} from './rs-quotes.ts';
+
+// MCP 2025-11-25 (and, word for word, 2026-07-28 §Scope Selection Strategy).
+const SCOPE_IN_CHALLENGE =
+  'MCP servers SHOULD include a scope parameter in the WWW-Authenticate header as defined in RFC 6750 Section 3 to indicate the scopes required for accessing the resource.';
 
 export const RS_401_01 = defineCheck({
   id: 'RS-401-01',
   title: 'A request without credentials gets 401',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [
     'MCP 2025-06-18 §Error Handling (401 Unauthorized)',
     'MCP 2025-03-26 §Authorization Flow Steps',
     'RFC6750 §3',
   ],
+  // Two sentences disagree on whether every request must carry a token: the message quotes both.
+  quotes: [...VERIFY_ALL_INBOUND, ...AUTHENTICATE_ALL_CONNECTIONS],
+  conflict:
+    'The Security Best Practices make servers that implement authorization verify all inbound requests (MUST); the transport asks for authentication of all connections only as a SHOULD, and no revision names which methods may be public.',
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-auth-disabled'],
@@ -48,7 +65,9 @@ export const RS_401_01 = defineCheck({
       reply.message && 'result' in reply.message
         ? ' and the JSON-RPC request was executed (it has a result)'
         : '';
-    t.violated(`${probe.method} without credentials was answered ${status}, not 401${executed}`);
+    t.violated(
+      `${probe.method} without credentials was answered ${status}, not 401${executed}; ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
+    );
   },
 });
 
@@ -70,6 +89,24 @@ export const RS_401_02 = defineCheck({
   title: 'Every 401 carries a WWW-Authenticate Bearer challenge with at least one parameter',
   level: 'MUST',
   refs: ['RFC9110 §15.5.2', 'RFC9110 §11.6.1', 'OAuth 2.1 draft-13 §5.3.1', 'RFC6750 §3'],
+  quotes: [
+    CHALLENGE_ON_REFUSAL,
+    BEARER_SCHEME,
+    {
+      source: 'RFC 6750',
+      section: '3',
+      text: 'This scheme MUST be followed by one or more auth-param values.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9110',
+      section: '11.6.1',
+      text: 'A server generating a 401 (Unauthorized) response MUST send a WWW-Authenticate header field containing at least one challenge.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-401-no-challenge', 'rs-challenge-bare-bearer'],
@@ -119,6 +156,26 @@ export const RS_401_03 = defineCheck({
     'MCP 2025-06-18 §Authorization Server Location',
     'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
     'RFC9728 §5.1',
+  ],
+  quotes: [
+    ...inMcp(['2025-06-18'], {
+      section: 'Authorization Server Location',
+      text: 'MCP servers MUST use the HTTP header WWW-Authenticate when returning a 401 Unauthorized to indicate the location of the resource server metadata URL as described in RFC9728 Section 5.1 "WWW-Authenticate Response".',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    // From 2025-11-25 the header is one of two mechanisms (the other: a well-known URL).
+    ...inMcp(since('2025-11-25'), {
+      section: 'Protected Resource Metadata Discovery Requirements',
+      text: 'MCP servers MUST implement one of the following discovery mechanisms to provide authorization server location information to MCP clients:',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(since('2025-11-25'), {
+      section: 'Protected Resource Metadata Discovery Requirements',
+      text: 'WWW-Authenticate Header: Include the resource metadata URL in the WWW-Authenticate HTTP header under resource_metadata when returning 401 Unauthorized responses, as described in RFC9728 Section 5.1.',
+      binds: 'context',
+    }),
   ],
   revisions: REVISIONS,
   needs: ['prm'],
@@ -191,6 +248,43 @@ export const RS_401_04 = defineCheck({
   title: 'WWW-Authenticate challenges are syntactically valid',
   level: 'MUST',
   refs: ['RFC9110 §11.2', 'RFC9110 §11.5', 'RFC9110 §11.6.1', 'RFC6750 §3', 'OAuth 2.1 draft-13 §5.3.1'],
+  quotes: [
+    {
+      source: 'RFC 9110',
+      section: '11.2',
+      text: 'Authentication parameters are name/value pairs, where the name token is matched case-insensitively and each parameter name MUST only occur once per challenge.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9110',
+      section: '11.5',
+      text: 'For historical reasons, a sender MUST only generate the quoted-string syntax.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 6750',
+      section: '3',
+      text: 'The "scope" attribute MUST NOT appear more than once.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 6750',
+      section: '3',
+      text: 'The "error", "error_description", and "error_uri" attributes MUST NOT appear more than once.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 6750',
+      section: '3',
+      text: 'Values for the "error" and "error_description" attributes (specified in Appendixes A.7 and A.8 of [RFC6749]) MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-challenge-unquoted', 'rs-challenge-duplicate-param'],
@@ -276,6 +370,15 @@ export const RS_401_05 = defineCheck({
   title: 'The challenge to a request without credentials carries no error code',
   level: 'SHOULD',
   refs: ['RFC6750 §3.1 (last paragraph)', 'OAuth 2.1 draft-13 §5.3.2'],
+  quotes: [
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'If the request lacks any authentication information (e.g., the client was unaware that authentication is necessary or attempted using an unsupported authentication method), the resource server SHOULD NOT include an error code or other error information.',
+      keyword: 'SHOULD NOT',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-anonymous-error'],
@@ -311,6 +414,20 @@ export const RS_401_06 = defineCheck({
     'MCP 2025-11-25 §Scope Selection Strategy',
     'RFC6750 §3',
   ],
+  quotes: [
+    ...inMcp(['2025-11-25'], {
+      section: 'Protected Resource Metadata Discovery Requirements',
+      text: SCOPE_IN_CHALLENGE,
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Scope Selection Strategy',
+      text: SCOPE_IN_CHALLENGE,
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    }),
+  ],
   revisions: since('2025-11-25'),
   needs: [],
   faults: ['rs-challenge-no-scope'],
@@ -336,6 +453,7 @@ export const RS_401_07 = defineCheck({
   title: 'The challenge scope does not ask for offline_access',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Refresh Tokens', 'SEP-2207'],
+  quotes: OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE,
   revisions: since('2026-07-28'),
   needs: [],
   faults: ['rs-challenge-offline-access'],

@@ -76,6 +76,16 @@ export const RS_CORS_01 = defineCheck({
   title: 'The CORS preflight of the MCP endpoint allows an authorized MCP POST',
   level: 'SHOULD',
   refs: [...REFS, 'MCP 2025-06-18 §Token Requirements (Authorization header on every request)'],
+  derived:
+    'No MCP sentence mentions CORS; a browser client sends the Authorization header on every request (MCP Token Requirements), which a browser does only after a preflight that allows it (Fetch, CORS protocol).',
+  quotes: [
+    {
+      source: 'Fetch',
+      section: 'CORS protocol: HTTP responses',
+      text: "Indicates which headers are supported by the response's URL for the purposes of the CORS protocol.",
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-cors-preflight-no-authorization'],
@@ -131,6 +141,16 @@ export const RS_CORS_02 = defineCheck({
   title: 'A cross-origin 401 lets the browser read WWW-Authenticate',
   level: 'SHOULD',
   refs: [...REFS, 'Fetch standard §3.2.3 (Access-Control-Expose-Headers)', 'RFC9728 §5.1'],
+  derived:
+    'No MCP sentence mentions CORS; a browser client reads WWW-Authenticate of a cross-origin 401 (to find resource_metadata) only when the response exposes it (Fetch, CORS protocol).',
+  quotes: [
+    {
+      source: 'Fetch',
+      section: 'CORS protocol: HTTP responses',
+      text: 'Indicates which headers can be exposed as part of the response by listing their names.',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-cors-no-expose'],
@@ -185,6 +205,16 @@ export const RS_CORS_03 = defineCheck({
   title: 'The protected-resource metadata is readable cross-origin',
   level: 'SHOULD',
   refs: [...REFS, 'RFC9728 §3'],
+  derived:
+    'No MCP sentence mentions CORS; a browser client reads the protected-resource metadata cross-origin only when its response allows the origin (Fetch, CORS protocol).',
+  quotes: [
+    {
+      source: 'Fetch',
+      section: 'CORS protocol: HTTP responses',
+      text: 'Indicates whether the response can be shared, via returning the literal value of the Origin request header (which can be null) or * in a response.',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-no-cors'],

@@ -10,7 +10,7 @@ import {
   jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
 import {
   type Attempt,
   discoverAuthorizationServer,
@@ -22,9 +22,37 @@ import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
 import { type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import { conflictSides, inMcp, OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE } from './rs-quotes.ts';
 import { protectedRequest } from './token-probes.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
+
+// RFC 9728 §3.3 ¶1 and ¶2: which `resource` a metadata document must name. For the root
+// well-known URL of an endpoint with a path they name different values (RS-PRM-05's conflict).
+const PRM_RESOURCE_OF_WELL_KNOWN_URL: readonly Quote[] = [
+  {
+    source: 'RFC 9728',
+    section: '3.3',
+    text: "The resource value returned MUST be identical to the protected resource's resource identifier value into which the well-known URI path suffix was inserted to create the URL used to retrieve the metadata.",
+    keyword: 'MUST',
+    binds: 'resource-server',
+  },
+];
+const PRM_RESOURCE_OF_CHALLENGED_URL: readonly Quote[] = [
+  {
+    source: 'RFC 9728',
+    section: '3.3',
+    text: 'If the protected resource metadata was retrieved from a URL returned by the protected resource via the WWW-Authenticate resource_metadata parameter, then the resource value returned MUST be identical to the URL that the client used to make the request to the resource server.',
+    keyword: 'MUST',
+    binds: 'resource-server',
+  },
+];
+// MCP 2025-11-25 on: the root well-known URL is one of the two places for an endpoint's metadata.
+const MCP_ROOT_WELL_KNOWN_URL: readonly Quote[] = inMcp(since('2025-11-25'), {
+  section: 'Protected Resource Metadata Discovery Requirements',
+  text: 'At the root: https://example.com/.well-known/oauth-protected-resource',
+  binds: 'context',
+});
 
 export const RS_PRM_01 = defineCheck({
   id: 'RS-PRM-01',
@@ -34,6 +62,27 @@ export const RS_PRM_01 = defineCheck({
     'MCP 2025-06-18 §Authorization Server Location',
     'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
     'RFC9728 §3',
+  ],
+  quotes: [
+    ...inMcp(REVISIONS, {
+      section: 'Authorization Server Location',
+      text: 'MCP servers MUST implement the OAuth 2.0 Protected Resource Metadata (RFC9728) specification to indicate the locations of authorization servers.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(since('2025-11-25'), {
+      section: 'Protected Resource Metadata Discovery Requirements',
+      text: 'MCP servers MUST implement one of the following discovery mechanisms to provide authorization server location information to MCP clients:',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    {
+      source: 'RFC 9728',
+      section: '3',
+      text: "Protected resources supporting metadata MUST make a JSON document containing metadata as specified in Section 2 available at a URL formed by inserting a well-known URI string into the protected resource's resource identifier between the host component and the path and/or query components, if any.",
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
   ],
   revisions: REVISIONS,
   needs: ['prm'],
@@ -76,6 +125,15 @@ export const RS_PRM_02 = defineCheck({
   title: 'Protected-resource metadata is a JSON object served as application/json with 200',
   level: 'MUST',
   refs: ['RFC9728 §3.1', 'RFC9728 §3.2'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '3.2',
+      text: 'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the application/json content type that contains a set of metadata parameters as its members that are a subset of the metadata parameters defined in Section 2.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-wrong-content-type'],
@@ -103,10 +161,21 @@ export const RS_PRM_02 = defineCheck({
 export const RS_PRM_03 = defineCheck({
   id: 'RS-PRM-03',
   title: 'Protected-resource metadata is readable without credentials',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [
     'RFC9728 §5 (derived: the metadata is how a client learns to get credentials)',
     'MCP 2025-06-18 §Authorization Flow Steps',
+  ],
+  derived:
+    'No sentence says the metadata is served without credentials; it is how a client without a token learns where to get one (RFC 9728 §5, the MCP authorization flow), so metadata behind authentication cannot be used.',
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '3.1',
+      text: 'A protected resource metadata document MUST be queried using an HTTP GET request at the previously specified URL.',
+      keyword: 'MUST',
+      binds: 'client',
+    },
   ],
   revisions: REVISIONS,
   needs: ['prm'],
@@ -135,6 +204,21 @@ export const RS_PRM_04 = defineCheck({
   title: 'PRM `resource` is an absolute https URL without a fragment',
   level: 'MUST',
   refs: ['RFC9728 §2 (resource)', 'RFC9728 §1.2 (protected resource identifier)'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '2',
+      text: "REQUIRED. The protected resource's resource identifier, as defined in Section 1.2.",
+      keyword: 'REQUIRED',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9728',
+      section: '1.2',
+      text: "The protected resource's resource identifier, which is a URL that uses the https scheme and has no fragment component.",
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-resource-missing', 'rs-prm-resource-fragment'],
@@ -180,8 +264,11 @@ function isLoopbackHost(host: string): boolean {
 export const RS_PRM_05 = defineCheck({
   id: 'RS-PRM-05',
   title: 'PRM `resource` equals the identifier its well-known URL was built from',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC9728 §3.3', 'RFC9728 §7.3', 'RFC9728 §6 (no normalization)'],
+  quotes: [...PRM_RESOURCE_OF_WELL_KNOWN_URL, ...PRM_RESOURCE_OF_CHALLENGED_URL, ...MCP_ROOT_WELL_KNOWN_URL],
+  conflict:
+    'For the root well-known URL, §3.3 ¶1 wants the origin as `resource`, but MCP offers the root URL for an endpoint with a path, and a challenge naming that URL makes §3.3 ¶2 want the endpoint URL.',
   revisions: REVISIONS,
   needs: ['prm'],
   faults: [
@@ -220,9 +307,14 @@ export const RS_PRM_05 = defineCheck({
       const resource = (body as Record<string, unknown>).resource;
       rows.push({ url, status: res.status, expected, resource: resource ?? null });
       if (resource === expected) continue;
+      // The root document naming the endpoint is where RFC 9728 §3.3 ¶1 and ¶2 disagree.
+      const conflict =
+        url === root && resource === t.target
+          ? `; ${conflictSides(t.revision, PRM_RESOURCE_OF_WELL_KNOWN_URL, PRM_RESOURCE_OF_CHALLENGED_URL).text}`
+          : '';
       t.violated(
         typeof resource === 'string'
-          ? `${url} says resource "${resource}", but the identifier its URL was built from is "${expected}"`
+          ? `${url} says resource "${resource}", but the identifier its URL was built from is "${expected}"${conflict}`
           : `${url} has no string \`resource\` member (expected "${expected}")`,
         { exchanges: [res.exchange] },
       );
@@ -248,6 +340,14 @@ export const RS_PRM_07 = defineCheck({
   title: 'PRM names at least one authorization server',
   level: 'MUST',
   refs: ['MCP 2025-06-18 §Authorization Server Location', 'RFC9728 §2 (authorization_servers)'],
+  quotes: [
+    ...inMcp(REVISIONS, {
+      section: 'Authorization Server Location',
+      text: 'The Protected Resource Metadata document returned by the MCP server MUST include the authorization_servers field containing at least one authorization server.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-no-authorization-servers'],
@@ -300,6 +400,7 @@ export const RS_PRM_06 = defineCheck({
     'RFC9728 §6',
     'MCP 2025-11-25 §Protected Resource Metadata Discovery Requirements',
   ],
+  quotes: PRM_RESOURCE_OF_CHALLENGED_URL,
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-resource-mismatch', 'rs-prm-resource-trailing-slash', 'rs-prm-resource-uppercase-host'],
@@ -359,8 +460,25 @@ function issuerShapeProblems(issuer: string): string[] {
 export const RS_PRM_08 = defineCheck({
   id: 'RS-PRM-08',
   title: 'Every authorization_servers entry is an issuer whose metadata names it exactly',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC9728 §2 (authorization_servers)', 'RFC8414 §2', 'RFC8414 §3.3', 'OpenID Connect Discovery §4.3'],
+  derived:
+    'RFC 9728 §2 defines authorization_servers as a list of RFC 8414 issuer identifiers but puts no keyword on the value; RFC 8414 §3.3 binds the authorization server to its own issuer, and a client that finds them different must not use the metadata.',
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '2',
+      text: 'OPTIONAL. JSON array containing a list of OAuth authorization server issuer identifiers, as defined in [RFC8414], for authorization servers that can be used with this protected resource.',
+      keyword: 'OPTIONAL',
+      binds: 'resource-server',
+    },
+    ...inMcp(['2026-07-28'], {
+      section: 'Authorization Server Metadata Discovery',
+      text: 'If they differ, the client MUST NOT use the metadata.',
+      keyword: 'MUST NOT',
+      binds: 'client',
+    }),
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-issuer-trailing-slash'],
@@ -435,6 +553,15 @@ export const RS_PRM_09 = defineCheck({
   title: 'PRM omits parameters that have no value',
   level: 'MUST',
   refs: ['RFC9728 §3.2'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '3.2',
+      text: 'Parameters with zero values MUST be omitted from the response.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-empty-member'],
@@ -469,6 +596,15 @@ export const RS_PRM_10 = defineCheck({
   title: 'PRM lists scopes_supported',
   level: 'SHOULD',
   refs: ['RFC9728 §2 (scopes_supported: RECOMMENDED)', 'MCP 2025-11-25 §Scope Selection Strategy'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '2',
+      text: 'RECOMMENDED. JSON array containing a list of scope values, as defined in OAuth 2.0 [RFC6749], that are used in authorization requests to request access to this protected resource.',
+      keyword: 'RECOMMENDED',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-no-scopes-supported'],
@@ -496,6 +632,7 @@ export const RS_PRM_11 = defineCheck({
   title: 'PRM scopes_supported does not list offline_access',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Refresh Tokens', 'SEP-2207'],
+  quotes: OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE,
   revisions: since('2026-07-28'),
   needs: ['prm'],
   faults: ['rs-prm-offline-access'],
@@ -522,13 +659,24 @@ export const RS_PRM_11 = defineCheck({
 export const RS_PRM_12 = defineCheck({
   id: 'RS-PRM-12',
   title: 'PRM does not advertise query-string bearer tokens',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['OAuth 2.1 draft-13 §5.1 (derived)', 'RFC9728 §2 (bearer_methods_supported)', 'RFC6750 §2.3'],
+  derived:
+    'No sentence binds the metadata: OAuth 2.1 §5.1 makes resource servers ignore query-string tokens, so advertising "query" in bearer_methods_supported promises what a conformant server must not do (RS-401-16 judges the behaviour).',
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '5.1',
+      text: 'In particular, clients MUST NOT send the access token in a URI query parameter, and resource servers MUST ignore access tokens in a URI query parameter.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-bearer-query'],
   requirement:
-    'MUST NOT (derived): `bearer_methods_supported`, when present, does not list "query" (OAuth 2.1 resource servers must not take tokens from the URL). It should list "header", the only method MCP clients use; a list without it is reported as a note, not judged.',
+    'SHOULD NOT (derived): `bearer_methods_supported`, when present, does not list "query" (OAuth 2.1 resource servers must not take tokens from the URL). It should list "header", the only method MCP clients use; a list without it is reported as a note, not judged.',
   remediation: 'Advertise `"bearer_methods_supported": ["header"]` and ignore access_token query parameters.',
   probe: 'Read bearer_methods_supported of the discovered metadata.',
   async run(t) {
@@ -564,6 +712,12 @@ export const RS_PRM_13 = defineCheck({
   title: 'PRM resource is in canonical form',
   level: 'SHOULD',
   refs: ['MCP 2025-06-18 §Canonical Server URI', 'RFC3986 §6.2.2.1'],
+  quotes: inMcp(REVISIONS, {
+    section: 'Canonical Server URI',
+    text: 'While both https://mcp.example.com/ (with trailing slash) and https://mcp.example.com (without trailing slash) are technically valid absolute URIs according to RFC 3986, implementations SHOULD consistently use the form without the trailing slash for better interoperability unless the trailing slash is semantically significant for the specific resource.',
+    keyword: 'SHOULD',
+    binds: 'resource-server',
+  }),
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-resource-trailing-slash', 'rs-prm-resource-uppercase-host'],
@@ -597,6 +751,29 @@ export const RS_PRM_14 = defineCheck({
   title: 'PRM signing parameters are sound',
   level: 'MUST',
   refs: ['RFC9728 §2 (jwks_uri, resource_signing_alg_values_supported, signed_metadata)', 'RFC9728 §2.2'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '2',
+      text: 'This URL MUST use the https scheme.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9728',
+      section: '2',
+      text: 'The value none MUST NOT be used.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9728',
+      section: '2.2',
+      text: 'The signed metadata MUST be digitally signed or MACed (protected with a Message Authentication Code) using a JSON Web Signature (JWS) [JWS] and MUST contain an iss (issuer) claim denoting the party attesting to the claims in the signed metadata.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm'],
   faults: ['rs-prm-signing-alg-none'],
@@ -687,6 +864,17 @@ export const RS_PRM_15 = defineCheck({
   title: 'Every resource_metadata a challenge names resolves to valid metadata',
   level: 'SHOULD',
   refs: ['RFC9728 §5.2', 'RFC9728 §5.1', 'MCP 2025-11-25 §Runtime Insufficient Scope'],
+  derived:
+    'resource_metadata is "The URL of the protected resource metadata" (RFC 9728 §5.1) and a server may name new metadata in any later challenge (§5.2, MAY); a named URL that does not serve metadata strands the client that follows it.',
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '5.2',
+      text: 'At any point, for any reason determined by the resource server, the protected resource MAY respond with a new WWW-Authenticate challenge that includes a value for the protected resource metadata URL to indicate that its metadata may have changed.',
+      keyword: 'MAY',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['prm', 'own-client'],
   faults: ['rs-403-metadata-url-broken'],

@@ -5,7 +5,7 @@
 // deployments leave some methods anonymous. Every RS-PUB check sends each JSON-RPC method a client
 // can send, without a token, plus GET and DELETE on the endpoint, and publishes the anonymous
 // surface as a table (data.anonymousSurface). Each check then judges one of issue #5's rules:
-//   RS-PUB-01 MUST    the handshake is gated as one unit (initialize answered while
+//   RS-PUB-01 SHOULD  the handshake is gated as one unit (initialize answered while
 //                     notifications/initialized needs a token breaks every client) — 2025 only;
 //   RS-PUB-02 MUST    tools/call never runs without a token on a server that advertises OAuth;
 //   RS-PUB-03 SHOULD  tools/list, resources/list, prompts/list are not answered anonymously unless
@@ -13,8 +13,9 @@
 //   RS-PUB-04 SHOULD  no "lazy auth": an anonymous handshake on a server that protects everything
 //                     else (2025), or nothing protected at all while OAuth is advertised.
 // Interpretation (issue #5 lists "initialize 200 while tools/list gets 401" both as a break and as
-// lazy auth): a split handshake is the FAIL; a complete anonymous handshake followed by 401s is the
-// lazy-auth WARN, because a client can finish connecting and could still start OAuth on the 401.
+// lazy auth): a split handshake is RS-PUB-01; a complete anonymous handshake followed by 401s is
+// the lazy auth of RS-PUB-04, because a client can finish connecting and could still start OAuth on
+// the 401. Both are derived rules (no sentence states them), so both warn.
 //
 // Probes never execute anything: tools/call, resources/read and prompts/get name a tool, resource
 // and prompt that do not exist, so an anonymous answer shows the method is reachable without
@@ -32,6 +33,13 @@ import {
   resultOf,
 } from '../runner/mcp.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
+import {
+  AUTHENTICATE_ALL_CONNECTIONS,
+  conflictSides,
+  inMcp,
+  STATUS_CODES,
+  VERIFY_ALL_INBOUND,
+} from './rs-quotes.ts';
 
 /** What an anonymous probe got. `answered*` and `accepted` are the public outcomes (2xx). */
 export type Outcome =
@@ -236,13 +244,21 @@ const describe = (row: SurfaceRow | undefined) =>
 export const RS_PUB_01 = defineCheck({
   id: 'RS-PUB-01',
   title: 'The handshake is gated as one unit: initialize and notifications/initialized alike',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [
     'MCP 2025-06-18 Lifecycle §Initialization (the client MUST send notifications/initialized)',
     'MCP 2025-06-18 §Token Requirements (token on every request)',
     'requirements §3 A3',
     'issue #5 (public-method matrix)',
   ],
+  derived:
+    'No sentence says how a server gates the handshake; the client MUST send notifications/initialized right after initialize, so a server that answers the one anonymously and refuses the other breaks every anonymous connection.',
+  quotes: inMcp(['2025-06-18', '2025-11-25'], {
+    section: 'Lifecycle: Initialization',
+    text: 'After successful initialization, the client MUST send an initialized notification to indicate it is ready to begin normal operations:',
+    keyword: 'MUST',
+    binds: 'client',
+  }),
   revisions: REVISIONS.filter((r) => !isStateless(r)),
   needs: [],
   faults: ['rs-initialize-public-only'],
@@ -274,6 +290,7 @@ export const RS_PUB_02 = defineCheck({
     'requirements §3 A3',
     'issue #5 (public-method matrix)',
   ],
+  quotes: VERIFY_ALL_INBOUND,
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-tools-call-public', 'rs-auth-disabled'],
@@ -305,6 +322,10 @@ export const RS_PUB_03 = defineCheck({
     'requirements §3 A3',
     'issue #5 (public-method matrix)',
   ],
+  // The same two sentences as RS-401-01's: the message quotes both.
+  quotes: [...VERIFY_ALL_INBOUND, ...AUTHENTICATE_ALL_CONNECTIONS],
+  conflict:
+    'The Security Best Practices make servers that implement authorization verify all inbound requests (MUST); the transport asks for authentication of all connections only as a SHOULD, and no revision names which methods may be public.',
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-catalogue-public'],
@@ -328,7 +349,7 @@ export const RS_PUB_03 = defineCheck({
       }
       leaks++;
       t.violated(
-        `${describe(row)} without a token: the catalogue is readable by anyone (declare it with --expect-public if intended)`,
+        `${describe(row)} without a token: the catalogue is readable by anyone (declare it with --expect-public if intended); ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
       );
     }
     if (leaks === 0)
@@ -345,6 +366,9 @@ export const RS_PUB_04 = defineCheck({
     'requirements §3 A3',
     'issue #5 (public-method matrix)',
   ],
+  derived:
+    'No sentence requires a 401 on any particular method; clients start authorization on the first 401 (the Authorization Flow Steps), so a server that advertises OAuth yet answers everything, or the whole handshake, anonymously hides that step.',
+  quotes: STATUS_CODES,
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-initialize-public-only', 'rs-auth-disabled'],

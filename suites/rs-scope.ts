@@ -23,6 +23,22 @@ import {
 } from '../runner/mcp.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
+import {
+  BEARER_SCHEME,
+  CHALLENGE_ON_REFUSAL,
+  inMcp,
+  STATUS_CODES,
+  VALIDATE_ACCESS_TOKEN,
+} from './rs-quotes.ts';
+
+// MCP 2025-11-25 and 2026-07-28: the answer to a token with insufficient scope (403, a Bearer
+// challenge with error="insufficient_scope", scope and resource_metadata) is a SHOULD.
+const RUNTIME_INSUFFICIENT_SCOPE = inMcp(since('2025-11-25'), {
+  section: 'Runtime Insufficient Scope Errors',
+  text: 'When a client makes a request with an access token with insufficient scope during runtime operations, the server SHOULD respond with:',
+  keyword: 'SHOULD',
+  binds: 'resource-server',
+});
 
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with rs-transport.ts: sessions, tool discovery, reply descriptions.
@@ -332,6 +348,18 @@ export const RS_403_01 = defineCheck({
     'MCP 2025-11-25 §Runtime Insufficient Scope Errors',
     'RFC6750 §3.1 (insufficient_scope)',
   ],
+  quotes: [
+    ...STATUS_CODES,
+    VALIDATE_ACCESS_TOKEN,
+    ...RUNTIME_INSUFFICIENT_SCOPE,
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'The resource server SHOULD respond with the HTTP 403 (Forbidden) status code and MAY include the "scope" attribute with the scope necessary to access the protected resource.',
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-scope-not-enforced', 'rs-insufficient-scope-401', 'rs-insufficient-scope-jsonrpc'],
@@ -377,6 +405,7 @@ export const RS_403_02_A = defineCheck({
   title: 'The 403 carries a Bearer insufficient_scope challenge',
   level: 'MUST',
   refs: ['OAuth 2.1 draft-13 §5.3.1', 'RFC6750 §3.1', 'MCP 2025-11-25 §Runtime Insufficient Scope Errors'],
+  quotes: [CHALLENGE_ON_REFUSAL, BEARER_SCHEME, ...RUNTIME_INSUFFICIENT_SCOPE],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-insufficient-scope-no-challenge'],
@@ -417,6 +446,21 @@ export const RS_403_02_B = defineCheck({
   title: 'The 403 challenge names the scopes and the metadata URL',
   level: 'SHOULD',
   refs: ['MCP 2025-11-25 §Runtime Insufficient Scope Errors', 'RFC6750 §3', 'RFC9728 §5.1, §5.2'],
+  quotes: [
+    ...RUNTIME_INSUFFICIENT_SCOPE,
+    ...inMcp(['2025-11-25'], {
+      section: 'Runtime Insufficient Scope Errors',
+      text: 'Server Scope Management: When responding with insufficient scope errors, servers SHOULD include the scopes needed to satisfy the current request in the scope parameter.',
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Runtime Insufficient Scope Errors',
+      text: 'Server Scope Management: When responding with insufficient scope errors, servers SHOULD include the scopes needed to satisfy the current operation in the scope parameter, consistent with RFC 6750 Section 3.1.',
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    }),
+  ],
   revisions: since('2025-11-25'),
   needs: ['token'],
   faults: ['rs-403-metadata-url-broken'],
@@ -469,6 +513,12 @@ export const RS_403_03 = defineCheck({
   title: 'One 403 challenge names every scope the operation needs',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Scope Challenge Handling', 'SEP-2350'],
+  quotes: inMcp(['2026-07-28'], {
+    section: 'Runtime Insufficient Scope Errors',
+    text: 'Whatever scope-inclusion strategy a server adopts, servers SHOULD include all scopes required for the current operation in a single challenge.',
+    keyword: 'SHOULD',
+    binds: 'resource-server',
+  }),
   revisions: since('2026-07-28'),
   needs: ['token', 'own-client'],
   faults: ['rs-scope-challenge-one-at-a-time'],
@@ -549,6 +599,20 @@ export const RS_403_04 = defineCheck({
   refs: [
     'MCP 2025-11-25 §Scope Challenge Handling (recommended: include previously granted scopes)',
     'MCP 2026-07-28 §Scope Challenge Handling (servers need not repeat them)',
+  ],
+  derived:
+    'MCP 2025-11-25 calls including the granted scopes its "Recommended approach" (a label, not a BCP 14 keyword) and 2026-07-28 says servers need not; no sentence obliges a server to repeat them, but a client that asks only for the challenged scopes loses access.',
+  quotes: [
+    ...inMcp(['2025-11-25'], {
+      section: 'Runtime Insufficient Scope Errors',
+      text: 'Recommended approach: Include both existing relevant scopes and newly required scopes to prevent clients from losing previously granted permissions',
+      binds: 'context',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Runtime Insufficient Scope Errors',
+      text: "The scope attribute describes the scopes necessary to access the requested resource — servers are not required to include the client's previously granted scopes.",
+      binds: 'context',
+    }),
   ],
   revisions: since('2025-11-25'),
   needs: ['token', 'own-client'],
@@ -646,6 +710,12 @@ export const RS_403_05 = defineCheck({
   title: 'A broader scope that implies the needed one is accepted',
   level: 'MUST',
   refs: ['MCP 2026-07-28 §Step-Up ("Servers MUST account for scope hierarchies")', 'SEP-2350'],
+  quotes: inMcp(['2026-07-28'], {
+    section: 'Step-Up Authorization Flow',
+    text: 'Servers MUST account for scope hierarchies, where a broader scope implies narrower ones, when deciding whether a token is sufficient for an operation.',
+    keyword: 'MUST',
+    binds: 'resource-server',
+  }),
   revisions: since('2026-07-28'),
   needs: ['token', 'own-client'],
   faults: ['rs-scope-hierarchy-ignored'],

@@ -10,13 +10,26 @@
 // Status codes: requirements §3 A8, every token-validity failure is a 401 (403 is for scope).
 
 import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
 import { authorizationServerOf } from '../runner/fixtures.ts';
 import { mcpCall, type McpSession } from '../runner/mcp.ts';
 import { tamperPayload } from '../runner/mint.ts';
 import { revokeToken } from '../runner/oauth.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
 import { openSessionOrSkip } from './rs-scope.ts';
+import {
+  ERROR_ATTRIBUTE_ON_BAD_TOKEN,
+  inMcp,
+  INVALID_TOKENS_GET_401,
+  NO_OTHER_TOKENS,
+  ONLY_OWN_AUDIENCE,
+  STATUS_CODES,
+  CHALLENGE_ON_REFUSAL,
+  BEARER_SCHEME,
+  JWT_VALIDATION_INTRO,
+  VALIDATE_ACCESS_TOKEN,
+  VERIFY_ALL_INBOUND,
+} from './rs-quotes.ts';
 import {
   acceptedRealToken,
   decodeJwtParts,
@@ -36,6 +49,15 @@ import {
 /** The usual refs of "invalid tokens get 401". */
 const TOKEN_HANDLING = 'MCP 2025-06-18 §Token Handling ("Invalid or expired tokens MUST receive a HTTP 401")';
 
+// RFC 6750 §3.1, under the invalid_token error code.
+const INVALID_TOKEN_STATUS: Quote = {
+  source: 'RFC 6750',
+  section: '3.1',
+  text: 'The resource SHOULD respond with the HTTP 401 (Unauthorized) status code.',
+  keyword: 'SHOULD',
+  binds: 'resource-server',
+};
+
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
 
 export const RS_401_08 = defineCheck({
@@ -43,6 +65,7 @@ export const RS_401_08 = defineCheck({
   title: 'A malformed token gets 401',
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'RFC6750 §3.1', 'OAuth 2.1 draft-13 §5.3'],
+  quotes: [...INVALID_TOKENS_GET_401, ERROR_ATTRIBUTE_ON_BAD_TOKEN, INVALID_TOKEN_STATUS],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-bad-token-500', 'rs-bad-token-403'],
@@ -85,6 +108,23 @@ export const RS_401_09 = defineCheck({
   title: 'An expired token gets 401',
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'OAuth 2.1 draft-13 §5.2', 'RFC9068 §4', 'RFC7519 §4.1.4'],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '5.2',
+      text: 'After receiving the access token, the resource server MUST check that the access token is not yet expired, is authorized to access the requested resource, was issued with the appropriate scope, and meets other policy requirements of the resource server to access the protected resource.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The current time MUST be before the time represented by the "exp" claim.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-expired-accepted'],
@@ -107,6 +147,17 @@ export const RS_401_10 = defineCheck({
   title: 'A token whose signature does not verify gets 401',
   level: 'MUST',
   refs: ['OAuth 2.1 draft-13 §5.2', 'RFC9068 §4', TOKEN_HANDLING],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    VALIDATE_ACCESS_TOKEN,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The resource server MUST validate the signature of all incoming JWT access tokens according to [RFC7515] using the algorithm specified in the JWT "alg" Header Parameter.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-signature-not-checked'],
@@ -134,6 +185,16 @@ export const RS_401_11 = defineCheck({
   title: 'An unsigned JWT (alg none) gets 401',
   level: 'MUST',
   refs: ['RFC9068 §4', 'RFC8725 §3.1', 'RFC8725 §3.2'],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The resource server MUST reject any JWT in which the value of "alg" is "none".',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-alg-none-accepted', 'rs-signature-not-checked'],
@@ -220,6 +281,16 @@ export const RS_401_12 = defineCheck({
     'RFC8725 §2.1',
     'RFC8725 §3.1',
   ],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The resource server MUST use the keys provided by the authorization server.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-signature-not-checked', 'rs-embedded-jwk-accepted', 'rs-algorithm-confusion'],
@@ -266,6 +337,17 @@ export const RS_401_13 = defineCheck({
   title: 'A token from another issuer gets 401',
   level: 'MUST',
   refs: ['RFC9068 §4 (iss exact)', 'MCP 2025-06-18 §Token Handling ("MUST NOT accept … any other tokens")'],
+  quotes: [
+    ...NO_OTHER_TOKENS,
+    JWT_VALIDATION_INTRO,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The issuer identifier for the authorization server (which is typically obtained during discovery) MUST exactly match the value of the "iss" claim.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-issuer-not-checked'],
@@ -295,6 +377,16 @@ export const RS_401_14 = defineCheck({
   title: 'A JWT that is not an access token (an ID token) gets 401',
   level: 'MUST',
   refs: ['RFC9068 §4 (typ)', 'RFC9068 §5 (token confusion)', 'RFC8725 §3.11'],
+  quotes: [
+    ...ONLY_OWN_AUDIENCE,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The resource server MUST verify that the "typ" header value is "at+jwt" or "application/at+jwt" and reject tokens carrying any other value.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-typ-not-checked'],
@@ -359,6 +451,16 @@ export const RS_401_15 = defineCheck({
   title: 'A token that is not valid yet (nbf in the future) gets 401',
   level: 'MUST',
   refs: ['RFC7519 §4.1.5', TOKEN_HANDLING],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'RFC 7519',
+      section: '4.1.5',
+      text: 'The processing of the "nbf" claim requires that the current date/time MUST be after or equal to the not-before date/time listed in the "nbf" claim.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['minter'],
   faults: ['rs-nbf-ignored'],
@@ -386,6 +488,21 @@ export const RS_401_16 = defineCheck({
   refs: [
     'OAuth 2.1 draft-13 §5.1 ("resource servers MUST ignore access tokens in a URI query parameter")',
     'MCP 2025-06-18 §Token Requirements (MUST NOT be included in the URI query string)',
+  ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '5.1',
+      text: 'In particular, clients MUST NOT send the access token in a URI query parameter, and resource servers MUST ignore access tokens in a URI query parameter.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    ...inMcp(REVISIONS, {
+      section: 'Token Requirements',
+      text: 'Access tokens MUST NOT be included in the URI query string',
+      keyword: 'MUST NOT',
+      binds: 'client',
+    }),
   ],
   revisions: REVISIONS,
   needs: ['token'],
@@ -421,6 +538,21 @@ export const RS_401_17 = defineCheck({
   title: 'The Bearer scheme name is case-insensitive',
   level: 'MUST',
   refs: ['OAuth 2.1 draft-13 §5.1.1', 'RFC9110 §11.1', 'RFC6750 §2.1'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '5.1.1',
+      text: 'Resource servers MUST support this method.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '5.1.1',
+      text: 'As described in Section 11.1 of [RFC9110], the string bearer is case-insensitive.',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-scheme-case-sensitive'],
@@ -451,6 +583,17 @@ export const RS_401_18 = defineCheck({
   title: 'Credentials of another scheme, or Bearer with no token, get a 401 Bearer challenge',
   level: 'MUST',
   refs: ['RFC6750 §3', 'RFC9110 §11.6.1', 'RFC6750 §3.1 (invalid_request)'],
+  quotes: [
+    ...STATUS_CODES,
+    CHALLENGE_ON_REFUSAL,
+    BEARER_SCHEME,
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'If the request lacks any authentication information (e.g., the client was unaware that authentication is necessary or attempted using an unsupported authentication method), the resource server SHOULD NOT include an error code or other error information.',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-non-bearer-400'],
@@ -503,6 +646,21 @@ export const RS_401_19 = defineCheck({
   title: 'Two Authorization headers are refused with 400 invalid_request',
   level: 'SHOULD',
   refs: ['RFC6750 §3.1 (invalid_request: more than one method)', 'OAuth 2.1 draft-13 §5.1'],
+  quotes: [
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'The request is missing a required parameter, includes an unsupported parameter or parameter value, repeats the same parameter, uses more than one method for including an access token, or is otherwise malformed.',
+      binds: 'context',
+    },
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'The resource server SHOULD respond with the HTTP 400 (Bad Request) status code.',
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['token'],
   faults: ['rs-duplicate-authorization-first-wins'],
@@ -572,6 +730,21 @@ export const RS_401_20 = defineCheck({
   refs: [
     'MCP 2025-06-18 §Token Requirements ("MUST be included in every HTTP request … even if they are part of the same logical session")',
     'MCP Security Best Practices ("MUST verify all inbound requests")',
+  ],
+  quotes: [
+    ...VERIFY_ALL_INBOUND,
+    ...inMcp(['2025-06-18', '2025-11-25'], {
+      section: 'Security Best Practices: Session Hijacking',
+      text: 'MCP Servers MUST NOT use sessions for authentication.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2025-06-18', '2025-11-25'], {
+      section: 'Token Requirements',
+      text: 'Note that authorization MUST be included in every HTTP request from client to server, even if they are part of the same logical session.',
+      keyword: 'MUST',
+      binds: 'client',
+    }),
   ],
   revisions: REVISIONS,
   needs: ['token'],
@@ -650,6 +823,15 @@ export const RS_401_21 = defineCheck({
   title: 'A revoked access token is refused (when the resource can know)',
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'RFC7009 §2', 'RFC7009 §2.1'],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'RFC 6750',
+      section: '3.1',
+      text: 'The access token provided is expired, revoked, malformed, or invalid for other reasons.',
+      binds: 'context',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'own-client'],
   faults: [],
@@ -712,6 +894,17 @@ export const RS_401_22 = defineCheck({
   title: 'Every token-validity failure is a 401, never a 403, 400 or 5xx',
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'OAuth 2.1 draft-13 §5.3', 'RFC6750 §3.1', 'requirements §3 A8'],
+  quotes: [
+    ...INVALID_TOKENS_GET_401,
+    {
+      source: 'RFC 9068',
+      section: '4',
+      text: 'The resource server MUST handle errors as described in Section 3.1 of [RFC6750].',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    },
+    INVALID_TOKEN_STATUS,
+  ],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-bad-token-403', 'rs-bad-token-500'],

@@ -24,6 +24,7 @@ import {
   openSessionOrSkip,
   withSession,
 } from './rs-scope.ts';
+import { inMcp, VERIFY_ALL_INBOUND } from './rs-quotes.ts';
 
 /** A foreign Origin (MCP transports §Security Warning); only ever a header value, never contacted. */
 const FOREIGN_ORIGIN = 'https://evil.example';
@@ -69,6 +70,32 @@ export const RS_TRN_01 = defineCheck({
     'MCP 2025-06-18 Streamable HTTP §Security Warning',
     'MCP 2025-11-25 Streamable HTTP §Security Warning (403 Forbidden)',
     'requirements §3 A19',
+  ],
+  quotes: [
+    ...inMcp(['2025-06-18', '2025-11-25'], {
+      section: 'Transports: Security Warning',
+      text: 'Servers MUST validate the Origin header on all incoming connections to prevent DNS rebinding attacks',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Streamable HTTP: Security & Endpoint',
+      text: 'Servers MUST validate the Origin header on all incoming connections to prevent DNS rebinding attacks.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2025-11-25'], {
+      section: 'Transports: Security Warning',
+      text: 'If the Origin header is present and invalid, servers MUST respond with HTTP 403 Forbidden.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Streamable HTTP: Security & Endpoint',
+      text: 'If the Origin header is present and invalid, servers MUST respond with HTTP 403 Forbidden.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
   ],
   revisions: REVISIONS,
   needs: ['token'],
@@ -122,6 +149,20 @@ export const RS_TRN_02 = defineCheck({
     'MCP 2025-06-18 Streamable HTTP §Protocol Version Header',
     'MCP 2025-11-25 Streamable HTTP §Protocol Version Header',
     'MCP 2026-07-28 Streamable HTTP §Protocol Version Header',
+  ],
+  quotes: [
+    ...inMcp(REVISIONS_2025, {
+      section: 'Transports: Protocol Version Header',
+      text: 'If the server receives a request with an invalid or unsupported MCP-Protocol-Version, it MUST respond with 400 Bad Request.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(['2026-07-28'], {
+      section: 'Streamable HTTP: Protocol Version Header',
+      text: 'If the server does not implement the requested protocol version (whether the version is unknown to the server, or is a known version the server has chosen not to support), it MUST respond with 400 Bad Request and an UnsupportedProtocolVersionError listing its supported versions.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
   ],
   revisions: REVISIONS,
   needs: ['token'],
@@ -178,6 +219,23 @@ export const RS_TRN_03 = defineCheck({
   title: 'Mcp-Method / Mcp-Name that disagree with the body are refused (400, -32020)',
   level: 'MUST',
   refs: ['MCP 2026-07-28 Streamable HTTP §Server Validation', 'SEP-2243'],
+  quotes: inMcp(
+    ['2026-07-28'],
+    [
+      {
+        section: 'Streamable HTTP: Server Validation',
+        text: 'Servers that process the request body MUST reject requests where the values specified in the headers do not match the corresponding values in the request body.',
+        keyword: 'MUST',
+        binds: 'resource-server',
+      },
+      {
+        section: 'Streamable HTTP: Server Validation',
+        text: 'When rejecting a request due to header validation failure, servers MUST return HTTP status 400 Bad Request and MUST include a JSON-RPC error response using the following error code:',
+        keyword: 'MUST',
+        binds: 'resource-server',
+      },
+    ],
+  ),
   revisions: since('2026-07-28'),
   needs: ['token'],
   faults: ['rs-header-mismatch-not-checked'],
@@ -249,6 +307,12 @@ export const RS_TRN_04 = defineCheck({
   title: 'Stateless transport: GET/DELETE 405, no session id minted, session headers ignored',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 Streamable HTTP §Backward Compatibility', 'SEP-2567', 'SEP-2575'],
+  quotes: inMcp(['2026-07-28'], {
+    section: 'Streamable HTTP: Earlier Streamable HTTP Revisions',
+    text: 'A server that supports only this revision and receives such traffic from an older client SHOULD respond as follows:',
+    keyword: 'SHOULD',
+    binds: 'resource-server',
+  }),
   revisions: since('2026-07-28'),
   needs: ['token'],
   faults: ['rs-modern-session-id'],
@@ -348,6 +412,15 @@ export const RS_SESS_01 = defineCheck({
     'MCP Security Best Practices (2025-06-18, 2025-11-25) §Session Hijacking',
     'MCP 2025-06-18 §Token Handling',
   ],
+  quotes: [
+    ...inMcp(REVISIONS_2025, {
+      section: 'Security Best Practices: Session Hijacking',
+      text: 'MCP Servers MUST NOT use sessions for authentication.',
+      keyword: 'MUST NOT',
+      binds: 'resource-server',
+    }),
+    ...VERIFY_ALL_INBOUND.filter((q) => q.source !== 'MCP 2026-07-28'),
+  ],
   revisions: REVISIONS_2025,
   needs: ['token'],
   faults: ['rs-session-authenticates'],
@@ -390,6 +463,12 @@ export const RS_SESS_02 = defineCheck({
   refs: [
     'MCP Security Best Practices 2025-11-25 §Session Hijacking ("bind session IDs to user-specific information")',
   ],
+  quotes: inMcp(REVISIONS_2025, {
+    section: 'Security Best Practices: Session Hijacking',
+    text: 'MCP servers SHOULD bind session IDs to user-specific information.',
+    keyword: 'SHOULD',
+    binds: 'resource-server',
+  }),
   revisions: REVISIONS_2025,
   needs: ['token', 'token-user-b'],
   faults: ['rs-session-not-bound'],
@@ -437,6 +516,26 @@ export const RS_SESS_03 = defineCheck({
   refs: [
     'MCP 2025-06-18 Streamable HTTP §Session Management',
     'MCP Security Best Practices §Session Hijacking ("secure, non-deterministic session IDs")',
+  ],
+  quotes: [
+    ...inMcp(REVISIONS_2025, {
+      section: 'Transports: Session Management',
+      text: 'The session ID MUST only contain visible ASCII characters (ranging from 0x21 to 0x7E).',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
+    ...inMcp(REVISIONS_2025, {
+      section: 'Transports: Session Management',
+      text: 'The session ID SHOULD be globally unique and cryptographically secure (e.g., a securely generated UUID, a JWT, or a cryptographic hash).',
+      keyword: 'SHOULD',
+      binds: 'resource-server',
+    }),
+    ...inMcp(REVISIONS_2025, {
+      section: 'Security Best Practices: Session Hijacking',
+      text: 'MCP servers MUST use secure, non-deterministic session IDs.',
+      keyword: 'MUST',
+      binds: 'resource-server',
+    }),
   ],
   revisions: REVISIONS_2025,
   needs: ['token'],
@@ -599,6 +698,29 @@ export const RS_SESS_04 = defineCheck({
     'MCP 2026-07-28 Security Best Practices §State Handle Hijacking',
     'MCP 2026-07-28 basic/patterns/mrtr §Server Requirements (requestState integrity)',
   ],
+  quotes: inMcp(
+    ['2026-07-28'],
+    [
+      {
+        section: 'Security Best Practices: State Handle Hijacking',
+        text: 'MCP servers MUST NOT treat possession of a state handle as authentication.',
+        keyword: 'MUST NOT',
+        binds: 'resource-server',
+      },
+      {
+        section: 'Multi Round-Trip Requests: Server Requirements (Basic Workflow)',
+        text: 'If a client request contains a requestState field, servers MUST treat requestState as an attacker-controlled input.',
+        keyword: 'MUST',
+        binds: 'resource-server',
+      },
+      {
+        section: 'Multi Round-Trip Requests: Server Requirements (Basic Workflow)',
+        text: 'If requestState influences authorization, resource access, or business logic, servers MUST protect its integrity (e.g. HMAC or AEAD) and MUST reject state that fails verification.',
+        keyword: 'MUST',
+        binds: 'resource-server',
+      },
+    ],
+  ),
   revisions: since('2026-07-28'),
   needs: ['token', 'token-user-b'],
   faults: ['rs-request-state-unverified'],

@@ -16,4 +16,19 @@ describe('docs/CHECKS.md', () => {
     for (const check of CHECKS) expect(doc).toContain(`### ${check.id}: `);
     expect(doc).toMatch(/\[RFC9728 §3[^\]]*\]\(https:\/\/www\.rfc-editor\.org\/rfc\/rfc9728#section-3/);
   });
+
+  it("shows each check's quoted sentences, linked, and its derived or conflict reason", () => {
+    const doc = renderChecksDoc(CHECKS);
+    const section = (id: string) => doc.slice(doc.indexOf(`### ${id}: `)).split('\n### ')[0]!;
+    for (const check of CHECKS) {
+      const text = section(check.id);
+      for (const q of check.quotes ?? [])
+        expect(text).toContain(`"${q.text.replace(/\|/g, '\\|').replace(/</g, '&lt;')}"`);
+      if (check.derived !== undefined) expect(text).toContain('- **Derived:** ');
+      if (check.conflict !== undefined) expect(text).toContain('- **Conflict:** ');
+    }
+    expect(section('RS-PRM-09')).toContain(
+      '"Parameters with zero values MUST be omitted from the response." ([RFC 9728 §3.2](https://www.rfc-editor.org/rfc/rfc9728#section-3.2); MUST, resource server)',
+    );
+  });
 });

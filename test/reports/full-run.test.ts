@@ -165,7 +165,8 @@ describe('a full embedded run', () => {
 });
 
 describe('baselines and --fail-on through the CLI', () => {
-  const fault = ['--fault', 'rs-auth-disabled', '--only', 'RS-401-01', '--format', 'json'];
+  // RS-PUB-02 is a MUST that rs-auth-disabled fails (RS-401-01 only warns since its sentences conflict).
+  const fault = ['--fault', 'rs-auth-disabled', '--only', 'RS-PUB-02', '--format', 'json'];
 
   it('an unexpected failure fails the run; listing it makes the run pass; a stale entry fails it again', async () => {
     const plain = await run([...fault, '--out', join(root, 'b1')]);
@@ -174,24 +175,24 @@ describe('baselines and --fail-on through the CLI', () => {
     const baseline = join(root, 'baseline.yaml');
     writeFileSync(
       baseline,
-      'expected-failures:\n  - id: RS-401-01\n    reason: auth switched off on purpose\n',
+      'expected-failures:\n  - id: RS-PUB-02\n    reason: auth switched off on purpose\n',
     );
     const listed = await run([...fault, '--baseline', baseline, '--out', join(root, 'b2')]);
     expect(listed.exitCode).toBe(0);
     const listedReport = JSON.parse(readFileSync(join(root, 'b2', 'report.json'), 'utf8')) as Report;
-    expect(listedReport.baseline?.expected).toEqual(['RS-401-01']);
+    expect(listedReport.baseline?.expected).toEqual(['RS-PUB-02']);
 
-    const stale = await run(['--only', 'RS-401-01', '--baseline', baseline, '--out', join(root, 'b3')]);
+    const stale = await run(['--only', 'RS-PUB-02', '--baseline', baseline, '--out', join(root, 'b3')]);
     expect(stale.exitCode).toBe(1);
     expect(stale.console).toMatch(
-      /RS-401-01: the baseline expects fail but it is now pass; remove the stale entry/,
+      /RS-PUB-02: the baseline expects fail but it is now pass; remove the stale entry/,
     );
   }, 60_000);
 
   it('--fail-on never keeps the exit code 0; a bad baseline file is a usage error', async () => {
     expect((await run([...fault, '--fail-on', 'never', '--out', join(root, 'b4')])).exitCode).toBe(0);
     const bad = join(root, 'bad.json');
-    writeFileSync(bad, '{"expected-failures":[{"id":"RS-401-01"}]}');
+    writeFileSync(bad, '{"expected-failures":[{"id":"RS-PUB-02"}]}');
     const r = await run([...fault, '--baseline', bad, '--out', join(root, 'b5')]);
     expect(r.exitCode).toBe(2);
     expect(r.console).toMatch(/reason/);

@@ -6,7 +6,7 @@ import { renderHar } from '../../reports/har.ts';
 import { isCertifiable, renderHtml } from '../../reports/html.ts';
 import { areaOf, renderJunit } from '../../reports/junit.ts';
 import { renderSarif } from '../../reports/sarif.ts';
-import { primarySpecUrl, specUrl } from '../../reports/spec-links.ts';
+import { primarySpecUrl, quoteUrl, specUrl } from '../../reports/spec-links.ts';
 import { HOSTILE, sampleReport } from './sample-report.ts';
 
 describe('spec links', () => {
@@ -35,6 +35,40 @@ describe('spec links', () => {
     ['OIDC Discovery §4.3', 'https://openid.net/specs/openid-connect-discovery-1_0.html'],
   ])('%s → %s', (ref, url) => {
     expect(specUrl(ref)).toBe(url);
+  });
+
+  it.each([
+    [{ source: 'RFC 9728', section: '3.3' }, 'https://www.rfc-editor.org/rfc/rfc9728#section-3.3'],
+    [
+      { source: 'OAuth 2.1 draft-13', section: '5.3.1' },
+      'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-5.3.1',
+    ],
+    [
+      { source: 'MCP 2025-06-18', section: 'Token Handling' },
+      'https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization',
+    ],
+    [
+      { source: 'MCP 2026-07-28', section: 'Streamable HTTP: Server Validation' },
+      'https://modelcontextprotocol.io/specification/2026-07-28/basic/transports/streamable-http',
+    ],
+    [
+      { source: 'MCP 2025-11-25', section: 'Security Best Practices: Session Hijacking' },
+      'https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices',
+    ],
+    [
+      { source: 'MCP 2026-07-28', section: 'Security Best Practices: State Handle Hijacking' },
+      'https://modelcontextprotocol.io/docs/2026-07-28/tutorials/security/security_best_practices',
+    ],
+    [
+      { source: 'CIMD draft-00', section: '4.1' },
+      'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document-00#section-4.1',
+    ],
+    [
+      { source: 'Fetch', section: 'CORS protocol: HTTP responses' },
+      'https://fetch.spec.whatwg.org/#http-cors-protocol',
+    ],
+  ])('quote %j → %s', (quote, url) => {
+    expect(quoteUrl(quote)).toBe(url);
   });
 
   it('gives no link rather than a wrong one for an unknown reference', () => {
@@ -169,6 +203,29 @@ describe('report.html', () => {
     });
     expect(isCertifiable(clean)).toBe(true);
     expect(isCertifiable({ ...clean, runError: 'x' })).toBe(false);
+  });
+
+  it('shows the rule next to the verdict: the quoted sentences, escaped and linked, and a conflict or derived reason', () => {
+    const article = /<article[^>]*id="RS-PRM-05"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    const rule = /<details class="rule">[\s\S]*?<\/details>/.exec(article)?.[0] ?? '';
+    // Folded, right after the message.
+    expect(article.indexOf('class="message"')).toBeLessThan(article.indexOf('class="rule"'));
+    expect(article.indexOf('class="rule"')).toBeLessThan(article.indexOf('class="requirement"'));
+    expect(rule).toContain('(MUST, sentences in conflict)');
+    expect(rule).toContain(
+      '<q>The resource value returned MUST be identical to &#60;the identifier&#62; &#38; &#34;so on&#34;.</q>',
+    );
+    expect(rule).toContain('href="https://www.rfc-editor.org/rfc/rfc9728#section-3.3"');
+    expect(rule).toContain('MUST, binds the resource server');
+    expect(rule).toContain(
+      'href="https://modelcontextprotocol.io/specification/2026-07-28/basic/transports"',
+    );
+    expect(rule).toContain('<strong>Conflict:</strong> one sentence &#60;b&#62;says&#60;/b&#62; this');
+    const derived = /<article[^>]*id="RS-401-05"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    expect(derived).toContain('<strong>Derived:</strong> no sentence says so');
+    // A result without quotes has no rule block.
+    const plain = /<article[^>]*id="RS-PRM-01"[\s\S]*?<\/article>/.exec(html)?.[0] ?? '';
+    expect(plain).not.toContain('class="rule"');
   });
 
   it('lists each check with its exchanges, and links its spec references', () => {

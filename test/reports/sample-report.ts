@@ -59,8 +59,27 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     exitCode: 1,
     results: [
       result('RS-PRM-01', 'pass', 'MUST', { exchanges: ['x1'] }),
-      result('RS-PRM-05', 'fail', 'MUST', { message: HOSTILE, exchanges: ['x1', 'x2'] }),
-      result('RS-401-05', 'warn', 'SHOULD'),
+      result('RS-PRM-05', 'fail', 'MUST', {
+        message: HOSTILE,
+        exchanges: ['x1', 'x2'],
+        quotes: [
+          {
+            source: 'RFC 9728',
+            section: '3.3',
+            text: 'The resource value returned MUST be identical to <the identifier> & "so on".',
+            keyword: 'MUST',
+            binds: 'resource-server',
+          },
+          {
+            source: 'MCP 2026-07-28',
+            section: 'Transports: Security Warning',
+            text: 'Context without a keyword.',
+            binds: 'context',
+          },
+        ],
+        conflict: 'one sentence <b>says</b> this, the other that',
+      }),
+      result('RS-401-05', 'warn', 'SHOULD', { derived: 'no sentence says so' }),
       result('AS-CIMD-01', 'skip', 'MUST', { howToProvide: 'pass --cimd-url' }),
       result('AS-META-01', 'error', 'MUST', {
         message: 'no complete response within 10000 ms',

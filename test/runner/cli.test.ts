@@ -183,6 +183,29 @@ describe('help, version and list', () => {
     expect(old.map((c) => c.id)).not.toContain('AS-META-06');
     expect((await cli(['list'])).out).toMatch(/^RS-PRM-01\s+MUST\s+/);
   });
+
+  it('lists the quotes, derived reasons and conflicts of each check, and its level per revision', async () => {
+    const listing = JSON.parse((await cli(['list', '--json'])).out) as Record<string, unknown>[];
+    const byId = new Map(listing.map((c) => [c.id, c]));
+    expect(byId.get('RS-PRM-09')).toMatchObject({
+      quotes: [
+        {
+          source: 'RFC 9728',
+          section: '3.2',
+          text: 'Parameters with zero values MUST be omitted from the response.',
+          keyword: 'MUST',
+          binds: 'resource-server',
+        },
+      ],
+      levelByRevision: { '2025-06-18': 'MUST', '2025-11-25': 'MUST', '2026-07-28': 'MUST' },
+    });
+    expect(byId.get('RS-PUB-01')).toMatchObject({ level: 'SHOULD', derived: expect.any(String) });
+    expect(byId.get('RS-401-01')).toMatchObject({ level: 'SHOULD', conflict: expect.any(String) });
+    // A rule of one MCP revision sets that revision's level only.
+    expect(byId.get('RS-401-03')).toMatchObject({
+      levelByRevision: { '2025-06-18': 'MUST', '2025-11-25': 'MUST', '2026-07-28': 'MUST' },
+    });
+  });
 });
 
 describe('serve', () => {
@@ -235,12 +258,14 @@ describe('runs', () => {
   });
 
   it('a fault turns its check red: exit 1, the others stay green', async () => {
-    const r = await cli(['run', '--fault', 'rs-auth-disabled', '--only', 'RS-401', '--out', 'red']);
+    // RS-PUB-02 is a MUST (RS-401-01, whose sentences conflict, only warns: issue #13).
+    const r = await cli(['run', '--fault', 'rs-auth-disabled', '--only', 'RS-401,RS-PUB-02', '--out', 'red']);
     expect(r.code).toBe(1);
     const report = readReport('red');
     expect(report.faults).toEqual(['rs-auth-disabled']);
-    expect(report.results.find((x) => x.id === 'RS-401-01')).toMatchObject({ status: 'fail' });
-    expect(r.out).toMatch(/FAIL\s+RS-401-01/);
+    expect(report.results.find((x) => x.id === 'RS-PUB-02')).toMatchObject({ status: 'fail' });
+    expect(report.results.find((x) => x.id === 'RS-401-01')).toMatchObject({ status: 'warn' });
+    expect(r.out).toMatch(/FAIL\s+RS-PUB-02/);
   });
 
   it('a violated SHOULD warns (exit 0), and fails under --strict (exit 1)', async () => {
@@ -344,19 +369,19 @@ describe('runs', () => {
 
 describe('progress output', () => {
   it('updates a running line in place on a TTY, in colour unless NO_COLOR', async () => {
-    const tty = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], {
+    const tty = await cli(['run', '--only', 'RS-401-02', '--out', 'tty', '--format', 'json'], {
       isTTY: true,
     });
     expect(tty.out).toContain('\r\x1b[2K');
     expect(tty.out).toContain('\x1b[32m');
-    const noColor = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json'], {
+    const noColor = await cli(['run', '--only', 'RS-401-02', '--out', 'tty', '--format', 'json'], {
       isTTY: true,
       env: { NO_COLOR: '1' },
     });
     expect(noColor.out).not.toContain('\x1b[32m');
-    const plain = await cli(['run', '--only', 'RS-401-01', '--out', 'tty', '--format', 'json']);
+    const plain = await cli(['run', '--only', 'RS-401-02', '--out', 'tty', '--format', 'json']);
     expect(plain.out).not.toContain('\x1b');
-    expect(plain.out).toMatch(/PASS\s+RS-401-01/);
+    expect(plain.out).toMatch(/PASS\s+RS-401-02/);
     expect(plain.out).toMatch(/1 check\(s\): 1 pass/);
     expect(plain.out).toMatch(/MUST\s+1 pass/);
   });

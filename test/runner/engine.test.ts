@@ -215,6 +215,44 @@ describe('runChecks', () => {
     expect(results[1]).toMatchObject({ status: 'pass', message: 'fine' });
   });
 
+  it("carries the check's quotes that speak for the run's revision, and its derived or conflict reason", async () => {
+    const sentence = (source: string, keyword: 'MUST' | 'SHOULD') => ({
+      source,
+      section: '3',
+      text: `Servers ${keyword} do it.`,
+      keyword,
+      binds: 'resource-server' as const,
+    });
+    const quotes = [
+      sentence('RFC 6750', 'MUST'),
+      sentence('MCP 2025-06-18', 'MUST'),
+      sentence('MCP 2026-07-28', 'SHOULD'),
+    ];
+    const [quoted, derived] = await runChecks(
+      [
+        check('T-QUOTE-01', async (t) => t.violated('no'), {
+          level: 'SHOULD',
+          quotes,
+          conflict: 'they disagree',
+        }),
+        check('T-DERIVED-01', async (t) => t.conforms('yes'), {
+          level: 'SHOULD',
+          derived: 'no sentence says so',
+        }),
+      ],
+      options(),
+    );
+    expect(quoted).toMatchObject({
+      status: 'warn',
+      level: 'SHOULD',
+      quotes: [quotes[0], quotes[2]],
+      conflict: 'they disagree',
+    });
+    expect(quoted).not.toHaveProperty('derived');
+    expect(derived).toMatchObject({ derived: 'no sentence says so' });
+    expect(derived).not.toHaveProperty('quotes');
+  });
+
   it('links the exchanges a check made to its result', async () => {
     const [r] = await runChecks(
       [
