@@ -244,15 +244,18 @@ async function refreshTokenGrant(
     scope = narrowed;
   }
   // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.
-  // Fault: the resource is not compared.
+  // Fault: the resource is not compared, and the new access token is issued for the one asked
+  // for (a grant widened to a resource the user never consented to).
   const resource = params.get('resource');
-  if (resource !== undefined && resource !== grant.resource && !ctx.fault('as-refresh-resource-unchecked')) {
+  const unchecked = ctx.fault('as-refresh-resource-unchecked');
+  if (resource !== undefined && resource !== grant.resource && !unchecked) {
     throw new HttpError(400, 'invalid_target', `this grant covers only ${grant.resource}`);
   }
+  const issuedFor = (g: Grant): Grant => (unchecked && resource !== undefined ? { ...g, resource } : g);
 
   // Fault: the refresh token is not rotated; the same one comes back.
   if (ctx.fault('as-refresh-no-rotation')) {
-    await sendTokenResponse(ctx, store, res, grant, scope, presented);
+    await sendTokenResponse(ctx, store, res, issuedFor(grant), scope, presented);
     return;
   }
   const next = newRefreshToken();
@@ -264,13 +267,13 @@ async function refreshTokenGrant(
     if (raced.kind === 'unknown' || raced.kind === 'revoked')
       throw invalidGrant('the refresh token is unknown or revoked');
     // 'reused' is ignored: the stale read said the token was still active.
-    await sendTokenResponse(ctx, store, res, raced.grant, scope, next.token);
+    await sendTokenResponse(ctx, store, res, issuedFor(raced.grant), scope, next.token);
     return;
   }
   const rotated = await store.rotateRefresh(oldHash, next.hash);
   if (rotated.kind === 'reused') return refreshReuse(deps, rotated.grant);
   if (rotated.kind !== 'rotated') throw invalidGrant('the refresh token is unknown or revoked');
-  await sendTokenResponse(ctx, store, res, rotated.grant, scope, next.token);
+  await sendTokenResponse(ctx, store, res, issuedFor(rotated.grant), scope, next.token);
 }
 
 /**
