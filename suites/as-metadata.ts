@@ -375,20 +375,6 @@ export const AS_META_05 = defineCheck({
       binds: 'context',
       text: '"response_type": REQUIRED. The authorization endpoint supports different sets of request and response parameters. The client determines the type of flow by using a certain response_type value. This specification defines the value code, which must be used to signal that the client wants to use the authorization code flow.',
     },
-    {
-      source: 'OIDC Discovery 1.0',
-      section: '3',
-      keyword: 'REQUIRED',
-      binds: 'authorization-server',
-      text: 'subject_types_supported REQUIRED. JSON array containing a list of the Subject Identifier types that this OP supports.',
-    },
-    {
-      source: 'OIDC Discovery 1.0',
-      section: '3',
-      keyword: 'REQUIRED',
-      binds: 'authorization-server',
-      text: 'id_token_signing_alg_values_supported REQUIRED.',
-    },
   ],
   revisions: REVISIONS,
   needs: ['as'],
@@ -522,13 +508,6 @@ export const AS_META_08 = defineCheck({
       binds: 'context',
       text: 'If omitted, the default value is "["authorization_code", "implicit"]".',
     },
-    {
-      source: 'OIDC Discovery 1.0',
-      section: '3',
-      keyword: 'MUST',
-      binds: 'authorization-server',
-      text: 'Dynamic OpenID Providers MUST support the authorization_code and implicit Grant Type values and MAY support other Grant Types.',
-    },
   ],
   conflict:
     'OIDC Discovery 1.0 §3 requires Dynamic OpenID Providers to support the implicit grant type value (for ID-token flows), while OAuth 2.1 §10.1 and RFC 9700 §2.1.2 retire the implicit grant; an AS that lists implicit but offers no response type issuing an access token satisfies the first and only nominally breaks the second.',
@@ -536,7 +515,7 @@ export const AS_META_08 = defineCheck({
   needs: ['as'],
   faults: ['as-metadata-implicit-advertised'],
   requirement:
-    'The metadata does not advertise the implicit flow (a response type containing "token") or the implicit/password grants, and lists grant_types_supported explicitly, because its RFC 8414 default includes "implicit". (SHOULD NOT, derived.)',
+    'The metadata does not advertise the implicit flow (a response type containing "token") or the implicit/password grants, and lists grant_types_supported explicitly, because its RFC 8414 default includes "implicit". A warning: OIDC Discovery requires Dynamic OpenID Providers to list implicit while OAuth 2.1 retires it, so an implicit listed with no response type that issues a token is reported with both sentences.',
   remediation:
     'Publish response_types_supported: ["code"] and grant_types_supported: ["authorization_code", "refresh_token"].',
   probe: 'Read response_types_supported and grant_types_supported.',
@@ -690,7 +669,7 @@ export const AS_META_09_B = defineCheck({
   needs: ['as'],
   faults: ['as-metadata-no-cimd-flag'],
   requirement:
-    'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"; a warning, as the catalogue asks).',
+    'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"). CIMD-00 §5 makes this a MUST for an AS that publishes metadata, and MCP makes an AS that supports metadata documents follow CIMD.',
   remediation: 'Add "client_id_metadata_document_supported": true to the metadata.',
   probe: 'Read the flag; host a valid document and send an authorization request with its URL as client_id.',
   async run(t) {
@@ -982,11 +961,18 @@ export const AS_XJWKS_01 = defineCheck({
   refs: ['RFC8414 §2 (jwks_uri)', 'RFC7517 §5', 'RFC7518 §6.2.2', 'RFC9068 §4'],
   quotes: [
     {
-      source: 'OIDC Discovery 1.0',
-      section: '3',
-      keyword: 'MUST NOT',
+      source: 'RFC 7517',
+      section: '9.2',
+      keyword: 'MUST',
       binds: 'authorization-server',
-      text: 'The JWK Set MUST NOT contain private or symmetric key values.',
+      text: 'Private and symmetric keys MUST be protected from disclosure to unintended parties.',
+    },
+    {
+      source: 'RFC 7517',
+      section: '7',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Access to JWKs containing non-public key material by parties without legitimate access to the non-public information MUST be prevented.',
     },
     {
       source: 'RFC 8414',
