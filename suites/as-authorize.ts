@@ -32,6 +32,15 @@ export const AS_AUTHZ_01 = defineCheck({
   title: 'The authorization endpoint accepts GET',
   level: 'MUST',
   refs: ['OAuth 2.1 §3.1 ("MUST support the use of the HTTP GET method")'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST support the use of the HTTP GET method Section 9.3.1 of [RFC9110] for the authorization endpoint and MAY support the POST method (Section 9.3.3 of [RFC9110]) as well.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-authorize-get-refused'],
@@ -83,6 +92,22 @@ export const AS_AUTHZ_02 = defineCheck({
   title: 'No CORS on the authorization endpoint',
   level: 'MUST',
   refs: ['OAuth 2.1 §3.1 (the endpoint is for user-agent navigation)', 'RFC9700 §2.6'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.1',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'Cross-Origin Resource Sharing [WHATWG.CORS] MUST NOT be supported at the Authorization Endpoint as the client does not access this endpoint directly, instead the client redirects the user agent to it.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.6',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'However, CORS MUST NOT be supported at the Authorization Endpoint, as the client does not access this endpoint directly; instead, the client redirects the user agent to it.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-authorize-cors'],
@@ -129,6 +154,41 @@ export const AS_AUTHZ_03 = defineCheck({
   title: 'Missing or unknown response_type is an error redirected to the client with state',
   level: 'MUST',
   refs: ['OAuth 2.1 §4.1.1 (response_type REQUIRED)', 'OAuth 2.1 §4.1.2.1'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If an authorization request is missing the response_type parameter, or if the response type is not understood, the authorization server MUST return an error response as described in Section 4.1.2.1.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"state": REQUIRED if a state parameter was present in the client authorization request. The exact value received from the client.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"error": REQUIRED. A single ASCII [USASCII] error code from the following:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      binds: 'context',
+      text: '"invalid_request": The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      binds: 'context',
+      text: '"unsupported_response_type": The authorization server does not support obtaining an authorization code using this method.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-response-type-unchecked'],
@@ -140,9 +200,11 @@ export const AS_AUTHZ_03 = defineCheck({
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
-    const probes: [string, string | undefined, string][] = [
-      ['response_type missing', undefined, 'invalid_request'],
-      ['response_type=unknown_type', 'unknown_type', 'unsupported_response_type'],
+    // The codes that fit: §4.1.2.1 defines invalid_request for a missing parameter and for "an
+    // invalid parameter value", unsupported_response_type for a method the AS does not support.
+    const probes: [string, string | undefined, readonly string[]][] = [
+      ['response_type missing', undefined, ['invalid_request']],
+      ['response_type=unknown_type', 'unknown_type', ['unsupported_response_type', 'invalid_request']],
     ];
     const rows: Record<string, unknown>[] = [];
     await Promise.all(
@@ -160,14 +222,15 @@ export const AS_AUTHZ_03 = defineCheck({
 
 /**
  * The common verdict of a phase-2 error (valid client and redirect URI): a redirect to the client
- * with the expected error and the state (OAuth 2.1 §4.1.2.1). A code is always a violation.
+ * with an error and the state (OAuth 2.1 §4.1.1 MUST, §4.1.2.1 state REQUIRED). A code is always a
+ * violation. Which code is chosen is judged at SHOULD: §4.1.2.1 only defines the codes' meanings.
  */
 async function judgeErrorRedirect(
   t: Parameters<typeof AS_AUTHZ_01.run>[0],
   setup: AuthzSetup,
   label: string,
   out: AuthzOutcome,
-  expected: string,
+  expected: readonly string[],
   state: string,
 ): Promise<void> {
   if (out.code) {
@@ -179,10 +242,13 @@ async function judgeErrorRedirect(
       `${label}: answered ${describe(out)}; with a valid client and redirect URI the error must be redirected to the client (OAuth 2.1 §4.1.2.1)`,
       evidence(out),
     );
-  } else if (out.error !== expected) {
-    t.violated(`${label}: error=${out.error ?? '(none)'}, expected ${expected}`, evidence(out));
   } else if (out.params.get('state') !== state) {
     t.violated(`${label}: the error redirect does not return the state sent`, evidence(out));
+  } else if (out.error === undefined || !expected.includes(out.error)) {
+    t.violated(
+      `${label}: error=${out.error ?? '(none)'}, expected ${expected.join(' or ')} (the error code's meaning is defined in OAuth 2.1 §4.1.2.1; its choice is judged as a SHOULD)`,
+      { ...evidence(out), level: 'SHOULD' },
+    );
   } else {
     t.conforms(`${label}: ${describe(out)} and the state`);
   }
@@ -193,11 +259,39 @@ export const AS_AUTHZ_04 = defineCheck({
   title: 'response_type=token is refused; no token in any front-channel response',
   level: 'MUST',
   refs: ['OAuth 2.1 §10.1 (implicit grant removed)', 'RFC9700 §2.1.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If an authorization request is missing the response_type parameter, or if the response type is not understood, the authorization server MUST return an error response as described in Section 4.1.2.1.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '10.1',
+      binds: 'context',
+      text: 'The intent of removing the Implicit grant is to no longer issue access tokens in the authorization response, as such tokens are vulnerable to leakage and injection, and are unable to be sender-constrained to a client. This behavior was indicated by clients using the response_type=token parameter. This value for the response_type parameter is no longer defined in OAuth 2.1.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.1.2',
+      keyword: 'SHOULD NOT',
+      binds: 'client',
+      text: 'In order to avoid these issues, clients SHOULD NOT use the implicit grant (response type "token") or other response types issuing access tokens in the authorization response, unless access token injection in the authorization response is prevented and the aforementioned token leakage vectors are mitigated.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      binds: 'context',
+      text: '"invalid_request": The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-response-type-unchecked'],
   requirement:
-    '(derived) The implicit grant is gone from OAuth 2.1: `response_type=token` gets `unsupported_response_type`, and neither an access token nor a code comes back in the redirect (query or fragment).',
+    'The implicit grant is gone from OAuth 2.1, so `response_type=token` is a response type the AS does not understand: it answers with an error (unsupported_response_type, or invalid_request for an invalid parameter value), and neither an access token nor a code comes back in the redirect (query or fragment). The error code itself is not judged.',
   remediation: 'Support response_type=code only; answer anything else with unsupported_response_type.',
   probe: 'Valid request with response_type=token.',
   async run(t) {
@@ -211,11 +305,18 @@ export const AS_AUTHZ_04 = defineCheck({
       t.violated(`an access_token came back in the front channel (${describe(out)})`, evidence(out));
     } else if (out.code) {
       t.violated(`response_type=token was answered with a code (${describe(out)})`, evidence(out));
-    } else if (out.kind === 'redirect' && out.error !== 'unsupported_response_type') {
-      t.violated(`error=${out.error ?? '(none)'}, expected unsupported_response_type`, evidence(out));
+    } else if (out.kind === 'redirect' && out.error === undefined) {
+      t.violated(
+        `response_type=token was answered with neither a token nor an error (${describe(out)})`,
+        evidence(out),
+      );
     } else if (out.kind === 'redirect-elsewhere') {
       t.violated(`the request was redirected to ${describe(out)}`, evidence(out));
     } else {
+      // Any refusal without a token conforms: §4.1.2.1 defines invalid_request for "an invalid
+      // parameter value" as well as unsupported_response_type.
+      if (out.kind === 'redirect' && out.error !== 'unsupported_response_type')
+        t.note(`refused with error=${out.error}; unsupported_response_type is the more specific code`);
       t.conforms(`response_type=token was refused: ${describe(out)}`);
     }
   },
@@ -226,6 +327,22 @@ export const AS_AUTHZ_05 = defineCheck({
   title: '`state` is returned exactly as sent, in success and error responses',
   level: 'MUST',
   refs: ['OAuth 2.1 §4.1.2 (state REQUIRED if present in the request)', 'OAuth 2.1 §4.1.2.1'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"state": REQUIRED if the state parameter was present in the client authorization request. The exact value received from the client.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"state": REQUIRED if a state parameter was present in the client authorization request. The exact value received from the client.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-state-dropped'],
@@ -273,8 +390,25 @@ export const AS_AUTHZ_05 = defineCheck({
 export const AS_AUTHZ_06 = defineCheck({
   id: 'AS-AUTHZ-06',
   title: 'Repeated authorization request parameters are refused',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['OAuth 2.1 §3.1 ("Request and response parameters MUST NOT be included more than once")'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.1',
+      keyword: 'MUST NOT',
+      binds: 'client',
+      text: 'Request and response parameters defined by this specification MUST NOT be included more than once.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      binds: 'context',
+      text: '"invalid_request": The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed.',
+    },
+  ],
+  derived:
+    'OAuth 2.1 §3.1 forbids repeating a parameter in the request (a rule on the client that sends it) and §4.1.2.1 names invalid_request for a request that "includes a parameter more than once", but no sentence binds the AS to refuse a repetition, least of all an identical one.',
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-authorize-duplicates-accepted'],
@@ -293,7 +427,11 @@ export const AS_AUTHZ_06 = defineCheck({
         const url = buildUrl(setup.endpoint, [...params, [name, value]]);
         const out = await sendRaw(t, url, `authorization request, ${name} twice`);
         rows.push(outcomeRow(`${name} twice`, out));
-        if (out.code) t.violated(`${name} sent twice: a code was issued (${describe(out)})`, evidence(out));
+        if (out.code)
+          t.violated(
+            `${name} sent twice: a code was issued (${describe(out)}). OAuth 2.1 §3.1: "Request and response parameters defined by this specification MUST NOT be included more than once"; §4.1.2.1 defines invalid_request for a request that "includes a parameter more than once". No sentence binds the AS to refuse, so this is a warning`,
+            evidence(out),
+          );
         else if (out.kind === 'redirect-elsewhere')
           t.violated(`${name} sent twice: redirected to ${describe(out)}`, evidence(out));
         else if (!(await controlAccepted(t, setup, `${name} sent twice`, 'raw'))) return;
@@ -314,6 +452,15 @@ export const AS_AUTHZ_07 = defineCheck({
   title: 'Unrecognized authorization request parameters are ignored',
   level: 'MUST',
   refs: ['OAuth 2.1 §3.1 ("MUST ignore unrecognized request parameters")'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST ignore unrecognized request parameters sent to the authorization endpoint.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-authorize-unknown-param-rejected'],
@@ -352,6 +499,23 @@ export const AS_AUTHZ_08 = defineCheck({
   title: 'A malformed `resource` is refused with invalid_target',
   level: 'SHOULD',
   refs: ['RFC8707 §2 (absolute URI, no fragment)', 'RFC8707 §2.1 (invalid_target)'],
+  quotes: [
+    {
+      source: 'RFC 8707',
+      section: '2',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'Its value MUST be an absolute URI, as specified by Section 4.3 of [RFC3986]. The URI MUST NOT include a fragment component.',
+    },
+    {
+      source: 'RFC 8707',
+      section: '2.1',
+      binds: 'context',
+      text: 'If the authorization server fails to parse the provided value(s) or does not consider the resource(s) acceptable, it should reject the request with an error response using the error code "invalid_target" as the value of the "error" parameter and can provide additional information regarding the reasons for the error using the "error_description".',
+    },
+  ],
+  derived:
+    'RFC 8707 §2 requires the client to send an absolute URI without fragment, and §2.1 says the AS "should" (lowercase, not a BCP 14 keyword) reject a resource it fails to parse with invalid_target: refusing is the expected behaviour, not a keyworded duty.',
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-resource-unchecked'],
@@ -394,6 +558,15 @@ export const AS_AUTHZ_09 = defineCheck({
   title: 'Behaviour when `resource` is missing (recorded)',
   level: 'MAY',
   refs: ['RFC8707 §2.1 (the AS may use a default or refuse)'],
+  quotes: [
+    {
+      source: 'RFC 8707',
+      section: '2.1',
+      keyword: 'MAY',
+      binds: 'authorization-server',
+      text: 'If the client omits the "resource" parameter when requesting authorization, the authorization server MAY process the request with no specific resource or by using a predefined default resource value. Alternatively, the authorization server MAY require clients to specify the resource(s) they intend to access and MAY fail requests that omit the parameter with an "invalid_target" error.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS, 'own-client'],
   faults: [],
@@ -452,6 +625,36 @@ export const AS_AUTHZ_10 = defineCheck({
   title: 'No redirect of an erroneous request before the user has signed in',
   level: 'MUST',
   refs: ['OAuth 2.1 §7.12.2', 'MCP 2025-06-18 §Open Redirection'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.12.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The AS MUST always authenticate the user first and, with the exception of the silent authentication use case, prompt the user for credentials when needed, before redirecting the user.',
+    },
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Open Redirection',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: "Authorization servers MUST take precautions to prevent redirecting user agents to untrusted URI's, following suggestions laid out in OAuth 2.1 Section 7.12.2",
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Open Redirection',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: "Authorization servers MUST take precautions to prevent redirecting user agents to untrusted URI's, following suggestions laid out in OAuth 2.1 Section 7.12.2",
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Open Redirection',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: "Authorization servers MUST take precautions to prevent redirecting user agents to untrusted URI's, following suggestions laid out in OAuth 2.1 Section 7.12.2",
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-error-redirect-before-login'],
@@ -493,6 +696,22 @@ export const AS_AUTHZ_11 = defineCheck({
   title: 'The answer to the credential POST is never a 307',
   level: 'MUST',
   refs: ['OAuth 2.1 §7.5.4', 'RFC9700 §4.12'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.5.4',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'An authorization server which redirects a request that potentially contains user credentials MUST NOT use the 307 status code (Section 15.4.8 of [RFC9110]) for redirection.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '4.12',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: "Authorization servers that redirect a request that potentially contains the user's credentials therefore MUST NOT use the HTTP 307 status code for redirection.",
+    },
+  ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
   faults: ['as-consent-307'],
@@ -557,6 +776,16 @@ export const AS_AUTHZ_12 = defineCheck({
   refs: [
     'OAuth 2.1 §4.1.2 ("MUST expire shortly after it is issued"; "a maximum authorization code lifetime of 10 minutes is RECOMMENDED")',
   ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2',
+      keyword: 'RECOMMENDED',
+      binds: 'authorization-server',
+      text: 'A maximum authorization code lifetime of 10 minutes is RECOMMENDED.',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS, 'own-client'],
   faults: ['as-code-long-lived'],

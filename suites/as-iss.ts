@@ -62,6 +62,15 @@ export const AS_ISS_01 = defineCheck({
   title: 'Authorization responses carry `iss`',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Authorization Response Validation', 'SEP-2468', 'RFC9207 §2'],
+  quotes: [
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Authorization Response Validation',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'MCP authorization servers SHOULD include the iss parameter in authorization responses, including error responses, as defined in RFC9207 Section 2.',
+    },
+  ],
   revisions: ['2026-07-28'],
   needs: [...NEEDS],
   faults: ['as-iss-missing'],
@@ -85,6 +94,15 @@ export const AS_ISS_02 = defineCheck({
   title: 'With the iss flag advertised, every authorization response (errors too) has `iss`',
   level: 'MUST',
   refs: ['RFC9207 §2', 'RFC9207 §3', 'MCP 2026-07-28 §Authorization Response Validation'],
+  quotes: [
+    {
+      source: 'RFC 9207',
+      section: '2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'In authorization responses to the client, including error responses, an authorization server supporting this specification MUST indicate its identity by including the iss parameter in the response.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-iss-missing', 'as-iss-missing-on-error'],
@@ -115,6 +133,16 @@ export const AS_ISS_03 = defineCheck({
     'SEP-2468',
     'MCP 2026-07-28 §Authorization Response Validation',
   ],
+  quotes: [
+    {
+      source: 'RFC 9207',
+      section: '2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: "The issuer identifier included in the server's metadata value issuer MUST be identical to the iss parameter's value.",
+    },
+  ],
+
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-iss-mismatch'],
@@ -144,6 +172,22 @@ export const AS_ISS_04 = defineCheck({
   title: 'An AS that sends `iss` advertises it in its metadata',
   level: 'MUST',
   refs: ['MCP 2026-07-28 §Authorization Response Validation', 'RFC9207 §3', 'requirements §3 A17'],
+  quotes: [
+    {
+      source: 'RFC 9207',
+      section: '2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The server MUST indicate its support for the iss parameter by setting the metadata parameter authorization_response_iss_parameter_supported, defined in Section 3, to true.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Authorization Response Validation',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers that include the iss parameter MUST advertise this by setting authorization_response_iss_parameter_supported to true in their metadata (RFC9207 Section 2.3).',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-metadata-no-iss-flag'],

@@ -36,6 +36,37 @@ export const AS_META_01 = defineCheck({
     'MCP 2025-11-25 §Authorization Server Metadata Discovery (RFC 8414 or OIDC Discovery)',
     'RFC8414 §3',
   ],
+  quotes: [
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Overview',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST provide OAuth 2.0 Authorization Server Metadata (RFC8414).',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Overview',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'MCP authorization servers MUST provide at least one of the following discovery mechanisms:',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Overview',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'MCP authorization servers MUST provide at least one of the following discovery mechanisms:',
+    },
+    {
+      source: 'RFC 8414',
+      section: '3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: "Authorization servers supporting metadata MUST make a JSON document containing metadata as specified in Section 2 available at a path formed by inserting a well-known URI string into the authorization server's issuer identifier between the host component and the path component, if any.",
+    },
+  ],
+
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-missing'],
@@ -68,6 +99,22 @@ export const AS_META_02 = defineCheck({
   title: 'Authorization-server metadata is a JSON object served as application/json with 200',
   level: 'MUST',
   refs: ['RFC8414 §3.2', 'OIDC Discovery §4.2'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '3.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'A successful response MUST use the 200 OK HTTP status code and return a JSON object using the "application/json" content type that contains a set of claims as its members that are a subset of the metadata values defined in Section 2.',
+    },
+    {
+      source: 'RFC 8414',
+      section: '3.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Claims with zero elements MUST be omitted from the response.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-wrong-content-type'],
@@ -105,6 +152,22 @@ export const AS_META_03 = defineCheck({
   title: 'Metadata `issuer` is identical to the issuer the discovery URL was built from',
   level: 'MUST',
   refs: ['RFC8414 §3.3', 'OIDC Discovery §4.3', 'MCP 2026-07-28 §Authorization Server Metadata Discovery'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '3.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The "issuer" value returned MUST be identical to the authorization server\'s issuer identifier value into which the well-known URI string was inserted to create the URL used to retrieve the metadata.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Authorization Server Metadata Discovery',
+      keyword: 'MUST NOT',
+      binds: 'client',
+      text: 'If they differ, the client MUST NOT use the metadata.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-issuer-trailing-slash'],
@@ -137,6 +200,50 @@ export const AS_META_06 = defineCheck({
   title: 'Metadata advertises PKCE with S256',
   level: 'MUST',
   refs: ['RFC8414 §2 (code_challenge_methods_supported)', 'MCP 2025-11-25 §Authorization Code Protection'],
+  quotes: [
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST provide a way to detect their support for PKCE.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'RECOMMENDED',
+      binds: 'authorization-server',
+      text: 'It is RECOMMENDED for authorization servers to publish the element code_challenge_methods_supported in their Authorization Server Metadata ([RFC8414]) containing the supported PKCE challenge methods (which can be used by the client to detect PKCE support).',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Authorization Code Protection',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'Since OAuth 2.1 and PKCE specifications do not define a mechanism for clients to discover PKCE support, MCP clients MUST rely on authorization server metadata to verify this capability:',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Authorization Code Protection',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'OAuth 2.0 Authorization Server Metadata: If code_challenge_methods_supported is absent, the authorization server does not support PKCE and MCP clients MUST refuse to proceed.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Authorization Code Protection',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers providing OpenID Connect Discovery 1.0 MUST include code_challenge_methods_supported in their metadata to ensure MCP compatibility.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Authorization Code Protection',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers providing OpenID Connect Discovery 1.0 MUST include code_challenge_methods_supported in their metadata to ensure MCP compatibility.',
+    },
+  ],
   revisions: since('2025-11-25'),
   needs: ['as'],
   faults: ['as-metadata-no-s256'],
@@ -189,6 +296,22 @@ export const AS_META_04 = defineCheck({
   title: 'The issuer is an https URL without query or fragment',
   level: 'MUST',
   refs: ['RFC8414 §2 (issuer)'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: 'issuer REQUIRED. The authorization server\'s issuer identifier, which is a URL that uses the "https" scheme and has no query or fragment components.',
+    },
+    {
+      source: 'RFC 8414',
+      section: '3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'This path MUST use the "https" scheme.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-issuer-with-query'],
@@ -224,6 +347,36 @@ export const AS_META_05 = defineCheck({
   title: 'The metadata holds the required members',
   level: 'MUST',
   refs: ['RFC8414 §2', 'OIDC Discovery §3'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: "authorization_endpoint URL of the authorization server's authorization endpoint [RFC6749]. This is REQUIRED unless no grant types are supported that use the authorization endpoint.",
+    },
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: "token_endpoint URL of the authorization server's token endpoint [RFC6749]. This is REQUIRED unless only the implicit grant type is supported.",
+    },
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: 'response_types_supported REQUIRED. JSON array containing a list of the OAuth 2.0 "response_type" values that this authorization server supports.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'REQUIRED',
+      binds: 'context',
+      text: '"response_type": REQUIRED. The authorization endpoint supports different sets of request and response parameters. The client determines the type of flow by using a certain response_type value. This specification defines the value code, which must be used to signal that the client wants to use the authorization code flow.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-incomplete'],
@@ -270,6 +423,36 @@ export const AS_META_07 = defineCheck({
   title: 'Every endpoint in the metadata is https',
   level: 'MUST',
   refs: ['OAuth 2.1 §1.5', 'MCP 2025-06-18 §Communication Security'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '1.5',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'All the OAuth protocol URLs (URLs exposed by the AS, RS and Client) MUST use the https scheme except for loopback interface redirect URIs, which MAY use the http scheme.',
+    },
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Communication Security',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'All authorization server endpoints MUST be served over HTTPS.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Communication Security',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'All authorization server endpoints MUST be served over HTTPS.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Communication Security',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'All authorization server endpoints MUST be served over HTTPS.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-http-endpoint'],
@@ -299,11 +482,41 @@ export const AS_META_08 = defineCheck({
   title: 'No implicit or password grant is advertised',
   level: 'SHOULD',
   refs: ['OAuth 2.1 §10.1', 'RFC9700 §2.1.2, §2.4', 'RFC8414 §2 (grant_types_supported default)'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '10.1',
+      binds: 'context',
+      text: 'The intent of removing the Implicit grant is to no longer issue access tokens in the authorization response, as such tokens are vulnerable to leakage and injection, and are unable to be sender-constrained to a client. This behavior was indicated by clients using the response_type=token parameter. This value for the response_type parameter is no longer defined in OAuth 2.1.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.1.2',
+      keyword: 'SHOULD NOT',
+      binds: 'client',
+      text: 'In order to avoid these issues, clients SHOULD NOT use the implicit grant (response type "token") or other response types issuing access tokens in the authorization response, unless access token injection in the authorization response is prevented and the aforementioned token leakage vectors are mitigated.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.4',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'The resource owner password credentials grant [RFC6749] MUST NOT be used.',
+    },
+    {
+      source: 'RFC 8414',
+      section: '2',
+      binds: 'context',
+      text: 'If omitted, the default value is "["authorization_code", "implicit"]".',
+    },
+  ],
+  conflict:
+    'OIDC Discovery 1.0 §3 requires Dynamic OpenID Providers to support the implicit grant type value (for ID-token flows), while OAuth 2.1 §10.1 and RFC 9700 §2.1.2 retire the implicit grant; an AS that lists implicit but offers no response type issuing an access token satisfies the first and only nominally breaks the second.',
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-implicit-advertised'],
   requirement:
-    'The metadata does not advertise the implicit flow (a response type containing "token") or the implicit/password grants, and lists grant_types_supported explicitly, because its RFC 8414 default includes "implicit". (SHOULD NOT, derived.)',
+    'The metadata does not advertise the implicit flow (a response type containing "token") or the implicit/password grants, and lists grant_types_supported explicitly, because its RFC 8414 default includes "implicit". A warning: OIDC Discovery requires Dynamic OpenID Providers to list implicit while OAuth 2.1 retires it, so an implicit listed with no response type that issues a token is reported with both sentences.',
   remediation:
     'Publish response_types_supported: ["code"] and grant_types_supported: ["authorization_code", "refresh_token"].',
   probe: 'Read response_types_supported and grant_types_supported.',
@@ -323,8 +536,14 @@ export const AS_META_08 = defineCheck({
         'grant_types_supported is absent, so its default ["authorization_code", "implicit"] applies',
       );
     else {
-      const bad = grants.filter((g) => g === 'implicit' || g === 'password');
-      if (bad.length > 0) problems.push(`grant_types_supported includes ${bad.join(', ')}`);
+      if (grants.includes('password')) problems.push('grant_types_supported includes password');
+      if (grants.includes('implicit'))
+        problems.push(
+          implicitTypes.length > 0
+            ? 'grant_types_supported includes implicit'
+            : // The two sentences disagree (the check's `conflict`): quote both, warn.
+              'grant_types_supported lists implicit although no response type issues a token; OAuth 2.1 §10.1 retires it ("This value for the response_type parameter is no longer defined in OAuth 2.1"), while OIDC Discovery 1.0 §3 says "Dynamic OpenID Providers MUST support the authorization_code and implicit Grant Type values"',
+        );
     }
     if (problems.length > 0) t.violated(problems.join('; '));
     else t.conforms('neither implicit nor password is advertised');
@@ -360,6 +579,36 @@ export const AS_META_09_A = defineCheck({
   title: 'client_id_metadata_document_supported: true is backed by working metadata documents',
   level: 'MUST',
   refs: ['CIMD-00 §5 (Authorization Server Metadata)', 'MCP 2025-11-25 §Client ID Metadata Documents'],
+  quotes: [
+    {
+      source: 'CIMD draft-00',
+      section: '5',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers that publish Authorization Server Metadata [RFC8414] MUST include the following property to signal support for client metadata documents as described in this specification.',
+    },
+    {
+      source: 'CIMD draft-00',
+      section: '5',
+      keyword: 'OPTIONAL',
+      binds: 'context',
+      text: 'client_id_metadata_document_supported: OPTIONAL. Boolean value specifying whether the authorization server supports retrieving client metadata from a client_id URL as described in this specification.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Implementation Requirements',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'MCP implementations supporting Client ID Metadata Documents MUST follow the requirements specified in OAuth Client ID Metadata Document.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Implementation Requirements',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'MCP implementations supporting Client ID Metadata Documents MUST follow the requirements specified in OAuth Client ID Metadata Document.',
+    },
+  ],
   revisions: since('2025-11-25'),
   needs: ['as'],
   faults: ['as-cimd-disabled'],
@@ -385,13 +634,43 @@ export const AS_META_09_A = defineCheck({
 export const AS_META_09_B = defineCheck({
   id: 'AS-META-09-B',
   title: 'An AS that uses metadata documents says so in its metadata',
-  level: 'SHOULD',
+  level: 'MUST',
   refs: ['CIMD-00 §5', 'MCP 2025-11-25 §Client Registration (CIMD SHOULD be supported)'],
+  quotes: [
+    {
+      source: 'CIMD draft-00',
+      section: '5',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers that publish Authorization Server Metadata [RFC8414] MUST include the following property to signal support for client metadata documents as described in this specification.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Client ID Metadata Documents',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'MCP clients and authorization servers SHOULD support OAuth Client ID Metadata Documents as specified in OAuth Client ID Metadata Document.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Client ID Metadata Documents',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'MCP clients and authorization servers SHOULD support OAuth Client ID Metadata Documents as specified in OAuth Client ID Metadata Document for client registration.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Client Registration Approaches',
+      keyword: 'SHOULD',
+      binds: 'client',
+      text: 'Clients supporting all options SHOULD follow the following priority order:',
+    },
+  ],
   revisions: since('2025-11-25'),
   needs: ['as'],
   faults: ['as-metadata-no-cimd-flag'],
   requirement:
-    'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"; a warning, as the catalogue asks).',
+    'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"). CIMD-00 §5 makes this a MUST for an AS that publishes metadata, and MCP makes an AS that supports metadata documents follow CIMD.',
   remediation: 'Add "client_id_metadata_document_supported": true to the metadata.',
   probe: 'Read the flag; host a valid document and send an authorization request with its URL as client_id.',
   async run(t) {
@@ -416,8 +695,26 @@ export const AS_META_09_B = defineCheck({
 export const AS_META_10 = defineCheck({
   id: 'AS-META-10',
   title: 'registration_endpoint is advertised when registration works',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC8414 §2 (registration_endpoint)', 'MCP 2025-11-25 §Client Registration (priority order)'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'OPTIONAL',
+      binds: 'context',
+      text: "registration_endpoint OPTIONAL. URL of the authorization server's OAuth 2.0 Dynamic Client Registration endpoint [RFC7591].",
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Client Registration Approaches',
+      keyword: 'SHOULD',
+      binds: 'client',
+      text: 'Clients supporting all options SHOULD follow the following priority order:',
+    },
+  ],
+  derived:
+    'No sentence obliges an AS to advertise its registration endpoint (RFC 8414 §2: registration_endpoint is OPTIONAL), but MCP clients find dynamic registration only through registration_endpoint in the metadata, so an AS whose registration works should list it.',
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-no-registration-endpoint'],
@@ -459,6 +756,22 @@ export const AS_META_11 = defineCheck({
   title: 'An AS that returns `iss` advertises authorization_response_iss_parameter_supported',
   level: 'MUST',
   refs: ['RFC9207 §3', 'MCP 2026-07-28 §Authorization Response Validation'],
+  quotes: [
+    {
+      source: 'RFC 9207',
+      section: '2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The server MUST indicate its support for the iss parameter by setting the metadata parameter authorization_response_iss_parameter_supported, defined in Section 3, to true.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Authorization Response Validation',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers that include the iss parameter MUST advertise this by setting authorization_response_iss_parameter_supported to true in their metadata (RFC9207 Section 2.3).',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-metadata-no-iss-flag'],
@@ -500,6 +813,24 @@ export const AS_META_12 = defineCheck({
   title: 'Public clients: `none` is listed in token_endpoint_auth_methods_supported',
   level: 'SHOULD',
   refs: ['RFC8414 §2 (token_endpoint_auth_methods_supported, default client_secret_basic)', 'RFC7591 §2'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'OPTIONAL',
+      binds: 'context',
+      text: 'token_endpoint_auth_methods_supported OPTIONAL. JSON array containing a list of client authentication methods supported by this token endpoint. Client authentication method values are used in the "token_endpoint_auth_method" parameter defined in Section 2 of [RFC7591]. If omitted, the default is "client_secret_basic" -- the HTTP Basic Authentication Scheme specified in Section 2.3.1 of OAuth 2.0 [RFC6749].',
+    },
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Overview',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST implement OAuth 2.1 with appropriate security measures for both confidential and public clients.',
+    },
+  ],
+  derived:
+    'RFC 8414 §2 makes client_secret_basic the default when token_endpoint_auth_methods_supported is absent, and MCP clients are mostly public clients (token_endpoint_auth_method "none", RFC 7591 §2), so an AS that serves them should list "none".',
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-metadata-no-none-auth'],
@@ -527,6 +858,15 @@ export const AS_META_14 = defineCheck({
   title: 'protected_resources, when listed, includes the MCP server',
   level: 'MAY',
   refs: ['RFC9728 §4 (protected_resources in AS metadata)'],
+  quotes: [
+    {
+      source: 'RFC 9728',
+      section: '4',
+      keyword: 'OPTIONAL',
+      binds: 'authorization-server',
+      text: 'protected_resources OPTIONAL. JSON array containing a list of resource identifiers for OAuth protected resources that can be used with this authorization server.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm'],
   faults: [],
@@ -552,6 +892,24 @@ export const AS_META_15 = defineCheck({
   title: 'An AS that issues refresh tokens only for offline_access lists it in scopes_supported',
   level: 'SHOULD',
   refs: ['MCP 2026-07-28 §Refresh Tokens (SEP-2207)', 'RFC8414 §2 (scopes_supported)'],
+  quotes: [
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Refresh Tokens',
+      keyword: 'MAY',
+      binds: 'client',
+      text: 'MAY add offline_access to the scope parameter of the authorization and token requests when the Authorization Server metadata contains it in scopes_supported',
+    },
+    {
+      source: 'RFC 8414',
+      section: '2',
+      keyword: 'RECOMMENDED',
+      binds: 'authorization-server',
+      text: 'scopes_supported RECOMMENDED. JSON array containing a list of the OAuth 2.0 [RFC6749] "scope" values that this authorization server supports.',
+    },
+  ],
+  derived:
+    'MCP 2026-07-28 lets clients add offline_access only when scopes_supported lists it, so an AS that issues refresh tokens only for offline_access must list it there for MCP clients ever to get one.',
   revisions: since('2026-07-28'),
   needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-refresh-only-offline-access-unlisted'],
@@ -622,6 +980,28 @@ export const AS_XJWKS_01 = defineCheck({
   title: 'The JWK Set at jwks_uri holds public keys only',
   level: 'MUST',
   refs: ['RFC8414 §2 (jwks_uri)', 'RFC7517 §5', 'RFC7518 §6.2.2', 'RFC9068 §4'],
+  quotes: [
+    {
+      source: 'RFC 7517',
+      section: '9.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Private and symmetric keys MUST be protected from disclosure to unintended parties.',
+    },
+    {
+      source: 'RFC 7517',
+      section: '7',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Access to JWKs containing non-public key material by parties without legitimate access to the non-public information MUST be prevented.',
+    },
+    {
+      source: 'RFC 8414',
+      section: '2',
+      binds: 'context',
+      text: 'The referenced document contains the signing key(s) the client uses to validate signatures from the authorization server.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as'],
   faults: ['as-jwks-private-key'],

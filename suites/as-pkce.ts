@@ -81,6 +81,30 @@ export const AS_PKCE_01 = defineCheck({
     'RFC9700 §2.1.1',
     'MCP 2025-03-26 ("PKCE is REQUIRED")',
   ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'An AS MUST reject requests without a code_challenge from public clients, and MUST reject such requests from other clients unless there is reasonable assurance that the client mitigates authorization code injection in other ways.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Clients MUST use code_challenge and code_verifier and authorization servers MUST enforce their use except under the conditions described in Section 7.5.1.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST support PKCE [RFC7636].',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-pkce-optional'],
@@ -105,6 +129,22 @@ export const AS_PKCE_02 = defineCheck({
   title: 'An unsupported code_challenge_method is refused',
   level: 'MUST',
   refs: ['RFC7636 §4.4.1', 'OAuth 2.1 §4.1.2.1'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the server does not support the requested code_challenge_method transformation, the authorization endpoint MUST return the authorization error response with error value set to invalid_request.',
+    },
+    {
+      source: 'RFC 7636',
+      section: '4.4.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the server supporting PKCE does not support the requested transformation, the authorization endpoint MUST return the authorization error response with "error" value set to "invalid_request".',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-pkce-unknown-method-accepted'],
@@ -155,8 +195,25 @@ async function plainProbes(t: CheckContext, setup: AuthzSetup) {
 export const AS_PKCE_03A = defineCheck({
   id: 'AS-PKCE-03A',
   title: '`plain` is not accepted unless the metadata advertises it',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC8414 §2 (code_challenge_methods_supported)', 'OAuth 2.1 §4.1.1', 'RFC7636 §4.3'],
+  quotes: [
+    {
+      source: 'RFC 8414',
+      section: '2',
+      binds: 'context',
+      text: 'code_challenge_methods_supported OPTIONAL. JSON array containing a list of Proof Key for Code Exchange (PKCE) [RFC7636] code challenge methods supported by this authorization server.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'If the client is capable of using S256, it MUST use S256, as S256 is Mandatory To Implement (MTI) on the server. Clients are permitted to use plain only if they cannot support S256 for some technical reason, for example constrained environments that do not have a hashing function available, and know via out-of-band configuration or via Authorization Server Metadata [RFC8414] that the server supports plain.',
+    },
+  ],
+  derived:
+    'RFC 8414 §2 defines code_challenge_methods_supported as the methods the AS supports, and OAuth 2.1 §4.1.1 lets clients use plain only when the metadata says the server supports it; no keyworded sentence forbids accepting an unlisted method, so listing what is accepted is derived.',
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-pkce-plain-accepted'],
@@ -187,6 +244,30 @@ export const AS_PKCE_03B = defineCheck({
     'RFC9700 §2.1.1',
     'MCP 2025-11-25 (clients MUST use S256)',
   ],
+  quotes: [
+    {
+      source: 'RFC 7636',
+      section: '7.2',
+      keyword: 'SHOULD NOT',
+      binds: 'authorization-server',
+      text: 'The "plain" method SHOULD NOT be used in new implementations, unless they cannot support "S256" for some technical reason.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.1',
+      keyword: 'SHOULD',
+      binds: 'client',
+      text: 'Clients SHOULD use code challenge methods that do not expose the code_verifier in the authorization request.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Authorization Code Protection',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'MCP clients MUST use the S256 code challenge method when technically capable, as required by OAuth 2.1 Section 4.1.1.',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-pkce-plain-accepted'],
@@ -210,6 +291,16 @@ export const AS_PKCE_04 = defineCheck({
   title: 'A syntactically invalid code_challenge is refused',
   level: 'SHOULD',
   refs: ['OAuth 2.1 §4.1.1 (ABNF code-challenge = 43*128unreserved)', 'RFC7636 §4.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: 'A.18',
+      binds: 'context',
+      text: 'code-challenge = 43*128unreserved unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~" ALPHA = %x41-5A / %x61-7A DIGIT = %x30-39',
+    },
+  ],
+  derived:
+    'OAuth 2.1 Appendix A.18 and RFC 7636 §4.2 give the code_challenge syntax (43 to 128 unreserved characters), a rule on what the client sends; no sentence orders the AS to check it, so refusing a malformed challenge is derived.',
   revisions: REVISIONS,
   needs: [...NEEDS],
   faults: ['as-pkce-challenge-syntax-unchecked'],
@@ -314,6 +405,22 @@ export const AS_PKCE_05 = defineCheck({
   title: 'A wrong code_verifier is refused with invalid_grant',
   level: 'MUST',
   refs: ['RFC7636 §4.6', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
+  quotes: [
+    {
+      source: 'RFC 7636',
+      section: '4.6',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the values are not equal, an error response indicating "invalid_grant" as described in Section 5.2 of [RFC6749] MUST be returned.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If a client sends a valid PKCE [RFC7636] code_challenge parameter in the authorization request, the authorization server MUST enforce the correct usage of code_verifier at the token endpoint.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-verifier-ignored'],
@@ -342,6 +449,29 @@ export const AS_PKCE_06 = defineCheck({
     'OAuth 2.1 §4.1.3 ("code_verifier is present if and only if a code_challenge was present")',
     'RFC7636 §4.5',
   ],
+  quotes: [
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If a client sends a valid PKCE [RFC7636] code_challenge parameter in the authorization request, the authorization server MUST enforce the correct usage of code_verifier at the token endpoint.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      binds: 'context',
+      text: 'verify that the code_verifier parameter is present if and only if a code_challenge parameter was present in the authorization request,',
+    },
+    {
+      source: 'RFC 7636',
+      section: '4.5',
+      keyword: 'REQUIRED',
+      binds: 'client',
+      text: 'code_verifier REQUIRED. Code verifier',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-verifier-optional', 'as-pkce-verifier-ignored'],
@@ -398,6 +528,22 @@ export const AS_PKCE_07 = defineCheck({
   title: 'A code_verifier for a code issued without challenge is refused (downgrade)',
   level: 'MUST',
   refs: ['RFC9700 §2.1.1 (PKCE downgrade)', 'OAuth 2.1 §4.1.3', 'OAuth 2.1 §3.2.4'],
+  quotes: [
+    {
+      source: 'RFC 9700',
+      section: '2.1.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST mitigate PKCE Downgrade Attacks by ensuring that a token request containing a code_verifier parameter is accepted only if a code_challenge parameter was present in the authorization request, see Section 4.8.2 for details.',
+    },
+    {
+      source: 'RFC 9700',
+      section: '4.8.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Beyond this, to prevent PKCE downgrade attacks, the authorization server MUST ensure that if there was no code_challenge in the authorization request, a request to the token endpoint containing a code_verifier is rejected.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS, 'own-client'],
   // Only the combination shows the downgrade: an AS that requires PKCE makes the check not applicable.
@@ -437,6 +583,22 @@ export const AS_PKCE_08 = defineCheck({
   title: 'The S256 transform is verified: the challenge itself is not a valid verifier',
   level: 'MUST',
   refs: ['RFC7636 §4.6', 'RFC7636 Appendix B'],
+  quotes: [
+    {
+      source: 'RFC 7636',
+      section: '4.5',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'That is the method that the token endpoint MUST use to verify the "code_verifier".',
+    },
+    {
+      source: 'RFC 7636',
+      section: '4.6',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the values are not equal, an error response indicating "invalid_grant" as described in Section 5.2 of [RFC6749] MUST be returned.',
+    },
+  ],
   revisions: REVISIONS,
   needs: [...NEEDS, 'own-client'],
   faults: ['as-pkce-challenge-as-verifier', 'as-pkce-verifier-ignored'],

@@ -106,6 +106,22 @@ export const AS_REFRESH_01 = defineCheck({
   title: 'A valid refresh token yields a new access token (200, no-store)',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3`, `${OAUTH21} §3.2.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST include the HTTP Cache-Control response header field (see Section 5.2 of [RFC9111]) with a value of no-store in any response containing tokens, credentials, or other sensitive information.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"access_token": REQUIRED. The access token issued by the authorization server.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-cache-control', 'as-token-no-token-type'],
@@ -146,6 +162,43 @@ export const AS_REFRESH_02 = defineCheck({
     'RFC9700 §2.2.2',
     'requirements §3 A11',
   ],
+  quotes: [
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST utilize one of these methods to detect refresh token replay by malicious actors for public clients:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      binds: 'context',
+      text: 'Refresh token rotation: the authorization server issues a new refresh token with every access token refresh response. The previous refresh token is invalidated but information about the relationship is retained by the authorization server.',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-no-rotation'],
@@ -218,6 +271,42 @@ export const AS_REFRESH_03 = defineCheck({
   title: 'A superseded refresh token is refused',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST utilize one of these methods to detect refresh token replay by malicious actors for public clients:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      binds: 'context',
+      text: 'Refresh token rotation: the authorization server issues a new refresh token with every access token refresh response. The previous refresh token is invalidated but information about the relationship is retained by the authorization server.',
+    },
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-superseded-accepted'],
@@ -259,6 +348,42 @@ export const AS_REFRESH_04 = defineCheck({
   title: 'Reusing a superseded refresh token revokes the active one',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`, 'RFC9700 §4.14.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST utilize one of these methods to detect refresh token replay by malicious actors for public clients:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      binds: 'context',
+      text: 'The authorization server cannot determine which party submitted the invalid refresh token, but it will revoke the active refresh token as well as the access authorization grant associated with it.',
+    },
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-refresh-reuse-undetected', 'as-refresh-superseded-accepted'],
@@ -318,6 +443,22 @@ export const AS_REFRESH_05 = defineCheck({
   title: 'A refresh token is bound to its client',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3`, 'RFC6749 §6'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST maintain the binding between a refresh token and the client to whom it was issued.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST verify the binding between the refresh token and client identity whenever the client identity can be authenticated.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-refresh-client-unbound'],
@@ -354,6 +495,29 @@ export const AS_REFRESH_06 = defineCheck({
   title: 'A refresh cannot widen the scope; an omitted scope keeps the original',
   level: 'MUST',
   refs: [`${OAUTH21} §4.3.1`, `${OAUTH21} §4.3.3`, 'RFC6749 §6'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If refresh tokens are issued, those refresh tokens MUST be bound to the scope and resource servers as consented by the resource owner.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If a new refresh token is issued, the refresh token scope MUST be identical to that of the refresh token included by the client in the request.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      keyword: 'MUST NOT',
+      binds: 'client',
+      text: 'The requested scope MUST NOT include any scope not originally granted by the resource owner, and if omitted is treated as equal to the scope originally granted by the resource owner.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'prm', 'own-client'],
   faults: ['as-refresh-scope-widening'],
@@ -408,6 +572,28 @@ export const AS_REFRESH_07 = defineCheck({
   title: 'A refresh is bound to the granted resource',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3 (refresh token bound to the resource servers consented)`, 'RFC8707 §2.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If refresh tokens are issued, those refresh tokens MUST be bound to the scope and resource servers as consented by the resource owner.',
+    },
+    {
+      source: 'RFC 8707',
+      section: '2',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'The authorization server SHOULD audience-restrict issued access tokens to the resource(s) indicated by the "resource" parameter.',
+    },
+    {
+      source: 'RFC 8707',
+      section: '2.2',
+      binds: 'context',
+      text: 'In the case of a "refresh_token" or "authorization_code" grant type request, such policy may limit the acceptable resources to those that were originally granted by the resource owner or a subset thereof.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-resource-unchecked'],
@@ -431,11 +617,22 @@ export const AS_REFRESH_07 = defineCheck({
       ),
     );
     t.data('foreignResource', describeAnswer(foreign));
-    await judgeTokenRefusal(t, `a refresh for a resource never granted (${FOREIGN_RESOURCE})`, foreign, {
-      expected: ['invalid_target'],
-      controls: [earlierAnswer('the same refresh for the granted resource, just before', control.answer)],
-      accepted: `a refresh that asked for ${FOREIGN_RESOURCE}, which was never granted, was answered with an access token (${describeAudience(foreign.accessToken ?? '')}) instead of invalid_target`,
-    });
+    if (foreign.accessToken !== undefined) {
+      // A token whose audience names the foreign resource breaks the binding (OAuth 2.1 §3.2.3,
+      // MUST). One that does not (opaque, or for the granted resource) shows an AS that ignores
+      // `resource`: missing RFC 8707 support, judged at its SHOULD as AS-AUTHZ-08/AS-TOKEN-13 do.
+      const jwt = decodeJwtToken(foreign.accessToken);
+      const escaped = jwt !== undefined && audiences(jwt.claims).includes(FOREIGN_RESOURCE);
+      t.violated(
+        `a refresh that asked for ${FOREIGN_RESOURCE}, which was never granted, was answered with an access token (${describeAudience(foreign.accessToken)}) instead of invalid_target${escaped ? '' : ': the AS ignores resource on refresh (RFC 8707 §2: SHOULD audience-restrict to the requested resource)'}`,
+        escaped ? { exchanges: [foreign.exchange] } : { exchanges: [foreign.exchange], level: 'SHOULD' },
+      );
+    } else
+      await judgeTokenRefusal(t, `a refresh for a resource never granted (${FOREIGN_RESOURCE})`, foreign, {
+        expected: ['invalid_target'],
+        controls: [earlierAnswer('the same refresh for the granted resource, just before', control.answer)],
+        codeIsTheRule: 'SHOULD',
+      });
     const rt = foreign.refreshToken ?? control.rt;
     const own = await refresh(t, g, rt, 'refresh for the granted resource');
     if (own.accessToken === undefined)
@@ -447,7 +644,10 @@ export const AS_REFRESH_07 = defineCheck({
       const aud = audiences(jwt.claims);
       t.data('aud', aud);
       if (aud.includes(t.target)) t.conforms('the refreshed token names the resource in aud');
-      else t.violated(`the refreshed token's aud is ${JSON.stringify(aud)}, not ${t.target}`);
+      else
+        t.violated(`the refreshed token's aud is ${JSON.stringify(aud)}, not ${t.target}`, {
+          level: aud.includes(FOREIGN_RESOURCE) ? 'MUST' : 'SHOULD',
+        });
     }
   },
 });
@@ -457,6 +657,28 @@ export const AS_REFRESH_08 = defineCheck({
   title: 'A garbage refresh token gets invalid_grant; a confidential client must authenticate',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, `${OAUTH21} §4.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST: require client authentication for confidential clients (or clients with other authentication requirements),',
+    },
+    {
+      source: 'RFC 6749',
+      section: '6',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST: require client authentication for confidential clients or for any client that was issued client credentials (or with other authentication requirements), authenticate the client if client authentication is included and ensure that the refresh token was issued to the authenticated client, and validate the refresh token.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: '"invalid_grant": The provided authorization grant (e.g., authorization code, resource owner credentials) or refresh token is invalid, expired, revoked, does not match the redirect URI used in the authorization request, or was issued to another client.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-client-auth-skipped'],
@@ -537,6 +759,17 @@ export const AS_XREFRESH_01 = defineCheck({
   title: 'A rejected refresh request does not burn the refresh token',
   level: 'SHOULD',
   refs: [`${OAUTH21} §4.3.1`, 'RFC6749 §6', 'RFC9700 §4.14.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.5.3',
+      keyword: 'SHOULD NOT',
+      binds: 'context',
+      text: 'The authorization server SHOULD NOT revoke any issued tokens when receiving a replayed authorization code that contains invalid parameters.',
+    },
+  ],
+  derived:
+    'No sentence says a refused refresh request must leave the refresh token usable; OAuth 2.1 §7.5.3 asks the same for codes (a replay with invalid parameters SHOULD NOT revoke tokens), since otherwise whoever can send a bad request can end a legitimate grant.',
   revisions: REVISIONS,
   needs: ['as', 'client', 'prm', 'own-client'],
   faults: ['as-refresh-failure-burns-token'],

@@ -84,6 +84,28 @@ export const AS_REVOKE_01 = defineCheck({
   title: 'Revoking a valid token answers 200',
   level: 'MUST',
   refs: ['RFC7009 §2.1', 'RFC7009 §2.2'],
+  quotes: [
+    {
+      source: 'RFC 7009',
+      section: '2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note).',
+    },
+    {
+      source: 'RFC 7009',
+      section: '2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the server is unable to locate the token using the given hint, it MUST extend its search across all of its supported token types.',
+    },
+    {
+      source: 'RFC 7009',
+      section: '2.2',
+      binds: 'context',
+      text: 'The authorization server responds with HTTP status code 200 if the token has been revoked successfully or if the client submitted an invalid token.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-revoke-requires-hint'],
@@ -155,8 +177,24 @@ async function judge200(
 export const AS_REVOKE_02 = defineCheck({
   id: 'AS-REVOKE-02',
   title: 'Revoking an unknown token still answers 200',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC7009 §2.2 ("invalid tokens do not cause an error")'],
+  quotes: [
+    {
+      source: 'RFC 7009',
+      section: '2.2',
+      binds: 'context',
+      text: 'The authorization server responds with HTTP status code 200 if the token has been revoked successfully or if the client submitted an invalid token.',
+    },
+    {
+      source: 'RFC 7009',
+      section: '2.2',
+      binds: 'context',
+      text: 'Note: invalid tokens do not cause an error response since the client cannot handle such an error in a reasonable way.',
+    },
+  ],
+  derived:
+    'RFC 7009 §2.2 states without a BCP 14 keyword that the AS answers 200 for an invalid token, since the client cannot act on such an error.',
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-unknown-token-error'],
@@ -202,6 +240,21 @@ export const AS_REVOKE_03 = defineCheck({
   title: 'A revoked refresh token can no longer refresh',
   level: 'MUST',
   refs: ['RFC7009 §2.1', 'RFC7009 §2.2'],
+  quotes: [
+    {
+      source: 'RFC 7009',
+      section: '2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note).',
+    },
+    {
+      source: 'RFC 7009',
+      section: '2.1',
+      binds: 'context',
+      text: 'The invalidation takes place immediately, and the token cannot be used again after the revocation.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-revoke-noop'],
@@ -255,10 +308,21 @@ export const AS_REVOKE_03 = defineCheck({
 export const AS_REVOKE_04 = defineCheck({
   id: 'AS-REVOKE-04',
   title: "A client cannot revoke another client's token",
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [
     'RFC7009 §2.1 ("verifies whether the token was issued to the client making the revocation request")',
   ],
+  quotes: [
+    {
+      source: 'RFC 7009',
+      section: '2.1',
+      binds: 'context',
+      text: 'The authorization server first validates the client credentials (in case of a confidential client) and then verifies whether the token was issued to the client making the revocation request. If this validation fails, the request is refused and the client is informed of the error by the authorization server as described below.',
+    },
+  ],
+  derived:
+    'RFC 7009 §2.1 describes, without a BCP 14 keyword, that the AS verifies whether the token was issued to the client making the revocation request and refuses the request otherwise.',
+
   revisions: REVISIONS,
   needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-revoke-any-client'],
@@ -315,8 +379,23 @@ export const AS_REVOKE_04 = defineCheck({
 export const AS_REVOKE_05 = defineCheck({
   id: 'AS-REVOKE-05',
   title: 'A token type the AS cannot revoke gets unsupported_token_type',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC7009 §2.2.1'],
+  quotes: [
+    {
+      source: 'RFC 7009',
+      section: '2',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'Implementations MUST support the revocation of refresh tokens and SHOULD support the revocation of access tokens (see Implementation Note).',
+    },
+    {
+      source: 'RFC 7009',
+      section: '2.2.1',
+      binds: 'context',
+      text: 'unsupported_token_type: The authorization server does not support the revocation of the presented token type. That is, the client tried to revoke an access token on a server not supporting this feature.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-revoke-access-token-refused'],

@@ -46,6 +46,16 @@ export const AS_RACE_01 = defineCheck({
     'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.3 ("MUST return an access token only once for a given authorization code")',
     'security-checks.md TK-07 (OAuch MultiFastACExchangeTest)',
   ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST return an access token only once for a given authorization code.',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-code-redeem-race'],
@@ -85,6 +95,43 @@ export const AS_RACE_02 = defineCheck({
     'MCP 2025-06-18 §Token Theft (public clients: MUST rotate)',
     'security-checks.md RT-05 (OAuch MultiFastRefreshTest)',
   ],
+  quotes: [
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Token Theft',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For public clients, authorization servers MUST rotate refresh tokens as described in OAuth 2.1 Section 4.3.1 "Token Endpoint Extension".',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'Authorization servers MUST utilize one of these methods to detect refresh token replay by malicious actors for public clients:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.3.1',
+      binds: 'context',
+      text: 'Refresh token rotation: the authorization server issues a new refresh token with every access token refresh response. The previous refresh token is invalidated but information about the relationship is retained by the authorization server.',
+    },
+  ],
+
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-rotate-race'],
@@ -182,6 +229,22 @@ export const AS_ENTROPY_01 = defineCheck({
   title: 'Codes, opaque tokens and client secrets carry at least 128 bits of entropy',
   level: 'MUST',
   refs: ['RFC6749 §10.10', 'RFC9700 §4.1', 'security-checks.md TK-17, REG-08 (OAuch entropy tests)'],
+  quotes: [
+    {
+      source: 'RFC 6749',
+      section: '10.10',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST prevent attackers from guessing access tokens, authorization codes, refresh tokens, resource owner passwords, and client credentials.',
+    },
+    {
+      source: 'RFC 6749',
+      section: '10.10',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The probability of an attacker guessing generated tokens (and other credentials not intended for handling by end-users) MUST be less than or equal to 2^(-128) and SHOULD be less than or equal to 2^(-160).',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-code-low-entropy'],
@@ -225,6 +288,18 @@ export const AS_LIFETIME_01 = defineCheck({
     'MCP 2025-06-18 §Token Theft',
     'OAuth 2.1 (draft-ietf-oauth-v2-1-13) §4.1.2',
   ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'RECOMMENDED',
+      binds: 'context',
+      text: '"expires_in": RECOMMENDED. A JSON number that represents the lifetime in seconds of the access token.',
+    },
+  ],
+  derived:
+    'An observation, not a rule: the lifetimes are reported for the reader; the SHOULD on short-lived access tokens is judged by AS-TOKEN-16.',
+
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: [],

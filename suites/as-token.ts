@@ -40,6 +40,22 @@ export const AS_TOKEN_01 = defineCheck({
   title: 'A successful token response is 200 JSON with access_token and a Bearer token_type',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"access_token": REQUIRED. The access token issued by the authorization server.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"token_type": REQUIRED. The type of the access token issued as described in Section 1.4. Value is case insensitive.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-token-type'],
@@ -100,6 +116,15 @@ export const AS_TOKEN_02 = defineCheck({
   title: 'Every response carrying tokens or credentials has Cache-Control: no-store',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.3`, 'RFC7591 §3.2.1 (registration response with a secret)'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST include the HTTP Cache-Control response header field (see Section 5.2 of [RFC9111]) with a value of no-store in any response containing tokens, credentials, or other sensitive information.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-token-no-cache-control', 'as-dcr-no-cache-control'],
@@ -199,6 +224,22 @@ export const AS_TOKEN_03 = defineCheck({
   title: 'An authorization code can be redeemed only once',
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3 ("MUST return an access token only once for a given authorization code")`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST return an access token only once for a given authorization code.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If a second valid token request is made with the same authorization code as a previously successful token request, the authorization server MUST deny the request and SHOULD revoke (when possible) all access tokens and refresh tokens previously issued based on that authorization code.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-code-reuse-allowed'],
@@ -230,6 +271,15 @@ export const AS_TOKEN_04 = defineCheck({
   title: 'A replayed code revokes the tokens of its first redemption',
   level: 'SHOULD',
   refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §7.5.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'If a second valid token request is made with the same authorization code as a previously successful token request, the authorization server MUST deny the request and SHOULD revoke (when possible) all access tokens and refresh tokens previously issued based on that authorization code.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'prm', 'client'],
   faults: ['as-code-replay-no-revoke'],
@@ -277,6 +327,15 @@ export const AS_TOKEN_05 = defineCheck({
   title: 'A replay with invalid parameters does not revoke the legitimate tokens',
   level: 'SHOULD',
   refs: [`${OAUTH21} §7.5.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.5.3',
+      keyword: 'SHOULD NOT',
+      binds: 'authorization-server',
+      text: 'The authorization server SHOULD NOT revoke any issued tokens when receiving a replayed authorization code that contains invalid parameters.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-code-replay-revokes-unvalidated'],
@@ -359,6 +418,15 @@ export const AS_TOKEN_06 = defineCheck({
   title: 'A code cannot be redeemed by another client',
   level: 'MUST',
   refs: [`${OAUTH21} §4.1.3`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.1.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'In addition to the processing rules in Section 3.2.2, the authorization server MUST: ensure that the authorization code was issued to the authenticated confidential client, or if the client is public, ensure that the code was issued to client_id in the request,',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'second-client', 'own-client'],
   faults: ['as-code-client-unbound'],
@@ -395,8 +463,39 @@ export const AS_TOKEN_06 = defineCheck({
 export const AS_TOKEN_07 = defineCheck({
   id: 'AS-TOKEN-07',
   title: 'A redirect_uri at the token endpoint must match; omitting it works',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [`${OAUTH21} §4.1.3`, `${OAUTH21} §10.2`, 'RFC6749 §4.1.3', 'requirements §3 A20'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '10.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'For backwards compatibility of an authorization server wishing to support both OAuth 2.0 and OAuth 2.1 clients, the authorization server MUST allow clients to send the redirect_uri parameter in the token request (Section 4.1.3), and MUST enforce the parameter as described in [RFC6749].',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST ignore unrecognized request parameters sent to the token endpoint.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '10.2',
+      binds: 'context',
+      text: 'In OAuth 2.1, authorization code injection is prevented by the code_challenge and code_verifier parameters, making the inclusion of the redirect_uri parameter serve no purpose in the token request. As such, it has been removed.',
+    },
+    {
+      source: 'RFC 6749',
+      section: '4.1.3',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'redirect_uri REQUIRED, if the "redirect_uri" parameter was included in the authorization request as described in Section 4.1.1, and their values MUST be identical.',
+    },
+  ],
+  conflict:
+    'OAuth 2.1 §10.2 has an AS that also serves OAuth 2.0 clients enforce a redirect_uri sent to the token endpoint (as RFC 6749 §4.1.3 does), while OAuth 2.1 removed the parameter from the token request and §3.2 has the AS ignore unrecognized parameters there.',
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-token-redirect-uri-ignored'],
@@ -445,7 +544,8 @@ export const AS_TOKEN_07 = defineCheck({
         properRedemption(t, as, code),
         freshRedemption(t, as, code.client),
       ],
-      accepted: `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use`,
+      // The sentences conflict (the check's `conflict`): warn, quoting both.
+      accepted: `the code was redeemed with redirect_uri ${other.href}, which the authorization request did not use. OAuth 2.1 §10.2: an AS serving OAuth 2.0 clients too "MUST allow clients to send the redirect_uri parameter in the token request (Section 4.1.3), and MUST enforce the parameter as described in [RFC6749]"; but OAuth 2.1 removed the parameter from the token request, and §3.2 says "The authorization server MUST ignore unrecognized request parameters sent to the token endpoint"`,
     });
     if (omitted) t.data('omitted', describeAnswer(omitted));
     if (omitted && omitted.accessToken === undefined)
@@ -460,6 +560,28 @@ export const AS_TOKEN_08 = defineCheck({
   title: 'Unsupported grant types, password included, get unsupported_grant_type',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, 'RFC9700 §2.4 (password grant MUST NOT be used)'],
+  quotes: [
+    {
+      source: 'RFC 9700',
+      section: '2.4',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'The resource owner password credentials grant [RFC6749] MUST NOT be used.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"error": REQUIRED. A single ASCII [USASCII] error code from the following:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: '"unsupported_grant_type": The authorization grant type is not supported by the authorization server.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client'],
   faults: ['as-token-unsupported-grant-wrong-error'],
@@ -504,6 +626,21 @@ export const AS_TOKEN_09 = defineCheck({
   title: 'Failed client authentication gets invalid_client (401 + WWW-Authenticate for Basic)',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4 (invalid_client)`, 'RFC6749 §5.2'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the client attempted to authenticate via the Authorization request header field, the authorization server MUST respond with an HTTP 401 (Unauthorized) status code and include the WWW-Authenticate response header field matching the authentication scheme used by the client.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: '"invalid_client": Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method).',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-token-basic-no-www-authenticate'],
@@ -599,6 +736,28 @@ export const AS_TOKEN_10 = defineCheck({
   title: 'Token endpoint errors are JSON with a defined error code',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4`, 'RFC8707 §2 (invalid_target)'],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"error": REQUIRED. A single ASCII [USASCII] error code from the following:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'Values for the error parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: 'The parameters are included in the content of the HTTP response using the application/json media type as defined in Appendix C.3.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client'],
   faults: ['as-token-error-nonstandard'],
@@ -665,11 +824,36 @@ export function errorProblems(res: HttpResponse): string[] {
 export const AS_TOKEN_11 = defineCheck({
   id: 'AS-TOKEN-11',
   title: 'The token endpoint takes POST only, and refuses repeated parameters',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: [
     `${OAUTH21} §3.2 ("The client MUST use the HTTP POST method")`,
     `${OAUTH21} §3.2 (parameters MUST NOT be included more than once)`,
   ],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'The client MUST use the HTTP POST method when making requests to the token endpoint.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2',
+      keyword: 'MUST NOT',
+      binds: 'client',
+      text: 'Request and response parameters defined by this specification MUST NOT be included more than once.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: '"invalid_request": The request is missing a required parameter, includes an unsupported parameter value (other than grant type), repeats a parameter, includes multiple credentials, utilizes more than one mechanism for authenticating the client, contains a code_verifier although no code_challenge was sent in the authorization request, or is otherwise malformed.',
+    },
+  ],
+  derived:
+    'OAuth 2.1 §3.2 obliges the client to use POST and not to repeat parameters, and §3.2.4 names invalid_request for a request that "repeats a parameter"; no sentence binds the AS to refuse a GET or a repetition.',
+
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-token-get-accepted', 'as-token-duplicates-accepted'],
@@ -725,6 +909,22 @@ export const AS_TOKEN_12 = defineCheck({
   title: 'A token requested for resource R is audience-restricted to R',
   level: 'SHOULD',
   refs: ['RFC8707 §2', 'MCP 2025-06-18 §Token Audience Binding and Validation'],
+  quotes: [
+    {
+      source: 'RFC 8707',
+      section: '2',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'The authorization server SHOULD audience-restrict issued access tokens to the resource(s) indicated by the "resource" parameter.',
+    },
+    {
+      source: 'RFC 9728',
+      section: '7.4',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'If a client expects to interact with multiple resource servers, the client SHOULD request audience-restricted access tokens using [RFC8707], and the authorization server SHOULD support audience- restricted access tokens.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'token'],
   faults: ['as-aud-ignores-resource'],
@@ -758,6 +958,23 @@ export const AS_TOKEN_13 = defineCheck({
   title: 'A resource at the token endpoint outside the authorized one → invalid_target',
   level: 'SHOULD',
   refs: ['RFC8707 §2.2'],
+  quotes: [
+    {
+      source: 'RFC 8707',
+      section: '2.2',
+      binds: 'context',
+      text: 'In the case of a "refresh_token" or "authorization_code" grant type request, such policy may limit the acceptable resources to those that were originally granted by the resource owner or a subset thereof.',
+    },
+    {
+      source: 'RFC 8707',
+      section: '2',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'The authorization server SHOULD audience-restrict issued access tokens to the resource(s) indicated by the "resource" parameter.',
+    },
+  ],
+  derived:
+    'RFC 8707 §2.2 leaves the acceptable resources to the AS\'s policy ("may limit the acceptable resources to those that were originally granted"; lowercase, not BCP 14): refusing a resource outside the grant with invalid_target is the expected behaviour, and §2 asks the AS to audience-restrict tokens to the requested resource (SHOULD).',
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-token-resource-unchecked'],
@@ -796,6 +1013,22 @@ export const AS_TOKEN_14 = defineCheck({
   title: 'client_credentials is refused to public clients',
   level: 'MUST',
   refs: [`${OAUTH21} §4.2 ("MUST only be used by confidential clients")`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.2',
+      keyword: 'MUST',
+      binds: 'client',
+      text: 'The client credentials grant type MUST only be used by confidential clients.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '4.2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'The authorization server MUST authenticate the client.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client'],
   faults: ['as-client-credentials-public'],
@@ -839,6 +1072,35 @@ export const AS_TOKEN_15 = defineCheck({
   title: 'An unknown or over-broad scope at the token endpoint → invalid_scope',
   level: 'MUST',
   refs: [`${OAUTH21} §3.2.4 (invalid_scope)`, `${OAUTH21} §4.3.1`],
+  quotes: [
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: '"error": REQUIRED. A single ASCII [USASCII] error code from the following:',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.4',
+      binds: 'context',
+      text: '"invalid_scope": The requested scope is invalid, unknown, malformed, or exceeds the scope granted by the resource owner.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '3.2.3',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If refresh tokens are issued, those refresh tokens MUST be bound to the scope and resource servers as consented by the resource owner.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '1.4.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'If the issued access token scope is different from the one requested by the client, the authorization server MUST include the scope response parameter in the token response (Section 3.2.3) to inform the client of the actual scope granted.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'client', 'own-client'],
   faults: ['as-refresh-scope-widening'],
@@ -891,6 +1153,8 @@ export const AS_TOKEN_15 = defineCheck({
       await judgeTokenRefusal(t, 'an unknown scope', unknown, {
         expected: ['invalid_scope'],
         controls: [earlierAnswer('the same refresh without the scope, just before', before)],
+        // The choice of code is judged at SHOULD (§3.2.4 only defines what invalid_scope means).
+        codeIsTheRule: 'SHOULD',
       });
     if (unknown.refreshToken !== undefined) rt = unknown.refreshToken;
 
@@ -913,6 +1177,7 @@ export const AS_TOKEN_15 = defineCheck({
     await judgeTokenRefusal(t, 'a scope beyond the grant', broad, {
       expected: ['invalid_scope'],
       controls: [earlierAnswer('the same refresh without the scope, just before', control)],
+      codeIsTheRule: 'SHOULD',
       accepted: `a refresh for "${supported.join(' ')}" was granted, although only "${narrow}" was authorized`,
     });
   },
@@ -926,6 +1191,36 @@ export const AS_TOKEN_16 = defineCheck({
   title: 'Access tokens are short-lived',
   level: 'SHOULD',
   refs: ['MCP 2025-06-18 §Token Theft ("SHOULD issue short-lived access tokens")', 'RFC9700 §4.14'],
+  quotes: [
+    {
+      source: 'MCP 2025-06-18',
+      section: 'Token Theft',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'Authorization servers SHOULD issue short-lived access tokens to reduce the impact of leaked tokens.',
+    },
+    {
+      source: 'MCP 2025-11-25',
+      section: 'Token Theft',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'Authorization servers SHOULD issue short-lived access tokens to reduce the impact of leaked tokens.',
+    },
+    {
+      source: 'MCP 2026-07-28',
+      section: 'Token Theft',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'Authorization servers SHOULD issue short-lived access tokens to reduce the impact of leaked tokens.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
+      section: '7.1.3.5',
+      keyword: 'SHOULD',
+      binds: 'authorization-server',
+      text: 'Authorization servers SHOULD issue short-lived bearer tokens, particularly when issuing tokens to clients that run within a web browser or other environments where information leakage may occur.',
+    },
+  ],
   revisions: REVISIONS,
   needs: ['as', 'token'],
   faults: ['as-access-token-long-lived'],
@@ -959,8 +1254,33 @@ const RFC9068_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'];
 export const AS_TOKEN_17 = defineCheck({
   id: 'AS-TOKEN-17',
   title: 'JWT access tokens follow RFC 9068 (signed, typ at+jwt, required claims)',
-  level: 'MUST',
+  level: 'SHOULD',
   refs: ['RFC9068 §2.1', 'RFC9068 §2.2'],
+  quotes: [
+    {
+      source: 'RFC 9068',
+      section: '2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'JWT access tokens MUST be signed.',
+    },
+    {
+      source: 'RFC 9068',
+      section: '2.1',
+      keyword: 'MUST',
+      binds: 'authorization-server',
+      text: 'JWT access tokens MUST include this media type in the "typ" header parameter to explicitly declare that the JWT represents an access token complying with this profile.',
+    },
+    {
+      source: 'RFC 9068',
+      section: '2.2',
+      keyword: 'REQUIRED',
+      binds: 'authorization-server',
+      text: 'aud REQUIRED - as defined in Section 4.1.3 of [RFC7519].',
+    },
+  ],
+  derived:
+    'The RFC 9068 MUSTs bind JWT access tokens of that profile; neither OAuth 2.1 nor MCP requires an AS to use the profile (MCP cites RFC 9068 only for the audience claim), so a JWT access token that does not follow it is judged at SHOULD.',
   revisions: REVISIONS,
   needs: ['as', 'token'],
   faults: ['as-jwt-typ-jwt'],

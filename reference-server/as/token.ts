@@ -233,6 +233,10 @@ async function refreshTokenGrant(
   const activeHash = supersededAccepted ? grant.activeRefreshHash! : oldHash;
 
   let scope: string;
+  // Fault: the resource is not compared, and the new access token is issued for the one asked
+  // for (a grant widened to a resource the user never consented to).
+  const resource = params.get('resource');
+  const unchecked = ctx.fault('as-refresh-resource-unchecked');
   try {
     // OAuth 2.1 §4.3.1 / RFC 6749 §6: a requested scope MUST NOT include any scope not originally
     // granted; omitted = the original scope. Fault: any supported scope may be added.
@@ -246,13 +250,7 @@ async function refreshTokenGrant(
       scope = narrowed;
     }
     // RFC 8707 §2.2 / OAuth 2.1 §3.2.3: the refresh token is bound to the resource consented to.
-    // Fault: the resource is not compared.
-    const resource = params.get('resource');
-    if (
-      resource !== undefined &&
-      resource !== grant.resource &&
-      !ctx.fault('as-refresh-resource-unchecked')
-    ) {
+    if (resource !== undefined && resource !== grant.resource && !unchecked) {
       throw new HttpError(400, 'invalid_target', `this grant covers only ${grant.resource}`);
     }
   } catch (err) {
@@ -262,10 +260,11 @@ async function refreshTokenGrant(
       await store.rotateRefresh(oldHash, newRefreshToken().hash);
     throw err;
   }
+  const issuedFor = (g: Grant): Grant => (unchecked && resource !== undefined ? { ...g, resource } : g);
 
   // Fault: the refresh token is not rotated; the same one comes back.
   if (ctx.fault('as-refresh-no-rotation')) {
-    await sendTokenResponse(ctx, store, res, grant, scope, presented);
+    await sendTokenResponse(ctx, store, res, issuedFor(grant), scope, presented);
     return;
   }
   const next = newRefreshToken();
@@ -277,13 +276,13 @@ async function refreshTokenGrant(
     if (raced.kind === 'unknown' || raced.kind === 'revoked')
       throw invalidGrant('the refresh token is unknown or revoked');
     // 'reused' is ignored: the stale read said the token was still active.
-    await sendTokenResponse(ctx, store, res, raced.grant, scope, next.token);
+    await sendTokenResponse(ctx, store, res, issuedFor(raced.grant), scope, next.token);
     return;
   }
   const rotated = await store.rotateRefresh(activeHash, next.hash);
   if (rotated.kind === 'reused') return refreshReuse(deps, rotated.grant);
   if (rotated.kind !== 'rotated') throw invalidGrant('the refresh token is unknown or revoked');
-  await sendTokenResponse(ctx, store, res, rotated.grant, scope, next.token);
+  await sendTokenResponse(ctx, store, res, issuedFor(rotated.grant), scope, next.token);
 }
 
 /**
