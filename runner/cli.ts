@@ -347,6 +347,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       expectPublic: config.expectPublic,
       allowRaces: config.allowRaces,
       codeLifetimeWaitSeconds,
+      // The embedded reference server fetches the harness's loopback documents (allowLoopbackCimd).
+      ...(server ? { cimdLoopbackFetch: true } : {}),
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
       // The embedded reference server declares its own hierarchy (rs/scopes.ts SCOPE_IMPLIES).
