@@ -59,6 +59,8 @@ export interface RemoteHost {
   origin(port?: number): string;
   /** Starts a process inside the namespace; close() stops it. */
   spawn(spec: RemoteProcessSpec): RemoteProcess;
+  /** Every process started inside the namespace so far (the edges included). */
+  readonly processes: readonly RemoteProcess[];
   /**
    * Serves `upstreamPort` (on the namespace's loopback) at ADDRESS:`publicPort` with TLS and the
    * latency; resolves with the public origin once the edge listens.
@@ -186,6 +188,7 @@ export async function startRemoteHost(options: { latencyMs?: number } = {}): Pro
     dir,
     origin,
     spawn: spawnIn,
+    processes,
     async expose(publicPort, upstreamPort) {
       const edge = spawnIn({
         name: `edge :${publicPort}`,
