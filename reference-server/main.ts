@@ -81,7 +81,8 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
 
   const base = new URL(server.url).origin;
   io.out('mcp-auth-conformance reference server');
-  if (options.publicUrl) io.out(`  bound to                    ${server.bound.join(', ')} (public origin ${base})`);
+  if (options.publicUrl)
+    io.out(`  bound to                    ${server.bound.join(', ')} (public origin ${base})`);
   io.out(`  MCP endpoint (resource)     ${server.url}`);
   io.out(`  protected-resource metadata ${base}/.well-known/oauth-protected-resource/mcp`);
   io.out(`  authorization server        ${server.issuer}`);

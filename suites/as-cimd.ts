@@ -135,7 +135,7 @@ export async function discoveredAs(t: CheckContext): Promise<AuthorizationServer
  * an AS that did not, or could not, fetch a document on the harness's loopback listener.
  */
 export const CIMD_URL_BASE_HOW =
-  'publish the harness\'s client metadata documents where the authorization server can fetch them: --cimd-url-base https://HOST/PATH --cimd-out DIR, with DIR served live at that URL (a web server behind a tunnel, or a shared web folder)';
+  "publish the harness's client metadata documents where the authorization server can fetch them: --cimd-url-base https://HOST/PATH --cimd-out DIR, with DIR served live at that URL (a web server behind a tunnel, or a shared web folder)";
 
 /**
  * The AS, when the harness can test metadata documents against it, and unless `ignoreFlag` when it
@@ -201,7 +201,13 @@ export function hostRedirectUri(host: CimdHost, path = '/callback'): string {
 export type ValidDocumentProbe = InconclusiveProbe | ConclusiveProbe;
 type InconclusiveProbe =
   | { kind: 'unpublished'; clientId: string; reason: string }
-  | { kind: 'unreached'; clientId: string; outcome: AuthorizationOutcome; fetches: number | undefined; reason: string };
+  | {
+      kind: 'unreached';
+      clientId: string;
+      outcome: AuthorizationOutcome;
+      fetches: number | undefined;
+      reason: string;
+    };
 type ConclusiveProbe = {
   kind: 'accepted' | 'refused';
   clientId: string;
@@ -385,7 +391,10 @@ export const AS_CIMD_01 = defineCheck({
     const as = await cimdTarget(t);
     if (!as) return;
     await withHost(t, async (host) => {
-      const probe = await probeValidDocument(t, as, host, { checkId: 'probe', label: 'CIMD: valid document' });
+      const probe = await probeValidDocument(t, as, host, {
+        checkId: 'probe',
+        label: 'CIMD: valid document',
+      });
       t.data('client_id', probe.clientId);
       if (concludesNothing(t, probe, host)) return;
       const { outcome, fetches } = probe;
@@ -570,7 +579,8 @@ export const AS_CIMD_05 = defineCheck({
       // A document at the root of an origin exists only on the harness's own listener (a folder
       // published under a path has no root of its own).
       if (host.kind === 'listener') probes.unshift(['no path', host.origin, '/']);
-      else t.note('the "no path" probe needs a document at the root of an origin: not run with --cimd-url-base');
+      else
+        t.note('the "no path" probe needs a document at the root of an origin: not run with --cimd-url-base');
       const results: NegativeResult[] = [];
       for (const [probe, clientId, path] of probes) {
         // Each probe in turn: the no-path probe owns "/" of the shared host.
