@@ -1,12 +1,15 @@
 // AS — Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, "CIMD";
 // MCP 2025-11-25 §Client ID Metadata Documents). Requirements §2.11, rows AS-CIMD-*.
 //
-// The harness hosts the documents itself, on a loopback http listener it starts for each check and
-// closes when the check ends (runner/cimd-host.ts). The client_id is the document's URL. Only an
-// authorization server on this machine that may fetch loopback http URLs can reach it (the
-// embedded reference server runs with allowLoopbackCimd); against any other AS the checks skip
-// and say so. Each negative check first proves that a valid document IS accepted (the control),
-// so a refusal can only be about the one defect the probe carries.
+// The harness hosts the documents itself (runner/cimd-host.ts): on a loopback http listener it
+// starts for each check, or, with --cimd-url-base / --cimd-out, in a folder the operator serves
+// where the AS can fetch it. The client_id is the document's URL. Only an AS on this machine that
+// may fetch loopback http URLs can reach the listener (the embedded reference server runs with
+// allowLoopbackCimd). Each check first sends a valid document the AS should accept (the control,
+// probeValidDocument): when the AS does not accept it, a refusal counts only if the AS is seen (or
+// known) to have fetched it; otherwise nothing can be concluded and the check skips, naming
+// --cimd-url-base. Behind an accepted control, a refusal can only be about the one defect a
+// negative probe carries.
 //
 // Every authorization request here is sent once and its answer read: a `Location` header is
 // inspected, never followed.
