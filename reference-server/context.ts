@@ -31,6 +31,14 @@ export interface ReferenceServerOptions {
   codeTtlSeconds?: number;
   /** Extra origins the MCP endpoint accepts in `Origin` (its own origin is always accepted). */
   allowedOrigins?: readonly string[];
+  /**
+   * The origin clients reach the server at (`https://mcp.example.com`), when it runs behind a
+   * TLS-terminating proxy: the issuer, the endpoints, the resource and the PRM URL are named with it
+   * instead of the address the server binds. An origin only (no path, query or fragment).
+   */
+  publicUrl?: string;
+  /** With `split`: the origin clients reach the authorization server at (see publicUrl). */
+  asPublicUrl?: string;
 }
 
 export interface SigningKey {

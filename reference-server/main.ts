@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeFaults, UnknownFaultError } from './faults.ts';
-import { type ReferenceServerOptions, startReferenceServer } from './server.ts';
+import { publicOriginsOf, type ReferenceServerOptions, startReferenceServer } from './server.ts';
 
 export const SERVE_USAGE = `Usage: mcp-auth-conformance serve [options]
        npm run reference-server -- [options]
@@ -25,6 +25,10 @@ Options:
   --public-methods a,b      JSON-RPC methods answered without a token
   --trust-issuer URL        trust this external authorization server instead of the bundled one
   --allowed-origins a,b     extra Origin values the MCP endpoint accepts
+  --public-url URL          the origin clients reach the server at (https://mcp.example.com), when
+                            it runs behind a TLS-terminating proxy: issuer, endpoints, resource and
+                            protected-resource metadata URL are named with it
+  --as-public-url URL       with --split: the origin clients reach the authorization server at
   -h, --help                this text
 `;
 
@@ -77,6 +81,8 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
 
   const base = new URL(server.url).origin;
   io.out('mcp-auth-conformance reference server');
+  if (options.publicUrl)
+    io.out(`  bound to                    ${server.bound.join(', ')} (public origin ${base})`);
   io.out(`  MCP endpoint (resource)     ${server.url}`);
   io.out(`  protected-resource metadata ${base}/.well-known/oauth-protected-resource/mcp`);
   io.out(`  authorization server        ${server.issuer}`);
@@ -111,6 +117,8 @@ function parseServeArgs(argv: readonly string[]) {
       'public-methods': { type: 'string' },
       'trust-issuer': { type: 'string' },
       'allowed-origins': { type: 'string' },
+      'public-url': { type: 'string' },
+      'as-public-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -129,6 +137,9 @@ function toOptions(values: ReturnType<typeof parseServeArgs>): ReferenceServerOp
   if (values.host !== undefined) options.host = values.host;
   if (values['public-methods'] !== undefined) options.publicMethods = splitList(values['public-methods']);
   if (values['allowed-origins'] !== undefined) options.allowedOrigins = splitList(values['allowed-origins']);
+  if (values['public-url'] !== undefined) options.publicUrl = values['public-url'];
+  if (values['as-public-url'] !== undefined) options.asPublicUrl = values['as-public-url'];
+  publicOriginsOf(options); // a bad --public-url is bad usage (exit 2), not a failed start
   if (values['trust-issuer'] !== undefined) {
     const issuer = values['trust-issuer'];
     if (!URL.canParse(issuer)) throw new Error(`--trust-issuer must be an absolute URL, got "${issuer}"`);

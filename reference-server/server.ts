@@ -27,6 +27,8 @@ export interface RunningReferenceServer {
   signingKey: JWK;
   /** Faults switched on. */
   faults: readonly string[];
+  /** The origins the listeners are bound to (differ from url/issuer with publicUrl). */
+  bound: readonly string[];
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startReferenceServer(
   assertFaultNames(faults);
   const faultSet = new Set(faults);
   const host = options.host ?? '127.0.0.1';
+  const publicOrigins = publicOriginsOf(options);
 
   const ctx: ServerContext = {
     options: { ...options, faults },
@@ -57,6 +60,7 @@ export async function startReferenceServer(
   // error propagates, so a bad option (an unreachable --trust-issuer, a port in use) leaks nothing.
   const halves: ServerHalf[] = [];
   const servers: Server[] = [];
+  const bound: string[] = [];
   const release = async () => {
     await Promise.all(servers.map(closeServer));
     await Promise.all(halves.map((h) => h.close?.()));
@@ -79,9 +83,13 @@ export async function startReferenceServer(
       asServer = rsServer;
       servers.push(rsServer);
     }
-    ctx.rsOrigin = originOf(rsServer, host);
-    ctx.issuer = originOf(asServer, host);
+    // Behind a TLS-terminating proxy the server names itself by the origin clients use, never by
+    // the address it binds (RFC 8414 §2: the issuer is the URL clients know; RFC 9728 §3.3: the
+    // resource is the identifier clients use).
+    ctx.rsOrigin = publicOrigins.rs ?? originOf(rsServer, host);
+    ctx.issuer = publicOrigins.as ?? originOf(asServer, host);
     ctx.resource = `${ctx.rsOrigin}/mcp`;
+    bound.push(...new Set([originOf(rsServer, host), originOf(asServer, host)]));
   } catch (err) {
     await release();
     throw err;
@@ -93,11 +101,47 @@ export async function startReferenceServer(
     issuer: ctx.issuer,
     signingKey: ctx.signingKey.privateJwk,
     faults,
+    bound,
     close() {
       closed ??= release();
       return closed;
     },
   };
+}
+
+/** Error of a `publicUrl` / `asPublicUrl` option: a sentence saying what to pass instead. */
+export class PublicUrlError extends Error {
+  override name = 'PublicUrlError';
+}
+
+/**
+ * The public origins of the two halves, from `publicUrl` / `asPublicUrl`: an absolute http(s)
+ * origin each (a trailing "/" is accepted), nothing else. One origin serves both halves unless
+ * `split`, which then needs both (a public resource server naming a loopback issuer would be
+ * unreachable for every client).
+ */
+export function publicOriginsOf(options: ReferenceServerOptions): { rs?: string; as?: string } {
+  const origin = (value: string, flag: string): string => {
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+      throw new PublicUrlError(`${flag} must be an absolute http(s) URL, got "${value}"`);
+    if (url.pathname !== '/' || url.search || url.hash || url.username || url.password)
+      throw new PublicUrlError(
+        `${flag} must be an origin only (like https://mcp.example.com), without path, query, fragment or user, got "${value}"`,
+      );
+    return url.origin;
+  };
+  if (options.asPublicUrl !== undefined && !options.split)
+    throw new PublicUrlError('--as-public-url names the authorization server of --split: add --split');
+  if (options.split && (options.publicUrl === undefined) !== (options.asPublicUrl === undefined))
+    throw new PublicUrlError('with --split, give both --public-url and --as-public-url (or neither)');
+  const rs = options.publicUrl === undefined ? undefined : origin(options.publicUrl, '--public-url');
+  const as = options.split
+    ? options.asPublicUrl === undefined
+      ? undefined
+      : origin(options.asPublicUrl, '--as-public-url')
+    : rs;
+  return { ...(rs ? { rs } : {}), ...(as ? { as } : {}) };
 }
 
 /** Tries each half in turn; answers 404 when none owns the path, and never lets an error escape as a crash. */

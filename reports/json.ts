@@ -13,6 +13,7 @@ import type { CheckResult } from '../runner/engine.ts';
 import { summarize } from '../runner/engine.ts';
 import type { Exchange } from '../runner/http.ts';
 import type { Redactor } from '../runner/redact.ts';
+import { groupCouldNotRun } from './could-not-run.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 
 const StatusSchema = z.enum(STATUSES as [string, ...string[]]);
@@ -115,6 +116,11 @@ export const ReportSchema = z.object({
     })
     .optional(),
   results: z.array(ResultSchema),
+  /**
+   * The skipped checks that say how to let them run, grouped by that advice (an option such as
+   * --cimd-url-base, --token-b-env, --mint-key): what the operator can add to run more of the suite.
+   */
+  couldNotRun: z.array(z.object({ howToProvide: z.string(), checks: z.array(z.string()) })).optional(),
   exchanges: z.array(ExchangeSchema),
 });
 
@@ -163,6 +169,7 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     ...(input.runError ? { runError: redactor.text(input.runError) } : {}),
     ...(input.baseline ? { baseline: input.baseline } : {}),
     results,
+    couldNotRun: groupCouldNotRun(results),
     exchanges: input.exchanges.map((e) => redactor.exchange(e)),
   };
 }

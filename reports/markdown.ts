@@ -2,6 +2,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { groupCouldNotRun } from './could-not-run.ts';
 import type { Report } from './json.ts';
 
 const ATTENTION = ['fail', 'error', 'warn'] as const;
@@ -33,6 +34,14 @@ export function renderMarkdown(report: Report): string {
       );
       if (status !== 'error') lines.push(`  - Fix: ${escape(r.remediation)}`);
     }
+    lines.push('');
+  }
+  const couldNotRun = report.couldNotRun ?? groupCouldNotRun(report.results);
+  if (couldNotRun.length > 0) {
+    const count = couldNotRun.reduce((n, g) => n + g.checks.length, 0);
+    lines.push(`## Could not run (${count}): what would let them run`, '');
+    for (const group of couldNotRun)
+      lines.push(`- ${escape(group.howToProvide)}: ${group.checks.map((id) => `**${id}**`).join(', ')}`);
     lines.push('');
   }
   return `${lines.join('\n')}\n`;

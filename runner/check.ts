@@ -166,6 +166,17 @@ export interface CheckOptions {
    * longest code lifetime the operator accepts. Absent or 0: the check skips.
    */
   codeLifetimeWaitSeconds?: number;
+  /**
+   * Where the operator publishes the harness's client metadata documents (`--cimd-url-base`,
+   * `--cimd-out`); absent: a loopback listener of the harness (runner/cimd-host.ts).
+   */
+  cimdPublishing?: { urlBase: string; dir: string };
+  /**
+   * The harness knows the AS fetches its http://127.0.0.1 documents (it started that AS itself,
+   * with loopback metadata-document fetches allowed), so a document the AS never fetched is the
+   * AS's own doing. Otherwise an unfetched loopback document proves nothing (as-cimd.ts).
+   */
+  cimdLoopbackFetch?: boolean;
 }
 
 /** How a check records what it saw. Every method may be called more than once. */

@@ -8,7 +8,7 @@
 //     finish (status error) with no failure, or an internal error
 // report.json is written whatever the outcome once a run has started (also for exit code 3).
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { writeReports } from '../reports/write.ts';
 import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
 import { CHECKS } from '../suites/index.ts';
 import { type Check, levelFor } from './check.ts';
-import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
+import { type Config, loadRunConfig, readHeaders, readSecrets, UsageError } from './config.ts';
 import { type CheckResult, runChecks, selectChecks } from './engine.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
 import { HttpRecorder, HttpTransportError } from './http.ts';
@@ -112,6 +112,12 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
                           RECOMMENDED maximum lifetime); still redeemable warns. Default:
                           skipped against a target; 1.5 against the embedded server (codes live 1 s)
+  --ca FILE               PEM of a private CA to trust for https, in addition to the usual roots
+  --header 'Name: value'  extra header on every request to the target's origin (repeatable; for a
+                          gateway). 'Name: $env:VAR' reads the value from VAR; values are redacted
+  --cimd-url-base URL     where --cimd-out is served for the authorization server to fetch: client
+  --cimd-out DIR          metadata documents are written to DIR and named by their URL under URL
+                          (without them, a loopback listener only an AS on this machine can reach)
 
 Secrets are never accepted on the command line or in the config file: name an environment
 variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
@@ -225,6 +231,12 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
   const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
   const baseline = config.baseline ? readBaselineOrUsage(resolve(io.cwd, config.baseline)) : undefined;
+  const ca = config.ca ? readCaOrUsage(resolve(io.cwd, config.ca)) : undefined;
+  const extraHeaders = readHeaders(config, io.env);
+  const cimdPublishing =
+    config.cimdUrlBase && config.cimdOut
+      ? { urlBase: config.cimdUrlBase, dir: makeFolderOrUsage(resolve(io.cwd, config.cimdOut)) }
+      : undefined;
   const registry = io.checks ?? CHECKS;
   const { selected, unmatched } = selectChecks(registry, {
     revision: config.spec,
@@ -290,7 +302,11 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         ...config.allowOrigins,
         ...(script?.allowedOrigins ?? []),
         ...(server ? [server.issuer] : []),
+        // The harness reads its published documents back before relying on them (as-cimd.ts).
+        ...(cimdPublishing ? [cimdPublishing.urlBase] : []),
       ],
+      ...(ca ? { ca } : {}),
+      ...(extraHeaders.length > 0 ? { extraHeaders: { origins: [targetUrl], headers: extraHeaders } } : {}),
     });
     const interactiveLogin = config.login === 'manual' || config.login === 'browser';
     const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
@@ -323,6 +339,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     redactor.register(secrets.accessToken, 'access_token');
     redactor.register(secrets.accessTokenB, 'access_token');
     redactor.register(secrets.clientSecret, 'client_secret');
+    for (const [, value] of extraHeaders) redactor.register(value, 'token');
 
     progress.header({
       version: VERSION,
@@ -352,6 +369,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       expectPublic: config.expectPublic,
       allowRaces: config.allowRaces,
       codeLifetimeWaitSeconds,
+      // The embedded reference server fetches the harness's loopback documents (allowLoopbackCimd).
+      ...(server ? { cimdLoopbackFetch: true } : {}),
+      ...(cimdPublishing ? { cimdPublishing } : {}),
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
       // The embedded reference server declares its own hierarchy (rs/scopes.ts SCOPE_IMPLIES).
@@ -496,6 +516,33 @@ function readBaselineOrUsage(file: string): Baseline {
     if (err instanceof BaselineError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/** The PEM text of --ca FILE: at least one certificate, or a UsageError saying what is wrong. */
+function readCaOrUsage(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `--ca ${file}: the file cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----'))
+    throw new UsageError(`--ca ${file}: no PEM certificate in it (expected "-----BEGIN CERTIFICATE-----").`);
+  return text;
+}
+
+/** Creates the --cimd-out folder if needed; a UsageError when it cannot be. */
+function makeFolderOrUsage(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(
+      `--cimd-out ${dir}: the folder cannot be created (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+    );
+  }
+  return dir;
 }
 
 function readMintKeyOrUsage(file: string) {

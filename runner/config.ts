@@ -38,6 +38,8 @@ const scopeToken = z
   .string()
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not an OAuth scope token (RFC 6749 §3.3)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name');
+/** `Name: value` (RFC 9110 §5.1 field name: a token; §5.5 field value: visible characters and spaces). */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[\x20-\x7E\t]*$/;
 const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an absolute http(s) URL');
@@ -190,6 +192,29 @@ export const ConfigSchema = z
       .array(httpUrl)
       .default([])
       .describe('Extra origins the login step may visit (an identity provider on another host).'),
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'PEM file of a private certificate authority to trust for https, in addition to the usual roots (a test or corporate CA). Never a way to turn verification off.',
+      ),
+    headers: z
+      .array(z.string().regex(HEADER_LINE, 'is not "Name: value" (a header field name, a colon, a value)'))
+      .default([])
+      .describe(
+        'Extra request headers for the target\'s origin, as "Name: value" (a gateway\'s API key, a tenant). A value "$env:NAME" is read from that environment variable; every value is redacted from the reports.',
+      ),
+    cimdUrlBase: httpUrl
+      .optional()
+      .describe(
+        'URL at which the folder cimdOut is served where the authorization server can fetch it: client metadata documents are written there and named by their URL under this base (instead of a loopback listener of the harness, which a deployed AS cannot reach).',
+      ),
+    cimdOut: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Folder the client metadata documents are written to (with cimdUrlBase).'),
   })
   .describe('Configuration of mcp-auth-conformance run');
 
@@ -232,6 +257,10 @@ const RUN_FLAGS = {
   'state-tool': { type: 'string' },
   'allow-races': { type: 'boolean' },
   'code-lifetime-wait': { type: 'string' },
+  ca: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'cimd-url-base': { type: 'string' },
+  'cimd-out': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -329,6 +358,10 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     allowRaces: values['allow-races'],
     codeLifetimeWait:
       values['code-lifetime-wait'] === undefined ? undefined : parseSeconds(values['code-lifetime-wait']),
+    ca: values.ca,
+    headers: values.header,
+    cimdUrlBase: values['cimd-url-base'],
+    cimdOut: values['cimd-out'],
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;
@@ -449,6 +482,17 @@ function checkCombinations(config: Config): void {
   if (config.loginScript && config.login !== 'form' && config.login !== 'browser') {
     throw new UsageError('--login-script is used by --login form or --login browser only.');
   }
+  if ((config.cimdUrlBase === undefined) !== (config.cimdOut === undefined)) {
+    throw new UsageError(
+      '--cimd-url-base and --cimd-out go together: the harness writes its client metadata documents into the --cimd-out folder, which you serve at the --cimd-url-base URL.',
+    );
+  }
+  if (config.cimdUrlBase && !config.target) {
+    throw new UsageError(
+      '--cimd-url-base is for a --target the harness does not run itself: the embedded reference server fetches the documents from the harness directly.',
+    );
+  }
+  for (const line of config.headers) headerOf(line);
   if (config.login === 'form' && !config.loginScript) {
     throw new UsageError(
       '--login form needs --login-script FILE: the JSON steps that fill and submit the login form.',
@@ -498,6 +542,67 @@ export function readSecrets(
     ...(clientSecret !== undefined ? { clientSecret } : {}),
   };
 }
+
+/**
+ * Header names `--header` may not set: the ones the checks themselves send, vary or leave out on
+ * purpose (a negative probe without Authorization must stay without it), and the framing ones.
+ */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'accept',
+  'origin',
+  'dpop',
+  'last-event-id',
+]);
+
+/** `Name: value` → [name, raw value]; UsageError for a reserved name. */
+function headerOf(line: string): [string, string] {
+  const colon = line.indexOf(':');
+  const name = line.slice(0, colon).trim();
+  const value = line.slice(colon + 1).trim();
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADERS.has(lower) || lower.startsWith('mcp-')) {
+    throw new UsageError(
+      `--header ${name}: the harness sets (or leaves out on purpose) this header itself; ${lower === 'authorization' ? 'give an access token with --token-env NAME instead' : 'it cannot be added to every request'}.`,
+    );
+  }
+  return [name, value];
+}
+
+/**
+ * The `--header` lines as [name, value] pairs, `$env:NAME` values read from the environment, and
+ * the values to register with the redactor (all of them: a header a gateway wants is usually a
+ * credential). UsageError when a named variable is missing, or too short to be redacted reliably.
+ */
+export function readHeaders(config: Config, env: NodeJS.ProcessEnv): [string, string][] {
+  return config.headers.map((line) => {
+    const [name, raw] = headerOf(line);
+    const ref = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(raw);
+    if (!ref) return [name, raw];
+    const value = env[ref[1]!];
+    if (value === undefined || value.trim() === '') {
+      throw new UsageError(
+        `--header ${name}: the environment variable ${ref[1]} is not set or empty. Export it before the run.`,
+      );
+    }
+    if (value.trim().length < MIN_REDACTED_LENGTH) {
+      throw new UsageError(
+        `--header ${name}: the value of ${ref[1]} is shorter than ${MIN_REDACTED_LENGTH} characters, too short to be redacted reliably from the reports.`,
+      );
+    }
+    return [name, value.trim()];
+  });
+}
+
+/** Redactor's lower bound (redact.ts MIN_SECRET_LENGTH): shorter values are not scrubbed. */
+const MIN_REDACTED_LENGTH = 6;
 
 /** The JSON Schema published for editors (schemas/config.schema.json, `npm run schemas`). */
 export function configJsonSchema(): unknown {

@@ -157,6 +157,10 @@ export interface EngineOptions {
   allowRaces?: boolean;
   /** See CheckOptions.codeLifetimeWaitSeconds (default: none, AS-AUTHZ-12 skips). */
   codeLifetimeWaitSeconds?: number;
+  /** See CheckOptions.cimdPublishing (default: the harness's loopback listener). */
+  cimdPublishing?: { urlBase: string; dir: string };
+  /** See CheckOptions.cimdLoopbackFetch (default: false). */
+  cimdLoopbackFetch?: boolean;
   /** Aborting it interrupts the run (Ctrl-C): running checks end as error, the rest are not started. */
   signal?: AbortSignal;
   onStart?: (check: Check) => void;
@@ -389,6 +393,8 @@ async function runOne(
       ...(options.codeLifetimeWaitSeconds
         ? { codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds }
         : {}),
+      ...(options.cimdPublishing ? { cimdPublishing: options.cimdPublishing } : {}),
+      ...(options.cimdLoopbackFetch ? { cimdLoopbackFetch: true } : {}),
     }),
     signal: abort.signal,
     fixture: fixture as CheckContext['fixture'],

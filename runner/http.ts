@@ -12,6 +12,7 @@
 // Raw header lines are kept apart: `WWW-Authenticate` may legally be sent as several field
 // lines (RFC 9110 §5.3), and a negative probe may need to send two `Authorization` lines.
 
+import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 
 export type HeaderList = readonly (readonly [string, string])[];
@@ -116,6 +117,16 @@ export interface HttpRecorderOptions {
   allowedOrigins?: readonly string[];
   /** Contact any origin (tests of the client itself only). */
   allowAnyOrigin?: boolean;
+  /**
+   * PEM certificates of a private CA (`--ca`), trusted for https in addition to Node's bundled
+   * roots; verification itself is never turned off.
+   */
+  ca?: string;
+  /**
+   * Headers added to every request to one of `origins` (`--header`, for a gateway in front of the
+   * target), unless the request sets that name itself. They are sent, so they are recorded.
+   */
+  extraHeaders?: { origins: readonly string[]; headers: HeaderList };
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -128,6 +139,7 @@ export class HttpRecorder implements HttpClient {
   private readonly maxBodyBytes: number;
   private readonly allowAny: boolean;
   private readonly dispatcher: Agent;
+  private readonly extraHeaders: { origins: Set<string>; headers: HeaderList };
   private seq = 0;
 
   constructor(options: HttpRecorderOptions = {}) {
@@ -135,8 +147,12 @@ export class HttpRecorder implements HttpClient {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.allowAny = options.allowAnyOrigin ?? false;
     for (const origin of options.allowedOrigins ?? []) this.allowOrigin(origin);
+    this.extraHeaders = {
+      origins: new Set((options.extraHeaders?.origins ?? []).map((o) => new URL(o).origin)),
+      headers: options.extraHeaders?.headers ?? [],
+    };
     this.dispatcher = new Agent({
-      connect: { timeout: this.timeoutMs },
+      connect: { timeout: this.timeoutMs, ...(options.ca ? { ca: [...rootCertificates, options.ca] } : {}) },
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
       keepAliveTimeout: 4_000,
@@ -172,6 +188,10 @@ export class HttpRecorder implements HttpClient {
       options.method ?? (options.json !== undefined || options.form ? 'POST' : 'GET')
     ).toUpperCase();
     const { headers, body } = buildRequest(options);
+    if (this.extraHeaders.headers.length > 0 && this.extraHeaders.origins.has(originOf(target) ?? '')) {
+      for (const [name, value] of this.extraHeaders.headers)
+        if (!headers.some(([n]) => n.toLowerCase() === name.toLowerCase())) headers.push([name, value]);
+    }
     const started = performance.now();
     const exchange: Exchange = {
       id,
@@ -275,6 +295,14 @@ export class HttpRecorder implements HttpClient {
       json: () => parseJson(text),
       exchange,
     };
+  }
+}
+
+function originOf(target: string | URL): string | undefined {
+  try {
+    return new URL(target).origin;
+  } catch {
+    return undefined;
   }
 }
 

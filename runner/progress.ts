@@ -9,6 +9,7 @@ import type { Check, Level, Status } from './check.ts';
 import type { CheckResult } from './engine.ts';
 import { summarize } from './engine.ts';
 import type { Redactor } from './redact.ts';
+import { groupCouldNotRun } from '../reports/could-not-run.ts';
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -79,6 +80,14 @@ export class Progress {
       if (total === 0) continue;
       const parts = (Object.keys(row) as Status[]).filter((s) => row[s] > 0).map((s) => `${row[s]} ${s}`);
       this.line(`  ${level.padEnd(6)} ${parts.join(', ')}`);
+    }
+    const couldNotRun = groupCouldNotRun(results);
+    if (couldNotRun.length > 0) {
+      this.line(
+        `could not run ${couldNotRun.reduce((n, g) => n + g.checks.length, 0)} check(s); to run them:`,
+      );
+      for (const group of couldNotRun)
+        this.line(`  - ${this.opts.redactor.text(group.howToProvide)} (${group.checks.join(', ')})`);
     }
     this.line(`${extra.authorizationFlows} authorization flow(s), ${(extra.durationMs / 1000).toFixed(1)} s`);
     for (const file of extra.files) this.line(`wrote ${file}`);

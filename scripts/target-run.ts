@@ -15,7 +15,7 @@
 // (bind 127.0.0.1:0, read it, release it), so runs never collide on the fixed ports of targets.md.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -96,20 +96,61 @@ export function loadExpected(name: string, variant: TargetVariant): Record<strin
 /**
  * Installs the target's exact dependencies into its own folder (`npm ci --prefix`), once: an
  * existing node_modules is kept. Returns undefined when ready, or why it could not be installed.
+ * Test files run in parallel workers and two of them may want the same target (test/targets and
+ * test/remote): an exclusive lock file in the target folder makes the second wait for the first,
+ * since two `npm ci` into one folder at once break each other.
  */
 export function ensureInstalled(name: string): string | undefined {
   const dir = join(TARGETS_DIR, name);
   if (!existsSync(join(dir, 'package.json'))) return undefined;
-  if (existsSync(join(dir, 'node_modules'))) return undefined;
-  const result = spawnSync('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: INSTALL_TIMEOUT_MS,
-  });
-  if (result.status === 0) return undefined;
-  rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
-  const why = result.error?.message ?? `${result.stderr}`.trim().split('\n').slice(-3).join(' | ');
-  return `npm ci --prefix fixtures/targets/${name} failed (no registry access?): ${why}`;
+  const lock = join(dir, '.install-lock');
+  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
+  while (!takeLock(lock)) {
+    if (Date.now() > deadline) return `another process held ${lock} for ${INSTALL_TIMEOUT_MS} ms`;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+  }
+  try {
+    if (existsSync(join(dir, 'node_modules'))) return undefined;
+    const result = spawnSync('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: INSTALL_TIMEOUT_MS,
+    });
+    if (result.status === 0) return undefined;
+    rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+    const why = result.error?.message ?? `${result.stderr}`.trim().split('\n').slice(-3).join(' | ');
+    return `npm ci --prefix fixtures/targets/${name} failed (no registry access?): ${why}`;
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Creates `lock` holding this pid; false while a live process holds it (a dead holder's lock is taken over). */
+function takeLock(lock: string): boolean {
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let holder = 0;
+  try {
+    holder = Number(readFileSync(lock, 'utf8'));
+  } catch {
+    return false; // released just now: try again
+  }
+  // An empty file is a holder between creating and writing it; only a dead pid's lock is taken over.
+  if (Number.isInteger(holder) && holder > 0 && !isAlive(holder)) rmSync(lock, { force: true });
+  return false;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function freeLoopbackPort(): Promise<number> {

@@ -1,12 +1,15 @@
 // AS — Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document-00, "CIMD";
 // MCP 2025-11-25 §Client ID Metadata Documents). Requirements §2.11, rows AS-CIMD-*.
 //
-// The harness hosts the documents itself, on a loopback http listener it starts for each check and
-// closes when the check ends (runner/cimd-host.ts). The client_id is the document's URL. Only an
-// authorization server on this machine that may fetch loopback http URLs can reach it (the
-// embedded reference server runs with allowLoopbackCimd); against any other AS the checks skip
-// and say so. Each negative check first proves that a valid document IS accepted (the control),
-// so a refusal can only be about the one defect the probe carries.
+// The harness hosts the documents itself (runner/cimd-host.ts): on a loopback http listener it
+// starts for each check, or, with --cimd-url-base / --cimd-out, in a folder the operator serves
+// where the AS can fetch it. The client_id is the document's URL. Only an AS on this machine that
+// may fetch loopback http URLs can reach the listener (the embedded reference server runs with
+// allowLoopbackCimd). Each check first sends a valid document the AS should accept (the control,
+// probeValidDocument): when the AS does not accept it, a refusal counts only if the AS is seen (or
+// known) to have fetched it; otherwise nothing can be concluded and the check skips, naming
+// --cimd-url-base. Behind an accepted control, a refusal can only be about the one defect a
+// negative probe carries.
 //
 // Every authorization request here is sent once and its answer read: a `Location` header is
 // inspected, never followed.
@@ -14,7 +17,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckContext } from '../runner/check.ts';
 import { defineCheck } from '../runner/check.ts';
-import { type CimdHost, clientDocument, startConnectionCounter, withCimdHost } from '../runner/cimd-host.ts';
+import {
+  type CimdHost,
+  clientDocument,
+  startConnectionCounter,
+  withDocumentHost,
+} from '../runner/cimd-host.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { type AuthorizationServer, authorizationUrl, newPkce } from '../runner/oauth.ts';
 import { since } from '../runner/revisions.ts';
@@ -126,13 +134,22 @@ export async function discoveredAs(t: CheckContext): Promise<AuthorizationServer
 }
 
 /**
- * The AS, when the harness can test metadata documents against it: it has an authorization
- * endpoint on this machine (so it can reach the harness's loopback listener), and, unless
- * `ignoreFlag`, it advertises `client_id_metadata_document_supported: true`.
+ * How to let the AS reach the harness's documents: the hint of every skip below that comes from
+ * an AS that did not, or could not, fetch a document on the harness's loopback listener.
+ */
+export const CIMD_URL_BASE_HOW =
+  "publish the harness's client metadata documents where the authorization server can fetch them: --cimd-url-base https://HOST/PATH --cimd-out DIR, with DIR served live at that URL (a web server behind a tunnel, or a shared web folder)";
+
+/**
+ * The AS, when the harness can test metadata documents against it, and unless `ignoreFlag` when it
+ * advertises `client_id_metadata_document_supported: true`. Documents on the harness's loopback
+ * listener (no --cimd-url-base) can only be fetched by an AS on this machine, so an AS elsewhere
+ * is not sent any; `localAs` (AS-CIMD-07, which watches a loopback port) needs an AS on this
+ * machine whatever the documents' host.
  */
 export async function cimdTarget(
   t: CheckContext,
-  opts: { ignoreFlag?: boolean } = {},
+  opts: { ignoreFlag?: boolean; localAs?: boolean } = {},
 ): Promise<AuthorizationServer | undefined> {
   const as = await discoveredAs(t);
   if (!as) return undefined;
@@ -142,14 +159,27 @@ export async function cimdTarget(
     );
     return undefined;
   }
-  if (!isLoopbackUrl(as.metadata.authorization_endpoint)) {
+  if (isLoopbackUrl(as.metadata.authorization_endpoint)) return as;
+  if (opts.localAs) {
+    t.prerequisiteMissing(
+      'the authorization server runs on another machine: whether it connects to special-use addresses is seen only on a port of its own machine',
+      "run the harness on the authorization server's machine",
+    );
+    return undefined;
+  }
+  if (!t.options.cimdPublishing) {
     t.prerequisiteMissing(
       'the harness hosts client metadata documents on a loopback http listener, which an authorization server on another machine cannot fetch',
-      'run the harness on the machine of the authorization server, with loopback metadata-document fetches allowed in its development settings (the reference server: --allow-loopback-cimd)',
+      CIMD_URL_BASE_HOW,
     );
     return undefined;
   }
   return as;
+}
+
+/** The host of the documents of this run (see runner/cimd-host.ts), for the duration of `fn`. */
+export function withHost<T>(t: CheckContext, fn: (host: CimdHost) => Promise<T>): Promise<T> {
+  return withDocumentHost(t.options.cimdPublishing, fn);
 }
 
 /** A unique path for one document of one check. */
@@ -163,20 +193,109 @@ export function hostRedirectUri(host: CimdHost, path = '/callback'): string {
 }
 
 /**
- * The control: a valid document for a fresh URL is fetched and accepted. Returns false (after
- * recording why, as not applicable) when it is not, because then no refusal proves anything.
+ * What became of a well-formed document the AS should accept:
+ * - `accepted`: it led to a code or a login/consent page;
+ * - `refused`: it did not, and the refusal is the AS's own doing (it fetched the document, or the
+ *   harness started this AS and knows it fetches loopback documents);
+ * - `unreached`: it did not, and nothing tells whether the AS could (or would) fetch it at all:
+ *   `reason` says why no conclusion is possible;
+ * - `unpublished`: the operator's folder does not serve it at its URL; nothing was sent.
+ */
+export type ValidDocumentProbe = InconclusiveProbe | ConclusiveProbe;
+type InconclusiveProbe =
+  | { kind: 'unpublished'; clientId: string; reason: string }
+  | {
+      kind: 'unreached';
+      clientId: string;
+      outcome: AuthorizationOutcome;
+      fetches: number | undefined;
+      reason: string;
+    };
+type ConclusiveProbe = {
+  kind: 'accepted' | 'refused';
+  clientId: string;
+  outcome: AuthorizationOutcome;
+  fetches: number | undefined;
+};
+
+/**
+ * Publishes a well-formed document for a fresh URL (on a folder host, reads it back first) and
+ * sends one authorization request with it as client_id. This is the control of every negative
+ * probe and the probe of the positive checks: it tells "the AS refused the document" apart from
+ * "the AS cannot reach (or rightly refuses to fetch) the harness's document".
+ */
+export async function probeValidDocument(
+  t: CheckContext,
+  as: AuthorizationServer,
+  host: CimdHost,
+  opts: { checkId: string; label: string; redirectUri?: string; extra?: [string, string][] },
+): Promise<ValidDocumentProbe> {
+  const path = docPath(opts.checkId, 'valid');
+  const redirectUri = opts.redirectUri ?? hostRedirectUri(host);
+  const clientId = host.url(path);
+  host.publishJson(path, clientDocument(clientId, [redirectUri]));
+  const unpublished = await host.confirm(path, t.http);
+  if (unpublished) return { kind: 'unpublished', clientId, reason: unpublished };
+  const outcome = await authorizationProbe(t, as, clientId, redirectUri, opts.label, opts.extra);
+  const fetches = host.fetches(path);
+  if (outcome.kind === 'code' || outcome.kind === 'page')
+    return { kind: 'accepted', clientId, outcome, fetches };
+  if ((fetches ?? 0) > 0 || (host.kind === 'listener' && t.options.cimdLoopbackFetch))
+    return { kind: 'refused', clientId, outcome, fetches };
+  const reason =
+    host.kind === 'listener'
+      ? `the authorization server never fetched ${clientId} (${describeOutcome(outcome)}): an AS that cannot reach this machine's loopback, or that rightly refuses http and loopback client_id URLs outside development (CIMD §6, SSRF), cannot be told apart from one that does not use metadata documents`
+      : `the authorization server did not accept ${clientId} (${describeOutcome(outcome)}), which the harness itself read there; without seeing its fetches, an AS that cannot reach that host, or whose trust policy excludes it (MCP 2025-11-25 §Trust Policies, a MAY), cannot be told apart from one that does not use metadata documents`;
+  return { kind: 'unreached', clientId, outcome, fetches, reason };
+}
+
+/**
+ * Records "nothing can be concluded" for a probe that is `unpublished` or `unreached`, with the
+ * option that would let it run; returns true when it did (the check then stops).
+ */
+export function concludesNothing(
+  t: CheckContext,
+  probe: ValidDocumentProbe,
+  host: CimdHost,
+): probe is InconclusiveProbe {
+  if (probe.kind === 'unpublished') {
+    t.prerequisiteMissing(
+      `the metadata document written to --cimd-out is not served at its URL: ${probe.reason}`,
+      `serve the --cimd-out folder live at ${host.base} (the --cimd-url-base), so each document is readable there as soon as it is written`,
+    );
+    return true;
+  }
+  if (probe.kind !== 'unreached') return false;
+  t.prerequisiteMissing(
+    probe.reason,
+    host.kind === 'listener'
+      ? CIMD_URL_BASE_HOW
+      : `let the authorization server fetch documents under ${host.base} (admit that host in its trust policy)`,
+  );
+  return true;
+}
+
+/**
+ * The control of a negative probe: a valid document for a fresh URL is accepted. Returns false
+ * (after recording why) when it is not, because then no refusal proves anything.
  */
 async function controlAccepted(t: CheckContext, as: AuthorizationServer, host: CimdHost): Promise<boolean> {
-  const path = docPath('control', 'valid');
-  const redirectUri = hostRedirectUri(host);
-  const clientId = `${host.origin}${path}`;
-  host.publishJson(path, clientDocument(clientId, [redirectUri]));
-  const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD control: a valid document');
-  t.data('control', { clientId, fetches: host.fetches(path), outcome: describeOutcome(outcome) });
-  if (outcome.kind === 'code' || outcome.kind === 'page') return true;
-  t.notApplicable(
-    `a valid metadata document at ${clientId} is not accepted (${describeOutcome(outcome)}, fetched ${host.fetches(path)} time(s)), so a refusal of a broken one would prove nothing (see AS-CIMD-01)`,
-  );
+  const control = await probeValidDocument(t, as, host, {
+    checkId: 'control',
+    label: 'CIMD control: a valid document',
+  });
+  t.data('control', {
+    clientId: control.clientId,
+    ...(control.kind === 'unpublished'
+      ? { unpublished: control.reason }
+      : { fetches: control.fetches ?? 'not observable', outcome: describeOutcome(control.outcome) }),
+  });
+  if (control.kind === 'accepted') return true;
+  if (concludesNothing(t, control, host)) return false;
+  if (control.kind === 'refused')
+    t.notApplicable(
+      `a valid metadata document at ${control.clientId} is not accepted (${describeOutcome(control.outcome)}, fetched ${control.fetches ?? '?'} time(s)), so a refusal of a broken one would prove nothing (see AS-CIMD-01)`,
+    );
   return false;
 }
 
@@ -185,7 +304,8 @@ interface NegativeResult {
   probe: string;
   clientId: string;
   outcome: AuthorizationOutcome;
-  fetched?: number;
+  /** GETs of the document; undefined when not hosted by the harness or not observable. */
+  fetched?: number | undefined;
 }
 
 /** One defective document to host: what the probe is called, and its body for a client_id. */
@@ -211,7 +331,7 @@ async function probeDefectiveDocuments(
   return Promise.all(
     documents.map(async ({ probe, label, body }, i) => {
       const path = docPath('probe', `defect-${i}`);
-      const clientId = `${host.origin}${path}`;
+      const clientId = host.url(path);
       host.publish(path, { body: body(clientId) });
       const outcome = await authorizationProbe(t, as, clientId, redirectUri, label);
       return { probe, clientId, outcome, fetched: host.fetches(path) };
@@ -296,29 +416,34 @@ export const AS_CIMD_01 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
-      const path = docPath('probe', 'valid');
-      const redirectUri = hostRedirectUri(host);
-      const clientId = `${host.origin}${path}`;
-      host.publishJson(path, clientDocument(clientId, [redirectUri]));
-      const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: valid document');
-      const fetches = host.fetches(path);
-      t.data('client_id', clientId);
-      t.data('fetches', fetches);
+    await withHost(t, async (host) => {
+      const probe = await probeValidDocument(t, as, host, {
+        checkId: 'probe',
+        label: 'CIMD: valid document',
+      });
+      t.data('client_id', probe.clientId);
+      if (concludesNothing(t, probe, host)) return;
+      const { outcome, fetches } = probe;
+      t.data('fetches', fetches ?? 'not observable (--cimd-url-base)');
       t.data('outcome', describeOutcome(outcome));
-      if (fetches === 0) {
+      if (probe.kind === 'refused') {
         t.violated(
-          `the AS never fetched ${clientId} (${describeOutcome(outcome)}); an AS that refuses http loopback client_id URLs in every setting also lands here`,
+          fetches === 0
+            ? `the AS never fetched ${probe.clientId} (${describeOutcome(outcome)}), although it may fetch the harness's loopback documents`
+            : `the AS fetched the valid document but refused it: ${describeOutcome(outcome)}`,
           { exchanges: [outcome.exchange] },
         );
-      } else if (outcome.kind === 'code' || outcome.kind === 'page') {
-        t.conforms(
-          `the AS fetched the document (${fetches} GET) and accepted it: ${describeOutcome(outcome)}`,
+      } else if (fetches === 0) {
+        t.violated(
+          `the AS never fetched ${probe.clientId}, yet answered ${describeOutcome(outcome)}; an AS that refuses http loopback client_id URLs in every setting also lands here`,
+          { exchanges: [outcome.exchange] },
         );
       } else {
-        t.violated(`the AS fetched the valid document but refused it: ${describeOutcome(outcome)}`, {
-          exchanges: [outcome.exchange],
-        });
+        t.conforms(
+          fetches === undefined
+            ? `the AS accepted the document published at ${probe.clientId}: ${describeOutcome(outcome)}`
+            : `the AS fetched the document (${fetches} GET) and accepted it: ${describeOutcome(outcome)}`,
+        );
       }
     });
   },
@@ -364,7 +489,7 @@ export const AS_CIMD_02 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
       const variants: [string, (url: string) => string][] = [
@@ -428,10 +553,10 @@ export const AS_CIMD_03 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const path = docPath('probe', 'listed');
-      const clientId = `${host.origin}${path}`;
+      const clientId = host.url(path);
       host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
       const unlisted = hostRedirectUri(host, '/elsewhere');
       const outcome = await authorizationProbe(
@@ -482,7 +607,7 @@ export const AS_CIMD_04 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
       const defects: [string, (clientId: string) => string][] = [
@@ -538,23 +663,23 @@ export const AS_CIMD_05 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
       const name = `${randomUUID().slice(0, 8)}.json`;
       // [probe, raw client_id, the path a fetch of it would reach (undefined: not on our host)]
       const probes: [string, string, string | undefined][] = [
-        ['no path', host.origin, '/'],
-        ['a /./ segment', `${host.origin}/cimd/dot/./${name}`, `/cimd/dot/${name}`],
-        ['a /../ segment', `${host.origin}/cimd/x/../dotdot/${name}`, `/cimd/dotdot/${name}`],
-        ['a fragment', `${host.origin}/cimd/frag/${name}#section`, `/cimd/frag/${name}`],
-        [
-          'userinfo',
-          host.origin.replace('http://', 'http://user@') + `/cimd/user/${name}`,
-          `/cimd/user/${name}`,
-        ],
+        ['a /./ segment', host.url(`/cimd/dot/./${name}`), `/cimd/dot/${name}`],
+        ['a /../ segment', host.url(`/cimd/x/../dotdot/${name}`), `/cimd/dotdot/${name}`],
+        ['a fragment', host.url(`/cimd/frag/${name}#section`), `/cimd/frag/${name}`],
+        ['userinfo', host.url(`/cimd/user/${name}`).replace('://', '://user@'), `/cimd/user/${name}`],
         ['http on a non-loopback host', `http://client.example.test/cimd/${name}`, undefined],
       ];
+      // A document at the root of an origin exists only on the harness's own listener (a folder
+      // published under a path has no root of its own).
+      if (host.kind === 'listener') probes.unshift(['no path', host.origin, '/']);
+      else
+        t.note('the "no path" probe needs a document at the root of an origin: not run with --cimd-url-base');
       const results: NegativeResult[] = [];
       for (const [probe, clientId, path] of probes) {
         // Each probe in turn: the no-path probe owns "/" of the shared host.
@@ -618,7 +743,7 @@ export const AS_CIMD_06 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
       const defects: [string, Record<string, unknown>][] = [
@@ -688,7 +813,7 @@ export const AS_CIMD_07 = defineCheck({
   probe:
     'client_id = https://127.0.0.1:PORT/c.json (PORT: a harness TCP listener that counts connections), https://[::1]:PORT/c.json and https://169.254.169.254/latest/meta-data.',
   async run(t) {
-    const as = await cimdTarget(t);
+    const as = await cimdTarget(t, { localAs: true });
     if (!as) return;
     const counter = await startConnectionCounter();
     try {
@@ -763,24 +888,36 @@ export const AS_CIMD_08 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
+      // A folder cannot answer 500: there the failed fetch is a missing file (the operator's web
+      // server answers it, usually 404); CIMD §4.3 treats every answer but 200 alike.
+      const errorCase = host.kind === 'listener' ? 'HTTP 500' : 'no document (missing file)';
       const cases: [string, (clientId: string) => { status: number; body: string }][] = [
-        ['HTTP 500', () => ({ status: 500, body: '{"error":"temporarily broken"}' })],
+        [errorCase, () => ({ status: 500, body: '{"error":"temporarily broken"}' })],
         [
           'invalid JSON',
           (id) => ({ status: 200, body: JSON.stringify(clientDocument(id, [redirectUri])).slice(0, -1) }),
         ],
       ];
       const rows: Record<string, unknown>[] = [];
-      let conforming = true;
       for (const [name, broken] of cases) {
-        const path = docPath('probe', name.replace(/ /g, '-'));
-        const clientId = `${host.origin}${path}`;
-        const good = JSON.stringify(clientDocument(clientId, [redirectUri]));
-        host.publish(path, (n) => (n <= 1 ? broken(clientId) : { body: good }));
+        const path = docPath('probe', name.replace(/\W+/g, '-'));
+        const clientId = host.url(path);
+        host.publish(path, broken(clientId));
         const first = await authorizationProbe(t, as, clientId, redirectUri, `CIMD: ${name} on first fetch`);
+        // The fix: from now on the URL serves a valid document (read back first on a folder, so a
+        // stale copy of the broken one is never blamed on the AS).
+        host.publishJson(path, clientDocument(clientId, [redirectUri]));
+        const stale = await host.confirm(path, t.http);
+        if (stale) {
+          t.prerequisiteMissing(
+            `${name}: the fixed document is not served yet: ${stale}`,
+            `serve the --cimd-out folder live at ${host.base}, without caching`,
+          );
+          return;
+        }
         const second = await authorizationProbe(
           t,
           as,
@@ -788,22 +925,21 @@ export const AS_CIMD_08 = defineCheck({
           redirectUri,
           `CIMD: valid document after ${name}`,
         );
+        const fetches = host.fetches(path);
         rows.push({
           case: name,
           first: describeOutcome(first),
           second: describeOutcome(second),
-          fetches: host.fetches(path),
+          fetches: fetches ?? 'not observable (--cimd-url-base)',
         });
         if (first.kind === 'code' || first.kind === 'error-redirect') {
-          conforming = false;
           t.violated(`${name}: the request went on although the fetch failed (${describeOutcome(first)})`, {
             exchanges: [first.exchange],
           });
         }
         if (second.kind !== 'code' && second.kind !== 'page') {
-          conforming = false;
           t.violated(
-            `${name}: after the document was fixed, the next request still failed (${describeOutcome(second)}, ${host.fetches(path)} fetch(es)): the failure was cached`,
+            `${name}: after the document was fixed, the next request still failed (${describeOutcome(second)}${fetches === undefined ? '' : `, ${fetches} fetch(es)`}): the failure was cached`,
             { exchanges: [second.exchange] },
           );
         }
@@ -842,11 +978,11 @@ export const AS_CIMD_09 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
+    await withHost(t, async (host) => {
       if (!(await controlAccepted(t, as, host))) return;
       const redirectUri = hostRedirectUri(host);
       const path = docPath('probe', 'large');
-      const clientId = `${host.origin}${path}`;
+      const clientId = host.url(path);
       host.publishJson(path, clientDocument(clientId, [redirectUri], { padding: 'x'.repeat(1024 * 1024) }));
       const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: 1 MB document');
       judgeNegatives(
@@ -899,14 +1035,17 @@ export const AS_CIMD_10 = defineCheck({
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
-    await withCimdHost(async (host) => {
-      const path = docPath('probe', 'consent');
-      const clientId = `${host.origin}${path}`;
-      const redirectUri = `http://localhost:${new URL(host.origin).port}/callback`;
-      host.publishJson(path, clientDocument(clientId, [redirectUri]));
-      const outcome = await authorizationProbe(t, as, clientId, redirectUri, 'CIMD: consent page', [
-        ['prompt', 'consent'],
-      ]);
+    await withHost(t, async (host) => {
+      // The port of the harness's listener, or the MCP example's 3000 for a folder on port 443.
+      const redirectUri = `http://localhost:${new URL(host.origin).port || '3000'}/callback`;
+      const probe = await probeValidDocument(t, as, host, {
+        checkId: 'probe',
+        label: 'CIMD: consent page',
+        redirectUri,
+        extra: [['prompt', 'consent']],
+      });
+      if (concludesNothing(t, probe, host)) return;
+      const { outcome } = probe;
       t.data('outcome', describeOutcome(outcome));
       if (outcome.kind !== 'page' || outcome.location) {
         t.notApplicable(

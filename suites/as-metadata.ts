@@ -11,21 +11,20 @@ import {
   jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { type CheckContext, defineCheck } from '../runner/check.ts';
-import { withCimdHost, clientDocument } from '../runner/cimd-host.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import {
-  authorizationProbe,
   cimdTarget,
+  concludesNothing,
   describeOutcome,
-  docPath,
-  hostRedirectUri,
   isLoopbackUrl,
+  probeValidDocument,
+  withHost,
 } from './as-cimd.ts';
 import { catalogueRegistration } from './as-dcr.ts';
 import { authzSetup, describe, evidence, pooledResponses } from './as-authorize-probe.ts';
 import { answerOf, describeAnswer, pooledRedemption } from './as-token-probes.ts';
 import { LoginError } from '../runner/login/index.ts';
-import { OAuthStepError } from '../runner/oauth.ts';
+import { type AuthorizationServer, OAuthStepError } from '../runner/oauth.ts';
 
 export const AS_META_01 = defineCheck({
   id: 'AS-META-01',
@@ -550,26 +549,27 @@ export const AS_META_08 = defineCheck({
   },
 });
 
-/** Does the AS fetch and accept a valid metadata document hosted by the harness? */
+/**
+ * Does the AS accept a valid metadata document hosted by the harness? Undefined (after recording
+ * why nothing can be concluded, and the option that would let it run) when the AS did not, or
+ * could not, fetch it (as-cimd.ts probeValidDocument).
+ */
 async function documentsWork(
   t: CheckContext,
-  as: { issuer: string; metadata: Record<string, unknown> },
-): Promise<{ fetched: boolean; accepted: boolean; outcome: string }> {
-  return withCimdHost(async (host) => {
-    const path = docPath('meta', 'flag');
-    const clientId = `${host.origin}${path}`;
-    host.publishJson(path, clientDocument(clientId, [hostRedirectUri(host)]));
-    const outcome = await authorizationProbe(
-      t,
-      as,
-      clientId,
-      hostRedirectUri(host),
-      'CIMD: is a metadata document used?',
-    );
+  as: AuthorizationServer,
+): Promise<{ fetched: boolean; accepted: boolean; outcome: string } | undefined> {
+  return withHost(t, async (host) => {
+    const probe = await probeValidDocument(t, as, host, {
+      checkId: 'meta',
+      label: 'CIMD: is a metadata document used?',
+    });
+    t.data('client_id', probe.clientId);
+    if (concludesNothing(t, probe, host)) return undefined;
     return {
-      fetched: host.fetches(path) > 0,
-      accepted: outcome.kind === 'code' || outcome.kind === 'page',
-      outcome: describeOutcome(outcome),
+      // Not observable on a folder host: an accepted document there was read by the AS.
+      fetched: probe.fetches === undefined ? probe.kind === 'accepted' : probe.fetches > 0,
+      accepted: probe.kind === 'accepted',
+      outcome: describeOutcome(probe.outcome),
     };
   });
 }
@@ -616,11 +616,12 @@ export const AS_META_09_A = defineCheck({
     'An AS that publishes client_id_metadata_document_supported: true actually fetches and uses client metadata documents (first half of "published iff supported"; AS-META-09-B is the other half).',
   remediation: 'Either implement metadata-document clients or remove the flag from the metadata.',
   probe:
-    'Host a valid document on a harness loopback listener and send an authorization request with its URL as client_id.',
+    'Host a valid document (on a harness loopback listener, or under --cimd-url-base) and send an authorization request with its URL as client_id.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
     const seen = await documentsWork(t, as);
+    if (!seen) return;
     t.data('document', seen);
     if (seen.fetched && seen.accepted)
       t.conforms(`the flag is true and a metadata document was fetched and accepted (${seen.outcome})`);
@@ -679,6 +680,7 @@ export const AS_META_09_B = defineCheck({
     const flag = as.metadata.client_id_metadata_document_supported;
     t.data('flag', flag ?? null);
     const seen = await documentsWork(t, as);
+    if (!seen) return;
     t.data('document', seen);
     if (seen.fetched && seen.accepted && flag !== true)
       t.violated(

@@ -46,13 +46,14 @@ export async function runAgainstEmbedded(
   options: EmbeddedRunOptions = {},
 ): Promise<CheckResult[]> {
   const revision = options.revision ?? '2026-07-28';
-  const server = await startReferenceServer({
+  const serverOptions: ReferenceServerOptions = {
     allowLoopbackCimd: true,
     codeTtlSeconds: EMBEDDED_CODE_TTL_SECONDS,
     ...options.server,
     autoApprove: options.autoApprove ?? true,
     faults: [...(options.faults ?? [])],
-  });
+  };
+  const server = await startReferenceServer(serverOptions);
   const recorder = new HttpRecorder({ allowedOrigins: [server.url, server.issuer], timeoutMs: 5_000 });
   try {
     const fixtures = new RunFixtures({
@@ -86,6 +87,8 @@ export async function runAgainstEmbedded(
         codeLifetimeWaitSeconds: options.codeLifetimeWaitSeconds ?? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS,
         scopeImplies: options.scopeImplies ?? SCOPE_IMPLIES,
         stateTool: options.stateTool ?? 'read_my_notes',
+        // As `run` does for its embedded server: this AS is known to fetch loopback documents.
+        cimdLoopbackFetch: serverOptions.allowLoopbackCimd === true,
       },
     );
   } finally {
