@@ -128,6 +128,8 @@ export interface AuthzOutcome {
   exchange?: Exchange;
   /** Set when the answer was a page: what it looked like. */
   page?: string;
+  /** The answer came back through the run's login step (the raw request showed a sign-in page). */
+  viaLogin?: boolean;
 }
 
 /**
@@ -223,12 +225,14 @@ export async function sendWithLogin(
       kind: 'redirect',
       status: 302,
       location: callback,
+      viaLogin: true,
       params,
       ...(params.get('error') ? { error: params.get('error')! } : {}),
       ...(params.get('code') ? { code: params.get('code')! } : {}),
     };
   } catch (err) {
-    if (err instanceof LoginError) return { ...first, page: `${first.page}; login: ${err.message}` };
+    if (err instanceof LoginError)
+      return { ...first, viaLogin: true, page: `${first.page}; login: ${err.message}` };
     throw err;
   }
 }
@@ -292,8 +296,15 @@ export async function controlAccepted(
   t: CheckContext,
   setup: AuthzSetup,
   what: string,
-  via: 'raw' | 'login' = 'login',
+  /**
+   * How the control is sent: like the probe whose answer it controls (an AuthzOutcome): through
+   * the login step when the probe's answer came through it, else raw (a refusal before any
+   * sign-in is controlled by a request the AS lets through to its sign-in page, which costs no
+   * login: issue #15 §4).
+   */
+  like: 'raw' | 'login' | AuthzOutcome,
 ): Promise<boolean> {
+  const via = typeof like === 'string' ? like : like.viaLogin ? 'login' : 'raw';
   let byWay = CONTROLS.get(t);
   if (!byWay) CONTROLS.set(t, (byWay = new Map()));
   let control = byWay.get(via);

@@ -235,7 +235,7 @@ async function judgeErrorRedirect(
 ): Promise<void> {
   if (out.code) {
     t.violated(`${label}: a code was issued (${describe(out)})`, evidence(out));
-  } else if (!(await controlAccepted(t, setup, label))) {
+  } else if (!(await controlAccepted(t, setup, label, out))) {
     // The same request without the change was refused too: the answer is not about `label`.
   } else if (out.kind !== 'redirect') {
     t.violated(
@@ -486,7 +486,7 @@ export const AS_AUTHZ_07 = defineCheck({
         'use --login auto against an AS in test mode, or --login form/browser with a login script',
       );
     // A refusal is blamed on foo=bar only when the same request without it was accepted.
-    else if (await controlAccepted(t, setup, 'foo=bar'))
+    else if (await controlAccepted(t, setup, 'foo=bar', out))
       t.violated(
         `the request with foo=bar was refused (${describe(out)}), while the same request without it was accepted`,
         evidence(out),
@@ -540,7 +540,7 @@ export const AS_AUTHZ_08 = defineCheck({
         rows.push(outcomeRow(`resource ${label}`, out));
         if (out.code)
           t.violated(`resource ${label} ("${value}") was accepted: a code was issued`, evidence(out));
-        else if (!(await controlAccepted(t, setup, `resource ${label}`))) return;
+        else if (!(await controlAccepted(t, setup, `resource ${label}`, out))) return;
         else if (out.kind === 'redirect' && out.error !== 'invalid_target')
           t.violated(
             `resource ${label}: error=${out.error ?? '(none)'}, expected invalid_target`,

@@ -60,7 +60,7 @@ async function expectRefused(
   for (const [label, out] of outs) {
     if (out.code) t.violated(`${label}: a code was issued`, evidence(out));
     else if (out.kind === 'redirect-elsewhere') t.violated(`${label}: ${describe(out)}`, evidence(out));
-    else if (await controlAccepted(t, setup, label)) {
+    else if (await controlAccepted(t, setup, label, out)) {
       t.conforms(`${label}: refused (${describe(out)})`);
       if (out.kind !== 'redirect' || out.error !== expectedError)
         t.note(
@@ -229,7 +229,8 @@ export const AS_PKCE_03A = defineCheck({
       if (out.code && !advertised)
         t.violated(`${label}: a code was issued, but the metadata does not advertise plain`, evidence(out));
       else if (out.code) t.conforms(`${label}: accepted, and plain is advertised`);
-      else if (await controlAccepted(t, setup, label)) t.conforms(`${label}: refused (${describe(out)})`);
+      else if (await controlAccepted(t, setup, label, out))
+        t.conforms(`${label}: refused (${describe(out)})`);
     }
   },
 });
@@ -281,7 +282,8 @@ export const AS_PKCE_03B = defineCheck({
     const { outs } = await plainProbes(t, setup);
     for (const [label, out] of outs) {
       if (out.code) t.violated(`${label}: accepted (a code was issued)`, evidence(out));
-      else if (await controlAccepted(t, setup, label)) t.conforms(`${label}: refused (${describe(out)})`);
+      else if (await controlAccepted(t, setup, label, out))
+        t.conforms(`${label}: refused (${describe(out)})`);
     }
   },
 });

@@ -29,12 +29,30 @@ describe('third-party targets match their expected results', () => {
             (d) => `${d.id}: expected ${d.expected}, got ${d.actual}${d.message ? ` (${d.message})` : ''}`,
           );
           expect(lines, `${name}/${variant.name} differs from ${variant.expected}`).toEqual([]);
+          // Deterministic verdicts (issue #12 §3): a second run, against a fresh start of the same
+          // target, gives every check the same status.
+          const again = await runVariant(name, variant);
+          expect(
+            statusChanges(outcome.report.results, again.report.results),
+            `${name}/${variant.name}: the second run's statuses differ from the first's`,
+          ).toEqual([]);
         },
-        INSTALL_TIMEOUT_MS + RUN_TIMEOUT_MS,
+        INSTALL_TIMEOUT_MS + 2 * RUN_TIMEOUT_MS,
       );
     }
   }
 });
+
+/** "ID: first → second (message)" for every check whose status differs between two runs. */
+function statusChanges(
+  first: readonly { id: string; status: string }[],
+  second: readonly { id: string; status: string; message: string }[],
+): string[] {
+  const before = new Map(first.map((r) => [r.id, r.status]));
+  return second
+    .filter((r) => before.get(r.id) !== r.status)
+    .map((r) => `${r.id}: ${before.get(r.id) ?? '(not run)'} → ${r.status} (${r.message})`);
+}
 
 describe('the comparison is exact per check ID', () => {
   const report = (results: { id: string; status: string }[]) =>
