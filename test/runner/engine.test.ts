@@ -429,3 +429,138 @@ describe('runChecks', () => {
     expect(r!.exchanges).toContain('x999');
   });
 });
+
+describe('controls, isolation and shared probes (issue #12 §1-§2, issue #15 §4)', () => {
+  /** A fixture source with isolation and per-check clients, counting what it was asked for. */
+  function isolatingFixtures(mode: 'per-check' | 'serialized') {
+    let clients = 0;
+    let tokens = 0;
+    const base = fakeFixtures({
+      client: async () => ({ clientId: 'shared', authMethod: 'none', redirectUris: [] }),
+      token: async () => ({ accessToken: `token-${++tokens}`, tokenType: 'bearer', raw: {} }),
+    });
+    const source: FixtureSource & { renewed: string[] } = {
+      ...base,
+      renewed: [],
+      isolation: async () => mode,
+      ownClient: async () =>
+        mode === 'serialized'
+          ? { clientId: 'shared', authMethod: 'none', redirectUris: [] }
+          : { clientId: `own-${++clients}`, authMethod: 'none', redirectUris: [] },
+      renew(name) {
+        source.renewed.push(name);
+        const fresh = fakeFixtures({
+          token: async () => ({ accessToken: `token-${++tokens}`, tokenType: 'bearer', raw: {} }),
+        });
+        source.get = ((n: string) => (n === name ? fresh.get(n as never) : base.get(n as never))) as never;
+      },
+    };
+    return source;
+  }
+
+  it('a failed control outweighs a pass: the check ends skip with the reason, never pass', async () => {
+    const [r] = await runChecks(
+      [
+        check('T-CTRL-01', async (t) => {
+          t.conforms('probe A refused, control ok');
+          t.inconclusive('control failed: the same request without B was refused too');
+        }),
+      ],
+      options(),
+    );
+    expect(r).toMatchObject({
+      status: 'skip',
+      message: 'control failed: the same request without B was refused too',
+    });
+  });
+
+  it('each check that declares own-client gets a client of its own', async () => {
+    const seen: string[] = [];
+    const own = async (t: CheckContext) => {
+      seen.push((await t.fixture('own-client')).clientId);
+      t.conforms('ok');
+    };
+    const results = await runChecks(
+      [check('T-OWN-01', own, { needs: ['own-client'] }), check('T-OWN-02', own, { needs: ['own-client'] })],
+      options({ fixtures: isolatingFixtures('per-check') }),
+    );
+    expect(results.map((r) => r.status)).toEqual(['pass', 'pass']);
+    expect(new Set(seen).size).toBe(2);
+  });
+
+  it('a check using own-client without declaring it is a harness error, not a silent shared client', async () => {
+    const [r] = await runChecks(
+      [check('T-OWN-03', async (t) => void (await t.fixture('own-client')))],
+      options({ fixtures: isolatingFixtures('per-check') }),
+    );
+    expect(r).toMatchObject({ status: 'error' });
+    expect(r!.message).toMatch(/without declaring it in needs/);
+  });
+
+  it('with one fixed client, the checks that use it run one at a time, after the others, and say so', async () => {
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    const slow = (id: string) => async (t: CheckContext) => {
+      running++;
+      most = Math.max(most, running);
+      order.push(id);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      running--;
+      t.conforms('ok');
+    };
+    const results = await runChecks(
+      [
+        check('T-SER-01', slow('T-SER-01'), { needs: ['own-client'] }),
+        check('T-SER-02', slow('T-SER-02'), { needs: ['client'] }),
+        check('T-SER-03', slow('T-SER-03'), { needs: ['own-client'] }),
+        check('T-FREE-01', slow('T-FREE-01')),
+      ],
+      options({ fixtures: isolatingFixtures('serialized') }),
+    );
+    expect(order[0]).toBe('T-FREE-01');
+    expect(results.map((r) => r.id)).toEqual(['T-SER-01', 'T-SER-02', 'T-SER-03', 'T-FREE-01']);
+    expect(results[0]!.notes.join(' ')).toMatch(/^serialized:/);
+    expect(results[3]!.notes).toEqual([]);
+    // The free check ran alone first; the serialized ones never overlapped.
+    expect(most).toBe(1);
+  });
+
+  it('a check whose control failed on a shared fixture is re-run alone with it renewed, and says so', async () => {
+    const fixtures = isolatingFixtures('per-check');
+    const [r] = await runChecks(
+      [
+        check(
+          'T-RERUN-01',
+          async (t) => {
+            const token = await t.fixture('token');
+            if (token.accessToken === 'token-1')
+              t.inconclusive('control failed: the shared token was refused', { suspect: 'token' });
+            else t.conforms(`judged with ${token.accessToken}`);
+          },
+          { needs: ['token'] },
+        ),
+      ],
+      options({ fixtures }),
+    );
+    expect(fixtures.renewed).toEqual(['token']);
+    expect(r).toMatchObject({ status: 'pass', message: 'judged with token-2' });
+    expect(r!.notes[0]).toMatch(/^re-run alone: the first run could not conclude \(control failed/);
+  });
+
+  it('a shared probe is made once per run and its exchanges are evidence of every check that reads it', async () => {
+    let made = 0;
+    const read = async (t: CheckContext) => {
+      const status = await t.shared('one GET', async (probe) => {
+        made++;
+        return (await probe.http.request(`${server.origin}/ok`)).status;
+      });
+      if (status === 200) t.conforms('read');
+    };
+    const results = await runChecks([check('T-SHARED-01', read), check('T-SHARED-02', read)], options());
+    expect(made).toBe(1);
+    expect(results.map((r) => r.status)).toEqual(['pass', 'pass']);
+    expect(results[0]!.exchanges).toEqual(results[1]!.exchanges);
+    expect(results[0]!.exchanges).toHaveLength(1);
+  });
+});
