@@ -279,6 +279,12 @@ export interface CheckDefinition {
    * pair in this revision instead of the newest one the check applies to.
    */
   faultRevisions?: Readonly<Record<string, Revision>>;
+  /**
+   * The level at which a fault shows, for a fault that breaks a secondary property the check
+   * judges below its own level (`t.violated(…, { level })`): the fault matrix then expects that
+   * level's status (warn for SHOULD) instead of the check's.
+   */
+  faultLevels?: Readonly<Record<string, Level>>;
   /** The requirement in our own words. */
   requirement: string;
   /** What to change in the target when the check does not pass. */
@@ -322,6 +328,10 @@ export function defineCheck(definition: CheckDefinition): Check {
       problems.push(`faultRevisions names "${fault}", which is not in faults`);
     if (!definition.revisions.includes(revision))
       problems.push(`faultRevisions puts "${fault}" in ${revision}, a revision the check does not apply to`);
+  }
+  for (const fault of Object.keys(definition.faultLevels ?? {})) {
+    if (!definition.faults.includes(fault))
+      problems.push(`faultLevels names "${fault}", which is not in faults`);
   }
   if (definition.untestable !== undefined && definition.faults.length > 0) {
     problems.push(

@@ -493,7 +493,8 @@ export async function refreshTokens(
  * owns it (AS-TOKEN-01) instead of ending every check that needs a token as an error (issue #12 §5).
  */
 function lenientTokenSet(err: unknown, via: FetchVia, hook: SecretHook): TokenSet | undefined {
-  const refused = err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError;
+  const refused =
+    err instanceof oauth.OperationProcessingError || err instanceof oauth.UnsupportedOperationError;
   if (!refused || via.last?.status !== 200) return undefined;
   const body = via.last.json();
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;

@@ -20,8 +20,13 @@ export function matrixRevision(check: Check, fault?: string): Revision {
     : (check.revisions[check.revisions.length - 1] as Revision);
 }
 
-export function expectedUnderFault(check: Check, revision: Revision = matrixRevision(check)): Status {
-  return levelFor(check, revision) === 'MUST' ? 'fail' : 'warn';
+export function expectedUnderFault(
+  check: Check,
+  revision: Revision = matrixRevision(check),
+  fault?: string,
+): Status {
+  const level = (fault && check.faultLevels?.[fault]) || levelFor(check, revision);
+  return level === 'MUST' ? 'fail' : 'warn';
 }
 
 /**

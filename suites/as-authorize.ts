@@ -157,6 +157,13 @@ export const AS_AUTHZ_03 = defineCheck({
   quotes: [
     {
       source: 'OAuth 2.1 draft-13',
+      section: '4.1.2.1',
+      keyword: 'MUST NOT',
+      binds: 'authorization-server',
+      text: 'Values for the error_description parameter MUST NOT include characters outside the set %x20-21 / %x23-5B / %x5D-7E.',
+    },
+    {
+      source: 'OAuth 2.1 draft-13',
       section: '4.1.1',
       keyword: 'MUST',
       binds: 'authorization-server',
@@ -191,7 +198,7 @@ export const AS_AUTHZ_03 = defineCheck({
   ],
   revisions: REVISIONS,
   needs: [...AUTHZ_NEEDS],
-  faults: ['as-response-type-unchecked'],
+  faults: ['as-response-type-unchecked', 'as-authorize-error-description-unsafe'],
   requirement:
     'Without `response_type` the AS answers `error=invalid_request`; with an unknown value, `error=unsupported_response_type`. Client and redirect URI being valid, the error goes back by redirect to the redirect URI, carrying the `state` sent; no code is issued.',
   remediation:
@@ -244,6 +251,8 @@ async function judgeErrorRedirect(
     );
   } else if (out.params.get('state') !== state) {
     t.violated(`${label}: the error redirect does not return the state sent`, evidence(out));
+  } else if (unsafeErrorText(out)) {
+    t.violated(`${label}: ${unsafeErrorText(out)} (OAuth 2.1 §4.1.2.1)`, evidence(out));
   } else if (out.error === undefined || !expected.includes(out.error)) {
     t.violated(
       `${label}: error=${out.error ?? '(none)'}, expected ${expected.join(' or ')} (the error code's meaning is defined in OAuth 2.1 §4.1.2.1; its choice is judged as a SHOULD)`,
@@ -252,6 +261,19 @@ async function judgeErrorRedirect(
   } else {
     t.conforms(`${label}: ${describe(out)} and the state`);
   }
+}
+
+/** OAuth 2.1 §4.1.2.1: error and error_description use %x20-21 / %x23-5B / %x5D-7E only. */
+const ERROR_TEXT = /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/;
+
+/** Which member of an error redirect has characters outside the allowed set, if any (issue #13 §7). */
+function unsafeErrorText(out: AuthzOutcome): string | undefined {
+  for (const name of ['error', 'error_description']) {
+    const value = out.params.get(name);
+    if (value !== null && !ERROR_TEXT.test(value))
+      return `${name} carries characters outside %x20-21 / %x23-5B / %x5D-7E (${JSON.stringify(value.slice(0, 80))})`;
+  }
+  return undefined;
 }
 
 export const AS_AUTHZ_04 = defineCheck({

@@ -669,7 +669,9 @@ export const AS_META_09_B = defineCheck({
   ],
   revisions: since('2025-11-25'),
   needs: ['as'],
-  faults: ['as-metadata-no-cimd-flag'],
+  faults: ['as-metadata-no-cimd-flag', 'as-cimd-disabled+as-metadata-no-cimd-flag'],
+  // Without metadata documents at all, only the SHOULD to support them is broken.
+  faultLevels: { 'as-cimd-disabled+as-metadata-no-cimd-flag': 'SHOULD' },
   requirement:
     'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"). CIMD-00 §5 makes this a MUST for an AS that publishes metadata, and MCP makes an AS that supports metadata documents follow CIMD.',
   remediation: 'Add "client_id_metadata_document_supported": true to the metadata.',
@@ -680,16 +682,23 @@ export const AS_META_09_B = defineCheck({
     const flag = as.metadata.client_id_metadata_document_supported;
     t.data('flag', flag ?? null);
     const seen = await documentsWork(t, as);
-    if (!seen) return;
-    t.data('document', seen);
-    if (seen.fetched && seen.accepted && flag !== true)
+    if (seen) t.data('document', seen);
+    if (seen?.fetched && seen.accepted) {
+      if (flag !== true)
+        t.violated(
+          `metadata documents work (${seen.outcome}), but client_id_metadata_document_supported is ${JSON.stringify(flag ?? null)}`,
+        );
+      else t.conforms('metadata documents work and the flag says so');
+    } else if (flag !== true)
+      // MCP 2025-11-25 on: authorization servers SHOULD support metadata documents, and MCP
+      // clients use them only when the flag says so (issue #13 §7).
       t.violated(
-        `metadata documents work (${seen.outcome}), but client_id_metadata_document_supported is ${JSON.stringify(flag ?? null)}`,
+        `the metadata does not advertise client_id_metadata_document_supported (${JSON.stringify(flag ?? null)})${seen ? ` and the harness's document was not used (${seen.outcome})` : ''}: MCP clients cannot register by metadata document, which MCP says authorization servers SHOULD support`,
+        { level: 'SHOULD' },
       );
-    else if (seen.fetched && seen.accepted) t.conforms('metadata documents work and the flag says so');
     else
       t.notApplicable(
-        `the AS does not use the harness's metadata document (${seen.outcome}), so it need not advertise the flag`,
+        `the flag is true but the harness's document was not used${seen ? ` (${seen.outcome})` : ''}: AS-META-09-A judges that`,
       );
   },
 });

@@ -422,7 +422,13 @@ function redirect(
   if (ctx.fault('as-iss-missing')) iss = undefined;
   if (isError && ctx.fault('as-iss-missing-on-error')) iss = undefined;
   if (iss !== undefined && ctx.fault('as-iss-mismatch')) iss = `${iss}/`;
-  const location = appendToRedirectUri(ctx, redirectUri, { ...params, state, iss });
+  // Fault: an error description with characters OAuth 2.1 §4.1.2.1 does not allow (a quote, a
+  // non-ASCII letter).
+  const unsafe =
+    isError && params.error_description !== undefined && ctx.fault('as-authorize-error-description-unsafe')
+      ? { error_description: `${params.error_description} — "détails"` }
+      : {};
+  const location = appendToRedirectUri(ctx, redirectUri, { ...params, ...unsafe, state, iss });
   res.writeHead(status, {
     Location: location,
     'Cache-Control': 'no-store',

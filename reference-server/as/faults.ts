@@ -185,6 +185,10 @@ export const AS_FAULTS: readonly FaultDefinition[] = [
   as('as-jwt-typ-jwt', 'Access tokens carry `typ: JWT` instead of `typ: at+jwt`.'), // AS-TOKEN-17
 
   // Refresh tokens (OAuth 2.1 §4.3)
+  as(
+    'as-authorize-error-description-unsafe',
+    'Authorization error redirects carry an error_description with a quote and a non-ASCII letter.',
+  ), // AS-AUTHZ-03
   as('as-refresh-no-rotation', 'A refresh returns the same refresh token instead of a new one.'), // AS-REFRESH-02
   as(
     'as-refresh-superseded-accepted',

@@ -70,7 +70,7 @@ describe.concurrent('every fault turns the checks that name it red', () => {
     const wrong = plan.checks
       .map((check) => ({
         check,
-        expected: expectedUnderFault(check, plan.revision),
+        expected: expectedUnderFault(check, plan.revision, plan.fault),
         result: byId.get(check.id),
       }))
       .filter(({ expected, result }) => result?.status !== expected)
@@ -112,7 +112,7 @@ describe.concurrent('checks that judge the sign-in step, against the consent pag
       faults: faultParts(fault),
     });
     expect(result?.status, result ? `${result.status}: ${result.message}` : 'did not run').toBe(
-      expectedUnderFault(check, matrixRevision(check, fault)),
+      expectedUnderFault(check, matrixRevision(check, fault), fault),
     );
   });
 });

@@ -31,6 +31,7 @@ const CLEAN_EXCEPTIONS: Record<string, string> = {
 
 /** What each fault's message must mention (the right reason to be red). */
 const FAULT_MESSAGE: Record<string, RegExp> = {
+  'as-authorize-error-description-unsafe': /error_description carries characters outside/,
   'as-pkce-optional+as-pkce-verifier-ignored': /code issued without challenge was accepted/,
   'as-authorize-get-refused': /405/,
   'as-authorize-cors': /Access-Control-Allow-Origin: \*/,
