@@ -122,10 +122,11 @@ async function authorizationCodeGrant(
     revoked: false,
   };
   // Fault: check-then-act. The code's state read above is trusted after a storage round trip
-  // (250 ms), so parallel redemptions of one code all win (a sequential replay is still refused).
+  // (1.5 s: wide enough that a loaded machine still overlaps the burst), so parallel redemptions of
+  // one code all win (a sequential replay is still refused).
   const racy = ctx.fault('as-code-redeem-race');
   const seenRedeemed = record.redeemedGrantId !== undefined;
-  if (racy) await new Promise((resolve) => setTimeout(resolve, 250));
+  if (racy) await new Promise((resolve) => setTimeout(resolve, 1500));
   const result = await store.redeemCode(codeHash, grant.id);
   if (result.kind === 'unknown') throw invalidGrant('the authorization code is unknown, expired or revoked');
   const replayed = racy ? seenRedeemed : result.kind === 'replayed';
@@ -269,9 +270,10 @@ async function refreshTokenGrant(
   }
   const next = newRefreshToken();
   // Fault: check-then-act. The "active" state read above is trusted after a storage round trip
-  // (250 ms), so parallel refreshes with one token all succeed (a sequential reuse is still caught).
+  // (1.5 s: wide enough that a loaded machine still overlaps the burst), so parallel refreshes with
+  // one token all succeed (a sequential reuse is still caught).
   if (ctx.fault('as-refresh-rotate-race')) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     const raced = await store.rotateRefresh(oldHash, next.hash);
     if (raced.kind === 'unknown' || raced.kind === 'revoked')
       throw invalidGrant('the refresh token is unknown or revoked');
