@@ -281,6 +281,10 @@ async function runOne(
   const started = performance.now();
   const observations: Observation[] = [];
   const notes: string[] = serialized ? [SERIALIZED] : [];
+  // The check's leased client goes back to the pool when the check ends, whenever the lease
+  // arrives (a lease granted after the check already ended is returned at once).
+  let release: (() => void) | undefined;
+  let ended = false;
   let flows = 0;
   const data: Record<string, unknown> = {};
   const exchanges = new Set<string>();
@@ -300,6 +304,8 @@ async function runOne(
     remediation: check.remediation,
   };
   const finish = (status: Status, message: string, howToProvide?: string) => {
+    ended = true;
+    release?.();
     const suspect = [
       ...new Set(observations.flatMap((o) => (o.kind === 'inconclusive' && o.suspect ? [o.suspect] : []))),
     ];
@@ -336,12 +342,16 @@ async function runOne(
   // The check's own client is registered through the check's own client view, so its
   // registration exchange is the check's evidence.
   const ownHttp = options.http.scoped((ex) => exchanges.add(ex.id));
-  const get = (name: FixtureName): Promise<unknown> =>
-    name === 'own-client'
-      ? options.fixtures.ownClient
-        ? options.fixtures.ownClient(ownHttp)
-        : options.fixtures.get('client')
-      : options.fixtures.get(name);
+  const get = async (name: FixtureName): Promise<unknown> => {
+    if (name !== 'own-client') return options.fixtures.get(name);
+    if (!options.fixtures.leaseClient) return options.fixtures.get('client');
+    const lease = await options.fixtures.leaseClient(ownHttp).then((l) => {
+      if (ended) l.release();
+      else release = l.release;
+      return l;
+    });
+    return lease.client;
+  };
   try {
     for (const name of check.needs) {
       resolved.set(

@@ -61,7 +61,7 @@ export interface FixtureValues {
   'protected-request': ProtectedRequest;
   /** The scope every grant of the run requests (see GrantScope). */
   scope: GrantScope;
-  /** A client registered for the asking check alone (FixtureSource.ownClient; not shared). */
+  /** A client leased to the asking check alone while it runs (FixtureSource.leaseClient). */
   'own-client': RegisteredClient;
 }
 
@@ -142,8 +142,12 @@ export interface FixtureSource {
    * client of its own (registration works), `serialized` when all must share one client.
    */
   isolation?(): Promise<'per-check' | 'serialized'>;
-  /** A client for one check alone (registered through `http`, the check's view); the shared client when serialized. */
-  ownClient?(http: HttpClient): Promise<RegisteredClient>;
+  /**
+   * A client leased to one check alone until it calls `release` (issue #12 §2): no other check
+   * uses it meanwhile, so no other authorization can revoke the grants the check holds. The
+   * shared client when serialized (the engine then runs such checks one at a time).
+   */
+  leaseClient?(http: HttpClient): Promise<{ client: RegisteredClient; release: () => void }>;
   /** Forgets a shared fixture, so the next `get` creates it anew (after a suspected interference). */
   renew?(name: FixtureName): void;
   /** Authorization flows run so far (shared and fresh). */
@@ -165,6 +169,8 @@ export interface FixtureEnvironment {
   preset?: { accessToken?: string; accessTokenB?: string; clientId?: string; clientSecret?: string };
   /** `--scope`: the scope every grant requests, instead of the one discovery selects. */
   scope?: string;
+  /** Most clients the run registers for checks to lease (default 4: the engine's concurrency). */
+  clientPoolSize?: number;
   /** A key the target trusts: the embedded server's, or `--mint-key` + `--mint-issuer`. */
   mintKey?: { privateJwk: JWK; issuer: string };
   /** Prints a line for the operator (the manual login driver's URL). */
@@ -308,9 +314,57 @@ export class RunFixtures implements FixtureSource {
     return typeof discovery.metadata?.registration_endpoint === 'string' ? 'per-check' : 'serialized';
   }
 
-  async ownClient(http: HttpClient): Promise<RegisteredClient> {
-    if ((await this.isolation()) === 'serialized') return this.get('client');
-    return this.register(http, 'mcp-auth-conformance (a check of its own)');
+  /**
+   * Clients that checks lease one at a time (leaseClient). Registered lazily, at most
+   * `clientPoolSize` (the run's concurrency: no more can be in use at once), so a run registers a
+   * handful of clients, not one per check (registration endpoints are often rate-limited). When a
+   * registration fails once the pool has a client, the pool stops growing and checks wait for a
+   * lease instead.
+   */
+  private readonly pool = {
+    clients: [] as RegisteredClient[],
+    free: [] as RegisteredClient[],
+    waiters: [] as ((client: RegisteredClient) => void)[],
+    registering: 0,
+    full: false,
+  };
+
+  async leaseClient(http: HttpClient): Promise<{ client: RegisteredClient; release: () => void }> {
+    if ((await this.isolation()) === 'serialized')
+      return { client: await this.get('client'), release: () => undefined };
+    const client = await this.takeFromPool(http);
+    let released = false;
+    return {
+      client,
+      release: () => {
+        if (released) return;
+        released = true;
+        const next = this.pool.waiters.shift();
+        if (next) next(client);
+        else this.pool.free.push(client);
+      },
+    };
+  }
+
+  private async takeFromPool(http: HttpClient): Promise<RegisteredClient> {
+    const pool = this.pool;
+    const free = pool.free.pop();
+    if (free) return free;
+    const max = Math.max(1, this.env.clientPoolSize ?? 4);
+    if (!pool.full && pool.clients.length + pool.registering < max) {
+      pool.registering++;
+      try {
+        const client = await this.register(http, 'mcp-auth-conformance (leased to one check at a time)');
+        pool.clients.push(client);
+        return client;
+      } catch (err) {
+        if (pool.clients.length === 0 && pool.registering === 1) throw err;
+        pool.full = true; // e.g. a rate-limited registration endpoint: share what exists
+      } finally {
+        pool.registering--;
+      }
+    }
+    return new Promise<RegisteredClient>((resolve) => pool.waiters.push(resolve));
   }
 
   renew(name: FixtureName): void {
@@ -352,8 +406,8 @@ export class RunFixtures implements FixtureSource {
       case 'scope':
         return this.grantScope();
       case 'own-client':
-        // Per check, never shared: the engine asks ownClient() for each check that declares it.
-        return Promise.reject(new Error('own-client is created per check (FixtureSource.ownClient)'));
+        // Leased per check, never shared: the engine asks leaseClient() for each check that declares it.
+        return Promise.reject(new Error('own-client is leased per check (FixtureSource.leaseClient)'));
     }
   }
 

@@ -435,18 +435,23 @@ describe('controls, isolation and shared probes (issue #12 §1-§2, issue #15 §
   function isolatingFixtures(mode: 'per-check' | 'serialized') {
     let clients = 0;
     let tokens = 0;
+    let released = 0;
     const base = fakeFixtures({
       client: async () => ({ clientId: 'shared', authMethod: 'none', redirectUris: [] }),
       token: async () => ({ accessToken: `token-${++tokens}`, tokenType: 'bearer', raw: {} }),
     });
-    const source: FixtureSource & { renewed: string[] } = {
+    const source: FixtureSource & { renewed: string[]; released: () => number } = {
       ...base,
       renewed: [],
+      released: () => released,
       isolation: async () => mode,
-      ownClient: async () =>
-        mode === 'serialized'
-          ? { clientId: 'shared', authMethod: 'none', redirectUris: [] }
-          : { clientId: `own-${++clients}`, authMethod: 'none', redirectUris: [] },
+      leaseClient: async () => ({
+        client:
+          mode === 'serialized'
+            ? { clientId: 'shared', authMethod: 'none', redirectUris: [] }
+            : { clientId: `own-${++clients}`, authMethod: 'none', redirectUris: [] },
+        release: () => void released++,
+      }),
       renew(name) {
         source.renewed.push(name);
         const fresh = fakeFixtures({
@@ -480,12 +485,15 @@ describe('controls, isolation and shared probes (issue #12 §1-§2, issue #15 §
       seen.push((await t.fixture('own-client')).clientId);
       t.conforms('ok');
     };
+    const fixtures = isolatingFixtures('per-check');
     const results = await runChecks(
       [check('T-OWN-01', own, { needs: ['own-client'] }), check('T-OWN-02', own, { needs: ['own-client'] })],
-      options({ fixtures: isolatingFixtures('per-check') }),
+      options({ fixtures }),
     );
     expect(results.map((r) => r.status)).toEqual(['pass', 'pass']);
     expect(new Set(seen).size).toBe(2);
+    // Every lease went back to the pool when its check ended.
+    expect(fixtures.released()).toBe(2);
   });
 
   it('a check using own-client without declaring it is a harness error, not a silent shared client', async () => {

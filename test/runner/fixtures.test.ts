@@ -44,6 +44,35 @@ describe('RunFixtures against the reference server', () => {
     await server.close();
   });
 
+  it('leases clients one check at a time from a pool of at most clientPoolSize registrations', async () => {
+    const pooled = new RunFixtures({
+      recorder,
+      redactor,
+      target: server.url,
+      revision: '2026-07-28',
+      login: createLoginDriver({ driver: 'auto' }),
+      redirectUri: 'http://127.0.0.1:45678/callback',
+      loginTimeoutMs: 5_000,
+      clientPoolSize: 2,
+    });
+    const a = await pooled.leaseClient(recorder);
+    const b = await pooled.leaseClient(recorder);
+    expect(a.client.clientId).not.toBe(b.client.clientId);
+    // A third check waits: both clients are leased, and the pool does not grow past 2.
+    let third: { client: { clientId: string } } | undefined;
+    const waiting = pooled.leaseClient(recorder).then((lease) => (third = lease));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third).toBeUndefined();
+    a.release();
+    await waiting;
+    expect(third!.client.clientId).toBe(a.client.clientId);
+    // A lease released twice goes back once.
+    a.release();
+    b.release();
+    const next = await pooled.leaseClient(recorder);
+    expect(next.client.clientId).toBe(b.client.clientId);
+  });
+
   it('creates each fixture once and shares it', async () => {
     const [a, b] = await Promise.all([fixtures.get('token'), fixtures.get('token')]);
     expect(a).toBe(b);
