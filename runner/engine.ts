@@ -285,6 +285,8 @@ async function runOne(
   // arrives (a lease granted after the check already ended is returned at once).
   let release: (() => void) | undefined;
   let ended = false;
+  /** The first of the check's own requests the target answered 429 (after the HTTP client's retries). */
+  let rateLimited: Exchange | undefined;
   let flows = 0;
   const data: Record<string, unknown> = {};
   const exchanges = new Set<string>();
@@ -303,9 +305,23 @@ async function runOne(
     requirement: check.requirement,
     remediation: check.remediation,
   };
-  const finish = (status: Status, message: string, howToProvide?: string) => {
+  const finish = (verdictStatus: Status, verdictMessage: string, verdictHowTo?: string) => {
     ended = true;
     release?.();
+    // A rate limit is the target protecting itself, not a verdict on the rule (issue #12 §6):
+    // a check whose requests met a 429 it could not wait out concludes nothing rather than
+    // failing or erroring because of it. A pass stands (it concluded despite the 429).
+    let status = verdictStatus;
+    let message = verdictMessage;
+    let howToProvide = verdictHowTo;
+    if (rateLimited && (status === 'fail' || status === 'warn' || status === 'error')) {
+      const retryAfter = rateLimited.response?.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1];
+      notes.push(`without the rate limit the result would have been ${status}: ${message}`);
+      status = 'skip';
+      message = `the target rate-limited this check's requests (HTTP 429 at ${rateLimited.id}${retryAfter ? `, Retry-After ${retryAfter}` : ''}), so it cannot conclude`;
+      howToProvide =
+        "re-run when the target's rate limit has reset, or raise the limit for the harness's client";
+    }
     const suspect = [
       ...new Set(observations.flatMap((o) => (o.kind === 'inconclusive' && o.suspect ? [o.suspect] : []))),
     ];
@@ -374,7 +390,10 @@ async function runOne(
     options.http,
     checkDeadline,
     () => over,
-    (ex) => exchanges.add(ex.id),
+    (ex) => {
+      exchanges.add(ex.id);
+      if (ex.response?.status === 429) rateLimited ??= ex;
+    },
   );
   const fixture = async <K extends FixtureName>(name: K) => {
     if (resolved.has(name)) return resolved.get(name);

@@ -123,7 +123,7 @@ export const AS_REFRESH_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-token-no-cache-control', 'as-token-no-token-type'],
   requirement:
     'grant_type=refresh_token with a valid refresh token answers 200 with a well-formed token response (access_token, token_type Bearer) and Cache-Control: no-store.',
@@ -200,7 +200,7 @@ export const AS_REFRESH_02 = defineCheck({
   ],
 
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-refresh-no-rotation'],
   requirement:
     'A refresh by a public client returns a new refresh token that differs from the one presented (sender-constrained refresh tokens, e.g. DPoP, are not used by this harness, so rotation is the only way to conform here).',
@@ -308,7 +308,7 @@ export const AS_REFRESH_03 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-refresh-superseded-accepted'],
   requirement: 'After a rotation, the previous refresh token is refused with invalid_grant.',
   remediation: 'Invalidate a refresh token the moment its successor is issued.',
@@ -385,7 +385,7 @@ export const AS_REFRESH_04 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-refresh-reuse-undetected', 'as-refresh-superseded-accepted'],
   requirement:
     'When a superseded refresh token comes back (the AS cannot tell the thief from the client), the active refresh token of that grant stops working too.',

@@ -107,7 +107,7 @@ export const AS_REVOKE_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-revoke-requires-hint'],
   requirement:
     "A POST of token=<refresh token> (token_type_hint is OPTIONAL, so none is sent) with the client's authentication answers 200; so does token=<access token> with token_type_hint=access_token.",
@@ -397,7 +397,7 @@ export const AS_REVOKE_05 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-revoke-access-token-refused'],
   requirement:
     'Revoking an access token either succeeds (200) or, when the AS does not support revoking that type, is refused with error=unsupported_token_type, not some other error.',

@@ -246,7 +246,7 @@ export const AS_ENTROPY_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-code-low-entropy'],
   requirement: `From security-checks.md TK-17/REG-08: the authorization code, the refresh token, an opaque access token and a DCR client secret each have an estimated entropy of at least ${MIN_BITS} bits (RFC 6749 §10.10 MUST; ${SUGGESTED_BITS} SHOULD, reported as a note). Estimator: length × log2(alphabet of the character classes used), an upper bound per value. JWT access tokens are structured and signed, so they are not estimated.`,
   remediation:
@@ -301,7 +301,7 @@ export const AS_LIFETIME_01 = defineCheck({
     'An observation, not a rule: the lifetimes are reported for the reader; the SHOULD on short-lived access tokens is judged by AS-TOKEN-16.',
 
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: [],
   untestable:
     'A report, not a verdict: the numbers are informational (AS-TOKEN-16 judges the access-token lifetime). The code lifetime is not measured: that needs a wait of up to 10 minutes (AS-AUTHZ-12).',

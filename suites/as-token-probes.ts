@@ -99,27 +99,16 @@ export async function pooledRedemption(t: CheckContext, as: AuthorizationServer)
 }
 
 /**
- * A code for a shared probe (CheckContext.shared): authorized with a client registered for that
- * probe alone (none of the checks reading it can disturb it), or the shared client in a run with
- * one fixed client. `t` is the asking check, for the run's scope and redirect URI.
+ * A code for a shared probe (CheckContext.shared), authorized with the asking check's leased
+ * client (its `own-client`): the probe finishes while that check holds the lease, so no other
+ * authorization can disturb it, and what it leaves behind is only read. `t` is the asking check.
  */
 export async function freshCodeFor(
   probe: ProbeContext,
   t: CheckContext,
   as: AuthorizationServer,
 ): Promise<FreshCode> {
-  const shared = await t.fixture('client');
-  const client =
-    shared.registration && typeof as.metadata.registration_endpoint === 'string'
-      ? await registerClient(probe.http, as, {
-          redirectUris: shared.redirectUris,
-          authMethod: 'none',
-          clientName: 'mcp-auth-conformance (a probe several checks read)',
-          applicationType: 'native',
-          grantTypes: ['authorization_code', 'refresh_token'],
-        })
-      : shared;
-  return authorizeCode(probe, as, client, t.target, await defaultScope(t));
+  return authorizeCode(probe, as, await t.fixture('own-client'), t.target, await defaultScope(t));
 }
 
 /** The authorization step for `client` through `probe` (a check or a shared probe): a code, unredeemed. */

@@ -57,7 +57,7 @@ export const AS_TOKEN_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-token-no-token-type'],
   requirement:
     'Redeeming a valid code answers 200 with Content-Type application/json and a JSON object holding access_token (string) and token_type (Bearer, compared case-insensitively); expires_in, when present, is a number; scope is present when the granted scope differs from the requested one. A missing expires_in (RECOMMENDED) is reported as a note.',
@@ -126,7 +126,7 @@ export const AS_TOKEN_02 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-token-no-cache-control', 'as-dcr-no-cache-control'],
   requirement:
     'The code exchange, the refresh response and a registration response that issues a client secret all carry Cache-Control with the no-store directive, so no cache keeps the credentials.',
@@ -241,7 +241,7 @@ export const AS_TOKEN_03 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-code-reuse-allowed'],
   requirement:
     'A second, otherwise identical redemption of an already redeemed code is refused with 400 invalid_grant.',
@@ -281,7 +281,7 @@ export const AS_TOKEN_04 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['as', 'prm', 'client'],
+  needs: ['as', 'prm', 'client', 'own-client'],
   faults: ['as-code-replay-no-revoke'],
   requirement:
     'After a valid replay of a redeemed code is refused, the tokens issued by the first redemption should stop working: the refresh token issued then is refused with invalid_grant.',
