@@ -14,9 +14,11 @@ import { createAuthorizationServer } from './as/index.ts';
 import { generateSigningKey, type ReferenceServerOptions, type ServerContext } from './context.ts';
 import { assertFaultNames } from './faults.ts';
 import { type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
+import { resolveLimits } from './limits.ts';
 import { createResourceServer } from './rs/index.ts';
 
 export type { ReferenceServerOptions } from './context.ts';
+export { DEFAULT_LIMITS, type ReferenceServerLimits } from './limits.ts';
 
 export interface RunningReferenceServer {
   /** The MCP endpoint: the protected resource's canonical URL. */
@@ -27,12 +29,15 @@ export interface RunningReferenceServer {
   signingKey: JWK;
   /** Faults switched on. */
   faults: readonly string[];
+  /** How many entries each store holds (clients, codes, sessions, ...): what requests made it keep. */
+  sizes(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 /** A half of the server: answers the requests it owns and releases what it holds on close. */
 export interface ServerHalf {
   handle: Handler;
+  sizes?(): Promise<Record<string, number>>;
   close?(): Promise<void>;
 }
 
@@ -50,6 +55,7 @@ export async function startReferenceServer(
     resource: '',
     rsOrigin: '',
     signingKey: await generateSigningKey(),
+    limits: resolveLimits(options.limits),
     fault: (name) => faultSet.has(name),
   };
 
@@ -93,6 +99,10 @@ export async function startReferenceServer(
     issuer: ctx.issuer,
     signingKey: ctx.signingKey.privateJwk,
     faults,
+    async sizes() {
+      const each = await Promise.all(halves.map((h) => h.sizes?.() ?? {}));
+      return Object.assign({}, ...each) as Record<string, number>;
+    },
     close() {
       closed ??= release();
       return closed;
