@@ -163,15 +163,23 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
   return {
     fetch,
     async serve(req, res, parsedBody, authInfo) {
-      // A duck-typed request: same method, URL and headers, the verified identity as `auth`, and
-      // the body the HTTP layer already read (the stream itself is consumed).
+      // A duck-typed request: same method and headers, the verified identity as `auth`, and the
+      // body the HTTP layer already read (the stream itself is consumed). The SDK's adapter builds
+      // its URL as `http://${Host}${url}`, so the URL is given in origin form (RFC 9112 §3.2.2: a
+      // server MUST accept the absolute form too) and Host is our own authority: a request target
+      // `http://…` or a Host of `[` or `a b` made that URL invalid, and the answer 500 (issue #14).
+      const target = new URL(req.url ?? '/', ctx.rsOrigin);
       const nodeLike = {
         method: req.method,
-        url: req.url,
-        headers: req.headers,
+        url: `${target.pathname}${target.search}`,
+        headers: { ...req.headers, host: new URL(ctx.rsOrigin).host },
         auth: authInfo,
         [Symbol.asyncIterator]: () => req[Symbol.asyncIterator](),
       };
+      // RFC 9112 §9.6: after answering a request that asked to close (`Connection: close`, or
+      // HTTP/1.0 without keep-alive) the server MUST close; the SDK's event-stream answers set
+      // `Connection: keep-alive` themselves, which would hold the connection until the idle timeout.
+      if (!res.shouldKeepAlive) res.once('finish', () => req.socket.end());
       await node(nodeLike, res, parsedBody);
     },
     sessionAuth(sessionId) {

@@ -6,12 +6,12 @@
 
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
+import { startTestServer, type TestServer } from '../rs/helpers.ts';
 
-let server: RunningReferenceServer;
+let server: TestServer;
 let port: number;
 beforeAll(async () => {
-  server = await startReferenceServer({ autoApprove: true });
+  server = await startTestServer({ autoApprove: true });
   port = Number(new URL(server.url).port);
 });
 afterAll(() => server.close());
@@ -94,6 +94,37 @@ describe('a request asking to switch protocols (RFC 9110 §7.8: the server may i
       socket.setTimeout(4000, () => socket.destroy());
     });
     expect(reply.statuses).toEqual([201, 200]);
+  });
+});
+
+describe('what the MCP endpoint hands the SDK', () => {
+  /** A 2025-06-18 ping with a valid token, with `target` on the request line and `host` as Host. */
+  async function ping(method: string, target: string, host: string, connection = 'close'): Promise<RawReply> {
+    const token = await server.mint();
+    const body = method === 'POST' ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) : '';
+    return raw(
+      `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n` +
+        'Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n' +
+        `MCP-Protocol-Version: 2025-06-18\r\nConnection: ${connection}\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}`,
+    );
+  }
+
+  it('a request target in absolute form is served like its origin form (RFC 9112 §3.2.2)', async () => {
+    const absolute = `http://127.0.0.1:${port}/mcp`;
+    expect((await ping('POST', absolute, `127.0.0.1:${port}`)).statuses).toEqual([200]);
+    expect((await ping('DELETE', absolute, `127.0.0.1:${port}`)).statuses).toEqual([405]);
+    expect((await ping('GET', absolute, `127.0.0.1:${port}`)).statuses).toEqual([405]);
+  });
+
+  it.each(['[', 'a b', 'x:y:z', '%'])('a Host of %j does not make the answer a 500', async (host) => {
+    expect((await ping('POST', '/mcp', host)).statuses).toEqual([200]);
+  });
+
+  it('Connection: close is honoured on an event-stream answer (RFC 9112 §9.6)', async () => {
+    const reply = await ping('POST', '/mcp', `127.0.0.1:${port}`);
+    expect(reply.text).toMatch(/content-type: text\/event-stream/i);
+    expect(reply.ms).toBeLessThan(2000); // not the 5 s idle timeout
   });
 });
 

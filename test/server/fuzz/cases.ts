@@ -54,6 +54,10 @@ export interface RequestSpec {
    * that claims more bytes than follow (the request never completes; the client hangs up).
    */
   framing: 'length' | 'chunked' | 'none' | 'overstated';
+  /** A Host header other than the server's own authority. */
+  host?: string;
+  /** The request target in absolute form (`http://authority/path`), which servers MUST accept. */
+  absolute?: boolean;
 }
 
 /** A byte-level injury to the rendered requests, placed at `at` ‰ of their length. */
@@ -382,6 +386,12 @@ const mcpCase: fc.Arbitrary<FuzzCase> = fc
     ),
     contentType: contentType('application/json'),
     extra: extraHeaders,
+    host: mostly<string | undefined>(
+      undefined,
+      fc.oneof(fc.constantFrom('[', 'a b', '', 'x:y:z', '%'), nasty),
+      8,
+    ),
+    absolute: mostly(false, fc.constant(true), 8),
   })
   .map((c): FuzzCase => {
     const message = mutate(
@@ -413,7 +423,15 @@ const mcpCase: fc.Arbitrary<FuzzCase> = fc
       server: c.server,
       kind: 'mcp',
       requests: [
-        { method: c.httpMethod, path: '/mcp', headers, ...(hasBody ? { body } : {}), framing: 'length' },
+        {
+          method: c.httpMethod,
+          path: '/mcp',
+          headers,
+          ...(hasBody ? { body } : {}),
+          framing: 'length',
+          ...(c.host === undefined ? {} : { host: c.host }),
+          absolute: c.absolute,
+        },
       ],
     };
   });
@@ -900,7 +918,8 @@ export function render(c: FuzzCase, host: string, resolve: (name: FixtureName) =
     const body = renderBody(r.body, text);
     const query = r.query?.map(([n, v]) => `${formEncode(n)}=${formEncode(text(v))}`).join('&');
     const target = query === undefined ? r.path : `${r.path}?${query}`;
-    const lines = [`${r.method} ${target} HTTP/1.1`, `Host: ${host}`];
+    const requestTarget = r.absolute ? `http://${host}${target}` : target;
+    const lines = [`${r.method} ${requestTarget} HTTP/1.1`, `Host: ${headerSafe(r.host ?? host)}`];
     // CR and LF never reach a header line, so a complete request stays one request.
     for (const [name, value] of r.headers) lines.push(`${headerSafe(name)}: ${headerSafe(text(value))}`);
     const last = i === c.requests.length - 1;
