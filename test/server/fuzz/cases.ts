@@ -752,15 +752,36 @@ const pathCase: fc.Arbitrary<FuzzCase> = fc
   });
 
 /** Any of the endpoint cases: each is one well-formed HTTP request. */
-const endpointCase: fc.Arbitrary<FuzzCase> = fc.oneof(
-  { weight: 5, arbitrary: mcpCase },
-  { weight: 2, arbitrary: authorizeCase },
-  { weight: 2, arbitrary: tokenCase },
-  { weight: 2, arbitrary: registerCase },
-  { weight: 1, arbitrary: revokeCase },
-  { weight: 1, arbitrary: consentCase },
-  { weight: 2, arbitrary: pathCase },
-);
+const endpointCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    inner: fc.oneof(
+      { weight: 5, arbitrary: mcpCase },
+      { weight: 2, arbitrary: authorizeCase },
+      { weight: 2, arbitrary: tokenCase },
+      { weight: 2, arbitrary: registerCase },
+      { weight: 1, arbitrary: revokeCase },
+      { weight: 1, arbitrary: consentCase },
+      { weight: 2, arbitrary: pathCase },
+    ),
+    // Now and then another Host, or the absolute form of the request target, on any endpoint.
+    host: mostly<string | undefined>(
+      undefined,
+      fc.oneof(fc.constantFrom('[', 'a b', '', 'x:y:z', '%'), nasty),
+      12,
+    ),
+    absolute: mostly(false, fc.constant(true), 12),
+  })
+  .map(({ inner, host, absolute }): FuzzCase => {
+    const [first, ...rest] = inner.requests;
+    if (!first || (host === undefined && !absolute)) return inner;
+    return {
+      ...inner,
+      requests: [
+        { ...first, ...(host === undefined ? {} : { host }), absolute: absolute || first.absolute },
+        ...rest,
+      ],
+    };
+  });
 
 // ---------------------------------------------------------------------------------------------
 // Raw and oversize cases
