@@ -179,7 +179,7 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
       // RFC 9112 §9.6: after answering a request that asked to close (`Connection: close`, or
       // HTTP/1.0 without keep-alive) the server MUST close; the SDK's event-stream answers set
       // `Connection: keep-alive` themselves, which would hold the connection until the idle timeout.
-      if (!res.shouldKeepAlive) res.once('finish', () => req.socket.end());
+      if (res.shouldKeepAlive === false) res.once('finish', () => req.socket.end());
       await node(nodeLike, res, parsedBody);
     },
     sessionAuth(sessionId) {
