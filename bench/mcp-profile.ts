@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { ServerContext } from '../reference-server/context.ts';
+import { DEFAULT_LIMITS } from '../reference-server/limits.ts';
 import * as defaultServerModule from '../reference-server/rs/mcp-server.ts';
 import { createMcpTransport } from '../reference-server/rs/transport.ts';
 
@@ -29,7 +30,12 @@ const { buildMcpServer, NoteBook } = (
     ? await import(new URL(process.env.PROFILE_SERVER_MODULE, `file://${process.cwd()}/`).href)
     : defaultServerModule
 ) as typeof defaultServerModule;
-const ctx = { fault: () => false } as unknown as ServerContext;
+// What the transport reads of the context: faults, caps, and the origin it answers as.
+const ctx = {
+  fault: () => false,
+  limits: DEFAULT_LIMITS,
+  rsOrigin: 'http://127.0.0.1:1',
+} as unknown as ServerContext;
 // The requestState guard always comes from this checkout (a profiled older module ignores it).
 const notesState = defaultServerModule.createNotesStateGuard(ctx);
 const transport = createMcpTransport(ctx, () => buildMcpServer(new NoteBook(), notesState));

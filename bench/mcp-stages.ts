@@ -8,13 +8,20 @@
 import { toWebRequest } from '@modelcontextprotocol/node';
 import { type AuthInfo, createMcpHandler, isLegacyRequest } from '@modelcontextprotocol/server';
 import type { ServerContext } from '../reference-server/context.ts';
+import { DEFAULT_LIMITS } from '../reference-server/limits.ts';
 import { buildMcpServer, createNotesStateGuard, NoteBook } from '../reference-server/rs/mcp-server.ts';
 import { createMcpTransport } from '../reference-server/rs/transport.ts';
 
 const ITERATIONS = Number(process.env.STAGES_ITERATIONS ?? 2000);
 const ROUNDS = Number(process.env.STAGES_ROUNDS ?? 5);
 const notes = new NoteBook();
-const notesState = createNotesStateGuard({ fault: () => false } as unknown as ServerContext);
+// What the transport reads of the context: faults, caps, and the origin it answers as.
+const ctx = {
+  fault: () => false,
+  limits: DEFAULT_LIMITS,
+  rsOrigin: 'http://127.0.0.1:1',
+} as unknown as ServerContext;
+const notesState = createNotesStateGuard(ctx);
 const authInfo: AuthInfo = {
   token: 'opaque',
   clientId: 'bench',
@@ -51,9 +58,7 @@ const webRequest = () =>
   });
 
 const modern = createMcpHandler(() => buildMcpServer(notes, notesState), { legacy: 'reject' });
-const transport = createMcpTransport({ fault: () => false } as unknown as ServerContext, () =>
-  buildMcpServer(notes, notesState),
-);
+const transport = createMcpTransport(ctx, () => buildMcpServer(notes, notesState));
 const fakeRes = () => {
   const res = {
     destroyed: false,

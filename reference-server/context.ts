@@ -3,6 +3,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { ReferenceServerLimits } from './limits.ts';
 
 export interface ReferenceServerOptions {
   /** Port of the MCP (resource-server) origin; 0 (default) picks an ephemeral port. */
@@ -39,6 +40,8 @@ export interface ReferenceServerOptions {
   publicUrl?: string;
   /** With `split`: the origin clients reach the authorization server at (see publicUrl). */
   asPublicUrl?: string;
+  /** Caps on what requests can make the server store (limits.ts has the defaults). */
+  limits?: Partial<ReferenceServerLimits>;
 }
 
 export interface SigningKey {
@@ -61,6 +64,8 @@ export interface ServerContext {
   /** Origin of the resource server (`http://127.0.0.1:PORT`). */
   rsOrigin: string;
   readonly signingKey: SigningKey;
+  /** The caps in force: the defaults with `options.limits` applied. */
+  readonly limits: Readonly<ReferenceServerLimits>;
   /** Is this fault switched on? Read each fault in exactly one place. */
   fault(name: string): boolean;
 }

@@ -48,6 +48,16 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
+/**
+ * Did this error come from the client going away (a reset, or a close before the whole body was
+ * sent) rather than from a bug of ours? Then there is nobody to answer and nothing to log.
+ */
+export function clientWentAway(req: IncomingMessage, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const socketGone = req.destroyed || req.socket.destroyed;
+  return socketGone && (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE');
+}
+
 /** The media type of the request without parameters, lower-cased ('' when absent). */
 export function mediaType(req: IncomingMessage): string {
   const raw = req.headers['content-type'] ?? '';

@@ -9,14 +9,17 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
 import { generateSigningKey, type ReferenceServerOptions, type ServerContext } from './context.ts';
 import { assertFaultNames } from './faults.ts';
-import { type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
+import { clientWentAway, type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
+import { resolveLimits } from './limits.ts';
 import { createResourceServer } from './rs/index.ts';
 
 export type { ReferenceServerOptions } from './context.ts';
+export { DEFAULT_LIMITS, type ReferenceServerLimits } from './limits.ts';
 
 export interface RunningReferenceServer {
   /** The MCP endpoint: the protected resource's canonical URL. */
@@ -29,12 +32,15 @@ export interface RunningReferenceServer {
   faults: readonly string[];
   /** The origins the listeners are bound to (differ from url/issuer with publicUrl). */
   bound: readonly string[];
+  /** How many entries each store holds (clients, codes, sessions, ...): what requests made it keep. */
+  sizes(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 /** A half of the server: answers the requests it owns and releases what it holds on close. */
 export interface ServerHalf {
   handle: Handler;
+  sizes?(): Promise<Record<string, number>>;
   close?(): Promise<void>;
 }
 
@@ -53,6 +59,7 @@ export async function startReferenceServer(
     resource: '',
     rsOrigin: '',
     signingKey: await generateSigningKey(),
+    limits: resolveLimits(options.limits),
     fault: (name) => faultSet.has(name),
   };
 
@@ -102,6 +109,10 @@ export async function startReferenceServer(
     signingKey: ctx.signingKey.privateJwk,
     faults,
     bound,
+    async sizes() {
+      const each = await Promise.all(halves.map((h) => h.sizes?.() ?? {}));
+      return Object.assign({}, ...each) as Record<string, number>;
+    },
     close() {
       closed ??= release();
       return closed;
@@ -160,6 +171,12 @@ function dispatch(handlers: readonly Handler[]) {
       }
       sendJson(res, 404, { error: 'not_found', error_description: `nothing is served at ${url.pathname}` });
     } catch (err) {
+      // The client reset the connection or closed it mid-body: nobody is left to answer, and it
+      // is not a bug of ours, so it is not logged as one.
+      if (clientWentAway(req, err)) {
+        res.destroy();
+        return;
+      }
       if (res.headersSent) {
         res.destroy();
         return;
@@ -196,6 +213,18 @@ function listen(
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    reparseWithoutUpgrade(server, req, socket, head);
+  });
+  // CONNECT asks this server to be a tunnel, which it is not. Without a listener Node would drop
+  // the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const body = JSON.stringify({ error: 'invalid_request', error_description: 'CONNECT is not supported' });
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, DELETE, OPTIONS\r\n' +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -203,6 +232,39 @@ function listen(
       resolve(server);
     });
   });
+}
+
+/**
+ * A request asking to switch protocols (`Connection: upgrade` + `Upgrade:`), which this server
+ * never does: RFC 9110 §7.8 "A server MAY ignore a received Upgrade header field if it wishes to
+ * continue using the current protocol on that connection". Node hands such a request to the
+ * 'upgrade' event with the raw socket, and without a listener its parser stops reading the
+ * connection after it: a later request on the same keep-alive connection got no answer at all
+ * until the idle timeout (issue #14). So the request goes back to the HTTP parser as the plain
+ * HTTP/1.1 request it also is: its head is written out again without `Upgrade` and without the
+ * `upgrade` token of `Connection`, put in front of the bytes that followed it (its body, the next
+ * requests), and the socket re-enters the server as a connection (the documented way to inject one).
+ */
+function reparseWithoutUpgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    let value = req.rawHeaders[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade') continue;
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== '' && token.toLowerCase() !== 'upgrade')
+        .join(', ');
+      if (value === '') continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  // Node decodes header bytes as latin1, so latin1 writes the same bytes back.
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  server.emit('connection', socket);
 }
 
 function originOf(server: Server, host: string): string {

@@ -13,6 +13,12 @@
 //
 // Secrets are never stored in clear: codes, refresh tokens and client secrets are keyed by their
 // SHA-256 hash (see as/crypto.ts), so a dump of the store reveals nothing that can be replayed.
+//
+// Every map is capped (limits.ts): a save into a full store is refused (the caller answers 503 or
+// `temporarily_unavailable`), except for pure bookkeeping (access-token ids, the metadata-document
+// cache), which drops its oldest entry. Clients and grants that go unused expire.
+
+import { type ReferenceServerLimits, resolveLimits } from './limits.ts';
 
 /** Metadata of a registered client, as RFC 7591 §2 names it (only the members this AS uses). */
 export interface ClientMetadata {
@@ -110,8 +116,26 @@ export interface CimdCacheEntry {
   expiresAt: number;
 }
 
+/** The stores that refuse a save when full (and can say when room is expected back). */
+export type CappedStore = 'clients' | 'pending' | 'codes' | 'grants';
+
+/** How many entries each map holds (tests and benchmarks read it to see memory being released). */
+export interface StoreSizes {
+  clients: number;
+  pending: number;
+  codes: number;
+  grants: number;
+  /** Refresh-token hashes remembered (active and superseded ones). */
+  refreshTokens: number;
+  accessTokenRecords: number;
+  revokedAccessTokens: number;
+  cimdDocuments: number;
+}
+
 export interface AuthorizationServerStore {
-  saveClient(client: ClientRecord): Promise<void>;
+  /** Stores a new client; returns false when the client store is full. */
+  saveClient(client: ClientRecord): Promise<boolean>;
+  /** The client, if registered and not expired; counts as a use (unused clients expire). */
   getClient(clientId: string): Promise<ClientRecord | undefined>;
 
   /** Stores a pending request; returns false when too many are waiting (flood guard). */
@@ -120,7 +144,8 @@ export interface AuthorizationServerStore {
   /** Removes and returns the pending request (atomic: a consent form is answered once). */
   takePending(id: string): Promise<PendingRequest | undefined>;
 
-  saveCode(codeHash: string, code: CodeRecord): Promise<void>;
+  /** Stores a new code; returns false when the code store is full. */
+  saveCode(codeHash: string, code: CodeRecord): Promise<boolean>;
   getCode(codeHash: string): Promise<CodeRecord | undefined>;
   /**
    * Atomically marks a code redeemed by `grantId`. The first caller gets `redeemed`; every later
@@ -128,6 +153,12 @@ export interface AuthorizationServerStore {
    */
   redeemCode(codeHash: string, grantId: string): Promise<RedeemResult>;
 
+  /**
+   * Is there room for one more grant? Asked before a code is consumed, so a full store never
+   * burns the code; `saveGrant` itself never refuses (so the cap can be passed by the few
+   * redemptions in flight at that moment).
+   */
+  hasRoomForGrant(): Promise<boolean>;
   saveGrant(grant: Grant): Promise<void>;
   getGrant(id: string): Promise<Grant | undefined>;
   /** The grant a refresh token (by hash) belongs to, whether it is the active one or superseded. */
@@ -146,53 +177,83 @@ export interface AuthorizationServerStore {
 
   getCimd(url: string): Promise<CimdCacheEntry | undefined>;
   putCimd(url: string, entry: CimdCacheEntry): Promise<void>;
+
+  /** Seconds until a full store is expected to have room again (its first entry expires); at least 1. */
+  secondsUntilRoom(store: CappedStore): Promise<number>;
+  sizes(): Promise<StoreSizes>;
 }
 
 export interface MemoryStoreOptions {
-  /** At most this many consent pages may be pending at once (default 1000). */
-  maxPending?: number;
-  /** At most this many cached metadata documents (default 500). */
-  maxCimd?: number;
+  /** Caps (see limits.ts); the defaults of DEFAULT_LIMITS otherwise. */
+  limits?: Partial<ReferenceServerLimits>;
   /** How long a redeemed code is remembered after it expires, for replay detection (ms). */
   replayMemoryMs?: number;
   now?: () => number;
 }
 
-/** The default store: plain Maps, swept of expired entries on writes. */
+/** A registered client and when a request last named it (the map is kept in that order). */
+interface ClientEntry {
+  client: ClientRecord;
+  lastUsed: number;
+}
+
+/** A grant, when its refresh token was last used, and every refresh hash of it still indexed. */
+interface GrantEntry {
+  grant: Grant;
+  lastUsed: number;
+  /** Oldest first; the last one is the active token (unless revoked). */
+  refreshHashes: string[];
+}
+
+/** The default store: plain Maps, capped, swept of expired entries on writes. */
 export class MemoryStore implements AuthorizationServerStore {
-  private readonly clients = new Map<string, ClientRecord>();
+  /** Least recently used first: `getClient` moves a client to the end. */
+  private readonly clients = new Map<string, ClientEntry>();
   private readonly pending = new Map<string, PendingRequest>();
   private readonly codes = new Map<string, CodeRecord>();
-  private readonly grants = new Map<string, Grant>();
-  /** refresh hash → grant id, for every refresh token ever issued in a live grant. */
+  /** Least recently used first: a refresh moves its grant to the end. */
+  private readonly grants = new Map<string, GrantEntry>();
+  /** refresh hash → grant id, for the active and the last few superseded tokens of each grant. */
   private readonly refreshIndex = new Map<string, string>();
   private readonly accessTokens = new Map<string, { grantId: string; expiresAt: number }>();
   private readonly revokedJtis = new Map<string, number>();
   private readonly cimd = new Map<string, CimdCacheEntry>();
-  private readonly maxPending: number;
-  private readonly maxCimd: number;
+  private readonly limits: ReferenceServerLimits;
   private readonly replayMemoryMs: number;
   private readonly now: () => number;
   private lastSweep = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.maxPending = options.maxPending ?? 1000;
-    this.maxCimd = options.maxCimd ?? 500;
+    this.limits = resolveLimits(options.limits);
     this.replayMemoryMs = options.replayMemoryMs ?? 10 * 60_000;
-    this.now = options.now ?? Date.now;
+    // Read the clock at each call (not `Date.now` captured once), so a test's fake clock applies.
+    this.now = options.now ?? (() => Date.now());
   }
 
-  async saveClient(client: ClientRecord): Promise<void> {
-    this.clients.set(client.client_id, client);
+  async saveClient(client: ClientRecord): Promise<boolean> {
+    this.sweep();
+    if (this.clients.size >= this.limits.maxClients) this.purgeClients(this.now());
+    if (this.clients.size >= this.limits.maxClients) return false;
+    this.clients.set(client.client_id, { client, lastUsed: this.now() });
+    return true;
   }
 
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
-    return this.clients.get(clientId);
+    const entry = this.clients.get(clientId);
+    if (!entry) return undefined;
+    const now = this.now();
+    this.clients.delete(clientId);
+    if (this.clientExpired(entry, now)) return undefined;
+    // A use: the client moves to the end of the least-recently-used order.
+    entry.lastUsed = now;
+    this.clients.set(clientId, entry);
+    return entry.client;
   }
 
   async savePending(pending: PendingRequest): Promise<boolean> {
     this.sweep();
-    if (this.pending.size >= this.maxPending) return false;
+    if (this.pending.size >= this.limits.maxPendingRequests) this.purgePending(this.now());
+    if (this.pending.size >= this.limits.maxPendingRequests) return false;
     this.pending.set(pending.id, pending);
     return true;
   }
@@ -209,9 +270,12 @@ export class MemoryStore implements AuthorizationServerStore {
     return p && p.expiresAt > this.now() ? p : undefined;
   }
 
-  async saveCode(codeHash: string, code: CodeRecord): Promise<void> {
+  async saveCode(codeHash: string, code: CodeRecord): Promise<boolean> {
     this.sweep();
+    if (this.codes.size >= this.limits.maxCodes) this.purgeCodes(this.now());
+    if (this.codes.size >= this.limits.maxCodes) return false;
     this.codes.set(codeHash, code);
+    return true;
   }
 
   async getCode(codeHash: string): Promise<CodeRecord | undefined> {
@@ -227,18 +291,25 @@ export class MemoryStore implements AuthorizationServerStore {
     return { kind: 'redeemed', code };
   }
 
+  async hasRoomForGrant(): Promise<boolean> {
+    this.sweep();
+    if (this.grants.size >= this.limits.maxGrants) this.purgeGrants(this.now());
+    return this.grants.size < this.limits.maxGrants;
+  }
+
   async saveGrant(grant: Grant): Promise<void> {
-    this.grants.set(grant.id, grant);
-    if (grant.activeRefreshHash) this.refreshIndex.set(grant.activeRefreshHash, grant.id);
+    const refreshHashes = grant.activeRefreshHash ? [grant.activeRefreshHash] : [];
+    this.grants.set(grant.id, { grant, lastUsed: this.now(), refreshHashes });
+    for (const hash of refreshHashes) this.refreshIndex.set(hash, grant.id);
   }
 
   async getGrant(id: string): Promise<Grant | undefined> {
-    return this.grants.get(id);
+    return this.liveGrant(id)?.grant;
   }
 
   async findGrantByRefresh(refreshHash: string): Promise<{ grant: Grant; active: boolean } | undefined> {
     const grantId = this.refreshIndex.get(refreshHash);
-    const grant = grantId === undefined ? undefined : this.grants.get(grantId);
+    const grant = grantId === undefined ? undefined : this.liveGrant(grantId)?.grant;
     if (!grant) return undefined;
     return { grant, active: grant.activeRefreshHash === refreshHash };
   }
@@ -247,17 +318,28 @@ export class MemoryStore implements AuthorizationServerStore {
     // Atomic: compare the active hash and replace it with no await between, so of N parallel
     // refreshes with the same token exactly one sees `rotated`.
     const grantId = this.refreshIndex.get(oldHash);
-    const grant = grantId === undefined ? undefined : this.grants.get(grantId);
-    if (!grant) return { kind: 'unknown' };
+    const entry = grantId === undefined ? undefined : this.liveGrant(grantId);
+    if (!entry) return { kind: 'unknown' };
+    const { grant } = entry;
     if (grant.revoked) return { kind: 'revoked', grant };
     if (grant.activeRefreshHash !== oldHash) return { kind: 'reused', grant };
     grant.activeRefreshHash = newHash;
     this.refreshIndex.set(newHash, grant.id);
+    entry.refreshHashes.push(newHash);
+    // Reuse detection remembers the last few superseded tokens; an older one is simply unknown
+    // (still refused with invalid_grant, only without ending the grant).
+    while (entry.refreshHashes.length > this.limits.maxRefreshHistory + 1) {
+      this.refreshIndex.delete(entry.refreshHashes.shift()!);
+    }
+    // A use: the grant moves to the end of the least-recently-used order.
+    entry.lastUsed = this.now();
+    this.grants.delete(grant.id);
+    this.grants.set(grant.id, entry);
     return { kind: 'rotated', grant };
   }
 
   async revokeGrant(id: string): Promise<void> {
-    const grant = this.grants.get(id);
+    const grant = this.grants.get(id)?.grant;
     if (!grant) return;
     grant.revoked = true;
     grant.activeRefreshHash = undefined;
@@ -268,6 +350,11 @@ export class MemoryStore implements AuthorizationServerStore {
 
   async recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void> {
     this.sweep();
+    if (this.accessTokens.size >= this.limits.maxAccessTokenRecords) {
+      // Bookkeeping only (the bundled resource server verifies JWTs itself): the oldest goes.
+      const oldest = this.accessTokens.keys().next().value;
+      if (oldest !== undefined) this.accessTokens.delete(oldest);
+    }
     this.accessTokens.set(jti, { grantId, expiresAt });
   }
 
@@ -295,7 +382,7 @@ export class MemoryStore implements AuthorizationServerStore {
 
   async putCimd(url: string, entry: CimdCacheEntry): Promise<void> {
     this.sweep();
-    if (this.cimd.size >= this.maxCimd) {
+    if (this.cimd.size >= this.limits.maxCimdDocuments) {
       // Evict the oldest insertion (Map keeps insertion order).
       const oldest = this.cimd.keys().next().value;
       if (oldest !== undefined) this.cimd.delete(oldest);
@@ -303,16 +390,93 @@ export class MemoryStore implements AuthorizationServerStore {
     this.cimd.set(url, entry);
   }
 
+  async secondsUntilRoom(store: CappedStore): Promise<number> {
+    const now = this.now();
+    let soonest: number;
+    if (store === 'clients') {
+      const first = this.clients.values().next().value;
+      soonest = first ? first.lastUsed + this.limits.clientIdleSeconds * 1000 : now;
+    } else if (store === 'grants') {
+      const first = this.grants.values().next().value;
+      soonest = first ? first.lastUsed + this.limits.grantIdleSeconds * 1000 : now;
+    } else {
+      const until =
+        store === 'pending'
+          ? [...this.pending.values()].map((p) => p.expiresAt)
+          : [...this.codes.values()].map((c) => this.codeKeptUntil(c));
+      soonest = until.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+      if (!Number.isFinite(soonest)) soonest = now;
+    }
+    return Math.max(1, Math.ceil((soonest - now) / 1000));
+  }
+
+  async sizes(): Promise<StoreSizes> {
+    return {
+      clients: this.clients.size,
+      pending: this.pending.size,
+      codes: this.codes.size,
+      grants: this.grants.size,
+      refreshTokens: this.refreshIndex.size,
+      accessTokenRecords: this.accessTokens.size,
+      revokedAccessTokens: this.revokedJtis.size,
+      cimdDocuments: this.cimd.size,
+    };
+  }
+
+  private clientExpired(entry: ClientEntry, now: number): boolean {
+    return entry.lastUsed + this.limits.clientIdleSeconds * 1000 <= now;
+  }
+
+  /** The grant, unless it idled out (then it is dropped with its refresh hashes). */
+  private liveGrant(id: string): GrantEntry | undefined {
+    const entry = this.grants.get(id);
+    if (!entry) return undefined;
+    if (entry.lastUsed + this.limits.grantIdleSeconds * 1000 > this.now()) return entry;
+    this.dropGrant(id, entry);
+    return undefined;
+  }
+
+  private dropGrant(id: string, entry: GrantEntry): void {
+    this.grants.delete(id);
+    for (const hash of entry.refreshHashes) this.refreshIndex.delete(hash);
+  }
+
+  private codeKeptUntil(code: CodeRecord): number {
+    return code.redeemedGrantId === undefined ? code.expiresAt : code.expiresAt + this.replayMemoryMs;
+  }
+
+  // Clients and grants are kept least recently used first, so their purge stops at the first live one.
+  private purgeClients(now: number): void {
+    for (const [id, entry] of this.clients) {
+      if (!this.clientExpired(entry, now)) break;
+      this.clients.delete(id);
+    }
+  }
+
+  private purgeGrants(now: number): void {
+    for (const [id, entry] of this.grants) {
+      if (entry.lastUsed + this.limits.grantIdleSeconds * 1000 > now) break;
+      this.dropGrant(id, entry);
+    }
+  }
+
+  private purgePending(now: number): void {
+    for (const [id, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(id);
+  }
+
+  private purgeCodes(now: number): void {
+    for (const [hash, c] of this.codes) if (this.codeKeptUntil(c) <= now) this.codes.delete(hash);
+  }
+
   /** Drops expired entries, at most once a second, so floods of bad requests cannot pile up. */
   private sweep(): void {
     const now = this.now();
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    for (const [id, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(id);
-    for (const [hash, c] of this.codes) {
-      const keepUntil = c.redeemedGrantId === undefined ? c.expiresAt : c.expiresAt + this.replayMemoryMs;
-      if (keepUntil <= now) this.codes.delete(hash);
-    }
+    this.purgeClients(now);
+    this.purgeGrants(now);
+    this.purgePending(now);
+    this.purgeCodes(now);
     for (const [jti, at] of this.accessTokens) if (at.expiresAt <= now) this.accessTokens.delete(jti);
     for (const [jti, exp] of this.revokedJtis) if (exp <= now) this.revokedJtis.delete(jti);
     for (const [url, e] of this.cimd) if (e.expiresAt <= now) this.cimd.delete(url);

@@ -88,6 +88,28 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   };
   const checked = checkRequest(deps, params);
 
+  // What the client chose freely is kept until the code is redeemed, so it is bounded (limits.ts).
+  // Too large to keep, the request cannot wait for a sign-in: with auto-approve it is refused by
+  // redirect like any other erroneous request, otherwise on an error page.
+  const keptBytes = freelyChosenBytes(state, 'request' in checked ? checked.request : undefined);
+  if (keptBytes > ctx.limits.maxAuthorizationRequestBytes) {
+    const description = `state and code_challenge take ${keptBytes} bytes; this server keeps at most ${ctx.limits.maxAuthorizationRequestBytes}`;
+    if (ctx.options.autoApprove) {
+      redirect(
+        deps,
+        res,
+        302,
+        where.redirectUri,
+        { error: 'invalid_request', error_description: description },
+        state,
+        true,
+      );
+    } else {
+      sendErrorPage(ctx, res, 'invalid_request', description);
+    }
+    return;
+  }
+
   if ('error' in checked) {
     // OAuth 2.1 §7.12.2: do not redirect an erroneous request to the client before the user has
     // authenticated (an attacker's registered client would get a silent redirector). With
@@ -123,6 +145,14 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     return;
   }
   await showConsent(deps, res, phase1.client, request);
+}
+
+/** Bytes of the authorization-request values a client chooses freely (limits.ts). */
+function freelyChosenBytes(
+  state: string | undefined,
+  request: CheckedRequest['request'] | undefined,
+): number {
+  return Buffer.byteLength(state ?? '') + Buffer.byteLength(request?.codeChallenge ?? '');
 }
 
 /** Phase 1: who is the client, and where may the response go? Errors here are pages, not redirects. */
@@ -292,11 +322,15 @@ async function showConsent(
     ...(error ? { error } : {}),
   };
   if (!(await deps.store.savePending(pending))) {
+    // RFC 9110 §15.6.4: 503 with Retry-After, the time until the oldest waiting request expires.
+    const retryAfter = await deps.store.secondsUntilRoom('pending');
     sendErrorPage(
       deps.ctx,
       res,
       'temporarily_unavailable',
       'too many authorization requests are waiting; try again later',
+      503,
+      { 'Retry-After': String(retryAfter) },
     );
     return;
   }
@@ -401,7 +435,15 @@ async function issueCode(
     ? 3 * 3600
     : (deps.ctx.options.codeTtlSeconds ?? 60);
   const ttlMs = ttlSeconds * 1000;
-  await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs });
+  if (!(await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs }))) {
+    // OAuth 2.1 §4.1.2.1 temporarily_unavailable: the redirect's way of saying 503.
+    const error = {
+      error: 'temporarily_unavailable',
+      error_description: 'this server holds as many authorization codes as it can; try again later',
+    };
+    redirect(deps, res, status, request.redirectUri, error, request.state, true);
+    return;
+  }
   redirect(deps, res, status, request.redirectUri, { code }, request.state, false);
 }
 

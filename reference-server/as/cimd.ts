@@ -218,7 +218,7 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
       if (typeof method === 'string' && method.startsWith('client_secret_')) {
         throw new CimdError(`a metadata document must not use ${method} (a shared secret)`);
       }
-      if ('client_secret' in record || 'client_secret_expires_at' in record) {
+      if (Object.hasOwn(record, 'client_secret') || Object.hasOwn(record, 'client_secret_expires_at')) {
         throw new CimdError('a metadata document must not contain client_secret members');
       }
     }

@@ -50,7 +50,7 @@ const getOnly =
 
 export async function createAuthorizationServer(
   ctx: ServerContext,
-  store: AuthorizationServerStore = new MemoryStore(),
+  store: AuthorizationServerStore = new MemoryStore({ limits: ctx.limits }),
 ): Promise<ServerHalf> {
   const cimd = createCimdResolver(ctx, store);
   const deps: AsDeps = { ctx, store, cimd };
@@ -92,6 +92,7 @@ export async function createAuthorizationServer(
       await route.run(deps, req, res, url);
       return true;
     },
+    sizes: async () => ({ ...(await store.sizes()) }),
     close: () => cimd.close(),
   };
 }

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { HttpError, readJsonObject, sendJson } from '../http.ts';
+import { storeFull } from '../limits.ts';
 import type { ClientRecord } from '../store.ts';
 import { ClientMetadataError, parseClientMetadata } from './client-metadata.ts';
 import { randomToken, sha256 } from './crypto.ts';
@@ -33,6 +34,17 @@ export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: Se
     if (err instanceof ClientMetadataError) throw new HttpError(400, err.error, err.description);
     throw err;
   }
+  // What a client may make this server keep is bounded (limits.ts); RFC 7591 §3.2.2 lets the AS
+  // refuse metadata values with invalid_client_metadata. Measured on what would be stored
+  // (unknown members are ignored, not kept, so they never count).
+  const bytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (bytes > ctx.limits.maxClientMetadataBytes) {
+    throw new HttpError(
+      400,
+      'invalid_client_metadata',
+      `the client metadata takes ${bytes} bytes; this server keeps at most ${ctx.limits.maxClientMetadataBytes} per client`,
+    );
+  }
 
   // The `dcr-` prefix keeps generated ids apart from metadata-document URLs (CIMD §Security:
   // client_ids issued otherwise must not look like https URLs). Fault: they start with https://.
@@ -51,7 +63,12 @@ export async function handleRegister(deps: AsDeps, req: IncomingMessage, res: Se
     client.secretHash = sha256(secret); // only the hash is kept
     client.client_secret_expires_at = 0; // RFC 7591 §3.2.1: 0 = does not expire
   }
-  await store.saveClient(client);
+  if (!(await store.saveClient(client))) {
+    throw storeFull(
+      'this server holds as many registered clients as it can; try again later',
+      await store.secondsUntilRoom('clients'),
+    );
+  }
 
   // RFC 7591 §3.2.1: "all registered metadata about the client", plus client_id and the secret.
   // Fault: only the identifiers come back, not the registered metadata.

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { SUPPORTED_SCOPES } from '../context.ts';
 import { type FormParams, HttpError, parseParams, readForm } from '../http.ts';
+import { storeFull } from '../limits.ts';
 import type { ClientRecord, CodeRecord, Grant } from '../store.ts';
 import { parseScope, refreshOnlyWithOfflineAccess } from './authorize.ts';
 import { authenticateClient } from './client-auth.ts';
@@ -58,6 +59,7 @@ async function serveToken(deps: AsDeps, req: IncomingMessage, res: ServerRespons
   // confidential clients only).
   if (grantType === 'client_credentials' && ctx.fault('as-client-credentials-public')) {
     const client = await authenticateClient(ctx, deps.store, deps.cimd, req, params);
+    await assertRoomForGrant(deps);
     const grant: Grant = {
       id: randomUUID(),
       clientId: client.client_id,
@@ -111,6 +113,9 @@ async function authorizationCodeGrant(
     throw invalidGrant('the authorization code has expired');
   }
   validateCodeBindings(deps, client, record, params);
+  // A grant store that is full refuses before the code is consumed, so the client can retry with it
+  // (a replay creates no grant, so it goes on to be refused as one).
+  if (record.redeemedGrantId === undefined) await assertRoomForGrant(deps);
 
   // Everything checked: now redeem, atomically (one winner among parallel redemptions).
   const grant: Grant = {
@@ -149,6 +154,14 @@ async function authorizationCodeGrant(
   }
   await store.saveGrant(grant);
   await sendTokenResponse(ctx, store, res, grant, grant.scope, refreshToken);
+}
+
+async function assertRoomForGrant(deps: AsDeps): Promise<void> {
+  if (await deps.store.hasRoomForGrant()) return;
+  throw storeFull(
+    'this server holds as many grants as it can; try again later',
+    await deps.store.secondsUntilRoom('grants'),
+  );
 }
 
 /** The code must be presented by its client, with its verifier, redirect URI and resource. */

@@ -52,6 +52,7 @@ export async function createResourceServer(ctx: ServerContext): Promise<ServerHa
       await handleMcp(ctx, verifier, transport, req, res, url);
       return true;
     },
+    sizes: async () => ({ sessions: transport.sessionCount }),
     close: () => transport.close(),
   };
 }

@@ -4,30 +4,35 @@
 // scope is an HTTP 403 with an `insufficient_scope` challenge (RFC 6750 §3.1; MCP 2025-11-25
 // §Runtime Insufficient Scope), not a JSON-RPC error inside a 200. To do that the endpoint peeks
 // at the JSON-RPC body: `method`, and for `tools/call` the tool `params.name`.
+//
+// Method, tool and scope names come from the request (or from a token), so every table here is a
+// Map: a plain object would answer `constructor`, `__proto__` or `toString` with a prototype
+// member, and the lookup would throw (issue #14: such method names were answered 500 before
+// authentication).
 
 import type { ServerContext } from '../context.ts';
 
 /** The one table: scopes per method. Methods not listed need a valid token but no scope. */
-const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
-  'tools/list': ['mcp:tools'],
-  'tools/call': ['mcp:tools'], // refined per tool below
-  'resources/list': ['mcp:tools'],
-  'resources/templates/list': ['mcp:tools'],
-  'resources/read': ['mcp:tools'],
-  'resources/subscribe': ['mcp:tools'],
-  'resources/unsubscribe': ['mcp:tools'],
-  'prompts/list': ['mcp:tools'],
-  'prompts/get': ['mcp:tools'],
-  'completion/complete': ['mcp:tools'],
+const METHOD_SCOPES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['tools/list', ['mcp:tools']],
+  ['tools/call', ['mcp:tools']], // refined per tool below
+  ['resources/list', ['mcp:tools']],
+  ['resources/templates/list', ['mcp:tools']],
+  ['resources/read', ['mcp:tools']],
+  ['resources/subscribe', ['mcp:tools']],
+  ['resources/unsubscribe', ['mcp:tools']],
+  ['prompts/list', ['mcp:tools']],
+  ['prompts/get', ['mcp:tools']],
+  ['completion/complete', ['mcp:tools']],
   // initialize, notifications/*, ping, server/discover, logging/setLevel: a valid token, no scope.
-};
+]);
 
 /** Scopes per tool for `tools/call`; unknown tools fall back to the method's scopes. */
-export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
-  echo: ['mcp:tools'],
-  whoami: ['mcp:tools'],
-  write_note: ['mcp:tools', 'mcp:write'],
-};
+export const TOOL_SCOPES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['echo', ['mcp:tools']],
+  ['whoami', ['mcp:tools']],
+  ['write_note', ['mcp:tools', 'mcp:write']],
+]);
 
 /**
  * The scope hierarchy: a granted scope on the left implies every scope on the right (MCP 2026-07-28
@@ -39,16 +44,18 @@ export const TOOL_SCOPES: Readonly<Record<string, readonly string[]>> = {
  * "scopes_supported minus the 401 challenge scope" (RS-PRM-15's 403 provocation) would get a token
  * that can do everything, and could no longer provoke a 403 on this server.
  */
-export const SCOPE_IMPLIES: Readonly<Record<string, readonly string[]>> = {
+export const SCOPE_IMPLIES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   'mcp:admin': ['mcp:write'],
-};
+});
+/** SCOPE_IMPLIES as a Map, for lookups by a scope name a token chose. */
+const IMPLIED_BY: ReadonlyMap<string, readonly string[]> = new Map(Object.entries(SCOPE_IMPLIES));
 
 /** The scopes a token holds once the hierarchy is applied: its own, plus every implied one. */
 export function effectiveScopes(ctx: ServerContext, granted: readonly string[]): Set<string> {
   const out = new Set(granted);
   // The fault forgets the hierarchy: only literally granted scopes count.
   if (ctx.fault('rs-scope-hierarchy-ignored')) return out;
-  for (const scope of granted) for (const implied of SCOPE_IMPLIES[scope] ?? []) out.add(implied);
+  for (const scope of granted) for (const implied of IMPLIED_BY.get(scope) ?? []) out.add(implied);
   return out;
 }
 
@@ -77,7 +84,7 @@ export function peekMessages(body: unknown): PeekedMessage[] {
       typeof (params as Record<string, unknown>).name === 'string'
         ? ((params as Record<string, unknown>).name as string)
         : undefined;
-    return { method, name, isNotification: method !== undefined && !('id' in record) };
+    return { method, name, isNotification: method !== undefined && !Object.hasOwn(record, 'id') };
   });
 }
 
@@ -85,9 +92,9 @@ export function peekMessages(body: unknown): PeekedMessage[] {
 function scopesOf(message: PeekedMessage): readonly string[] {
   if (message.method === undefined) return [];
   if (message.method === 'tools/call' && message.name !== undefined) {
-    return TOOL_SCOPES[message.name] ?? METHOD_SCOPES['tools/call']!;
+    return TOOL_SCOPES.get(message.name) ?? METHOD_SCOPES.get('tools/call')!;
   }
-  return METHOD_SCOPES[message.method] ?? [];
+  return METHOD_SCOPES.get(message.method) ?? [];
 }
 
 /** The union of the scopes every message of the body needs, in a stable order. */

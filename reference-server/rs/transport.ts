@@ -31,11 +31,6 @@ import {
 import type { ServerContext } from '../context.ts';
 import { MAX_BODY_BYTES } from '../http.ts';
 
-/** Sessions kept at most; the least recently used one is closed to make room. */
-export const MAX_SESSIONS = 1000;
-/** A session unused this long is closed. */
-export const SESSION_IDLE_MS = 30 * 60_000;
-
 interface LegacySession {
   transport: WebStandardStreamableHTTPServerTransport;
   server: McpServer;
@@ -83,7 +78,8 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
   };
 
   const evictIfFull = () => {
-    if (sessions.size < MAX_SESSIONS) return;
+    // limits.ts: at most maxSessions; the least recently used one is closed to make room.
+    if (sessions.size < ctx.limits.maxSessions) return;
     let oldest: [string, LegacySession] | undefined;
     for (const entry of sessions) if (!oldest || entry[1].lastSeen < oldest[1].lastSeen) oldest = entry;
     if (oldest) closeSession(oldest[0]);
@@ -98,7 +94,7 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
   };
 
   const sweep = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS;
+    const cutoff = Date.now() - ctx.limits.sessionIdleSeconds * 1000;
     for (const [id, session] of sessions) if (session.lastSeen < cutoff) closeSession(id);
   }, 60_000);
   sweep.unref();
@@ -135,13 +131,13 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
       });
     }
     if (isInitialize(options.parsedBody)) {
-      evictIfFull();
       const server = factory();
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: newSessionId,
         enableJsonResponse: true,
         maxRequestBodySize: MAX_BODY_BYTES,
         onsessioninitialized: (id) => {
+          evictIfFull(); // here, not earlier: parallel initializes each make their own room
           sessions.set(id, { transport, server, subject, authInfo, lastSeen: Date.now() });
         },
       });
@@ -167,15 +163,23 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
   return {
     fetch,
     async serve(req, res, parsedBody, authInfo) {
-      // A duck-typed request: same method, URL and headers, the verified identity as `auth`, and
-      // the body the HTTP layer already read (the stream itself is consumed).
+      // A duck-typed request: same method and headers, the verified identity as `auth`, and the
+      // body the HTTP layer already read (the stream itself is consumed). The SDK's adapter builds
+      // its URL as `http://${Host}${url}`, so the URL is given in origin form (RFC 9112 §3.2.2: a
+      // server MUST accept the absolute form too) and Host is our own authority: a request target
+      // `http://…` or a Host of `[` or `a b` made that URL invalid, and the answer 500 (issue #14).
+      const target = new URL(req.url ?? '/', ctx.rsOrigin);
       const nodeLike = {
         method: req.method,
-        url: req.url,
-        headers: req.headers,
+        url: `${target.pathname}${target.search}`,
+        headers: { ...req.headers, host: new URL(ctx.rsOrigin).host },
         auth: authInfo,
         [Symbol.asyncIterator]: () => req[Symbol.asyncIterator](),
       };
+      // RFC 9112 §9.6: after answering a request that asked to close (`Connection: close`, or
+      // HTTP/1.0 without keep-alive) the server MUST close; the SDK's event-stream answers set
+      // `Connection: keep-alive` themselves, which would hold the connection until the idle timeout.
+      if (res.shouldKeepAlive === false) res.once('finish', () => req.socket.end());
       await node(nodeLike, res, parsedBody);
     },
     sessionAuth(sessionId) {

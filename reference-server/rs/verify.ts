@@ -105,7 +105,8 @@ async function verifySignature(
   header: ProtectedHeaderParameters,
   keys: KeyResolver,
 ): Promise<Signed> {
-  const alg = String(header.alg ?? '');
+  // Header members are attacker data: `String()` of an object such as {"toString":1} would throw.
+  const alg = typeof header.alg === 'string' ? header.alg : '';
   // Each fault below opens one hole that the normal path (the last statement) keeps shut.
   if (ctx.fault('rs-signature-not-checked')) return decodeUnverified(token);
   if (alg.toLowerCase() === 'none' && ctx.fault('rs-alg-none-accepted')) return decodeUnverified(token);
@@ -185,7 +186,7 @@ function checkClaims(
   issuer: string,
 ): Verification {
   // RFC 9068 §4: typ must be at+jwt (media type, so case-insensitive, optional "application/").
-  const typ = String(header.typ ?? '').toLowerCase();
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : '';
   if (typ !== 'at+jwt' && typ !== 'application/at+jwt' && !ctx.fault('rs-typ-not-checked')) {
     return fail('the token is not an RFC 9068 access token (typ must be at+jwt)');
   }

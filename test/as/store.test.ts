@@ -79,7 +79,7 @@ describe('MemoryStore', () => {
 
   it('caps pending requests, and the sweep frees room once they expire', async () => {
     let now = 1_000_000;
-    const store = new MemoryStore({ now: () => now, maxPending: 3 });
+    const store = new MemoryStore({ now: () => now, limits: { maxPendingRequests: 3 } });
     for (const id of ['a', 'b', 'c']) expect(await store.savePending(pending(id, now + 1000))).toBe(true);
     expect(await store.savePending(pending('d', now + 1000))).toBe(false);
     now += 5000;
@@ -103,7 +103,7 @@ describe('MemoryStore', () => {
 
   it('CIMD cache entries expire and the cache is bounded', async () => {
     let now = 1_000_000;
-    const store = new MemoryStore({ now: () => now, maxCimd: 2 });
+    const store = new MemoryStore({ now: () => now, limits: { maxCimdDocuments: 2 } });
     const client = { client_id: 'u', source: 'cimd' as const, metadata: {} as never };
     await store.putCimd('a', { client, expiresAt: now + 1000 });
     await store.putCimd('b', { client, expiresAt: now + 1000 });
@@ -112,5 +112,41 @@ describe('MemoryStore', () => {
     expect(await store.getCimd('c')).toBeDefined();
     now += 2000;
     expect(await store.getCimd('c')).toBeUndefined();
+  });
+
+  it('caps clients; a lookup is a use; unused clients expire and free their room', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ now: () => now, limits: { maxClients: 2, clientIdleSeconds: 10 } });
+    const client = (id: string) => ({ client_id: id, source: 'dcr' as const, metadata: {} as never });
+    expect(await store.saveClient(client('a'))).toBe(true);
+    now += 4000;
+    expect(await store.saveClient(client('b'))).toBe(true);
+    expect(await store.saveClient(client('c'))).toBe(false);
+    expect(await store.secondsUntilRoom('clients')).toBe(6); // a idles out 10 s after its registration
+    now += 4000;
+    expect(await store.getClient('a')).toBeDefined(); // a use: a is now the most recently used
+    expect(await store.secondsUntilRoom('clients')).toBe(6); // b is next
+    now += 7000;
+    expect(await store.getClient('b')).toBeUndefined();
+    expect(await store.saveClient(client('c'))).toBe(true);
+    expect((await store.sizes()).clients).toBe(2);
+  });
+
+  it('grants idle out with every refresh hash they indexed; the history per grant is bounded', async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({
+      now: () => now,
+      limits: { maxGrants: 1, grantIdleSeconds: 10, maxRefreshHistory: 1 },
+    });
+    await store.saveGrant(grant('g', 'rt1'));
+    expect(await store.hasRoomForGrant()).toBe(false);
+    await store.rotateRefresh('rt1', 'rt2');
+    await store.rotateRefresh('rt2', 'rt3');
+    expect((await store.sizes()).refreshTokens).toBe(2); // rt3 active, rt2 superseded, rt1 forgotten
+    expect(await store.findGrantByRefresh('rt1')).toBeUndefined();
+    expect(await store.findGrantByRefresh('rt2')).toMatchObject({ active: false });
+    now += 10_000;
+    expect(await store.hasRoomForGrant()).toBe(true);
+    expect(await store.sizes()).toMatchObject({ grants: 0, refreshTokens: 0 });
   });
 });
