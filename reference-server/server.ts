@@ -7,14 +7,22 @@
 //   server.issuer    // http://127.0.0.1:PORT      (the authorization server)
 //   await server.close();
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
-import { generateSigningKey, type ReferenceServerOptions, type ServerContext } from './context.ts';
+import {
+  generateSigningKey,
+  type ReferenceServerOptions,
+  type ServerContext,
+  SigningKeys,
+} from './context.ts';
 import { assertFaultNames } from './faults.ts';
 import { type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
 import { createResourceServer } from './rs/index.ts';
+import { MemoryStore } from './store.ts';
+import { assertVariantNames } from './variants.ts';
 
 export type { ReferenceServerOptions } from './context.ts';
 
@@ -23,10 +31,21 @@ export interface RunningReferenceServer {
   url: string;
   /** Issuer identifier of the bundled authorization server. */
   issuer: string;
-  /** The private signing key (JWK) of the authorization server: lets the runner forge tokens. */
+  /**
+   * The private signing key (JWK) of the authorization server: lets the runner forge tokens. With
+   * jwks-rotation it is the first key, which stays published while tokens it signed are valid.
+   */
   signingKey: JWK;
+  /**
+   * Whether the resource server accepts JWT access tokens signed with `signingKey`, so a harness
+   * holding it may forge tokens; false with the variant opaque-tokens (only tokens the
+   * authorization server reports active are accepted).
+   */
+  tokensForgeable: boolean;
   /** Faults switched on. */
   faults: readonly string[];
+  /** Variants switched on. */
+  variants: readonly string[];
   close(): Promise<void>;
 }
 
@@ -42,16 +61,34 @@ export async function startReferenceServer(
   const faults = [...(options.faults ?? [])];
   assertFaultNames(faults);
   const faultSet = new Set(faults);
+  const variants = [...(options.variants ?? [])];
+  assertVariantNames(variants);
+  const variantSet = new Set(variants);
+  if (variantSet.has('opaque-tokens') && options.trustIssuer) {
+    throw new Error(
+      'the variant opaque-tokens introspects at the bundled authorization server: not with trustIssuer',
+    );
+  }
   const host = options.host ?? '127.0.0.1';
 
+  const keys = new SigningKeys(await generateSigningKey());
   const ctx: ServerContext = {
-    options: { ...options, faults },
+    options: { ...options, faults, variants },
     issuer: '',
     resource: '',
     rsOrigin: '',
-    signingKey: await generateSigningKey(),
+    get signingKey() {
+      return keys.current;
+    },
+    keys,
+    introspectionCredentials: {
+      clientId: 'mcp-resource-server',
+      secret: randomBytes(32).toString('base64url'),
+    },
     fault: (name) => faultSet.has(name),
+    variant: (name) => variantSet.has(name),
   };
+  const firstKey = keys.current;
 
   // Whatever was started before a failure (a half, a listening socket) is released before the
   // error propagates, so a bad option (an unreachable --trust-issuer, a port in use) leaks nothing.
@@ -62,9 +99,11 @@ export async function startReferenceServer(
     await Promise.all(halves.map((h) => h.close?.()));
   };
   try {
-    const as = await createAuthorizationServer(ctx);
+    // One store: the resource server reads revocations from it (variant revoke-earlier-grants).
+    const store = new MemoryStore();
+    const as = await createAuthorizationServer(ctx, store);
     halves.push(as);
-    const rs = await createResourceServer(ctx);
+    const rs = await createResourceServer(ctx, store);
     halves.push(rs);
 
     let rsServer: Server;
@@ -80,8 +119,12 @@ export async function startReferenceServer(
       servers.push(rsServer);
     }
     ctx.rsOrigin = originOf(rsServer, host);
-    ctx.issuer = originOf(asServer, host);
-    ctx.resource = `${ctx.rsOrigin}/mcp`;
+    // A multi-tenant authorization server: the issuer has a path (RFC 8414 §2 allows it; its
+    // metadata then lives at the path-inserted well-known URL, as/metadata.ts).
+    ctx.issuer = `${originOf(asServer, host)}${ctx.variant('path-issuer') ? TENANT_PATH : ''}`;
+    // The MCP endpoint is `<origin>/mcp`, or the origin itself (resource identifier without the
+    // trailing slash, MCP §Canonical Server URI); rs/metadata.ts derives its paths from this.
+    ctx.resource = ctx.variant('root-prm-origin-resource') ? ctx.rsOrigin : `${ctx.rsOrigin}/mcp`;
   } catch (err) {
     await release();
     throw err;
@@ -91,14 +134,19 @@ export async function startReferenceServer(
   return {
     url: ctx.resource,
     issuer: ctx.issuer,
-    signingKey: ctx.signingKey.privateJwk,
+    signingKey: firstKey.privateJwk,
+    tokensForgeable: !ctx.variant('opaque-tokens'),
     faults,
+    variants,
     close() {
       closed ??= release();
       return closed;
     },
   };
 }
+
+/** The path of the issuer identifier under the variant path-issuer. */
+export const TENANT_PATH = '/tenants/acme';
 
 /** Tries each half in turn; answers 404 when none owns the path, and never lets an error escape as a crash. */
 function dispatch(handlers: readonly Handler[]) {
