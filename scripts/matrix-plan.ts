@@ -8,7 +8,8 @@
 //   for that fault (faultRevisions), else the newest revision it applies to.
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
-import { FAULTS, faultParts } from '../reference-server/faults.ts';
+import { FAULTS, faultParts, variantsFor } from '../reference-server/faults.ts';
+import { isVariantName } from '../reference-server/variants.ts';
 import { type Check, levelFor, type Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
@@ -52,7 +53,8 @@ export function provableEmbedded(checks: readonly Check[]): Check[] {
 }
 
 export interface CoverageProblem {
-  kind: 'check-without-fault' | 'fault-without-check' | 'unknown-fault' | 'may-with-fault';
+  kind:
+    'check-without-fault' | 'fault-without-check' | 'unknown-fault' | 'may-with-fault' | 'unknown-variant';
   subject: string;
   message: string;
 }
@@ -88,6 +90,15 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
     }
   }
   for (const fault of FAULTS) {
+    for (const variant of fault.requiresVariants ?? []) {
+      if (!isVariantName(variant)) {
+        problems.push({
+          kind: 'unknown-variant',
+          subject: fault.name,
+          message: `fault ${fault.name} requires variant "${variant}", which is not in the catalogue`,
+        });
+      }
+    }
     if (!named.has(fault.name)) {
       problems.push({
         kind: 'fault-without-check',
@@ -102,18 +113,23 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
 export interface FaultRun {
   /** A catalogue entry: one fault, or several joined by `+` (see faultParts). */
   fault: string;
+  /** Variants the fault needs to be observable (FaultDefinition.requiresVariants), switched on with it. */
+  variants: string[];
   revision: Revision;
   checks: Check[];
 }
 
-/** One run per (fault, revision): the checks that name the fault, in their matrix revision. */
+/**
+ * One run per (fault, revision): the checks that name the fault, in their matrix revision, with the
+ * variants the fault requires.
+ */
 export function faultRuns(checks: readonly Check[]): FaultRun[] {
   const runs = new Map<string, FaultRun>();
   for (const check of checks) {
     for (const fault of check.faults) {
       const revision = matrixRevision(check, fault);
       const key = `${fault}@${revision}`;
-      const run = runs.get(key) ?? { fault, revision, checks: [] };
+      const run = runs.get(key) ?? { fault, variants: variantsFor(fault), revision, checks: [] };
       run.checks.push(check);
       runs.set(key, run);
     }

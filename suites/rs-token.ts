@@ -652,11 +652,11 @@ export const RS_401_21 = defineCheck({
   refs: [TOKEN_HANDLING, 'RFC7009 §2', 'RFC7009 §2.1'],
   revisions: REVISIONS,
   needs: ['as'],
-  faults: [],
-  untestable:
-    'the reference resource server verifies self-contained JWTs and does not consult revocation, so a revoked token stays valid until it expires (reported as info, as the catalogue asks); only a resource server that introspects or issues opaque tokens can be failed by this check',
+  // The default reference resource server verifies self-contained JWTs (this check reports info
+  // there); with the variant opaque-tokens it introspects, and this fault makes it cache the answer.
+  faults: ['rs-introspection-cached'],
   requirement:
-    'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Untestable-red against the reference server: its resource server verifies self-contained JWTs and does not consult revocation, so no fault can turn this check red; it reports info there.',
+    'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Against the default reference server (self-contained JWTs) it reports info; the fault matrix proves it red with the variant opaque-tokens (the resource server introspects) and the fault rs-introspection-cached.',
   remediation:
     'Have the resource server look tokens up (introspection, RFC 7662, or a shared store) so that revoked tokens stop working, or keep JWT lifetimes short.',
   probe: 'Fresh grant; revoke its access token (RFC 7009); POST the protected request with it.',
