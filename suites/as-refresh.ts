@@ -20,6 +20,7 @@ import {
   isError,
   postToken,
   refreshForm,
+  saysNoRefreshGrant,
   tokenAs,
 } from './as-token-probes.ts';
 import { successProblems } from './as-token.ts';
@@ -350,7 +351,15 @@ export const AS_REFRESH_08 = defineCheck({
       ),
     );
     if (isError(garbage, 'invalid_grant')) t.conforms('a made-up refresh token → invalid_grant');
-    else t.violated(`a made-up refresh token was answered ${describeAnswer(garbage)}, not 400 invalid_grant`);
+    else if (isError(garbage, 'unsupported_grant_type') && saysNoRefreshGrant(as)) {
+      // Issuing refresh tokens is optional (OAuth 2.1 §1.3.2); an AS without the grant answers
+      // "unsupported_grant_type: The authorization grant type is not supported" (§3.2.4).
+      t.notApplicable(
+        `the AS has no refresh grant (grant_types_supported ${JSON.stringify(as.metadata.grant_types_supported)}; a refresh was answered unsupported_grant_type), so there is no refresh token to judge`,
+      );
+      return;
+    } else
+      t.violated(`a made-up refresh token was answered ${describeAnswer(garbage)}, not 400 invalid_grant`);
 
     const confidential = await confidentialClient(t, as);
     if (!confidential) {

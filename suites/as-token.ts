@@ -13,11 +13,13 @@ import {
   decodeJwtToken,
   describeAnswer,
   FOREIGN_RESOURCE,
+  type Form,
   freshCode,
   hasNoStore,
   isError,
   postToken,
   refreshForm,
+  saysNoRefreshGrant,
   tokenAs,
   withParam,
 } from './as-token-probes.ts';
@@ -461,17 +463,27 @@ export const AS_TOKEN_09 = defineCheck({
   remediation:
     'Answer a failed Basic authentication with 401, `WWW-Authenticate: Basic realm=...` and `{"error":"invalid_client"}`.',
   probe:
-    'Refresh request with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
+    'Refresh request (a code exchange with a made-up code when the AS lists no refresh grant) with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
     const client = await t.fixture('client');
+    // The request only carries the credentials. An AS without the refresh grant may refuse a refresh
+    // request for its grant type before judging them (OAuth 2.1 §3.2.4 unsupported_grant_type), so
+    // the probe rides on the grant every MCP AS has: a code exchange with a made-up code.
+    const vehicle: Form = saysNoRefreshGrant(as)
+      ? [
+          ['grant_type', 'authorization_code'],
+          ['code', 'conformance-not-a-code'],
+          ['code_verifier', 'A'.repeat(43)],
+        ]
+      : refreshForm('not-a-refresh-token', t.target);
     const unknown = answerOf(
       await postToken(
         t,
         as,
         { ...client, clientId: `unknown-${client.clientId}-conformance`, authMethod: 'none' },
-        refreshForm('not-a-refresh-token', t.target),
+        vehicle,
         'token request (unknown client_id)',
       ),
     );
@@ -491,7 +503,7 @@ export const AS_TOKEN_09 = defineCheck({
       t,
       as,
       { ...confidential, clientSecret: `${confidential.clientSecret}-wrong` },
-      refreshForm('not-a-refresh-token', t.target),
+      vehicle,
       'token request (wrong secret via HTTP Basic)',
     );
     const a = answerOf(res);

@@ -558,11 +558,28 @@ export const RS_401_19 = defineCheck({
   },
 });
 
-/** A JSON-RPC notification of the revision (2026-07-28 has no initialize, so no notifications/initialized). */
-function tokenlessNotification(session: McpSession | undefined, revision: CheckContext['revision']) {
-  return isStateless(revision)
-    ? { method: 'notifications/cancelled', params: { requestId: 1, reason: 'conformance probe' }, id: null }
-    : { method: 'notifications/initialized', id: null, ...(session ? { session } : {}) };
+/**
+ * A JSON-RPC notification of the revision (2026-07-28 has no initialize, so no
+ * notifications/initialized). `notifications/initialized` is the second half of the 2025 handshake
+ * ("After successful initialization, the client MUST send an initialized notification", MCP
+ * 2025-11-25 §Lifecycle), so a server whose handshake is public (declared with --expect-public, or
+ * seen answering initialize without a token) may take it without a token too: then the probe is a
+ * notification outside the handshake.
+ */
+function tokenlessNotification(
+  session: McpSession | undefined,
+  revision: CheckContext['revision'],
+  publicHandshake: boolean,
+) {
+  if (isStateless(revision) || publicHandshake) {
+    return {
+      method: 'notifications/cancelled',
+      params: { requestId: 1, reason: 'conformance probe' },
+      id: null,
+      ...(session ? { session } : {}),
+    };
+  }
+  return { method: 'notifications/initialized', id: null, ...(session ? { session } : {}) };
 }
 
 export const RS_401_20 = defineCheck({
@@ -593,13 +610,16 @@ export const RS_401_20 = defineCheck({
     }
     const headers: [string, string][] = [['mcp-protocol-version', session?.protocolVersion ?? t.revision]];
     if (session?.sessionId) headers.push(['mcp-session-id', session.sessionId]);
+    const { publicDefault } = await t.fixture('protected-request');
+    const publicHandshake =
+      publicDefault?.answered.includes('initialize') === true ||
+      t.options.expectPublic.some((m) => m === 'initialize' || m === 'notifications/initialized');
     const notification = await mcpCall(t.http, t.target, t.revision, {
-      ...tokenlessNotification(session, t.revision),
+      ...tokenlessNotification(session, t.revision, publicHandshake),
       label: 'a notification without a token',
     });
     // The follow-up is tools/list, unless the target serves that to anyone (a public method proves
     // nothing about sessions): then the method the token checks probe on.
-    const { publicDefault } = await t.fixture('protected-request');
     const followUpMethod =
       publicDefault?.answered.includes('tools/list') && publicDefault.fallback
         ? publicDefault.fallback
