@@ -120,7 +120,7 @@ export const VARIANTS: readonly VariantDefinition[] = [
   {
     name: 'path-issuer',
     description:
-      'The issuer identifier has a path, `<origin>/tenants/acme` (a multi-tenant authorization server); its endpoints live under that path and its metadata at the RFC 8414 path-inserted URL `/.well-known/oauth-authorization-server/tenants/acme` (and the OpenID Connect locations), not at the root well-known URL.',
+      'The issuer identifier has a path, the origin followed by `/tenants/acme` (a multi-tenant authorization server); its endpoints live under that path and its metadata at the RFC 8414 path-inserted URL `/.well-known/oauth-authorization-server/tenants/acme` (and the OpenID Connect locations), not at the root well-known URL.',
     spec: [
       {
         source: 'RFC 8414',
@@ -204,7 +204,7 @@ export const VARIANTS: readonly VariantDefinition[] = [
   {
     name: 'root-prm-origin-resource',
     description:
-      'The MCP endpoint is the origin itself (`<origin>/`, resource identifier `<origin>` without a trailing slash), so its protected-resource metadata is at the root well-known URL `/.well-known/oauth-protected-resource`.',
+      'The MCP endpoint is the origin itself (path `/`; its resource identifier is the origin without a trailing slash), so its protected-resource metadata is at the root well-known URL `/.well-known/oauth-protected-resource`.',
     spec: [
       {
         source: 'MCP 2025-11-25',

@@ -9,7 +9,7 @@
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
 import { FAULTS, faultParts, variantsFor } from '../reference-server/faults.ts';
-import { isVariantName } from '../reference-server/variants.ts';
+import { isVariantName, type VariantDefinition, VARIANTS } from '../reference-server/variants.ts';
 import { type Check, levelFor, type Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
@@ -137,4 +137,47 @@ export function faultRuns(checks: readonly Check[]): FaultRun[] {
   return [...runs.values()].sort(
     (a, b) => a.fault.localeCompare(b.fault) || a.revision.localeCompare(b.revision),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The variant matrix (issue #12 item 6), the dual of the fault matrix: under every variant of the
+// reference server (reference-server/variants.ts, conformant behaviours unlike our defaults) the
+// whole suite ends with no `fail` and no `error`, and every skip says why. A check that fails a
+// variant has the wrong rule, or the harness cannot yet cope with a behaviour the specs allow.
+
+/**
+ * The revisions each variant runs in: the newest (stateless) and 2025-11-25 (initialize and
+ * sessions). Together they cover every check (no check applies to 2025-06-18 only).
+ */
+export const VARIANT_MATRIX_REVISIONS: readonly Revision[] = [LATEST_REVISION, '2025-11-25'];
+
+export interface VariantRun {
+  variant: VariantDefinition;
+  revision: Revision;
+  /** The `run` flags the variant needs besides `--variant` (its runFlags). */
+  flags: readonly string[];
+}
+
+export function variantRuns(variants: readonly VariantDefinition[] = VARIANTS): VariantRun[] {
+  return variants.flatMap((variant) =>
+    VARIANT_MATRIX_REVISIONS.map((revision) => ({ variant, revision, flags: variant.runFlags ?? [] })),
+  );
+}
+
+export interface VariantProblem {
+  check: string;
+  status: string;
+  message: string;
+}
+
+/** What a run under a variant must not contain: a fail, an error, a skip that gives no reason, a run error. */
+export function variantProblems(report: {
+  runError?: string;
+  results: readonly { id: string; status: string; message: string }[];
+}): VariantProblem[] {
+  const problems: VariantProblem[] = report.results
+    .filter((r) => r.status === 'fail' || r.status === 'error' || (r.status === 'skip' && !r.message.trim()))
+    .map((r) => ({ check: r.id, status: r.status, message: r.message }));
+  if (report.runError) problems.unshift({ check: '(run)', status: 'error', message: report.runError });
+  return problems;
 }
