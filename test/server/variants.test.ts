@@ -368,3 +368,25 @@ describe('root-prm-origin-resource', () => {
     expect(await listStatus(h, tokens.access_token)).toBe(200);
   });
 });
+
+describe('run --variant', () => {
+  const io = (lines: string[]) => ({
+    out: (t: string) => lines.push(t),
+    err: (t: string) => lines.push(t),
+    isTTY: false,
+    env: {},
+    cwd: process.cwd(),
+  });
+
+  it('refuses an unknown variant and a variant with --target (bad usage, exit 2)', async () => {
+    const { main } = await import('../../runner/cli.ts');
+    const unknown: string[] = [];
+    expect(await main(['run', '--variant', 'no-such-variant'], io(unknown))).toBe(2);
+    expect(unknown.join('')).toMatch(/unknown variant: no-such-variant.*serve --list-variants/);
+    const withTarget: string[] = [];
+    expect(
+      await main(['run', '--variant', 'opaque-tokens', '--target', 'http://127.0.0.1:1/mcp'], io(withTarget)),
+    ).toBe(2);
+    expect(withTarget.join('')).toMatch(/--variant .* cannot be combined with --target/);
+  });
+});
