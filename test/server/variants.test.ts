@@ -293,7 +293,7 @@ describe('rate-limited', () => {
   it('answers 429 with Retry-After past a small burst on /token, not on the MCP endpoint', async () => {
     const h = await server({ variants: ['rate-limited'] });
     const replies = await Promise.all(
-      Array.from({ length: RATE_LIMIT_BURST + 5 }, () =>
+      Array.from({ length: RATE_LIMIT_BURST * 3 }, () =>
         tokenRequest(h, { grant_type: 'authorization_code', code: 'x', client_id: 'y' }),
       ),
     );
@@ -304,7 +304,7 @@ describe('rate-limited', () => {
       expect(r.headers.get('cache-control')).toBe('no-store');
     }
     const mcp = await Promise.all(
-      Array.from({ length: RATE_LIMIT_BURST + 5 }, () => post(h.resource, '2026-07-28', 'tools/list')),
+      Array.from({ length: RATE_LIMIT_BURST * 3 }, () => post(h.resource, '2026-07-28', 'tools/list')),
     );
     expect(mcp.every((r) => r.status === 401)).toBe(true);
   });
@@ -312,7 +312,7 @@ describe('rate-limited', () => {
   it('is off by default', async () => {
     const h = await server();
     const replies = await Promise.all(
-      Array.from({ length: RATE_LIMIT_BURST + 5 }, () =>
+      Array.from({ length: RATE_LIMIT_BURST * 3 }, () =>
         tokenRequest(h, { grant_type: 'authorization_code', code: 'x', client_id: 'y' }),
       ),
     );
