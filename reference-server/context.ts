@@ -1,5 +1,5 @@
 // What both halves of the reference server share: options, the URLs they are reachable at,
-// the signing key, and the fault switches.
+// the signing keys, the fault switches and the variant switches.
 
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -14,6 +14,8 @@ export interface ReferenceServerOptions {
   autoApprove?: boolean;
   /** Named faults to switch on (see faults.ts). */
   faults?: readonly string[];
+  /** Named variants to switch on (see variants.ts): conformant behaviours unlike the defaults. */
+  variants?: readonly string[];
   /** Serve the authorization server on a second port (a second origin). */
   split?: boolean;
   /** Port of the authorization server when `split`; 0 (default) picks an ephemeral port. */
@@ -63,11 +65,79 @@ export interface ServerContext {
   resource: string;
   /** Origin of the resource server (`http://127.0.0.1:PORT`). */
   rsOrigin: string;
+  /** The key that signs new access tokens (the current one of `keys`). */
   readonly signingKey: SigningKey;
   /** The caps in force: the defaults with `options.limits` applied. */
   readonly limits: Readonly<ReferenceServerLimits>;
+  /** Every key published at `jwks_uri`: the current one, and retired ones still in use (jwks-rotation). */
+  readonly keys: SigningKeys;
+  /**
+   * How the resource server authenticates at the introspection endpoint (variant opaque-tokens;
+   * RFC 7662 §2.1 requires it): HTTP Basic with this id and a secret made at start.
+   */
+  readonly introspectionCredentials: { clientId: string; secret: string };
   /** Is this fault switched on? Read each fault in exactly one place. */
   fault(name: string): boolean;
+  /** Is this variant switched on? Read each variant in as few places as possible. */
+  variant(name: string): boolean;
+}
+
+/**
+ * The signing keys of the authorization server. One key by default. With the variant
+ * `jwks-rotation` (as/tokens.ts decides when), `rotate()` retires the current key, which stays
+ * published until the last token it signed has expired, so old tokens stay valid (RFC 7517 §4.5:
+ * `kid` chooses "among a set of keys within a JWK Set during key rollover").
+ */
+export class SigningKeys {
+  private currentKey: { key: SigningKey; until: number; signed: number };
+  /** Retired keys and until when (ms) each must stay published. */
+  private retired: { key: SigningKey; until: number }[] = [];
+  private rotating: Promise<void> | undefined;
+
+  constructor(first: SigningKey) {
+    this.currentKey = { key: first, until: 0, signed: 0 };
+  }
+
+  get current(): SigningKey {
+    return this.currentKey.key;
+  }
+
+  /** Tokens signed with the current key so far. */
+  get signedWithCurrent(): number {
+    return this.currentKey.signed;
+  }
+
+  /** Keys to publish and to verify with: the current one first, then retired ones still in use. */
+  published(): SigningKey[] {
+    const now = Date.now();
+    this.retired = this.retired.filter((r) => r.until > now);
+    return [this.currentKey.key, ...this.retired.map((r) => r.key)];
+  }
+
+  /** Retired keys still published. */
+  get retiredCount(): number {
+    return this.published().length - 1;
+  }
+
+  /**
+   * The key to sign a token valid until `expiresAt` (ms) with: the current one, which from now on
+   * stays published at least that long. Synchronous, so no rotation can slip in between.
+   */
+  use(expiresAt: number): SigningKey {
+    this.currentKey.signed++;
+    this.currentKey.until = Math.max(this.currentKey.until, expiresAt);
+    return this.currentKey.key;
+  }
+
+  /** A new current key; the old one stays published until its last token expires. One at a time. */
+  rotate(): Promise<void> {
+    this.rotating ??= generateSigningKey().then((next) => {
+      this.retired.push({ key: this.currentKey.key, until: this.currentKey.until });
+      this.currentKey = { key: next, until: 0, signed: 0 };
+      this.rotating = undefined;
+    });
+    return this.rotating;
+  }
 }
 
 export async function generateSigningKey(): Promise<SigningKey> {

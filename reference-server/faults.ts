@@ -20,6 +20,11 @@ export interface FaultDefinition {
   readonly half: 'as' | 'rs';
   /** One sentence: what the server does wrong when the fault is on. */
   readonly description: string;
+  /**
+   * Variants (variants.ts) the defect needs to be observable at all: the fault matrix switches
+   * them on with the fault (a cached introspection answer needs a resource server that introspects).
+   */
+  readonly requiresVariants?: readonly string[];
 }
 
 export const FAULTS: readonly FaultDefinition[] = [...AS_FAULTS, ...RS_FAULTS];
@@ -60,6 +65,8 @@ export interface FaultListing {
   name: string;
   description: string;
   checks: string[];
+  /** Variants to switch on with the fault (absent when none). */
+  requiresVariants?: string[];
 }
 
 /**
@@ -75,5 +82,12 @@ export function describeFaults(
     checks: checks
       .filter((c) => c.faults.some((entry) => faultParts(entry).includes(f.name)))
       .map((c) => c.id),
+    ...(f.requiresVariants ? { requiresVariants: [...f.requiresVariants] } : {}),
   }));
+}
+
+/** The variants an entry of a check's `faults` list needs switched on (the union over its parts). */
+export function variantsFor(entry: string): string[] {
+  const parts = faultParts(entry);
+  return [...new Set(FAULTS.filter((f) => parts.includes(f.name)).flatMap((f) => f.requiresVariants ?? []))];
 }

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeFaults, UnknownFaultError } from './faults.ts';
 import { publicOriginsOf, type ReferenceServerOptions, startReferenceServer } from './server.ts';
+import { describeVariants, UnknownVariantError } from './variants.ts';
 
 export const SERVE_USAGE = `Usage: mcp-auth-conformance serve [options]
        npm run reference-server -- [options]
@@ -18,6 +19,8 @@ Options:
   --auto-approve            skip the consent page: authorization redirects straight back
   --fault NAME              switch on a named fault (repeatable); see --list-faults
   --list-faults             print the fault catalogue as JSON and exit
+  --variant NAME            switch on a conformant variant behaviour (repeatable); see --list-variants
+  --list-variants           print the variant catalogue as JSON and exit
   --split                   serve the authorization server on a second port (second origin)
   --as-port N               port of the authorization server with --split
   --lenient-resource        a missing RFC 8707 resource binds the one known resource
@@ -58,6 +61,10 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
     io.out(JSON.stringify(describeFaults(io.checks), null, 2));
     return 0;
   }
+  if (values['list-variants']) {
+    io.out(JSON.stringify(describeVariants(), null, 2));
+    return 0;
+  }
 
   let options: ReferenceServerOptions;
   try {
@@ -71,7 +78,7 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
   try {
     server = await startReferenceServer(options);
   } catch (err) {
-    if (err instanceof UnknownFaultError) {
+    if (err instanceof UnknownFaultError || err instanceof UnknownVariantError) {
       io.err(`error: ${err.message}`);
       return 2;
     }
@@ -79,17 +86,25 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
     return 3;
   }
 
-  const base = new URL(server.url).origin;
+  const resource = new URL(server.url);
+  const issuer = new URL(server.issuer);
+  // RFC 9728 §3.1 / RFC 8414 §3.1: the well-known suffix goes between the host and the path.
+  const path = (url: URL) => (url.pathname === '/' ? '' : url.pathname);
   io.out('mcp-auth-conformance reference server');
   if (options.publicUrl)
-    io.out(`  bound to                    ${server.bound.join(', ')} (public origin ${base})`);
+    io.out(`  bound to                    ${server.bound.join(', ')} (public origin ${resource.origin})`);
   io.out(`  MCP endpoint (resource)     ${server.url}`);
-  io.out(`  protected-resource metadata ${base}/.well-known/oauth-protected-resource/mcp`);
+  io.out(
+    `  protected-resource metadata ${resource.origin}/.well-known/oauth-protected-resource${path(resource)}`,
+  );
   io.out(`  authorization server        ${server.issuer}`);
-  io.out(`  authorization-server metadata ${server.issuer}/.well-known/oauth-authorization-server`);
+  io.out(
+    `  authorization-server metadata ${issuer.origin}/.well-known/oauth-authorization-server${path(issuer)}`,
+  );
   if (options.autoApprove) io.out('  consent: AUTO-APPROVE (no consent page; for automated runs only)');
   else io.out('  consent: demo user "alice" / password "alice" on the consent page');
   if (server.faults.length > 0) io.out(`  FAULTS ON: ${server.faults.join(', ')}`);
+  if (server.variants.length > 0) io.out(`  variants on: ${server.variants.join(', ')}`);
   if (options.host && !isLoopback(options.host)) {
     io.err(`warning: bound to ${options.host}, which is not a loopback address`);
   }
@@ -110,6 +125,8 @@ function parseServeArgs(argv: readonly string[]) {
       'auto-approve': { type: 'boolean' },
       fault: { type: 'string', multiple: true },
       'list-faults': { type: 'boolean' },
+      variant: { type: 'string', multiple: true },
+      'list-variants': { type: 'boolean' },
       split: { type: 'boolean' },
       'as-port': { type: 'string' },
       'lenient-resource': { type: 'boolean' },
@@ -128,6 +145,7 @@ function toOptions(values: ReturnType<typeof parseServeArgs>): ReferenceServerOp
   const options: ReferenceServerOptions = {
     autoApprove: values['auto-approve'] ?? false,
     faults: values.fault ?? [],
+    variants: values.variant ?? [],
     split: values.split ?? false,
     lenientResource: values['lenient-resource'] ?? false,
     allowLoopbackCimd: values['allow-loopback-cimd'] ?? false,

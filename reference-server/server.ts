@@ -7,16 +7,24 @@
 //   server.issuer    // http://127.0.0.1:PORT      (the authorization server)
 //   await server.close();
 
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
-import { generateSigningKey, type ReferenceServerOptions, type ServerContext } from './context.ts';
+import {
+  generateSigningKey,
+  type ReferenceServerOptions,
+  type ServerContext,
+  SigningKeys,
+} from './context.ts';
 import { assertFaultNames } from './faults.ts';
 import { clientWentAway, type Handler, HttpError, sendJson, sendOAuthError } from './http.ts';
 import { resolveLimits } from './limits.ts';
 import { createResourceServer } from './rs/index.ts';
+import { MemoryStore } from './store.ts';
+import { assertVariantNames } from './variants.ts';
 
 export type { ReferenceServerOptions } from './context.ts';
 export { DEFAULT_LIMITS, type ReferenceServerLimits } from './limits.ts';
@@ -26,14 +34,26 @@ export interface RunningReferenceServer {
   url: string;
   /** Issuer identifier of the bundled authorization server. */
   issuer: string;
-  /** The private signing key (JWK) of the authorization server: lets the runner forge tokens. */
+  /**
+   * The private signing key (JWK) of the authorization server: lets the runner forge tokens. With
+   * jwks-rotation it is the first key, which stays published while tokens it signed are valid.
+   */
   signingKey: JWK;
+  /**
+   * Whether the resource server accepts JWT access tokens signed with `signingKey`, so a harness
+   * holding it may forge tokens; false with the variant opaque-tokens (only tokens the
+   * authorization server reports active are accepted).
+   */
+  tokensForgeable: boolean;
   /** Faults switched on. */
   faults: readonly string[];
+
   /** The origins the listeners are bound to (differ from url/issuer with publicUrl). */
   bound: readonly string[];
   /** How many entries each store holds (clients, codes, sessions, ...): what requests made it keep. */
   sizes(): Promise<Record<string, number>>;
+  /** Variants switched on. */
+  variants: readonly string[];
   close(): Promise<void>;
 }
 
@@ -50,18 +70,36 @@ export async function startReferenceServer(
   const faults = [...(options.faults ?? [])];
   assertFaultNames(faults);
   const faultSet = new Set(faults);
+  const variants = [...(options.variants ?? [])];
+  assertVariantNames(variants);
+  const variantSet = new Set(variants);
+  if (variantSet.has('opaque-tokens') && options.trustIssuer) {
+    throw new Error(
+      'the variant opaque-tokens introspects at the bundled authorization server: not with trustIssuer',
+    );
+  }
   const host = options.host ?? '127.0.0.1';
   const publicOrigins = publicOriginsOf(options);
 
+  const keys = new SigningKeys(await generateSigningKey());
   const ctx: ServerContext = {
-    options: { ...options, faults },
+    options: { ...options, faults, variants },
     issuer: '',
     resource: '',
     rsOrigin: '',
-    signingKey: await generateSigningKey(),
     limits: resolveLimits(options.limits),
+    get signingKey() {
+      return keys.current;
+    },
+    keys,
+    introspectionCredentials: {
+      clientId: 'mcp-resource-server',
+      secret: randomBytes(32).toString('base64url'),
+    },
     fault: (name) => faultSet.has(name),
+    variant: (name) => variantSet.has(name),
   };
+  const firstKey = keys.current;
 
   // Whatever was started before a failure (a half, a listening socket) is released before the
   // error propagates, so a bad option (an unreachable --trust-issuer, a port in use) leaks nothing.
@@ -73,9 +111,11 @@ export async function startReferenceServer(
     await Promise.all(halves.map((h) => h.close?.()));
   };
   try {
-    const as = await createAuthorizationServer(ctx);
+    // One store: the resource server reads revocations from it (variant revoke-earlier-grants).
+    const store = new MemoryStore({ limits: ctx.limits });
+    const as = await createAuthorizationServer(ctx, store);
     halves.push(as);
-    const rs = await createResourceServer(ctx);
+    const rs = await createResourceServer(ctx, store);
     halves.push(rs);
 
     let rsServer: Server;
@@ -94,8 +134,12 @@ export async function startReferenceServer(
     // the address it binds (RFC 8414 §2: the issuer is the URL clients know; RFC 9728 §3.3: the
     // resource is the identifier clients use).
     ctx.rsOrigin = publicOrigins.rs ?? originOf(rsServer, host);
-    ctx.issuer = publicOrigins.as ?? originOf(asServer, host);
-    ctx.resource = `${ctx.rsOrigin}/mcp`;
+    // A multi-tenant authorization server: the issuer has a path (RFC 8414 §2 allows it; its
+    // metadata then lives at the path-inserted well-known URL, as/metadata.ts).
+    ctx.issuer = `${publicOrigins.as ?? originOf(asServer, host)}${ctx.variant('path-issuer') ? TENANT_PATH : ''}`;
+    // The MCP endpoint is `<origin>/mcp`, or the origin itself (resource identifier without the
+    // trailing slash, MCP §Canonical Server URI); rs/metadata.ts derives its paths from this.
+    ctx.resource = ctx.variant('root-prm-origin-resource') ? ctx.rsOrigin : `${ctx.rsOrigin}/mcp`;
     bound.push(...new Set([originOf(rsServer, host), originOf(asServer, host)]));
   } catch (err) {
     await release();
@@ -106,13 +150,16 @@ export async function startReferenceServer(
   return {
     url: ctx.resource,
     issuer: ctx.issuer,
-    signingKey: ctx.signingKey.privateJwk,
+    signingKey: firstKey.privateJwk,
+    tokensForgeable: !ctx.variant('opaque-tokens'),
     faults,
+
     bound,
     async sizes() {
       const each = await Promise.all(halves.map((h) => h.sizes?.() ?? {}));
       return Object.assign({}, ...each) as Record<string, number>;
     },
+    variants,
     close() {
       closed ??= release();
       return closed;
@@ -154,6 +201,9 @@ export function publicOriginsOf(options: ReferenceServerOptions): { rs?: string;
     : rs;
   return { ...(rs ? { rs } : {}), ...(as ? { as } : {}) };
 }
+
+/** The path of the issuer identifier under the variant path-issuer. */
+export const TENANT_PATH = '/tenants/acme';
 
 /** Tries each half in turn; answers 404 when none owns the path, and never lets an error escape as a crash. */
 function dispatch(handlers: readonly Handler[]) {

@@ -109,6 +109,26 @@ export type RotateResult =
   | { kind: 'revoked'; grant: Grant }
   | { kind: 'unknown' };
 
+/**
+ * What an opaque access token stands for (variant opaque-tokens): the resource server learns it by
+ * introspection (RFC 7662 §2.2), since the token itself carries nothing.
+ */
+export interface AccessTokenDetails {
+  subject: string;
+  clientId: string;
+  scope: string;
+  resource: string;
+  /** Seconds since the epoch. */
+  issuedAt: number;
+}
+
+export interface AccessTokenRecord {
+  grantId: string;
+  /** ms since the epoch. */
+  expiresAt: number;
+  details?: AccessTokenDetails;
+}
+
 export interface CimdCacheEntry {
   /** The validated client; absent when the entry remembers a failure (fault `as-cimd-caches-errors` only). */
   client?: ClientRecord;
@@ -168,8 +188,24 @@ export interface AuthorizationServerStore {
   /** Ends a grant: its refresh tokens stop working (and its access tokens' jtis are revoked). */
   revokeGrant(id: string): Promise<void>;
 
-  /** Remembers an issued access token's jti under its grant, until `expiresAt`. */
-  recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
+  /**
+   * Ends every grant of this user at this client, and forgets their unredeemed codes (variant
+   * revoke-earlier-grants: a new authorization supersedes the earlier ones). Atomic.
+   */
+  revokeGrantsOf(clientId: string, subject: string): Promise<void>;
+
+  /**
+   * Remembers an issued access token's jti under its grant, until `expiresAt`; `details` for an
+   * opaque token (its jti is the token's hash), which introspection reads back.
+   */
+  recordAccessToken(
+    grantId: string,
+    jti: string,
+    expiresAt: number,
+    details?: AccessTokenDetails,
+  ): Promise<void>;
+  /** The record of an issued access token that has not expired yet. */
+  getAccessToken(jti: string): Promise<AccessTokenRecord | undefined>;
   revokeAccessToken(jti: string): Promise<void>;
   isAccessTokenRevoked(jti: string): Promise<boolean>;
   /** The grant an access token was issued under, if still remembered. */
@@ -215,7 +251,7 @@ export class MemoryStore implements AuthorizationServerStore {
   private readonly grants = new Map<string, GrantEntry>();
   /** refresh hash → grant id, for the active and the last few superseded tokens of each grant. */
   private readonly refreshIndex = new Map<string, string>();
-  private readonly accessTokens = new Map<string, { grantId: string; expiresAt: number }>();
+  private readonly accessTokens = new Map<string, AccessTokenRecord>();
   private readonly revokedJtis = new Map<string, number>();
   private readonly cimd = new Map<string, CimdCacheEntry>();
   private readonly limits: ReferenceServerLimits;
@@ -340,22 +376,47 @@ export class MemoryStore implements AuthorizationServerStore {
 
   async revokeGrant(id: string): Promise<void> {
     const grant = this.grants.get(id)?.grant;
-    if (!grant) return;
+    if (grant) this.endGrant(grant);
+  }
+
+  private endGrant(grant: Grant): void {
     grant.revoked = true;
     grant.activeRefreshHash = undefined;
     for (const [jti, at] of this.accessTokens) {
-      if (at.grantId === id) this.revokedJtis.set(jti, at.expiresAt);
+      if (at.grantId === grant.id) this.revokedJtis.set(jti, at.expiresAt);
     }
   }
 
-  async recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void> {
+  async revokeGrantsOf(clientId: string, subject: string): Promise<void> {
+    // Atomic: no await between the scans and the writes.
+    for (const { grant } of this.grants.values()) {
+      if (grant.clientId === clientId && grant.subject === subject && !grant.revoked) this.endGrant(grant);
+    }
+    for (const [hash, code] of this.codes) {
+      const mine = code.request.clientId === clientId && code.subject === subject;
+      if (mine && code.redeemedGrantId === undefined) this.codes.delete(hash);
+    }
+  }
+
+  async recordAccessToken(
+    grantId: string,
+    jti: string,
+    expiresAt: number,
+    details?: AccessTokenDetails,
+  ): Promise<void> {
     this.sweep();
     if (this.accessTokens.size >= this.limits.maxAccessTokenRecords) {
-      // Bookkeeping only (the bundled resource server verifies JWTs itself): the oldest goes.
+      // The oldest record goes (the bundled resource server verifies JWTs itself; under the
+      // opaque-tokens variant an opaque token older than the cap then stops being introspectable).
       const oldest = this.accessTokens.keys().next().value;
       if (oldest !== undefined) this.accessTokens.delete(oldest);
     }
-    this.accessTokens.set(jti, { grantId, expiresAt });
+    this.accessTokens.set(jti, { grantId, expiresAt, ...(details ? { details } : {}) });
+  }
+
+  async getAccessToken(jti: string): Promise<AccessTokenRecord | undefined> {
+    const at = this.accessTokens.get(jti);
+    return at && at.expiresAt > this.now() ? at : undefined;
   }
 
   async revokeAccessToken(jti: string): Promise<void> {

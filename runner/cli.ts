@@ -74,6 +74,8 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           in process (auto-approve, its signing key lets the runner forge tokens)
   --fault NAME            switch on a fault of the embedded server (repeatable; not with --target;
                           list them with "mcp-auth-conformance serve --list-faults")
+  --variant NAME          switch on a variant of the embedded server: a conformant behaviour unlike
+                          its defaults (repeatable; not with --target; "serve --list-variants")
   --spec REV              ${REVISIONS.join(' | ')} (default ${REVISIONS[REVISIONS.length - 1]})
   --only P,Q              run only checks whose ID starts with a prefix (RS, RS-PRM, AS-PKCE-01)
   --skip P,Q              leave out checks by ID prefix
@@ -279,6 +281,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         server = await startReferenceServer({
           autoApprove: true,
           faults: config.faults,
+          variants: config.variants,
           allowLoopbackCimd: true,
           codeTtlSeconds: EMBEDDED_CODE_TTL_SECONDS,
         });
@@ -310,7 +313,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     });
     const interactiveLogin = config.login === 'manual' || config.login === 'browser';
     const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
-    const mintKey = server
+    // The embedded server's key forges tokens, unless its resource server accepts no signed token
+    // (the variant opaque-tokens introspects instead).
+    const mintKey = server?.tokensForgeable
       ? { privateJwk: server.signingKey, issuer: server.issuer }
       : mintJwk && config.mintIssuer
         ? { privateJwk: mintJwk, issuer: config.mintIssuer }
@@ -421,7 +426,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         concurrency: config.concurrency,
         presetToken: secrets.accessToken !== undefined,
         presetClient: config.clientId !== undefined,
-        mintKey: !config.target || mintJwk !== undefined,
+        mintKey: (server?.tokensForgeable ?? false) || mintJwk !== undefined,
       },
       authorizationFlows: fixtures?.authorizationFlows ?? 0,
       exitCode,

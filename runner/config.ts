@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { assertFaultNames, UnknownFaultError } from '../reference-server/faults.ts';
+import { assertVariantNames, UnknownVariantError } from '../reference-server/variants.ts';
 import { PUBLIC_METHOD_CANDIDATES } from './mcp.ts';
 import { LATEST_REVISION, REVISIONS } from './revisions.ts';
 
@@ -55,6 +56,12 @@ export const ConfigSchema = z
       .array(z.string())
       .default([])
       .describe('Faults of the embedded reference server to switch on (only without target).'),
+    variants: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Variants of the embedded reference server to switch on: conformant behaviours unlike its defaults (only without target).',
+      ),
     spec: z.enum(REVISIONS).default(LATEST_REVISION).describe('MCP specification revision to check against.'),
     only: z
       .array(idPrefix)
@@ -229,6 +236,7 @@ export class UsageError extends Error {
 const RUN_FLAGS = {
   target: { type: 'string' },
   fault: { type: 'string', multiple: true },
+  variant: { type: 'string', multiple: true },
   spec: { type: 'string' },
   only: { type: 'string', multiple: true },
   skip: { type: 'string', multiple: true },
@@ -330,6 +338,7 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
   const input: Record<string, unknown> = {
     target: values.target,
     faults: values.fault,
+    variants: values.variant,
     spec: values.spec,
     only: list(values.only),
     skip: list(values.skip),
@@ -453,12 +462,18 @@ function checkCombinations(config: Config): void {
       '--fault switches faults of the embedded reference server, so it cannot be combined with --target. Drop --target to run against the embedded server.',
     );
   }
+  if (config.target && config.variants.length > 0) {
+    throw new UsageError(
+      '--variant switches variants of the embedded reference server, so it cannot be combined with --target. Drop --target to run against the embedded server.',
+    );
+  }
   try {
     assertFaultNames(config.faults);
+    assertVariantNames(config.variants);
   } catch (err) {
-    if (err instanceof UnknownFaultError) {
+    if (err instanceof UnknownFaultError || err instanceof UnknownVariantError) {
       throw new UsageError(
-        `${err.message.replace('--list-faults', '"mcp-auth-conformance serve --list-faults"')}.`,
+        `${err.message.replace(/--list-(faults|variants)/, '"mcp-auth-conformance serve --list-$1"')}.`,
       );
     }
     throw err;

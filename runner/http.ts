@@ -14,6 +14,7 @@
 
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import { retryOnRateLimit } from './retry.ts';
 
 export type HeaderList = readonly (readonly [string, string])[];
 
@@ -182,7 +183,20 @@ export class HttpRecorder implements HttpClient {
     await this.dispatcher.close();
   }
 
-  async request(target: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+  /** Sends the request; a 429 is waited out and sent again within the request's bound (retry.ts). */
+  request(target: string | URL, options: RequestOptions = {}): Promise<HttpResponse> {
+    return retryOnRateLimit(
+      (timeoutMs, attempt) =>
+        this.send(target, {
+          ...options,
+          timeoutMs,
+          ...(attempt > 0 ? { label: `${options.label ?? 'request'} (again after 429, #${attempt})` } : {}),
+        }),
+      { budgetMs: options.timeoutMs ?? this.timeoutMs },
+    );
+  }
+
+  private async send(target: string | URL, options: RequestOptions): Promise<HttpResponse> {
     const id = `x${++this.seq}`;
     const method = (
       options.method ?? (options.json !== undefined || options.form ? 'POST' : 'GET')

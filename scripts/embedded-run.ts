@@ -1,6 +1,7 @@
 // Runs `mcp-auth-conformance run` in process against the embedded reference server, exactly as a
-// person would with `--fault NAME --only IDS --spec REV`, and returns the parsed report.json. The
-// fault matrix and the docs scripts use it, so a row of the matrix is reproducible by hand.
+// person would with `--fault NAME --variant NAME --only IDS --spec REV [more flags]`, and returns
+// the parsed report.json. The fault and variant matrices and the docs scripts use it, so a row of
+// either matrix is reproducible by hand.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,11 @@ export interface EmbeddedRun {
 
 export async function runEmbedded(options: {
   faults?: readonly string[];
+  variants?: readonly string[];
   only?: readonly string[];
   revision: Revision;
+  /** More `run` flags (a variant's runFlags: --expect-public, --login form, ...). */
+  flags?: readonly string[];
 }): Promise<EmbeddedRun> {
   const out = mkdtempSync(join(tmpdir(), 'embedded-run-'));
   const argv = [
@@ -28,7 +32,9 @@ export async function runEmbedded(options: {
     '--spec',
     options.revision,
     ...(options.faults ?? []).flatMap((f) => ['--fault', f]),
+    ...(options.variants ?? []).flatMap((v) => ['--variant', v]),
     ...(options.only && options.only.length > 0 ? ['--only', options.only.join(',')] : []),
+    ...(options.flags ?? []),
   ];
   const lines: string[] = [];
   try {

@@ -9,7 +9,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { FAULTS, faultParts } from '../reference-server/faults.ts';
+import { FAULTS, faultParts, variantsFor } from '../reference-server/faults.ts';
 import { LATEST_REVISION } from '../runner/revisions.ts';
 import { CHECKS } from '../suites/index.ts';
 import { runEmbedded } from './embedded-run.ts';
@@ -25,7 +25,11 @@ export async function measureSpecificity(concurrency = 2): Promise<Specificity> 
   const queue = [...FAULTS];
   const worker = async () => {
     for (let fault = queue.shift(); fault; fault = queue.shift()) {
-      const run = await runEmbedded({ revision: LATEST_REVISION, faults: [fault.name] });
+      const run = await runEmbedded({
+        revision: LATEST_REVISION,
+        faults: [fault.name],
+        variants: variantsFor(fault.name),
+      });
       faults[fault.name] = {
         red: run.report.results.filter((r) => RED.has(r.status) && !redWhenClean.has(r.id)).map((r) => r.id),
         named: CHECKS.filter((c) => c.faults.some((entry) => faultParts(entry).includes(fault.name))).map(

@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FAULTS, faultParts } from '../reference-server/faults.ts';
+import { FAULTS, faultParts, variantsFor } from '../reference-server/faults.ts';
 import { areaOf } from '../reports/junit.ts';
 import { quoteUrl, specUrl } from '../reports/spec-links.ts';
 import { type Check, levelFor, type Quote } from '../runner/check.ts';
@@ -44,7 +44,9 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
     'Check IDs are the row IDs of the requirements catalogue and never change. Each check names the',
     'faults that must turn it red (`fail` for MUST, `warn` for SHOULD); the fault matrix',
     '(`test/matrix/fault-matrix.test.ts`) runs every pair. Reproduce a row by hand with',
-    '`npx mcp-auth-conformance run --fault NAME --only ID --spec REV`.',
+    '`npx mcp-auth-conformance run --fault NAME --only ID --spec REV` (adding `--variant NAME` where a',
+    'fault needs one). The dual, that no check fails a conformant behaviour unlike ours, is',
+    '[VARIANTS.md](VARIANTS.md).',
     '',
     '## Areas',
     '',
@@ -70,7 +72,7 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
       if (check.needs.length > 0) lines.push(`- **Needs:** ${check.needs.join(', ')}`);
       if (check.faults.length > 0) {
         lines.push(
-          `- **Proven by faults:** ${check.faults.map((f) => `\`${f}\` (${matrixRevision(check, f)})`).join(', ')}`,
+          `- **Proven by faults:** ${check.faults.map((f) => `\`${f}\` (${faultRunText(check, f)})`).join(', ')}`,
         );
       } else if (check.untestable) {
         lines.push(`- **No fault:** untestable black-box: ${oneLine(check.untestable)}`);
@@ -151,6 +153,13 @@ function quoteLines(quotes: readonly Quote[]): string[] {
     const binds = `${first.keyword ? `${first.keyword}, ` : ''}${PARTY[first.binds]}`;
     return `"${cell(first.text)}" (${where}; ${binds})`;
   });
+}
+
+/** The revision a fault row runs in, and the variants it needs (`2026-07-28, variant opaque-tokens`). */
+function faultRunText(check: Check, fault: string): string {
+  const variants = variantsFor(fault);
+  const withVariants = variants.length > 0 ? `, variant ${variants.join(', ')}` : '';
+  return `${matrixRevision(check, fault)}${withVariants}`;
 }
 
 function revisionsText(check: Check): string {

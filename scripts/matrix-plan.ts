@@ -8,7 +8,8 @@
 //   for that fault (faultRevisions), else the newest revision it applies to.
 // - A MUST check must end `fail` under each of its faults; a SHOULD check `warn`.
 
-import { FAULTS, faultParts } from '../reference-server/faults.ts';
+import { FAULTS, faultParts, variantsFor } from '../reference-server/faults.ts';
+import { isVariantName, type VariantDefinition, VARIANTS } from '../reference-server/variants.ts';
 import { type Check, levelFor, type Status } from '../runner/check.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 
@@ -57,7 +58,8 @@ export function provableEmbedded(checks: readonly Check[]): Check[] {
 }
 
 export interface CoverageProblem {
-  kind: 'check-without-fault' | 'fault-without-check' | 'unknown-fault' | 'may-with-fault';
+  kind:
+    'check-without-fault' | 'fault-without-check' | 'unknown-fault' | 'may-with-fault' | 'unknown-variant';
   subject: string;
   message: string;
 }
@@ -93,6 +95,15 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
     }
   }
   for (const fault of FAULTS) {
+    for (const variant of fault.requiresVariants ?? []) {
+      if (!isVariantName(variant)) {
+        problems.push({
+          kind: 'unknown-variant',
+          subject: fault.name,
+          message: `fault ${fault.name} requires variant "${variant}", which is not in the catalogue`,
+        });
+      }
+    }
     if (!named.has(fault.name)) {
       problems.push({
         kind: 'fault-without-check',
@@ -107,18 +118,23 @@ export function coverageProblems(checks: readonly Check[]): CoverageProblem[] {
 export interface FaultRun {
   /** A catalogue entry: one fault, or several joined by `+` (see faultParts). */
   fault: string;
+  /** Variants the fault needs to be observable (FaultDefinition.requiresVariants), switched on with it. */
+  variants: string[];
   revision: Revision;
   checks: Check[];
 }
 
-/** One run per (fault, revision): the checks that name the fault, in their matrix revision. */
+/**
+ * One run per (fault, revision): the checks that name the fault, in their matrix revision, with the
+ * variants the fault requires.
+ */
 export function faultRuns(checks: readonly Check[]): FaultRun[] {
   const runs = new Map<string, FaultRun>();
   for (const check of checks) {
     for (const fault of check.faults) {
       const revision = matrixRevision(check, fault);
       const key = `${fault}@${revision}`;
-      const run = runs.get(key) ?? { fault, revision, checks: [] };
+      const run = runs.get(key) ?? { fault, variants: variantsFor(fault), revision, checks: [] };
       run.checks.push(check);
       runs.set(key, run);
     }
@@ -126,4 +142,47 @@ export function faultRuns(checks: readonly Check[]): FaultRun[] {
   return [...runs.values()].sort(
     (a, b) => a.fault.localeCompare(b.fault) || a.revision.localeCompare(b.revision),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The variant matrix (issue #12 item 6), the dual of the fault matrix: under every variant of the
+// reference server (reference-server/variants.ts, conformant behaviours unlike our defaults) the
+// whole suite ends with no `fail` and no `error`, and every skip says why. A check that fails a
+// variant has the wrong rule, or the harness cannot yet cope with a behaviour the specs allow.
+
+/**
+ * The revisions each variant runs in: the newest (stateless) and 2025-11-25 (initialize and
+ * sessions). Together they cover every check (no check applies to 2025-06-18 only).
+ */
+export const VARIANT_MATRIX_REVISIONS: readonly Revision[] = [LATEST_REVISION, '2025-11-25'];
+
+export interface VariantRun {
+  variant: VariantDefinition;
+  revision: Revision;
+  /** The `run` flags the variant needs besides `--variant` (its runFlags). */
+  flags: readonly string[];
+}
+
+export function variantRuns(variants: readonly VariantDefinition[] = VARIANTS): VariantRun[] {
+  return variants.flatMap((variant) =>
+    VARIANT_MATRIX_REVISIONS.map((revision) => ({ variant, revision, flags: variant.runFlags ?? [] })),
+  );
+}
+
+export interface VariantProblem {
+  check: string;
+  status: string;
+  message: string;
+}
+
+/** What a run under a variant must not contain: a fail, an error, a skip that gives no reason, a run error. */
+export function variantProblems(report: {
+  runError?: string;
+  results: readonly { id: string; status: string; message: string }[];
+}): VariantProblem[] {
+  const problems: VariantProblem[] = report.results
+    .filter((r) => r.status === 'fail' || r.status === 'error' || (r.status === 'skip' && !r.message.trim()))
+    .map((r) => ({ check: r.id, status: r.status, message: r.message }));
+  if (report.runError) problems.unshift({ check: '(run)', status: 'error', message: report.runError });
+  return problems;
 }

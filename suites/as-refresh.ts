@@ -27,6 +27,7 @@ import {
   isError,
   postToken,
   refreshForm,
+  saysNoRefreshGrant,
   tokenAs,
 } from './as-token-probes.ts';
 import { successProblems } from './as-token.ts';
@@ -716,6 +717,14 @@ export const AS_REFRESH_08 = defineCheck({
         'refresh with a made-up token',
       ),
     );
+    if (isError(garbage, 'unsupported_grant_type') && saysNoRefreshGrant(as)) {
+      // Issuing refresh tokens is optional (OAuth 2.1 §1.3.2); an AS without the grant answers
+      // "unsupported_grant_type: The authorization grant type is not supported" (§3.2.4).
+      t.notApplicable(
+        `the AS has no refresh grant (grant_types_supported ${JSON.stringify(as.metadata.grant_types_supported)}; a refresh was answered unsupported_grant_type), so there is no refresh token to judge`,
+      );
+      return;
+    }
     await judgeTokenRefusal(t, 'a made-up refresh token', garbage, {
       expected: ['invalid_grant'],
       controls: [

@@ -160,6 +160,18 @@ export function refreshForm(refreshToken: string, resource: string): Form {
   ];
 }
 
+/**
+ * Does the AS say it has no refresh grant? Its metadata lists `grant_types_supported` without
+ * `refresh_token` (issuing refresh tokens is optional, OAuth 2.1 §1.3.2). Such an AS may refuse a
+ * refresh request for its grant type ("unsupported_grant_type: The authorization grant type is not
+ * supported by the authorization server", OAuth 2.1 §3.2.4) before it looks at anything else.
+ * An AS that omits the member is not taken at its word either way.
+ */
+export function saysNoRefreshGrant(as: AuthorizationServer): boolean {
+  const grants = as.metadata.grant_types_supported;
+  return Array.isArray(grants) && !grants.includes('refresh_token');
+}
+
 /** Replaces (or with `undefined` removes) one parameter of a form; other parameters keep their order. */
 export function withParam(form: Form, name: string, value: string | undefined): Form {
   const out: Form = [];

@@ -23,12 +23,14 @@ import {
   decodeJwtToken,
   describeAnswer,
   FOREIGN_RESOURCE,
+  type Form,
   freshCode,
   freshCodeFor,
   hasNoStore,
   isError,
   postToken,
   refreshForm,
+  saysNoRefreshGrant,
   tokenAs,
   withParam,
 } from './as-token-probes.ts';
@@ -649,25 +651,27 @@ export const AS_TOKEN_09 = defineCheck({
   remediation:
     'Answer a failed Basic authentication with 401, `WWW-Authenticate: Basic realm=...` and `{"error":"invalid_client"}`.',
   probe:
-    'Refresh request with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
+    'Refresh request (a code exchange with a made-up code when the AS lists no refresh grant) with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
     const client = await t.fixture('own-client');
+    // The request only carries the credentials. An AS without the refresh grant may refuse a refresh
+    // request for its grant type before judging them (OAuth 2.1 §3.2.4 unsupported_grant_type), so
+    // the probe rides on the grant every MCP AS has: a code exchange with a made-up code.
+    const vehicle: Form = saysNoRefreshGrant(as)
+      ? [
+          ['grant_type', 'authorization_code'],
+          ['code', 'conformance-not-a-code'],
+          ['code_verifier', 'A'.repeat(43)],
+        ]
+      : refreshForm('not-a-refresh-token', t.target);
     // Control of both probes: the same request by a client that authenticates passes client
-    // authentication (any answer but invalid_client; the made-up refresh token is then refused).
+    // authentication (any answer but invalid_client; the made-up grant is then refused).
     const authenticated = (c: RegisteredClient): TokenControl => ({
       what: `the same request from ${c === client ? "the harness's own" : 'that'} client with its real credentials`,
       send: async () =>
-        answerOf(
-          await postToken(
-            t,
-            as,
-            c,
-            refreshForm('not-a-refresh-token', t.target),
-            'control: the same request, authenticated',
-          ),
-        ),
+        answerOf(await postToken(t, as, c, vehicle, 'control: the same request, authenticated')),
       succeeded: (a) => a.error !== 'invalid_client' && a.status !== 401,
     });
     const unknown = answerOf(
@@ -675,7 +679,7 @@ export const AS_TOKEN_09 = defineCheck({
         t,
         as,
         { ...client, clientId: `unknown-${client.clientId}-conformance`, authMethod: 'none' },
-        refreshForm('not-a-refresh-token', t.target),
+        vehicle,
         'token request (unknown client_id)',
       ),
     );
@@ -698,7 +702,7 @@ export const AS_TOKEN_09 = defineCheck({
       t,
       as,
       { ...confidential, clientSecret: `${confidential.clientSecret}-wrong` },
-      refreshForm('not-a-refresh-token', t.target),
+      vehicle,
       'token request (wrong secret via HTTP Basic)',
     );
     const a = answerOf(res);

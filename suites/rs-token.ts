@@ -716,11 +716,28 @@ export const RS_401_19 = defineCheck({
   },
 });
 
-/** A JSON-RPC notification of the revision (2026-07-28 has no initialize, so no notifications/initialized). */
-function tokenlessNotification(session: McpSession | undefined, revision: CheckContext['revision']) {
-  return isStateless(revision)
-    ? { method: 'notifications/cancelled', params: { requestId: 1, reason: 'conformance probe' }, id: null }
-    : { method: 'notifications/initialized', id: null, ...(session ? { session } : {}) };
+/**
+ * A JSON-RPC notification of the revision (2026-07-28 has no initialize, so no
+ * notifications/initialized). `notifications/initialized` is the second half of the 2025 handshake
+ * ("After successful initialization, the client MUST send an initialized notification", MCP
+ * 2025-11-25 §Lifecycle), so a server whose handshake is public (declared with --expect-public, or
+ * seen answering initialize without a token) may take it without a token too: then the probe is a
+ * notification outside the handshake.
+ */
+function tokenlessNotification(
+  session: McpSession | undefined,
+  revision: CheckContext['revision'],
+  publicHandshake: boolean,
+) {
+  if (isStateless(revision) || publicHandshake) {
+    return {
+      method: 'notifications/cancelled',
+      params: { requestId: 1, reason: 'conformance probe' },
+      id: null,
+      ...(session ? { session } : {}),
+    };
+  }
+  return { method: 'notifications/initialized', id: null, ...(session ? { session } : {}) };
 }
 
 export const RS_401_20 = defineCheck({
@@ -766,13 +783,16 @@ export const RS_401_20 = defineCheck({
     }
     const headers: [string, string][] = [['mcp-protocol-version', session?.protocolVersion ?? t.revision]];
     if (session?.sessionId) headers.push(['mcp-session-id', session.sessionId]);
+    const { publicDefault } = await t.fixture('protected-request');
+    const publicHandshake =
+      publicDefault?.answered.includes('initialize') === true ||
+      t.options.expectPublic.some((m) => m === 'initialize' || m === 'notifications/initialized');
     const notification = await mcpCall(t.http, t.target, t.revision, {
-      ...tokenlessNotification(session, t.revision),
+      ...tokenlessNotification(session, t.revision, publicHandshake),
       label: 'a notification without a token',
     });
     // The follow-up is tools/list, unless the target serves that to anyone (a public method proves
     // nothing about sessions): then the method the token checks probe on.
-    const { publicDefault } = await t.fixture('protected-request');
     const followUpMethod =
       publicDefault?.answered.includes('tools/list') && publicDefault.fallback
         ? publicDefault.fallback
@@ -834,11 +854,11 @@ export const RS_401_21 = defineCheck({
   ],
   revisions: REVISIONS,
   needs: ['as', 'own-client'],
-  faults: [],
-  untestable:
-    'the reference resource server verifies self-contained JWTs and does not consult revocation, so a revoked token stays valid until it expires (reported as info, as the catalogue asks); only a resource server that introspects or issues opaque tokens can be failed by this check',
+  // The default reference resource server verifies self-contained JWTs (this check reports info
+  // there); with the variant opaque-tokens it introspects, and this fault makes it cache the answer.
+  faults: ['rs-introspection-cached'],
   requirement:
-    'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Untestable-red against the reference server: its resource server verifies self-contained JWTs and does not consult revocation, so no fault can turn this check red; it reports info there.',
+    'After the access token is revoked at the revocation_endpoint, the resource refuses it with 401. Applies when the resource can know about revocation: an opaque (reference) token must be refused; a self-contained JWT still accepted is recorded as info ("revocation not observable until expiry"), not failed. Against the default reference server (self-contained JWTs) it reports info; the fault matrix proves it red with the variant opaque-tokens (the resource server introspects) and the fault rs-introspection-cached.',
   remediation:
     'Have the resource server look tokens up (introspection, RFC 7662, or a shared store) so that revoked tokens stop working, or keep JWT lifetimes short.',
   probe: 'Fresh grant; revoke its access token (RFC 7009); POST the protected request with it.',

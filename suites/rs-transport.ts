@@ -427,28 +427,43 @@ export const RS_SESS_01 = defineCheck({
   requirement:
     'MUST NOT use sessions for authentication: a request carrying a valid Mcp-Session-Id but no token is answered 401, not served. The token is required on every request, even within a session.',
   remediation: 'Verify the bearer token on every request, whether or not it names a known session.',
-  probe: 'initialize + notifications/initialized with a token, then tools/list with only the Mcp-Session-Id.',
+  probe:
+    'initialize + notifications/initialized with a token, then tools/list (or, when the target serves tools/list to anyone, the method the token checks probe on) with only the Mcp-Session-Id.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
+    // A method the target answers without any token proves nothing about the session id: a server
+    // may keep tools/list public (requirements §3 A3; declared with --expect-public, or seen by the
+    // protected-request fixture), and then the follow-up is the method the token checks probe on.
+    const { probe, publicDefault } = await t.fixture('protected-request');
+    const listIsPublic =
+      t.options.expectPublic.includes('tools/list') ||
+      publicDefault?.answered.includes('tools/list') === true;
+    const method = listIsPublic ? probe.method : 'tools/list';
+    if (listIsPublic && (method === 'tools/list' || publicDefault?.answered.includes(method))) {
+      t.notApplicable(
+        'every method the harness probes with is served without a token, so a session id that authenticates cannot be told apart',
+      );
+      return;
+    }
     const session = await sessionWith(t, accessToken);
     if (!session) return;
     try {
       const reply = await mcpCall(t.http, t.target, t.revision, {
-        method: 'tools/list',
+        method,
         params: {},
         session,
-        label: 'tools/list with the session id and no token',
+        label: `${method} with the session id and no token`,
       });
       t.data('status', reply.response.status);
       if (is2xx(reply))
         t.violated(
-          `tools/list with only the session id was served (${describeReply(reply)}): the session authenticated it`,
+          `${method} with only the session id was served (${describeReply(reply)}): the session authenticated it`,
         );
       else if (reply.response.status === 401)
-        t.conforms('tools/list with only the session id was answered 401');
+        t.conforms(`${method} with only the session id was answered 401`);
       else
         t.conforms(
-          `tools/list with only the session id was refused with ${reply.response.status} (401 expected, but not served)`,
+          `${method} with only the session id was refused with ${reply.response.status} (401 expected, but not served)`,
         );
     } finally {
       await endSession(t, accessToken, session);

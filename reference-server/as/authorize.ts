@@ -94,7 +94,7 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   const keptBytes = freelyChosenBytes(state, 'request' in checked ? checked.request : undefined);
   if (keptBytes > ctx.limits.maxAuthorizationRequestBytes) {
     const description = `state and code_challenge take ${keptBytes} bytes; this server keeps at most ${ctx.limits.maxAuthorizationRequestBytes}`;
-    if (ctx.options.autoApprove) {
+    if (autoApproves(ctx)) {
       redirect(
         deps,
         res,
@@ -114,7 +114,7 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     // OAuth 2.1 §7.12.2: do not redirect an erroneous request to the client before the user has
     // authenticated (an attacker's registered client would get a silent redirector). With
     // auto-approve the user counts as signed in. Fault: the error is redirected straight away.
-    if (ctx.options.autoApprove || ctx.fault('as-error-redirect-before-login')) {
+    if (autoApproves(ctx) || ctx.fault('as-error-redirect-before-login')) {
       const error = { error: checked.error, error_description: checked.description };
       redirect(deps, res, 302, where.redirectUri, error, state, true);
       return;
@@ -137,7 +137,7 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   }
   // `prompt=consent` (OIDC Core §3.1.2.1: the AS SHOULD prompt for consent) shows the consent page
   // even with auto-approve, so a harness can inspect that page on an automated test server.
-  if (ctx.options.autoApprove && !params.get('prompt')?.split(' ').includes('consent')) {
+  if (autoApproves(ctx) && !params.get('prompt')?.split(' ').includes('consent')) {
     // Automated runs: the demo user alice approves at once; `login_hint=bob` picks the other user,
     // so a test can hold tokens of two users.
     const subject = params.get('login_hint') === 'bob' ? 'bob' : 'alice';
@@ -153,6 +153,16 @@ function freelyChosenBytes(
   request: CheckedRequest['request'] | undefined,
 ): number {
   return Buffer.byteLength(state ?? '') + Buffer.byteLength(request?.codeChallenge ?? '');
+}
+
+/**
+ * Does the demo user approve without a consent page? With `autoApprove` (automated runs), unless
+ * the variant consent-every-time shows the page on every authorization anyway (OAuth 2.1 §4.1.1:
+ * the AS "obtains an authorization decision (by asking the resource owner or by establishing
+ * approval via other means)": asking every time is one of the two).
+ */
+function autoApproves(ctx: ServerContext): boolean {
+  return Boolean(ctx.options.autoApprove) && !ctx.variant('consent-every-time');
 }
 
 /** Phase 1: who is the client, and where may the response go? Errors here are pages, not redirects. */
@@ -253,7 +263,17 @@ function checkRequest(deps: AsDeps, params: FormParams): CheckedRequest | Reques
   const allowedScopes = refreshOnlyWithOfflineAccess(ctx)
     ? [...SUPPORTED_SCOPES, 'offline_access']
     : SUPPORTED_SCOPES;
-  const scope = parseScope(params.get('scope') ?? DEFAULT_SCOPE, allowedScopes);
+  // OAuth 2.1 §1.4.1: without `scope` the AS "MUST either process the request using a pre-defined
+  // default value or fail the request indicating an invalid scope". Default: the former; the
+  // variant scope-required does the latter.
+  const requested = params.get('scope');
+  if (requested === undefined && ctx.variant('scope-required')) {
+    return {
+      error: 'invalid_scope',
+      description: `a scope is required, drawn from: ${allowedScopes.join(' ')}`,
+    };
+  }
+  const scope = parseScope(requested ?? DEFAULT_SCOPE, allowedScopes);
   if (scope === undefined) {
     return { error: 'invalid_scope', description: `scope must be drawn from: ${allowedScopes.join(' ')}` };
   }
@@ -435,6 +455,10 @@ async function issueCode(
     ? 3 * 3600
     : (deps.ctx.options.codeTtlSeconds ?? 60);
   const ttlMs = ttlSeconds * 1000;
+  // Variant: a new authorization supersedes every earlier grant of this user at this client
+  // (their codes, refresh tokens and access tokens end); the AS decides token lifetimes (OAuth 2.1
+  // §1.4, §1.3.2).
+  if (deps.ctx.variant('revoke-earlier-grants')) await deps.store.revokeGrantsOf(request.clientId, subject);
   if (!(await deps.store.saveCode(sha256(code), { request, subject, expiresAt: Date.now() + ttlMs }))) {
     // OAuth 2.1 §4.1.2.1 temporarily_unavailable: the redirect's way of saying 503.
     const error = {

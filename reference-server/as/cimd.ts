@@ -67,12 +67,19 @@ for (const [net, prefix] of [
   FORBIDDEN.addSubnet(net, prefix, 'ipv6');
 }
 
+/**
+ * May documents be fetched from loopback (`allowLoopbackCimd`, a dev flag)? Never under the variant
+ * cimd-ssrf-guard, which behaves as a deployed server does (CIMD draft-01 §6.5: no special-use
+ * addresses), whatever the flag says.
+ */
+function loopbackDocumentsAllowed(ctx: ServerContext): boolean {
+  return Boolean(ctx.options.allowLoopbackCimd) && !ctx.variant('cimd-ssrf-guard');
+}
+
 /** Is this client_id meant as a metadata document URL? */
 export function isCimdClientId(ctx: ServerContext, clientId: string): boolean {
   if (clientId.startsWith('https://')) return true;
-  return (
-    Boolean(ctx.options.allowLoopbackCimd) && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(clientId)
-  );
+  return loopbackDocumentsAllowed(ctx) && /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(clientId);
 }
 
 /**
@@ -141,7 +148,7 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
     };
   const strictAgent = new Agent({ connect: { lookup: guardedLookup(false), timeout: CIMD_TIMEOUT_MS } });
   // Only for http://loopback test documents, and only with allowLoopbackCimd.
-  const loopbackAgent = ctx.options.allowLoopbackCimd
+  const loopbackAgent = loopbackDocumentsAllowed(ctx)
     ? new Agent({ connect: { lookup: guardedLookup(true), timeout: CIMD_TIMEOUT_MS } })
     : strictAgent;
 
@@ -150,7 +157,7 @@ export function createCimdResolver(ctx: ServerContext, store: AuthorizationServe
     if (problem) throw new CimdError(problem);
     const url = new URL(clientId);
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    const allowLoopback = Boolean(ctx.options.allowLoopbackCimd) && url.protocol === 'http:';
+    const allowLoopback = loopbackDocumentsAllowed(ctx) && url.protocol === 'http:';
     if (isIP(host) && forbidden(host, allowLoopback)) {
       throw new CimdError(`the client_id URL points at a forbidden address (${host})`);
     }

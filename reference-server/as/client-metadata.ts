@@ -120,10 +120,15 @@ export function parseClientMetadata(
     throw new ClientMetadataError('invalid_redirect_uri', 'native clients may not use http redirect URIs');
   }
 
+  // Variant no-refresh-tokens: the refresh_token grant is replaced away (RFC 7591 §3.2.1: the AS
+  // "MAY reject or replace any of the client's requested metadata values"); the response echoes it.
+  const granted = ctx.variant('no-refresh-tokens')
+    ? grantTypes.filter((g) => g !== 'refresh_token')
+    : grantTypes;
   const metadata: ClientMetadata = {
     redirect_uris: [...redirectUris],
     token_endpoint_auth_method: authMethod as ClientMetadata['token_endpoint_auth_method'],
-    grant_types: [...grantTypes],
+    grant_types: [...granted],
     response_types: [...responseTypes],
     application_type: applicationType,
   };

@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { ServerContext } from '../context.ts';
 import { escapeHtml, sendHtml } from '../http.ts';
 import type { ClientRecord, PendingRequest } from '../store.ts';
+import { issuerPath } from './metadata.ts';
 
 /**
  * Headers of every page: the page must not be framed (clickjacking, RFC 9700 §4.16, OAuth 2.1
@@ -77,7 +78,7 @@ export function sendConsentPage(
   const body = `${what}
 ${destination}
 ${notice ? `<p class="error">${escapeHtml(notice)}</p>` : ''}
-<form method="post" action="/consent">
+<form method="post" action="${escapeHtml(`${issuerPath(ctx)}/consent`)}">
 <input type="hidden" name="request_id" value="${escapeHtml(pending.id)}">
 <input type="hidden" name="csrf" value="${escapeHtml(pending.csrf)}">
 <label>Username <input name="username" autocomplete="username"></label>

@@ -9,6 +9,12 @@
 //   POST /token                                    OAuth 2.1 §3.2         (token.ts)
 //   POST /register                                 RFC 7591               (register.ts)
 //   POST /revoke                                   RFC 7009               (revoke.ts)
+//   POST /introspect                               RFC 7662, variant opaque-tokens (introspect.ts)
+//
+// Under the variant path-issuer every endpoint lives under the issuer's path (`/tenants/acme/token`)
+// and the metadata at the path-inserted well-known URLs (metadata.ts metadataLocations). Under the
+// variant rate-limited, /authorize, /token and /register answer 429 past a small burst
+// (rate-limit.ts).
 //
 // CORS: browser-based MCP clients call metadata, token, registration, revocation and JWKS from
 // other origins, so those answer with `Access-Control-Allow-Origin: *` (no credentials are
@@ -24,7 +30,9 @@ import { type AuthorizationServerStore, MemoryStore } from '../store.ts';
 import { handleAuthorize, handleConsent } from './authorize.ts';
 import { createCimdResolver } from './cimd.ts';
 import type { AsDeps } from './deps.ts';
-import { METADATA_PATHS, sendJwks, sendMetadata } from './metadata.ts';
+import { handleIntrospect } from './introspect.ts';
+import { issuerPath, METADATA_PATHS, metadataLocations, sendJwks, sendMetadata } from './metadata.ts';
+import { createRateLimiter } from './rate-limit.ts';
 import { handleRegister } from './register.ts';
 import { handleRevoke } from './revoke.ts';
 import { handleToken } from './token.ts';
@@ -63,18 +71,35 @@ export async function createAuthorizationServer(
     ['/revoke', { run: (d, req, res) => handleRevoke(d, req, res), cors: 'POST' }],
     ['/jwks', { run: getOnly((d, res) => sendJwks(d.ctx, res)), cors: 'GET' }],
   ]);
+  // Variant: opaque access tokens, which the resource server introspects (RFC 7662).
+  if (ctx.variant('opaque-tokens')) routes.set('/introspect', { run: handleIntrospect });
+  const metadataRoutes = new Map<string, RouteEntry>();
   // Fault: no metadata at any well-known URL.
   if (!ctx.fault('as-metadata-missing')) {
-    for (const path of METADATA_PATHS) {
-      const oidc = path.endsWith('openid-configuration');
-      routes.set(path, { run: getOnly((d, res) => sendMetadata(d.ctx, res, oidc)), cors: 'GET' });
+    for (const suffix of METADATA_PATHS) {
+      const oidc = suffix.endsWith('openid-configuration');
+      metadataRoutes.set(suffix, {
+        run: getOnly((d, res) => sendMetadata(d.ctx, res, oidc)),
+        cors: 'GET',
+      });
     }
   }
+  const limiter = createRateLimiter(ctx);
+
+  /** The route of a request path: a metadata location, or an endpoint under the issuer's path. */
+  const routeOf = (pathname: string): RouteEntry | undefined => {
+    const location = metadataLocations(ctx).find((l) => l.path === pathname);
+    if (location) return metadataRoutes.get(location.suffix);
+    const base = issuerPath(ctx);
+    if (base !== '' && !pathname.startsWith(`${base}/`)) return undefined;
+    return routes.get(pathname.slice(base.length));
+  };
 
   return {
     async handle(req, res, url) {
-      const route = routes.get(url.pathname);
+      const route = routeOf(url.pathname);
       if (!route) return false;
+      if (limiter.refuse(req, res, url.pathname.slice(issuerPath(ctx).length))) return true;
       if (route.cors) {
         res.setHeader('Access-Control-Allow-Origin', '*');
         if (req.method === 'OPTIONS') {

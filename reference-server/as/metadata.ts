@@ -4,15 +4,35 @@ import type { ServerResponse } from 'node:http';
 import { SUPPORTED_SCOPES, type ServerContext } from '../context.ts';
 import { sendJson } from '../http.ts';
 
+/** The well-known URL suffixes (RFC 8414 §3, OpenID Connect Discovery §4) this server answers. */
 export const METADATA_PATHS = [
   '/.well-known/oauth-authorization-server',
   '/.well-known/openid-configuration',
 ];
 
+/** The path of the issuer identifier, without a trailing slash: '' unless the variant path-issuer is on. */
+export function issuerPath(ctx: ServerContext): string {
+  return new URL(ctx.issuer).pathname.replace(/\/$/, '');
+}
+
 /**
- * The metadata document. The issuer has no path, so the RFC 8414 §3.1 well-known URL is plain
- * `/.well-known/oauth-authorization-server`; the same document is served at the OpenID Connect
- * Discovery location (MCP 2025-11-25+ §Authorization Server Metadata Discovery tries both).
+ * The URL paths the metadata is served at, each with the suffix it stands for. Without an issuer
+ * path: the suffixes themselves. With one (`/tenants/acme`): the RFC 8414 §3.1 path-inserted URLs
+ * (`/.well-known/oauth-authorization-server/tenants/acme`, and the same for openid-configuration)
+ * and the OpenID Connect Discovery §4 appended URL (`/tenants/acme/.well-known/openid-configuration`),
+ * the three MCP 2025-11-25 §Authorization Server Metadata Discovery tries, in its order.
+ */
+export function metadataLocations(ctx: ServerContext): { path: string; suffix: string }[] {
+  const base = issuerPath(ctx);
+  const inserted = METADATA_PATHS.map((suffix) => ({ path: `${suffix}${base}`, suffix }));
+  if (base === '') return inserted;
+  return [...inserted, { path: `${base}/.well-known/openid-configuration`, suffix: METADATA_PATHS[1]! }];
+}
+
+/**
+ * The metadata document. Endpoints are URLs under the issuer identifier; the same document is
+ * served at the OpenID Connect Discovery location (MCP 2025-11-25+ §Authorization Server Metadata
+ * Discovery tries both).
  */
 export function metadataDocument(ctx: ServerContext, oidc: boolean): Record<string, unknown> {
   const base = ctx.issuer;
@@ -29,7 +49,10 @@ export function metadataDocument(ctx: ServerContext, oidc: boolean): Record<stri
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     // Explicit, because the RFC 8414 default includes "implicit" (requirements AS-META-08).
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    // Variant: no refresh tokens at all (OAuth 2.1 §1.3.2: issuing one is optional).
+    grant_types_supported: ctx.variant('no-refresh-tokens')
+      ? ['authorization_code']
+      : ['authorization_code', 'refresh_token'],
     token_endpoint_auth_methods_supported: authMethods,
     revocation_endpoint_auth_methods_supported: authMethods,
     code_challenge_methods_supported: ['S256'],
@@ -38,6 +61,12 @@ export function metadataDocument(ctx: ServerContext, oidc: boolean): Record<stri
     // CIMD draft-00 §5: https client_ids are fetched as metadata documents.
     client_id_metadata_document_supported: true,
   };
+  // Variant: opaque access tokens, checked by RFC 7662 introspection (RFC 8414 §2 registers both
+  // members); the endpoint takes HTTP Basic credentials of the resource server (RFC 7662 §2.1).
+  if (ctx.variant('opaque-tokens')) {
+    doc.introspection_endpoint = `${base}/introspect`;
+    doc.introspection_endpoint_auth_methods_supported = ['client_secret_basic'];
+  }
   // RFC 8414 §2: the issuer has no query or fragment component. Fault: a query is added.
   if (ctx.fault('as-issuer-with-query')) doc.issuer = `${base}?realm=mcp`;
   // RFC 8414 §2: response_types_supported is REQUIRED. Fault: it is left out.
@@ -77,8 +106,13 @@ export function sendMetadata(ctx: ServerContext, res: ServerResponse, oidc: bool
   sendJson(res, 200, metadataDocument(ctx, oidc), headers);
 }
 
-/** The public signing key at `jwks_uri` (RFC 8414 §2). Fault: the private key is published. */
+/**
+ * The public signing keys at `jwks_uri` (RFC 8414 §2): the current one, and retired ones whose
+ * tokens are still valid (jwks-rotation). Fault: the private key is published.
+ */
 export function sendJwks(ctx: ServerContext, res: ServerResponse): void {
-  const key = ctx.fault('as-jwks-private-key') ? ctx.signingKey.privateJwk : ctx.signingKey.publicJwk;
-  sendJson(res, 200, { keys: [key] }, { 'Cache-Control': 'max-age=300' });
+  const keys = ctx.keys
+    .published()
+    .map((key) => (ctx.fault('as-jwks-private-key') ? key.privateJwk : key.publicJwk));
+  sendJson(res, 200, { keys }, { 'Cache-Control': 'max-age=300' });
 }

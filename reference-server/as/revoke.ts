@@ -1,9 +1,10 @@
-// Token revocation (RFC 7009). Refresh tokens end their whole grant; access tokens (JWTs) are
-// recorded as revoked by jti (the bundled resource server verifies JWTs locally, so this matters
-// only to an introspecting resource server, which this project does not have yet).
+// Token revocation (RFC 7009). Refresh tokens end their whole grant; access tokens are recorded
+// as revoked by jti (a JWT's claim, an opaque token's hash). The bundled resource server verifies
+// JWTs locally, so a revoked JWT stays usable there until it expires; an opaque token (variant
+// opaque-tokens) is refused at once, because the resource server introspects it.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeJwt, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { HttpError, readForm } from '../http.ts';
 import type { ClientRecord } from '../store.ts';
 import { authenticateClient } from './client-auth.ts';
@@ -32,7 +33,9 @@ export async function handleRevoke(deps: AsDeps, req: IncomingMessage, res: Serv
   }
 
   const revocation =
-    (await findRefreshToken(deps, client, token)) ?? (await findAccessToken(deps, client, token));
+    (await findRefreshToken(deps, client, token)) ??
+    (await findOpaqueAccessToken(deps, client, token)) ??
+    (await findAccessToken(deps, client, token));
   // RFC 7009 §2.2: "invalid tokens do not cause an error". Fault: an unknown token is an error.
   if (!revocation && ctx.fault('as-revoke-unknown-token-error')) {
     throw new HttpError(400, 'invalid_request', 'unknown token');
@@ -69,6 +72,20 @@ async function findRefreshToken(
   return () => deps.store.revokeGrant(found.grant.id);
 }
 
+/** An opaque access token of this server (variant opaque-tokens) issued to this client. */
+async function findOpaqueAccessToken(
+  deps: AsDeps,
+  client: ClientRecord,
+  token: string,
+): Promise<Revocation | undefined> {
+  const jti = sha256(token);
+  const record = await deps.store.getAccessToken(jti);
+  if (!record?.details) return undefined;
+  refuseOtherClient(deps, record.details.clientId, client);
+  refuseAccessTokens(deps);
+  return () => deps.store.revokeAccessToken(jti);
+}
+
 /** An access token of this server (a JWT it signed) issued to this client: its jti is revoked. */
 async function findAccessToken(
   deps: AsDeps,
@@ -77,17 +94,24 @@ async function findAccessToken(
 ): Promise<Revocation | undefined> {
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return undefined;
   try {
-    await jwtVerify(token, deps.ctx.signingKey.publicJwk, { issuer: deps.ctx.issuer });
+    const keys = createLocalJWKSet({ keys: deps.ctx.keys.published().map((k) => k.publicJwk) });
+    await jwtVerify(token, keys, { issuer: deps.ctx.issuer });
   } catch {
     return undefined;
   }
   const { jti, client_id: owner } = decodeJwt(token);
   if (typeof jti !== 'string' || typeof owner !== 'string') return undefined;
   refuseOtherClient(deps, owner, client);
-  // Fault: access tokens cannot be revoked, and the refusal uses invalid_request instead of
-  // RFC 7009 §2.2.1's unsupported_token_type.
+  refuseAccessTokens(deps);
+  return () => deps.store.revokeAccessToken(jti);
+}
+
+/**
+ * Fault: access tokens cannot be revoked, and the refusal uses invalid_request instead of
+ * RFC 7009 §2.2.1's unsupported_token_type.
+ */
+function refuseAccessTokens(deps: AsDeps): void {
   if (deps.ctx.fault('as-revoke-access-token-refused')) {
     throw new HttpError(400, 'invalid_request', 'access tokens cannot be revoked here');
   }
-  return () => deps.store.revokeAccessToken(jti);
 }

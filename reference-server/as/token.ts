@@ -72,7 +72,11 @@ async function serveToken(deps: AsDeps, req: IncomingMessage, res: ServerRespons
     await sendTokenResponse(ctx, deps.store, res, grant, grant.scope, undefined);
     return;
   }
-  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
+  // Variant no-refresh-tokens: the refresh grant is not supported at all (OAuth 2.1 §1.3.2).
+  const supported = ctx.variant('no-refresh-tokens')
+    ? ['authorization_code']
+    : ['authorization_code', 'refresh_token'];
+  if (!supported.includes(grantType)) {
     // OAuth 2.1 §3.2.4 unsupported_grant_type: "not supported by the authorization server". That
     // covers password (RFC 9700 §2.4: MUST NOT be used) and client_credentials, which this server
     // does not implement at all (so the more specific unauthorized_client does not apply).

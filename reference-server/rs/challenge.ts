@@ -38,8 +38,10 @@ function challenge401(ctx: ServerContext, lead: readonly Param[], needed: readon
   const params: Param[] = [...lead];
   // MCP 2025-06-18 §Authorization Server Location; RFC 9728 §5.1.
   if (!ctx.fault('rs-challenge-no-resource-metadata')) params.push(['resource_metadata', metadataUrl(ctx)]);
-  // MCP 2025-11-25 §Scope Selection Strategy: SHOULD include `scope`.
-  if (!ctx.fault('rs-challenge-no-scope')) params.push(['scope', challengeScope(ctx, needed)]);
+  // MCP 2025-11-25 §Scope Selection Strategy: SHOULD include `scope`. Variant scope-required: a
+  // server that names no scope (the client falls back to what the AS accepts).
+  if (!ctx.fault('rs-challenge-no-scope') && !ctx.variant('scope-required'))
+    params.push(['scope', challengeScope(ctx, needed)]);
   // RFC 9110 §11.2: each auth-param at most once per challenge; the fault repeats `scope`.
   if (ctx.fault('rs-challenge-duplicate-param')) params.push(['scope', DEFAULT_SCOPE]);
   if (ctx.fault('rs-challenge-unquoted')) {

@@ -5,8 +5,8 @@
 // can prove with it.
 import type { FaultDefinition } from '../faults.ts';
 
-function rs(name: string, description: string): FaultDefinition {
-  return { name, half: 'rs', description };
+function rs(name: string, description: string, requiresVariants?: readonly string[]): FaultDefinition {
+  return { name, half: 'rs', description, ...(requiresVariants ? { requiresVariants } : {}) };
 }
 
 export const RS_FAULTS: readonly FaultDefinition[] = [
@@ -136,6 +136,11 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
   rs(
     'rs-typ-not-checked',
     'JWTs whose `typ` is not `at+jwt` (for example ID tokens with `typ: JWT`) are accepted (RFC 9068 §4).',
+  ),
+  rs(
+    'rs-introspection-cached',
+    'The resource server caches a positive introspection answer until the token expires, so a revoked opaque token keeps working (RFC 7009 §2; MCP §Token Handling). Needs the variant opaque-tokens.',
+    ['opaque-tokens'],
   ),
   rs(
     'rs-query-token-accepted',

@@ -21,11 +21,12 @@ import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { ServerContext } from '../context.ts';
 import { HttpError, mediaType, readBody, sendJson, sendOAuthError } from '../http.ts';
 import type { ServerHalf } from '../server.ts';
+import type { AuthorizationServerStore } from '../store.ts';
 import { credentialsOf } from './bearer.ts';
 import { anonymousChallenge, insufficientScopeChallenge, invalidTokenChallenge } from './challenge.ts';
 import { corsHeadersForMcp, originVerdict, preflightForMcp } from './cors.ts';
 import { buildMcpServer, createNotesStateGuard, NoteBook } from './mcp-server.ts';
-import { handleMetadata, isMetadataPath, MCP_PATH } from './metadata.ts';
+import { handleMetadata, isMetadataPath, mcpPath } from './metadata.ts';
 import {
   effectiveScopes,
   isPublicRequest,
@@ -36,8 +37,15 @@ import {
 import { createMcpTransport } from './transport.ts';
 import { createTokenVerifier, KeySourceUnavailable, type TokenVerifier } from './verify.ts';
 
-export async function createResourceServer(ctx: ServerContext): Promise<ServerHalf> {
-  const verifier = await createTokenVerifier(ctx);
+/**
+ * `grants`: the authorization server's store, which the verifier consults for revoked tokens under
+ * the variant revoke-earlier-grants (a resource server sharing the grant store with its AS).
+ */
+export async function createResourceServer(
+  ctx: ServerContext,
+  grants?: Pick<AuthorizationServerStore, 'isAccessTokenRevoked'>,
+): Promise<ServerHalf> {
+  const verifier = await createTokenVerifier(ctx, grants);
   const notes = new NoteBook();
   const notesState = createNotesStateGuard(ctx);
   const transport = createMcpTransport(ctx, () => buildMcpServer(notes, notesState));
@@ -48,7 +56,7 @@ export async function createResourceServer(ctx: ServerContext): Promise<ServerHa
         handleMetadata(ctx, verifier.issuer(), req, res, url);
         return true;
       }
-      if (url.pathname !== MCP_PATH) return false;
+      if (url.pathname !== mcpPath(ctx)) return false;
       await handleMcp(ctx, verifier, transport, req, res, url);
       return true;
     },

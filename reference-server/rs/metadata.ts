@@ -3,7 +3,9 @@
 // The endpoint's canonical URL is `<origin>/mcp`, so its metadata lives at the path-inserted URL
 // `<origin>/.well-known/oauth-protected-resource/mcp` (RFC 9728 §3.1). Nothing is served at the
 // root well-known URL: a document there would describe the resource `<origin>` (RFC 9728 §3.3 ¶1),
-// which this server is not.
+// which this server is not. Under the variant root-prm-origin-resource the endpoint IS the origin
+// (server.ts sets ctx.resource), and then the root well-known URL is its metadata URL: every path
+// here is derived from ctx.resource.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_SCOPES, type ServerContext } from '../context.ts';
@@ -13,11 +15,21 @@ import { anonymousChallenge } from './challenge.ts';
 import { corsHeadersForMetadata, preflightForMetadata } from './cors.ts';
 
 export const PRM_PREFIX = '/.well-known/oauth-protected-resource';
-export const MCP_PATH = '/mcp';
+
+/** The path of the MCP endpoint: `/mcp`, or `/` when the resource is the origin itself. */
+export function mcpPath(ctx: ServerContext): string {
+  return new URL(ctx.resource).pathname;
+}
+
+/** The metadata path: the well-known prefix with the resource's path (if any) after it (RFC 9728 §3.1). */
+function metadataPath(ctx: ServerContext): string {
+  const path = mcpPath(ctx);
+  return path === '/' ? PRM_PREFIX : `${PRM_PREFIX}${path}`;
+}
 
 /** The URL clients are sent to by `resource_metadata` (RFC 9728 §5.1). */
 export function metadataUrl(ctx: ServerContext): string {
-  return `${ctx.rsOrigin}${PRM_PREFIX}${MCP_PATH}`;
+  return `${ctx.rsOrigin}${metadataPath(ctx)}`;
 }
 
 /** The RFC 9728 §2 document for the MCP endpoint. */
@@ -30,6 +42,7 @@ export function metadataDocument(ctx: ServerContext, issuer: string): Record<str
     scopes_supported: ctx.fault('rs-prm-offline-access')
       ? [...SUPPORTED_SCOPES, 'offline_access']
       : [...SUPPORTED_SCOPES],
+    // (Left out below under the variant scope-required: RFC 9728 §2 only RECOMMENDS it.)
     // OAuth 2.1 §5.1: the header is the only method; query tokens are ignored.
     bearer_methods_supported: ctx.fault('rs-prm-bearer-query') ? ['header', 'query'] : ['header'],
     resource_name: 'mcp-auth-conformance reference MCP server',
@@ -37,6 +50,8 @@ export function metadataDocument(ctx: ServerContext, issuer: string): Record<str
   if (ctx.fault('rs-prm-resource-missing')) delete doc.resource;
   if (ctx.fault('rs-prm-no-authorization-servers')) delete doc.authorization_servers;
   if (ctx.fault('rs-prm-no-scopes-supported')) delete doc.scopes_supported;
+  // Variant: a server that names no scope anywhere, in front of an AS that demands one.
+  if (ctx.variant('scope-required')) delete doc.scopes_supported;
   // RFC 9728 §3.2: members with no value are omitted; the fault sends an empty string instead.
   if (ctx.fault('rs-prm-empty-member')) doc.resource_documentation = '';
   if (ctx.fault('rs-prm-signing-alg-none')) doc.resource_signing_alg_values_supported = ['none'];
@@ -60,7 +75,7 @@ function upperCaseOrigin(url: string): string {
 
 /** Is this one of the metadata paths this half answers? */
 export function isMetadataPath(ctx: ServerContext, pathname: string): boolean {
-  if (pathname === `${PRM_PREFIX}${MCP_PATH}`) return true;
+  if (pathname === metadataPath(ctx)) return true;
   return pathname === PRM_PREFIX && ctx.fault('rs-prm-root-names-endpoint');
 }
 

@@ -120,6 +120,11 @@ export function publicMethodSet(ctx: ServerContext): Set<string> {
     set.add('initialize');
     set.add('notifications/initialized');
   }
+  // Variant: the handshake and the catalogue are public, as many deployments keep them (the
+  // operator declares it: --expect-public initialize,tools/list); calls still need a token.
+  if (ctx.variant('public-handshake')) {
+    for (const method of ['initialize', 'notifications/initialized', 'tools/list']) set.add(method);
+  }
   // The fault breaks the rule above: initialize alone is public.
   if (ctx.fault('rs-initialize-public-only')) set.add('initialize');
   if (ctx.fault('rs-catalogue-public')) {

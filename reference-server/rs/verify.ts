@@ -10,9 +10,15 @@
 // jose's jwtVerify would do step 2 too, but its options cannot switch off one rule at a time
 // (exp and nbf share a tolerance), and the fault switches need exactly that.
 //
-// Keys: in process, the bundled authorization server's public key (createLocalJWKSet); with
-// `trustIssuer`, the external issuer's `jwks_uri`, found by RFC 8414 then OpenID discovery and
-// fetched and cached by createRemoteJWKSet.
+// Keys: in process, the bundled authorization server's published keys (createLocalJWKSet; more
+// than one while a retired key still has live tokens, variant jwks-rotation); with `trustIssuer`,
+// the external issuer's `jwks_uri`, found by RFC 8414 then OpenID discovery and fetched and cached
+// by createRemoteJWKSet.
+//
+// Variants: opaque-tokens replaces all of this by RFC 7662 introspection (introspection.ts);
+// revoke-earlier-grants adds a look-up of the token's jti in the grant store the bundled
+// authorization server shares with this resource server, so a superseded grant's token stops
+// working at once.
 
 import { createPublicKey } from 'node:crypto';
 import {
@@ -26,8 +32,10 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose';
-import type { ServerContext } from '../context.ts';
+import type { ServerContext, SigningKey } from '../context.ts';
+import type { AuthorizationServerStore } from '../store.ts';
 import { isToken68 } from './bearer.ts';
+import { createIntrospectionVerifier } from './introspection.ts';
 
 /** Seconds of clock skew tolerated on exp / nbf. */
 export const CLOCK_TOLERANCE_SECONDS = 10;
@@ -37,6 +45,8 @@ export interface VerifiedToken {
   clientId: string;
   scopes: string[];
   exp: number;
+  /** The `jti` claim, when the token has one. */
+  jti?: string;
 }
 
 export type Verification = { ok: true; token: VerifiedToken } | { ok: false; description: string };
@@ -54,7 +64,11 @@ export interface TokenVerifier {
   verify(token: string): Promise<Verification>;
 }
 
-export async function createTokenVerifier(ctx: ServerContext): Promise<TokenVerifier> {
+export async function createTokenVerifier(
+  ctx: ServerContext,
+  grants?: Pick<AuthorizationServerStore, 'isAccessTokenRevoked'>,
+): Promise<TokenVerifier> {
+  if (ctx.variant('opaque-tokens')) return createIntrospectionVerifier(ctx);
   const trusted = ctx.options.trustIssuer;
   let keys: KeyResolver;
   let issuer: () => string;
@@ -64,13 +78,35 @@ export async function createTokenVerifier(ctx: ServerContext): Promise<TokenVeri
     keys = (header) => remote(header);
     issuer = () => trusted;
   } else {
-    const local = createLocalJWKSet({ keys: [ctx.signingKey.publicJwk] });
-    keys = (header) => local(header);
+    keys = localKeys(ctx);
     issuer = () => ctx.issuer;
   }
+  // Variant: a shared grant store tells which tokens a newer authorization superseded.
+  const revocations = !trusted && ctx.variant('revoke-earlier-grants') ? grants : undefined;
   return {
     issuer,
-    verify: (token) => verifyToken(ctx, token, keys, issuer()),
+    async verify(token) {
+      const verified = await verifyToken(ctx, token, keys, issuer());
+      const jti = verified.ok ? verified.token.jti : undefined;
+      if (revocations && jti !== undefined && (await revocations.isAccessTokenRevoked(jti))) {
+        return fail('the access token was revoked');
+      }
+      return verified;
+    },
+  };
+}
+
+/** The keys the bundled authorization server publishes, re-read when they change (jwks-rotation). */
+function localKeys(ctx: ServerContext): KeyResolver {
+  let cached: { kids: string; resolve: KeyResolver } | undefined;
+  return (header) => {
+    const published: SigningKey[] = ctx.keys.published();
+    const kids = published.map((k) => k.kid).join(' ');
+    if (cached?.kids !== kids) {
+      const set = createLocalJWKSet({ keys: published.map((k) => k.publicJwk) });
+      cached = { kids, resolve: (h) => set(h) };
+    }
+    return cached.resolve(header);
   };
 }
 
@@ -223,6 +259,7 @@ function checkClaims(
       clientId,
       scopes: (scope ?? '').split(' ').filter((s) => s !== ''),
       exp: claims.exp,
+      ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
     },
   };
 }
@@ -233,7 +270,7 @@ function checkClaims(
  * URI "SHOULD accept uppercase scheme and host"); the path compares exactly, so `/mcp/` is another
  * resource (requirements §3 A2).
  */
-function checkAudience(ctx: ServerContext, aud: unknown, resource: string): string | undefined {
+export function checkAudience(ctx: ServerContext, aud: unknown, resource: string): string | undefined {
   if (ctx.fault('rs-audience-not-checked')) return undefined;
   if (aud === undefined) {
     return ctx.fault('rs-audience-missing-accepted') ? undefined : 'the access token has no audience (aud)';
@@ -259,7 +296,7 @@ function sameResource(candidate: string, resource: string): boolean {
   return a !== null && b !== null && a[1]!.toLowerCase() === b[1]!.toLowerCase() && a[2] === b[2];
 }
 
-function fail(description: string): { ok: false; description: string } {
+export function fail(description: string): { ok: false; description: string } {
   return { ok: false, description };
 }
 

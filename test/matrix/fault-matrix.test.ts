@@ -35,12 +35,15 @@ import { runAgainstEmbedded } from '../helpers/run-checks.ts';
 
 describe('coverage', () => {
   const problems = coverageProblems(CHECKS);
-  it.each(['check-without-fault', 'fault-without-check', 'unknown-fault', 'may-with-fault'] as const)(
-    'no %s',
-    (kind) => {
-      expect(problems.filter((p) => p.kind === kind).map((p) => p.message)).toEqual([]);
-    },
-  );
+  it.each([
+    'check-without-fault',
+    'fault-without-check',
+    'unknown-fault',
+    'may-with-fault',
+    'unknown-variant',
+  ] as const)('no %s', (kind) => {
+    expect(problems.filter((p) => p.kind === kind).map((p) => p.message)).toEqual([]);
+  });
 });
 
 describe.concurrent('clean reference server', () => {
@@ -60,9 +63,13 @@ describe.concurrent('every fault turns the checks that name it red', () => {
   // Checks that declare they cannot run embedded (expectedSkipInEmbedded) prove their faults in
   // their suite's own tests, against a reference server configured for them.
   const runs = faultRuns(provableEmbedded(CHECKS));
-  it.each(runs.map((r) => [`${r.fault} (${r.revision})`, r] as const))('%s', async (_name, plan) => {
+  // A fault that needs variants (rs-introspection-cached needs opaque-tokens) runs with them on.
+  const label = (r: (typeof runs)[number]) =>
+    `${r.fault} (${r.revision}${r.variants.length > 0 ? `, variants ${r.variants.join(', ')}` : ''})`;
+  it.each(runs.map((r) => [label(r), r] as const))('%s', async (_name, plan) => {
     const run = await runEmbedded({
       revision: plan.revision,
+      variants: plan.variants,
       faults: faultParts(plan.fault),
       only: plan.checks.map((c) => c.id),
     });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { exportSPKI, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RS_FAULTS } from '../../reference-server/rs/faults.ts';
+import { getTokens, type Harness, register, revoke } from '../as/helpers.ts';
 import {
   b64json,
   challengeParams,
@@ -23,6 +24,14 @@ import {
 } from './helpers.ts';
 
 type Probe = (s: TestServer) => Promise<boolean>;
+
+/** The test server as the AS helpers see it (a real authorization flow for opaque tokens). */
+const asHarness = (s: TestServer): Harness => ({
+  server: s,
+  issuer: s.issuer,
+  resource: s.url,
+  close: () => s.close(),
+});
 
 const now = () => Math.floor(Date.now() / 1000);
 const prm = (s: TestServer) => send(s.prmUrl, { method: 'GET' });
@@ -169,6 +178,15 @@ const PROBES: Record<string, Probe> = {
   },
   'rs-issuer-not-checked': (s) => rejects401(s, s.mint({ claims: { iss: 'https://evil.example' } })),
   'rs-typ-not-checked': (s) => rejects401(s, s.mint({ header: { typ: 'JWT' } })),
+  // Needs opaque-tokens (the fault requires it): a revoked opaque token stops working at once.
+  'rs-introspection-cached': async (s) => {
+    const h = asHarness(s);
+    const client = await register(h);
+    const tokens = await getTokens(h, client);
+    if ((await listWith(s, tokens.access_token)).status !== 200) return false;
+    if ((await revoke(h, client, tokens.access_token)).status !== 200) return false;
+    return (await listWith(s, tokens.access_token)).status === 401;
+  },
   'rs-query-token-accepted': async (s) =>
     (await post(`${s.url}?access_token=${await s.mint()}`, '2026-07-28', 'tools/list')).status === 401,
   'rs-scheme-case-sensitive': async (s) =>
@@ -330,19 +348,27 @@ describe('RS fault catalogue', () => {
   });
 });
 
-describe.each(RS_FAULTS.map((f) => [f.name]))('fault %s', (name) => {
-  let faulty: TestServer;
-  beforeAll(async () => {
-    faulty = await startTestServer({ faults: [name] });
-  });
-  afterAll(async () => {
-    await faulty?.close();
-  });
+describe.each(RS_FAULTS.map((f) => [f.name, f.requiresVariants ?? []] as const))(
+  'fault %s',
+  (name, variants) => {
+    // A fault that needs variants is compared with a clean server with the same variants.
+    let faulty: TestServer;
+    let cleanHere: TestServer | undefined;
+    beforeAll(async () => {
+      const options = variants.length > 0 ? { variants, autoApprove: true } : {};
+      faulty = await startTestServer({ ...options, faults: [name] });
+      if (variants.length > 0) cleanHere = await startTestServer(options);
+    });
+    afterAll(async () => {
+      await faulty?.close();
+      await cleanHere?.close();
+    });
 
-  it('conforms without the fault and not with it', async () => {
-    const probe = PROBES[name];
-    expect(probe, `no probe for ${name}`).toBeDefined();
-    expect(await probe!(clean), 'clean server').toBe(true);
-    expect(await probe!(faulty), 'faulty server').toBe(false);
-  });
-});
+    it('conforms without the fault and not with it', async () => {
+      const probe = PROBES[name];
+      expect(probe, `no probe for ${name}`).toBeDefined();
+      expect(await probe!(cleanHere ?? clean), 'clean server').toBe(true);
+      expect(await probe!(faulty), 'faulty server').toBe(false);
+    });
+  },
+);
