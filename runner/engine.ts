@@ -541,6 +541,15 @@ function describeThrow(err: unknown): { status: Status; message: string; howToPr
     };
   }
   if (err instanceof CheckAborted) return { status: 'error', message: err.message };
+  if (err instanceof HttpTransportError && err.kind === 'rate-limited') {
+    // The target's rate limit, not a harness failure and not a verdict (issue #12 §6).
+    return {
+      status: 'skip',
+      message: `${err.message}${err.exchangeId ? ` (exchange ${err.exchangeId})` : ''}`,
+      howToProvide:
+        "re-run when the target's rate limit has reset, or raise the limit for the harness's client",
+    };
+  }
   if (err instanceof HttpTransportError) {
     return {
       status: 'error',

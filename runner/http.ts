@@ -49,7 +49,14 @@ export interface Exchange {
   error?: string;
 }
 
-export type TransportErrorKind = 'timeout' | 'too-large' | 'network' | 'forbidden-origin' | 'invalid-url';
+export type TransportErrorKind =
+  | 'timeout'
+  | 'too-large'
+  | 'network'
+  | 'forbidden-origin'
+  | 'invalid-url'
+  /** The target kept answering 429 longer than the request could wait (retry.ts). */
+  | 'rate-limited';
 
 /** The request did not produce a usable response. Checks turn this into `error`, never `fail`. */
 export class HttpTransportError extends Error {

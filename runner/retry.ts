@@ -8,8 +8,8 @@
 // absent) and sends the same request again, a few times at most. Every attempt is its own recorded
 // exchange, so the evidence shows the 429s. The waits never outlast the request's own time bound,
 // which a check's client has already cut to what remains of the check's time: when the wait the
-// target asks for does not fit, the request ends with a `timeout` transport error (the check ends
-// `error`, saying so), never with the 429 handed to a check that might judge it.
+// target asks for does not fit, the request ends with a `rate-limited` transport error (the check
+// concludes nothing: skip, saying so), never with the 429 handed to a check that might judge it.
 
 import { type HttpResponse, HttpTransportError } from './http.ts';
 
@@ -50,7 +50,7 @@ export interface RetryOptions {
 /**
  * Sends with `send(timeoutMs, attempt)` (attempt 0 first) until the answer is not a 429, waiting
  * as the target asks in between. Resolves with that answer; rejects with HttpTransportError
- * ('timeout') when the target still answers 429 and the next wait does not fit in the budget or
+ * ('rate-limited') when the target still answers 429 and the next wait does not fit in the budget or
  * the attempts are spent.
  */
 export async function retryOnRateLimit(
@@ -67,7 +67,7 @@ export async function retryOnRateLimit(
     const wait = retryAfterMs(header, now()) ?? DEFAULT_RETRY_AFTER_MS;
     const left = deadline - now();
     const refused = (why: string) =>
-      new HttpTransportError('timeout', `${rateLimited(response)}; ${why}`, response.exchange.id);
+      new HttpTransportError('rate-limited', `${rateLimited(response)}; ${why}`, response.exchange.id);
     if (attempt >= MAX_RATE_LIMIT_RETRIES) throw refused(`still so after ${attempt + 1} attempts`);
     // The wait and at least a short attempt after it must fit in what is left.
     if (wait + 100 > left) {

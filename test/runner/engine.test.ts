@@ -18,7 +18,7 @@ import {
   selectChecks,
 } from '../../runner/engine.ts';
 import type { FixtureSource } from '../../runner/fixtures.ts';
-import { HttpRecorder } from '../../runner/http.ts';
+import { HttpRecorder, HttpTransportError } from '../../runner/http.ts';
 import { type MswServer, startMswServer } from '../helpers/msw-server.ts';
 
 function check(id: string, run: (t: CheckContext) => Promise<void>, extra: Partial<Check> = {}): Check {
@@ -570,5 +570,25 @@ describe('controls, isolation and shared probes (issue #12 §1-§2, issue #15 §
     expect(results.map((r) => r.status)).toEqual(['pass', 'pass']);
     expect(results[0]!.exchanges).toEqual(results[1]!.exchanges);
     expect(results[0]!.exchanges).toHaveLength(1);
+  });
+});
+
+describe('rate limits (issue #12 §6)', () => {
+  it('a 429 the client could not wait out makes the check conclude nothing: skip, never fail or error', async () => {
+    const [r] = await runChecks(
+      [
+        check('T-429-01', async () => {
+          throw new HttpTransportError(
+            'rate-limited',
+            'answered 429 Too Many Requests (retry-after: 3600)',
+            'x1',
+          );
+        }),
+      ],
+      options(),
+    );
+    expect(r).toMatchObject({ status: 'skip' });
+    expect(r!.message).toMatch(/429/);
+    expect(r!.howToProvide).toMatch(/rate limit/);
   });
 });

@@ -74,13 +74,14 @@ describe('retryOnRateLimit', () => {
     expect(timeouts).toEqual([5000, 3000]);
   });
 
-  it('ends with a timeout transport error, never the 429, when the wait does not fit', async () => {
+  it('ends with a rate-limited transport error, never the 429, when the wait does not fit', async () => {
     const c = clock();
     const run = retryOnRateLimit(async () => response(429, [['retry-after', '30']]), {
       budgetMs: 5_000,
       ...c,
     });
     await expect(run).rejects.toBeInstanceOf(HttpTransportError);
+    await expect(run).rejects.toMatchObject({ kind: 'rate-limited' });
     await expect(run).rejects.toThrow(
       /answered 429 Too Many Requests: the target rate-limits the harness \(retry-after: 30\)/,
     );
