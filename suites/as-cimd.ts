@@ -108,10 +108,19 @@ export async function authorizationProbe(
   extra: [string, string][] = [],
 ): Promise<AuthorizationOutcome> {
   const pkce = await newPkce();
+  // The run's scope (an AS may refuse requests without one): only the client_id is on trial.
+  const scope = (await t.fixture('scope')).scope;
   const url = authorizationUrl(
     as,
     { clientId, authMethod: 'none', redirectUris: [redirectUri] },
-    { redirectUri, state: randomUUID(), pkce, resource: t.target, extra },
+    {
+      redirectUri,
+      state: randomUUID(),
+      pkce,
+      resource: t.target,
+      extra,
+      ...(scope !== undefined ? { scope } : {}),
+    },
   );
   const response = await t.http.request(url, { label });
   return classifyAuthorization(response, as, redirectUri);
