@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema, type Report } from '../../reports/json.ts';
-import { type CliIo, main } from '../../runner/cli.ts';
+import { type CliIo, main } from '../../cli/main.ts';
 import type { Exchange } from '../../runner/http.ts';
 import { Redactor, type SecretKind } from '../../runner/redact.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import type { Check } from '../../runner/check.ts';
 import { REVISIONS } from '../../runner/revisions.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';

@@ -17,18 +17,18 @@ import { type RunningReferenceServer, startReferenceServer } from '../reference-
 import { SCOPE_IMPLIES } from '../reference-server/rs/scopes.ts';
 import { buildReport } from '../reports/json.ts';
 import { writeReports } from '../reports/write.ts';
-import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
+import { type Baseline, BaselineError, judge, loadBaseline } from '../runner/baseline.ts';
 import { CHECKS } from '../suites/index.ts';
-import type { Check } from './check.ts';
-import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
-import { type CheckResult, runChecks, selectChecks } from './engine.ts';
-import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
-import { HttpRecorder, HttpTransportError } from './http.ts';
-import { createLoginDriver, type FormScript, FormScriptSchema } from './login/index.ts';
-import { mcpCall } from './mcp.ts';
-import { EXIT_MEANING, Progress } from './progress.ts';
-import { Redactor } from './redact.ts';
-import { isRevision, REVISIONS } from './revisions.ts';
+import type { Check } from '../runner/check.ts';
+import { type Config, loadRunConfig, readSecrets, UsageError } from '../runner/config.ts';
+import { type CheckResult, runChecks, selectChecks } from '../runner/engine.ts';
+import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from '../runner/fixtures.ts';
+import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
+import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
+import { mcpCall } from '../runner/mcp.ts';
+import { EXIT_MEANING, Progress } from '../runner/progress.ts';
+import { Redactor } from '../runner/redact.ts';
+import { isRevision, REVISIONS } from '../runner/revisions.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }

@@ -1,11 +1,11 @@
 // `npm run schemas`: writes the JSON Schemas generated from the zod schemas into schemas/.
-// A test (test/runner/config.test.ts) fails when a committed file is stale.
+// A test (test/runner/cli.test.ts) fails when a committed file is stale.
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ReportSchema } from '../reports/json.ts';
-import { configJsonSchema } from './config.ts';
+import { configJsonSchema } from '../runner/config.ts';
 
 export const SCHEMA_FILES: Record<string, () => unknown> = {
   'config.schema.json': configJsonSchema,
