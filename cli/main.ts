@@ -20,13 +20,13 @@ import { writeReports } from '../reports/write.ts';
 import { type Baseline, BaselineError, judge, loadBaseline } from '../runner/baseline.ts';
 import { CHECKS } from '../suites/index.ts';
 import type { Check } from '../runner/check.ts';
-import { type Config, loadRunConfig, readSecrets, UsageError } from '../runner/config.ts';
+import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
 import { type CheckResult, runChecks, selectChecks } from '../runner/engine.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from '../runner/fixtures.ts';
 import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
 import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
 import { mcpCall } from '../runner/mcp.ts';
-import { EXIT_MEANING, Progress } from '../runner/progress.ts';
+import { EXIT_MEANING, Progress } from './progress.ts';
 import { Redactor } from '../runner/redact.ts';
 import { isRevision, REVISIONS } from '../runner/revisions.ts';
 

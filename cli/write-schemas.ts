@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ReportSchema } from '../reports/json.ts';
-import { configJsonSchema } from '../runner/config.ts';
+import { configJsonSchema } from './config.ts';
 
 export const SCHEMA_FILES: Record<string, () => unknown> = {
   'config.schema.json': configJsonSchema,

@@ -11,7 +11,7 @@ import { startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
 import { type Check, defineCheck } from '../../runner/check.ts';
 import { type CliIo, main } from '../../cli/main.ts';
-import { configJsonSchema, loadRunConfig, readSecrets } from '../../runner/config.ts';
+import { configJsonSchema, loadRunConfig, readSecrets } from '../../cli/config.ts';
 import { mcpCall } from '../../runner/mcp.ts';
 import { renderSchema, SCHEMA_FILES } from '../../cli/write-schemas.ts';
 import { cleanProblem } from '../../scripts/matrix-plan.ts';

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHROMIUM_PATH } from '../../runner/login/browser.ts';
 import { FormScriptSchema } from '../../runner/login/shared.ts';
-import { loadRunConfig } from '../../runner/config.ts';
+import { loadRunConfig } from '../../cli/config.ts';
 import type { Check } from '../../runner/check.ts';
 import { checks as authorizeChecks } from '../../suites/as-authorize.ts';
 import { checks as issChecks } from '../../suites/as-iss.ts';

@@ -5,10 +5,10 @@
 // finished-check lines are printed. Colour only on a TTY and never when NO_COLOR is set
 // (https://no-color.org: any non-empty value). Every line passes through the redactor.
 
-import type { Check, Level, Status } from './check.ts';
-import type { CheckResult } from './engine.ts';
-import { summarize } from './engine.ts';
-import type { Redactor } from './redact.ts';
+import type { Check, Level, Status } from '../runner/check.ts';
+import type { CheckResult } from '../runner/engine.ts';
+import { summarize } from '../runner/engine.ts';
+import type { Redactor } from '../runner/redact.ts';
 
 export interface ProgressOptions {
   write: (text: string) => void;

@@ -14,8 +14,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { assertFaultNames, UnknownFaultError } from '../reference-server/faults.ts';
-import { PUBLIC_METHOD_CANDIDATES } from './mcp.ts';
-import { LATEST_REVISION, REVISIONS } from './revisions.ts';
+import { PUBLIC_METHOD_CANDIDATES } from '../runner/mcp.ts';
+import { LATEST_REVISION, REVISIONS } from '../runner/revisions.ts';
 
 export const CONFIG_FILE_NAME = 'mcp-auth-conformance.config.json';
 /** Report formats; report.json is always written, the others are rendered from it. */
