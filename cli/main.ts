@@ -1,44 +1,31 @@
 // The `mcp-auth-conformance` command: run, list, serve.
 //
-// Exit codes (DESIGN.md §Contracts; issue #4 §Commands):
-//   0 conformant: no check failed (and none errored)
-//   1 at least one check failed
+// Exit codes (DESIGN.md §Contracts; issue #4 §Commands), decided for a run by runner/verdict.ts:
+//   0 the run passes (no check that counts failed)
+//   1 a check that counts failed, or the baseline disagrees
 //   2 bad usage or configuration (the message says what to change)
-//   3 the run could not happen or complete: target unreachable, a check the harness could not
-//     finish (status error) with no failure, or an internal error
+//   3 the run could not happen or complete: target unreachable or not an MCP endpoint, a check the
+//     harness could not finish (status error) with no failure, or an internal error
 // report.json is written whatever the outcome once a run has started (also for exit code 3).
+//
+// This module stays light: `--version` and `--help` load nothing else; each command imports what
+// it needs when it runs (the suites, the reference server and zod take most of a start-up).
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { serve } from '../reference-server/main.ts';
-import { type RunningReferenceServer, startReferenceServer } from '../reference-server/server.ts';
-import { SCOPE_IMPLIES } from '../reference-server/rs/scopes.ts';
-import { buildReport } from '../reports/json.ts';
-import { writeReports } from '../reports/write.ts';
-import { type Baseline, BaselineError, judge, loadBaseline } from '../runner/baseline.ts';
-import { CHECKS } from '../suites/index.ts';
 import type { Check } from '../runner/check.ts';
-import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
-import { type CheckResult, runChecks, selectChecks } from '../runner/engine.ts';
-import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from '../runner/fixtures.ts';
-import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
-import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
-import { mcpCall } from '../runner/mcp.ts';
-import { EXIT_MEANING, Progress } from './progress.ts';
-import { Redactor } from '../runner/redact.ts';
-import { isRevision, REVISIONS } from '../runner/revisions.ts';
+import type { Redactor } from '../runner/redact.ts';
+import { VERSION } from './version.ts';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export { VERSION };
 
 export interface CliIo {
   /** Writes text as is (progress, reports to stdout). */
   out: (text: string) => void;
   err: (text: string) => void;
   isTTY: boolean;
+  /** The terminal's width (the status line is cut to it); undefined when unknown. */
+  columns?: () => number | undefined;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Registry to use (tests pass their own checks). */
@@ -58,63 +45,15 @@ Commands:
   run      check an MCP server and its authorization server (default target: the embedded
            reference server, started in process)
   list     list the checks, without touching the network
-  serve    run the reference server (same flags as "npm run reference-server")
+  serve    run the reference server (same as "npm run reference-server")
 
 Options:
   -h, --help     this text ("mcp-auth-conformance run --help" for run's options)
   -v, --version  print the version
 
-Exit codes: 0 conformant, 1 a check failed, 2 bad usage or configuration,
-3 the run could not happen or complete (target unreachable, harness error).
-`;
-
-export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
-
-  --target URL            MCP endpoint to check; without it the reference server is started
-                          in process (auto-approve, its signing key lets the runner forge tokens)
-  --fault NAME            switch on a fault of the embedded server (repeatable; not with --target;
-                          list them with "mcp-auth-conformance serve --list-faults")
-  --spec REV              ${REVISIONS.join(' | ')} (default ${REVISIONS[REVISIONS.length - 1]})
-  --only P,Q              run only checks whose ID starts with a prefix (RS, RS-PRM, AS-PKCE-01)
-  --skip P,Q              leave out checks by ID prefix
-  --strict                a violated SHOULD fails the run
-  --out DIR               report directory (default ./conformance-report)
-  --format F,G            report formats (default all): json, md, junit, html, sarif, har;
-                          report.json is always written
-  --baseline FILE         expected failures (JSON or YAML): listed ones do not fail the run,
-                          unexpected failures and stale entries do
-  --fail-on LEVEL         must (default: a fail decides) | should (a warn too) | never
-  --timeout SECONDS       bound of one HTTP request (default 10; a check gets 3x, a login 30x)
-  --config FILE           options file (default ./mcp-auth-conformance.config.json if present)
-  --login DRIVER          auto | form | browser | manual (default auto)
-  --login-script FILE     JSON form steps for --login form / browser
-  --token-env NAME        environment variable holding an access token for the target
-  --token-b-env NAME      environment variable holding a second user's access token (RS-SESS-02/04)
-  --token-file FILE, --token-b-file FILE, --client-secret-file FILE
-                          the same secrets read from files (mounted CI secrets) instead
-  --client-id ID          a client registered at the authorization server
-  --client-secret-env NAME  environment variable holding that client's secret
-  --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
-  --mint-issuer URL       issuer of forged tokens
-  --allow-origin URL      extra origin the login step may visit (repeatable)
-  --expect-public M,N     JSON-RPC methods answered without a token on purpose (RS-PUB reports
-                          them without warning); tools/call cannot be declared public
-  --privileged-tool NAME  a tool needing more scope than the default token (RS-403 step-up probes;
-                          default against the embedded server: write_note)
-  --scope-implies BROAD=NARROW[,NARROW]  the target's scope hierarchy (repeatable): a token of
-                          BROAD may do what NARROW allows (RS-403-05; default against the
-                          embedded server: its own, mcp:admin=mcp:write)
-  --state-tool NAME       a tool whose first call answers input_required with a requestState
-                          (2026-07-28; RS-SESS-04 replays the state; default against the embedded
-                          server: read_my_notes)
-  --allow-races           run the AS-RACE probes (20 parallel token requests) against a
-                          non-loopback target too (loopback targets always get them)
-  --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
-                          RECOMMENDED maximum lifetime); still redeemable warns. Default:
-                          skipped against a target; 1.5 against the embedded server (codes live 1 s)
-
-Secrets are never accepted on the command line or in the config file: name an environment
-variable or a file instead. The harness's redirect URI is http://127.0.0.1:<port>/callback.
+Exit codes: 0 the run passes, 1 a check failed (or the baseline disagrees), 2 bad usage or
+configuration, 3 the run could not happen or complete (target unreachable or not an MCP
+endpoint, harness error).
 `;
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
@@ -124,13 +63,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       case 'run':
         return await runCommand(rest, io);
       case 'list':
-        return listCommand(rest, io);
-      case 'serve':
+        return await listCommand(rest, io);
+      case 'serve': {
+        const { serve } = await import('./serve.ts');
         return await serve(rest, {
           out: (line) => io.out(`${line}\n`),
           err: (line) => io.err(`${line}\n`),
-          checks: io.checks ?? CHECKS,
+          checks: io.checks ?? (await import('../suites/index.ts')).CHECKS,
         });
+      }
       case '-h':
       case '--help':
       case 'help':
@@ -148,8 +89,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         return 2;
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`error: ${err.message}\n`);
+    if ((err as Error)?.name === 'UsageError') {
+      io.err(`error: ${(err as Error).message}\n`);
       return 2;
     }
     io.err(`internal error: ${(err as Error)?.stack ?? String(err)}\n`);
@@ -157,29 +98,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 }
 
-function listCommand(argv: readonly string[], io: CliIo): number {
-  let values: { spec?: string; json?: boolean; help?: boolean };
-  try {
-    values = parseArgs({
-      args: [...argv],
-      options: { spec: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new UsageError(
-      `${(err as Error).message.replace(/\.$/, '')}. Usage: mcp-auth-conformance list [--spec REV] [--json]`,
-    );
-  }
+async function listCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { listHelp, loadListConfig } = await import('./config.ts');
+  const values = loadListConfig(argv);
   if (values.help) {
-    io.out('Usage: mcp-auth-conformance list [--spec REV] [--json]\n');
+    io.out(listHelp());
     return 0;
   }
-  if (values.spec !== undefined && !isRevision(values.spec)) {
-    throw new UsageError(`--spec must be one of ${REVISIONS.join(', ')}, got "${values.spec}"`);
-  }
   const spec = values.spec;
-  const checks = (io.checks ?? CHECKS).filter(
+  const checks = (io.checks ?? (await import('../suites/index.ts')).CHECKS).filter(
     (c) => spec === undefined || (c.revisions as readonly string[]).includes(spec),
   );
   if (values.json) {
@@ -210,41 +137,46 @@ function listCommand(argv: readonly string[], io: CliIo): number {
 }
 
 async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { loadRunConfig, runHelp, UsageError } = await import('./config.ts');
   const loaded = loadRunConfig(argv, io.cwd);
   if (loaded.help) {
-    io.out(RUN_USAGE);
+    io.out(runHelp());
     return 0;
   }
   const config = loaded.config;
-  const secrets = readSecrets(config, io.env, io.cwd);
-  const mintJwk = config.mintKey ? readMintKeyOrUsage(resolve(io.cwd, config.mintKey)) : undefined;
-  const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
-  const baseline = config.baseline ? readBaselineOrUsage(resolve(io.cwd, config.baseline)) : undefined;
-  const registry = io.checks ?? CHECKS;
-  const { selected, unmatched } = selectChecks(registry, {
-    revision: config.spec,
-    only: config.only,
-    skip: config.skip,
+  const [{ prepareRun, executeRun }, { Progress }, { ensureWritableDir, writeReports }, { Redactor }] =
+    await Promise.all([
+      import('./run.ts'),
+      import('./progress.ts'),
+      import('../reports/write.ts'),
+      import('../runner/redact.ts'),
+    ]);
+  const setup = prepareRun(config, {
+    env: io.env,
+    cwd: io.cwd,
+    checks: io.checks ?? (await import('../suites/index.ts')).CHECKS,
+    ...(loaded.configFile ? { configFile: loaded.configFile } : {}),
   });
-  if (unmatched.length > 0) {
+  // The report directory is created and written to before the first request: a run that cannot
+  // keep its evidence is not worth starting.
+  const outDir = resolve(io.cwd, config.out);
+  try {
+    ensureWritableDir(outDir);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
     throw new UsageError(
-      `no check ID starts with ${unmatched.map((p) => `"${p}"`).join(', ')}; list the checks with "mcp-auth-conformance list".`,
+      `${loaded.nameOf('out')} ${config.out}: the report directory cannot be created or written (${e.message}).`,
     );
-  }
-  if (selected.length === 0) {
-    throw new UsageError(`no check applies to revision ${config.spec} with the given --only/--skip.`);
   }
 
   const redactor = io.redactor ?? new Redactor();
-  const progress = new Progress({ write: io.out, tty: io.isTTY, env: io.env, redactor });
-  const startedAt = new Date();
-  const started = performance.now();
-  let server: RunningReferenceServer | undefined;
-  let recorder: HttpRecorder | undefined;
-  let fixtures: RunFixtures | undefined;
-  let results: CheckResult[] = [];
-  let runError: string | undefined;
-  let target: string | null = config.target ?? null;
+  const progress = new Progress({
+    write: io.out,
+    tty: io.isTTY,
+    env: io.env,
+    redactor,
+    ...(io.columns ? { columns: io.columns } : {}),
+  });
   const interrupted = new AbortController();
   const onInterrupt = () => {
     if (interrupted.signal.aborted) process.exit(130);
@@ -256,278 +188,60 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   if (io.interrupt) io.interrupt.addEventListener('abort', onInterrupt, { once: true });
   else process.on('SIGINT', onInterrupt);
 
+  let outcome: Awaited<ReturnType<typeof executeRun>>;
   try {
-    if (!config.target) {
-      try {
-        server = await startReferenceServer({
-          autoApprove: true,
-          faults: config.faults,
-          allowLoopbackCimd: true,
-          codeTtlSeconds: EMBEDDED_CODE_TTL_SECONDS,
-        });
-      } catch (err) {
-        throw new RunCouldNotHappen(
-          `the embedded reference server could not start: ${(err as Error).message}`,
-        );
-      }
-      target = server.url;
-    }
-    const targetUrl = target as string;
-    const requestTimeoutMs = Math.round(config.timeout * 1000);
-    const codeLifetimeWaitSeconds =
-      config.codeLifetimeWait ?? (server ? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS : 0);
-    recorder = new HttpRecorder({
-      timeoutMs: requestTimeoutMs,
-      // The login may pass through other origins (an identity provider): --allow-origin and the
-      // script's own allowedOrigins name them; nothing else beyond what the target names.
-      allowedOrigins: [
-        targetUrl,
-        ...config.allowOrigins,
-        ...(script?.allowedOrigins ?? []),
-        ...(server ? [server.issuer] : []),
-      ],
-    });
-    const interactiveLogin = config.login === 'manual' || config.login === 'browser';
-    const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
-    const mintKey = server
-      ? { privateJwk: server.signingKey, issuer: server.issuer }
-      : mintJwk && config.mintIssuer
-        ? { privateJwk: mintJwk, issuer: config.mintIssuer }
-        : undefined;
-    fixtures = new RunFixtures({
-      recorder,
+    outcome = await executeRun(setup, {
       redactor,
-      target: targetUrl,
-      revision: config.spec,
-      login: createLoginDriver({
-        driver: config.login,
-        ...(script ? { script } : {}),
-        ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
-      }),
-      redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
-      loginTimeoutMs,
-      preset: {
-        ...(secrets.accessToken ? { accessToken: secrets.accessToken } : {}),
-        ...(secrets.accessTokenB ? { accessTokenB: secrets.accessTokenB } : {}),
-        ...(config.clientId ? { clientId: config.clientId } : {}),
-        ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
-      },
-      ...(mintKey ? { mintKey } : {}),
-      log: (line) => progress.line(line),
-    });
-    redactor.register(secrets.accessToken, 'access_token');
-    redactor.register(secrets.accessTokenB, 'access_token');
-    redactor.register(secrets.clientSecret, 'client_secret');
-
-    progress.header({
-      version: VERSION,
-      target: targetUrl,
-      embedded: server !== undefined,
-      faults: config.faults,
-      revision: config.spec,
-      total: selected.length,
-      strict: config.strict,
-    });
-    await preflight(recorder, targetUrl, config);
-
-    results = await runChecks(selected, {
-      target: targetUrl,
-      revision: config.spec,
-      strict: config.strict,
-      embedded: server !== undefined,
-      http: recorder,
-      fixtures,
-      requestTimeoutMs,
-      // AS-AUTHZ-12 sleeps --code-lifetime-wait inside the check: its bound must cover the wait.
-      // (The engine has one bound for all checks; the others finish early anyway.)
-      checkTimeoutMs: 3 * requestTimeoutMs + codeLifetimeWaitSeconds * 1000,
-      fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
-      runTimeoutMs: Math.round(config.runTimeout * 1000),
-      concurrency: config.concurrency,
-      expectPublic: config.expectPublic,
-      allowRaces: config.allowRaces,
-      codeLifetimeWaitSeconds,
-      // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
-      ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),
-      // The embedded reference server declares its own hierarchy (rs/scopes.ts SCOPE_IMPLIES).
-      ...(Object.keys(config.scopeImplies).length > 0 || server
-        ? { scopeImplies: Object.keys(config.scopeImplies).length > 0 ? config.scopeImplies : SCOPE_IMPLIES }
-        : {}),
-      // The embedded reference server's multi-round-trip tool (rs/mcp-server.ts).
-      ...(config.stateTool || server ? { stateTool: config.stateTool ?? 'read_my_notes' } : {}),
       signal: interrupted.signal,
+      interruptedMessage: 'the run was interrupted (SIGINT): checks that had not finished end as error',
+      log: (line) => progress.line(line),
+      onHeader: (info) => progress.header(info),
       onStart: (check) => progress.start(check),
       onResult: (result) => progress.result(result),
     });
-    if (interrupted.signal.aborted)
-      runError = 'the run was interrupted (SIGINT): checks that had not finished end as error';
-  } catch (err) {
-    // Whatever went wrong, the report below is still written (with runError) and the exit code is 3.
-    runError =
-      err instanceof RunCouldNotHappen
-        ? err.message
-        : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-    progress.line(`error: ${redactor.text(runError)}`);
   } finally {
     process.off('SIGINT', onInterrupt);
     io.interrupt?.removeEventListener('abort', onInterrupt);
-    await recorder?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
   }
-
-  const verdict = judge(results, { failOn: config.failOn, ...(baseline ? { baseline } : {}) });
-  const exitCode = exitCodeOf(results, runError, verdict, config.failOn);
-  if (baseline) for (const message of verdict.messages) progress.line(`baseline: ${redactor.text(message)}`);
-  const report = buildReport(
-    {
-      version: VERSION,
-      target,
-      embedded: !config.target,
-      faults: config.faults,
-      revision: config.spec,
-      startedAt,
-      durationMs: Math.round(performance.now() - started),
-      options: {
-        strict: config.strict,
-        only: config.only,
-        skip: config.skip,
-        login: config.login,
-        timeoutSeconds: config.timeout,
-        concurrency: config.concurrency,
-        presetToken: secrets.accessToken !== undefined,
-        presetClient: config.clientId !== undefined,
-        mintKey: !config.target || mintJwk !== undefined,
-      },
-      authorizationFlows: fixtures?.authorizationFlows ?? 0,
-      exitCode,
-      ...(runError ? { runError } : {}),
-      ...(baseline && config.baseline
-        ? {
-            baseline: {
-              file: config.baseline,
-              failOn: config.failOn,
-              expected: verdict.expected.map((e) => e.result.id),
-              unexpected: verdict.unexpected.map((r) => r.id),
-              stale: verdict.stale.map((s) => s.entry.id),
-              notRun: verdict.notRun.map((e) => e.id),
-              messages: verdict.messages,
-            },
-          }
-        : {}),
-      results,
-      exchanges: recorder?.exchanges ?? [],
-    },
-    redactor,
-  );
-  const outDir = resolve(io.cwd, config.out);
-  const files = writeReports(outDir, report, config.format);
-  progress.summary(results, {
+  const { report, verdict, results } = outcome;
+  let files: string[];
+  try {
+    files = writeReports(outDir, report, config.format);
+  } catch (err) {
+    progress.line(`error: the reports could not be written to ${outDir}: ${(err as Error).message}`);
+    return 3;
+  }
+  progress.summary(results, verdict, {
     durationMs: report.durationMs,
     authorizationFlows: report.authorizationFlows,
     files,
-    exitCode,
   });
-  return exitCode;
+  return verdict.exitCode;
 }
 
-/**
- * 1 if the verdict (results judged by --fail-on and the baseline) says so; else 3 if the run could
- * not happen, or a check could not finish and the baseline does not expect that; else 0.
- * `--fail-on never` leaves only the run that could not happen.
- */
-export function exitCodeOf(
-  results: readonly CheckResult[],
-  runError?: string,
-  verdict = judge(results),
-  failOn: 'must' | 'should' | 'never' = 'must',
-): number {
-  if (verdict.exitCode === 1) return 1;
-  if (runError) return 3;
-  if (failOn === 'never') return 0;
-  const expectedErrors = new Set(
-    verdict.expected.filter((e) => e.result.status === 'error').map((e) => e.result.id),
-  );
-  if (results.some((r) => r.status === 'error' && !expectedErrors.has(r.id))) return 3;
-  return 0;
-}
-
-/**
- * The embedded reference server's authorization codes live 2 s (instead of its usual 60 s) and
- * AS-AUTHZ-12 waits 2.5 s before redeeming one, so the full embedded run proves that check (and its
- * fault as-code-long-lived) in 2.5 s of one worker instead of a minute. The other checks redeem
- * their codes within milliseconds of getting them; 2 s (not 1 s) leaves room for a loaded CI
- * machine running many test workers at once.
- */
-export const EMBEDDED_CODE_TTL_SECONDS = 2;
-export const EMBEDDED_CODE_LIFETIME_WAIT_SECONDS = 2.5;
-
-class RunCouldNotHappen extends Error {
-  override name = 'RunCouldNotHappen';
-}
-
-/** One anonymous request: a target that cannot be reached at all ends the run early (exit 3). */
-async function preflight(recorder: HttpRecorder, target: string, config: Config): Promise<void> {
-  try {
-    await mcpCall(
-      recorder,
-      target,
-      config.spec,
-      protectedProbe(config.spec, 'preflight: is the target reachable?'),
-    );
-  } catch (err) {
-    if (err instanceof HttpTransportError) {
-      throw new RunCouldNotHappen(
-        `the target ${target} cannot be reached: ${err.message}. Check the URL and that the server is running.`,
-      );
-    }
-    throw err;
-  }
-}
-
-function readBaselineOrUsage(file: string): Baseline {
-  try {
-    return loadBaseline(file);
-  } catch (err) {
-    if (err instanceof BaselineError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-function readMintKeyOrUsage(file: string) {
-  try {
-    return readMintKey(file);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-function readLoginScript(file: string): FormScript {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`--login-script ${file}: cannot read it as JSON (${(err as Error).message})`);
-  }
-  const result = FormScriptSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new UsageError(
-      `--login-script ${file} is not a valid form script: ${result.error.issues.map((i) => `${i.path.join('.') || 'script'}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return result.data as FormScript;
-}
-
+/** The real process: stdout and stderr, and a reader that has gone away (`list | head -1`) ends output quietly. */
 function processIo(): CliIo {
+  const closed = { out: false, err: false };
+  const quietOnEpipe = (stream: NodeJS.WriteStream, which: 'out' | 'err') =>
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed[which] = true;
+    });
+  quietOnEpipe(process.stdout, 'out');
+  quietOnEpipe(process.stderr, 'err');
   return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: (text) => {
+      if (!closed.out) process.stdout.write(text);
+    },
+    err: (text) => {
+      if (!closed.err) process.stderr.write(text);
+    },
     isTTY: process.stdout.isTTY === true,
+    columns: () => process.stdout.columns,
     env: process.env,
     cwd: process.cwd(),
   };
 }
-
-export { EXIT_MEANING };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.exitCode = await main(process.argv.slice(2));
