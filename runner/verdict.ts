@@ -49,7 +49,7 @@ export interface Verdict {
   counted: { id: string; status: Status }[];
   /** Failures the baseline accepted: reported, not counted. */
   accepted: AcceptedFailure[];
-  /** Baseline entries whose check now has another status (they fail the run). */
+  /** Baseline entries whose check now has another status: they fail the run (none under --fail-on never). */
   stale: { id: string; expected: Status; now: Status; reason: string }[];
   /** Results that are fail, warn or error but count for nothing under this --fail-on. */
   ignored: { id: string; status: Status }[];
@@ -77,12 +77,15 @@ export function decideVerdict(input: VerdictInput): Verdict {
   const acceptedIds = new Set(accepted.map((a) => a.id));
   const counted = judged.unexpected.map((r) => ({ id: r.id, status: r.status }));
   const countedIds = new Set(counted.map((c) => c.id));
-  const stale = judged.stale.map(({ entry, now }) => ({
+  // A stale entry fails the run (a stale entry hides the next regression), except under
+  // --fail-on never, where nothing counts: there it is only mentioned.
+  const allStale = judged.stale.map(({ entry, now }) => ({
     id: entry.id,
     expected: entry.status,
     now,
     reason: entry.reason,
   }));
+  const stale = failOn === 'never' ? [] : allStale;
   const errors = input.results.filter((r) => r.status === 'error' && !acceptedIds.has(r.id));
   const ignored = input.results
     .filter(
@@ -127,7 +130,7 @@ export function decideVerdict(input: VerdictInput): Verdict {
     details.push(
       `${plural(countedWarns.length, 'warning')}${baselineNote} count${countedWarns.length === 1 ? 's' : ''} under --fail-on should: ${ids(countedWarns)}.`,
     );
-  for (const s of stale)
+  for (const s of allStale)
     details.push(
       `${s.id}: the baseline expects ${s.expected} but it is now ${s.now}; remove the stale entry ("${s.reason}").`,
     );
