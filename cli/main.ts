@@ -106,26 +106,13 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   const spec = values.spec;
-  const checks = (io.checks ?? (await import('../suites/index.ts')).CHECKS).filter(
-    (c) => spec === undefined || (c.revisions as readonly string[]).includes(spec),
-  );
+  const { checkListing } = await import('./listing.ts');
+  const registry = io.checks ?? (await import('../suites/index.ts')).CHECKS;
   if (values.json) {
-    const listing = checks.map((c) => ({
-      id: c.id,
-      title: c.title,
-      level: c.level,
-      refs: c.refs,
-      revisions: c.revisions,
-      needs: c.needs,
-      faults: c.faults,
-      requirement: c.requirement,
-      remediation: c.remediation,
-      ...(c.probe ? { probe: c.probe } : {}),
-      ...(c.expectedSkipInEmbedded ? { expectedSkipInEmbedded: c.expectedSkipInEmbedded } : {}),
-    }));
-    io.out(`${JSON.stringify(listing, null, 2)}\n`);
+    io.out(`${JSON.stringify(checkListing(registry, spec), null, 2)}\n`);
     return 0;
   }
+  const checks = registry.filter((c) => spec === undefined || c.revisions.includes(spec));
   for (const c of checks) {
     io.out(`${c.id.padEnd(12)} ${c.level.padEnd(6)} ${c.title}\n`);
     io.out(

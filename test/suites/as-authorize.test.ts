@@ -160,7 +160,9 @@ describe('AS-AUTHZ-12: the code lifetime, judged against the wait the operator a
   it('--code-lifetime-wait: seconds up to 600 (the RECOMMENDED maximum), nothing above', () => {
     expect(loadRunConfig(['--code-lifetime-wait', '600']).config.codeLifetimeWait).toBe(600);
     expect(loadRunConfig(['--code-lifetime-wait', '2500ms']).config.codeLifetimeWait).toBe(2.5);
-    expect(() => loadRunConfig(['--code-lifetime-wait', '601'])).toThrow(/--code-lifetime-wait: must be at most 600/);
+    expect(() => loadRunConfig(['--code-lifetime-wait', '601'])).toThrow(
+      /--code-lifetime-wait: must be at most 600/,
+    );
     expect(loadRunConfig([]).config.codeLifetimeWait).toBeUndefined();
   });
 });
