@@ -89,6 +89,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         return 2;
     }
   } catch (err) {
+    // By name, not instanceof: importing config.ts here would load zod for --version too.
     if ((err as Error)?.name === 'UsageError') {
       io.err(`error: ${(err as Error).message}\n`);
       return 2;
