@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReportSchema } from '../reports/json.ts';
-import { main } from '../runner/cli.ts';
+import { main } from '../cli/main.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'mcp-auth-conformance-bench-'));

@@ -96,7 +96,7 @@ async function loopbackServer(): Promise<{ target: string; child: ChildProcess }
   const port = await freeLoopbackPort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'reference-server/main.ts', '--host', '127.0.0.1', '--port', String(port)],
+    ['--import', 'tsx', 'cli/main.ts', 'serve', '--host', '127.0.0.1', '--port', String(port)],
     { cwd: REPO_ROOT, stdio: 'ignore' },
   );
   const target = `http://127.0.0.1:${port}/mcp`;

@@ -13,17 +13,6 @@ type Exchange = Report['exchanges'][number];
 
 const STATUS_ORDER = ['fail', 'error', 'warn', 'skip', 'info', 'pass'] as const;
 
-/**
- * A run is certifiable when it completed, no check failed and none ended in a harness error: an
- * error means a requirement was not verified, so it cannot count towards conformance.
- */
-export function isCertifiable(report: Report): boolean {
-  const s = report.summary.byStatus;
-  return (
-    report.runError === undefined && (s.fail ?? 0) === 0 && (s.error ?? 0) === 0 && report.summary.total > 0
-  );
-}
-
 export function renderHtml(report: Report): string {
   const exchanges = new Map(report.exchanges.map((e) => [e.id, e]));
   const areas = [...new Set(report.results.map((r) => areaOf(r.id)))].sort();
@@ -32,8 +21,11 @@ export function renderHtml(report: Report): string {
       STATUS_ORDER.indexOf(a.status as (typeof STATUS_ORDER)[number]) -
         STATUS_ORDER.indexOf(b.status as (typeof STATUS_ORDER)[number]) || a.id.localeCompare(b.id),
   );
-  const certifiable = isCertifiable(report);
   const s = report.summary.byStatus;
+  // The run's one verdict (runner/verdict.ts), shown as decided: never re-derived here.
+  const v = report.verdict;
+  const tone = v.exitCode === 0 ? (v.certifiable ? 'ok' : 'mid') : 'bad';
+  const accepted = new Map(v.accepted.map((a) => [a.id, a.reason]));
 
   return `<!doctype html>
 <html lang="en">
@@ -47,15 +39,15 @@ export function renderHtml(report: Report): string {
 <body>
 <header>
   <h1>MCP authorization conformance</h1>
-  <p class="verdict ${certifiable ? 'ok' : 'bad'}" data-testid="verdict">${certifiable ? 'Certifiable: no check failed and every check completed' : 'Not certifiable'}</p>
+  <p class="verdict ${tone}" data-testid="verdict">${esc(v.headline)}</p>
+  ${v.details.length > 0 ? `<ul class="verdict-details">${v.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}
   <dl class="facts">
     <dt>Target</dt><dd>${esc(report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : (report.target ?? ''))}</dd>
     <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}</dd>
     ${report.faults.length > 0 ? `<dt>Faults on</dt><dd>${esc(report.faults.join(', '))}</dd>` : ''}
     <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)</dd>
-    <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${report.exitCode}</dd>
+    <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${v.exitCode} (--fail-on ${esc(v.failOn)}${report.baseline ? `, baseline ${esc(report.baseline.file)}` : ''})</dd>
   </dl>
-  ${report.runError ? `<p class="run-error"><strong>The run could not complete:</strong> ${esc(report.runError)}</p>` : ''}
   <table class="counts" data-testid="counts">
     <thead><tr><th></th>${STATUS_ORDER.map((st) => `<th class="st-${st}">${st}</th>`).join('')}<th>total</th></tr></thead>
     <tbody>
@@ -77,7 +69,7 @@ export function renderHtml(report: Report): string {
   <span class="shown" data-testid="shown"></span>
 </nav>
 <main>
-${results.map((r) => renderResult(r, exchanges)).join('\n')}
+${results.map((r) => renderResult(r, exchanges, accepted.get(r.id))).join('\n')}
 </main>
 <script>${SCRIPT}</script>
 </body>
@@ -85,7 +77,7 @@ ${results.map((r) => renderResult(r, exchanges)).join('\n')}
 `;
 }
 
-function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): string {
+function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>, acceptedBecause?: string): string {
   const refs = r.refs
     .map((ref) => {
       const url = specUrl(ref);
@@ -103,6 +95,7 @@ function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): stri
   <h2><span class="badge st-${esc(r.status)}">${esc(r.status)}</span> <a href="#${esc(r.id)}">${esc(r.id)}</a> ${esc(r.title)} <span class="level">${esc(r.level)}</span></h2>
   <p class="message">${esc(r.message)}</p>
   ${renderRule(r)}
+  ${acceptedBecause === undefined ? '' : `<p class="accepted"><strong>Accepted by the baseline:</strong> ${esc(acceptedBecause)}</p>`}
   <p class="requirement"><strong>Requirement:</strong> ${esc(r.requirement)}</p>
   <p class="refs"><strong>Spec:</strong> ${refs}</p>
   ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
@@ -174,6 +167,8 @@ body { margin: 0 auto; max-width: 72rem; padding: 1rem 1.5rem 4rem; }
 h1 { margin: 0.2rem 0; font-size: 1.5rem; }
 .verdict { display: inline-block; padding: 0.3rem 0.7rem; border-radius: 0.3rem; font-weight: 600; }
 .verdict.ok { background: #dcfce7; color: #14532d; } .verdict.bad { background: #fee2e2; color: #7f1d1d; }
+.verdict.mid { background: #fef9c3; color: #713f12; } .verdict-details { margin: 0.4rem 0; }
+.accepted { background: #fef9c3; padding: 0.3rem 0.5rem; }
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
 .facts dt { font-weight: 600; } .facts dd { margin: 0; word-break: break-all; }
 .counts { border-collapse: collapse; margin: 0.8rem 0; } .counts th, .counts td { border: 1px solid #d0d7de; padding: 0.2rem 0.6rem; text-align: right; }

@@ -15,6 +15,7 @@ import type { Exchange } from '../runner/http.ts';
 import type { Redactor } from '../runner/redact.ts';
 import { groupCouldNotRun } from './could-not-run.ts';
 import { REVISIONS } from '../runner/revisions.ts';
+import type { Verdict } from '../runner/verdict.ts';
 
 const StatusSchema = z.enum(STATUSES as [string, ...string[]]);
 const LevelSchema = z.enum(LEVELS as [string, ...string[]]);
@@ -76,6 +77,21 @@ export const ResultSchema = z.object({
   howToProvide: z.string().optional(),
 });
 
+/** The run's one verdict (runner/verdict.ts): every output shows it, none re-decides it. */
+export const VerdictSchema = z.object({
+  outcome: z.enum(['pass', 'fail', 'incomplete']),
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(3)]),
+  certifiable: z.boolean(),
+  headline: z.string(),
+  details: z.array(z.string()),
+  failOn: z.enum(['must', 'should', 'never']),
+  counted: z.array(z.object({ id: z.string(), status: StatusSchema })),
+  accepted: z.array(z.object({ id: z.string(), status: StatusSchema, reason: z.string() })),
+  stale: z.array(z.object({ id: z.string(), expected: StatusSchema, now: StatusSchema, reason: z.string() })),
+  ignored: z.array(z.object({ id: z.string(), status: StatusSchema })),
+  mustNotRun: z.array(z.string()),
+});
+
 export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
   tool: z.object({ name: z.literal('mcp-auth-conformance'), version: z.string() }),
@@ -97,10 +113,14 @@ export const ReportSchema = z.object({
     presetToken: z.boolean(),
     presetClient: z.boolean(),
     mintKey: z.boolean(),
+    /** Repository-relative file report.sarif points its findings at (--sarif-artifact). */
+    sarifArtifact: z.string().optional(),
   }),
   summary: z.object({ total: z.int(), byStatus: Counts, byLevel: z.record(LevelSchema, Counts) }),
   authorizationFlows: z.int().nonnegative(),
+  /** The process exit code: always verdict.exitCode. */
   exitCode: z.int(),
+  verdict: VerdictSchema,
   /** Set when the run could not happen or ended early (exit code 3). */
   runError: z.string().optional(),
   /** How the baseline (--baseline) and --fail-on judged the results, when a baseline was given. */
@@ -136,7 +156,7 @@ export interface ReportInput {
   durationMs: number;
   options: Report['options'];
   authorizationFlows: number;
-  exitCode: number;
+  verdict: Verdict;
   runError?: string;
   baseline?: Report['baseline'];
   results: readonly CheckResult[];
@@ -165,7 +185,12 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     options: input.options,
     summary: { total: results.length, byStatus, byLevel },
     authorizationFlows: input.authorizationFlows,
-    exitCode: input.exitCode,
+    exitCode: input.verdict.exitCode,
+    verdict: {
+      ...input.verdict,
+      headline: redactor.text(input.verdict.headline),
+      details: input.verdict.details.map((d) => redactor.text(d)),
+    },
     ...(input.runError ? { runError: redactor.text(input.runError) } : {}),
     ...(input.baseline ? { baseline: input.baseline } : {}),
     results,

@@ -1,4 +1,6 @@
-// summary.md: the counts and one line per result that needs attention, rendered from report.json.
+// summary.md: the verdict, the counts and one line per result that needs attention, rendered from
+// report.json. It is what a CI job summary shows ($GITHUB_STEP_SUMMARY), so it opens with the
+// run's one verdict, word for word as the terminal and every other report show it.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,28 +11,35 @@ const ATTENTION = ['fail', 'error', 'warn'] as const;
 
 export function renderMarkdown(report: Report): string {
   const s = report.summary.byStatus;
+  const v = report.verdict;
+  const mark = v.exitCode === 0 ? (v.certifiable ? '✅' : '☑️') : v.exitCode === 1 ? '❌' : '⚠️';
+  const accepted = new Map(v.accepted.map((a) => [a.id, a.reason]));
   const lines = [
     '# MCP authorization conformance',
     '',
+    `**${mark} ${escape(v.headline)}**`,
+    '',
+    ...v.details.map((d) => `- ${escape(oneLine(d))}`),
+    ...(v.details.length > 0 ? [''] : []),
     `- Target: ${report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : report.target}`,
     ...(report.faults.length > 0 ? [`- Faults switched on: ${report.faults.join(', ')}`] : []),
     `- Spec revision: ${report.revision}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}`,
     `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)`,
-    `- Exit code: ${report.exitCode}`,
+    `- Exit code: ${v.exitCode} (--fail-on ${v.failOn}${report.baseline ? `, baseline ${escape(report.baseline.file)}` : ''})`,
     '',
     '| pass | fail | warn | skip | error | info | total |',
     '|---:|---:|---:|---:|---:|---:|---:|',
     `| ${s.pass} | ${s.fail} | ${s.warn} | ${s.skip} | ${s.error} | ${s.info} | ${report.summary.total} |`,
     '',
   ];
-  if (report.runError) lines.push(`**The run could not complete:** ${escape(report.runError)}`, '');
   for (const status of ATTENTION) {
     const results = report.results.filter((r) => r.status === status);
     if (results.length === 0) continue;
     lines.push(`## ${status} (${results.length})`, '');
     for (const r of results) {
+      const acceptedBecause = accepted.get(r.id);
       lines.push(
-        `- **${r.id}** (${r.level}, ${r.refs.join('; ')}): ${escape(r.title)}. ${escape(oneLine(r.message))}`,
+        `- **${r.id}** (${r.level}, ${r.refs.join('; ')}): ${escape(r.title)}. ${escape(oneLine(r.message))}${acceptedBecause === undefined ? '' : ` _Accepted by the baseline: ${escape(acceptedBecause)}_`}`,
       );
       if (status !== 'error') lines.push(`  - Fix: ${escape(r.remediation)}`);
     }

@@ -1,8 +1,8 @@
 // Writes every requested format into the report directory. report.json is always written; every
 // other file is rendered from the same Report object, so all formats agree by construction.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { renderHar } from './har.ts';
 import { renderHtml } from './html.ts';
 import { type Report, writeJsonReport } from './json.ts';
@@ -20,7 +20,7 @@ export const REPORT_FILES = {
 
 /** Writes report.json and each requested format; returns the paths written, report.json first. */
 export function writeReports(dir: string, report: Report, formats: readonly string[]): string[] {
-  mkdirSync(dir, { recursive: true });
+  ensureWritableDir(dir);
   const files = [writeJsonReport(dir, report)];
   for (const [format, { file, render }] of Object.entries(REPORT_FILES)) {
     if (!formats.includes(format)) continue;
@@ -29,4 +29,30 @@ export function writeReports(dir: string, report: Report, formats: readonly stri
     files.push(path);
   }
   return files;
+}
+
+/**
+ * Creates `dir` (and missing parents) and proves a file can be written in it; throws the
+ * filesystem's error otherwise. The run checks this before its first request, so a report
+ * directory that cannot be written is found in a second, not after the whole run.
+ *
+ * Parents are created one at a time, not with mkdirSync's `recursive`: on Node 20 a recursive
+ * mkdir under /proc (`--out /proc/nope`) never returns, spinning a CPU.
+ */
+export function ensureWritableDir(dir: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const path of missing) mkdirSync(path);
+  if (!statSync(dir).isDirectory()) {
+    throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+  }
+  const probe = join(dir, `.write-test-${process.pid}`);
+  writeFileSync(probe, '');
+  rmSync(probe, { force: true });
 }

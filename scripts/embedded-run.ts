@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReportSchema, type Report } from '../reports/json.ts';
-import { main } from '../runner/cli.ts';
+import { main } from '../cli/main.ts';
 import type { Revision } from '../runner/revisions.ts';
 
 export interface EmbeddedRun {

@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ReportSchema, type Report } from '../reports/json.ts';
-import { main } from '../runner/cli.ts';
+import { main } from '../cli/main.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TARGETS_DIR = join(REPO_ROOT, 'fixtures', 'targets');

@@ -12,7 +12,7 @@ import { sendHtml, sendOAuthError } from '../http.ts';
 /**
  * Requests an endpoint answers at once before it starts refusing, and regains per second. A full
  * run still meets dozens of 429s; the numbers keep one Retry-After wait (1 s) enough to find the
- * bucket full again, because the embedded run's codes live 2 s (runner/cli.ts): a code held
+ * bucket full again, because the embedded run's codes live 2 s (cli/config.ts): a code held
  * through two waits would expire, which says nothing about the checks.
  */
 export const RATE_LIMIT_BURST = 30;

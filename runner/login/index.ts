@@ -47,8 +47,19 @@ export function createLoginDriver(config: LoginDriverConfig): LoginDriver {
       const script = requireScript(config);
       return { name: 'browser', login: (ctx) => browserLogin(ctx, script, config.chromiumPath) };
     }
-    case 'manual':
-      return { name: 'manual', login: manualLogin };
+    case 'manual': {
+      // One person, one browser, one loopback listener on the redirect URI's port: sign-ins take
+      // turns (checks running concurrently would otherwise race for the port: EADDRINUSE).
+      let queue: Promise<unknown> = Promise.resolve();
+      return {
+        name: 'manual',
+        login: (ctx) => {
+          const turn = queue.then(() => manualLogin(ctx));
+          queue = turn.catch(() => undefined);
+          return turn;
+        },
+      };
+    }
   }
 }
 

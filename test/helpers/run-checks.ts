@@ -5,7 +5,7 @@
 import { SCOPE_IMPLIES } from '../../reference-server/rs/scopes.ts';
 import { type ReferenceServerOptions, startReferenceServer } from '../../reference-server/server.ts';
 import type { Check } from '../../runner/check.ts';
-import { EMBEDDED_CODE_LIFETIME_WAIT_SECONDS, EMBEDDED_CODE_TTL_SECONDS } from '../../runner/cli.ts';
+import { EMBEDDED_CODE_LIFETIME_WAIT_SECONDS, EMBEDDED_CODE_TTL_SECONDS } from '../../cli/config.ts';
 import { type CheckResult, runChecks } from '../../runner/engine.ts';
 import { freeLoopbackPort, RunFixtures } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';

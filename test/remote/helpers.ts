@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Report, ReportSchema } from '../../reports/json.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import { CIMD_URL_BASE_HOW } from '../../suites/as-cimd.ts';
 import { REPO_ROOT, type RemoteHost, type RemoteProcess } from '../helpers/remote-host.ts';
 
@@ -51,7 +51,8 @@ export async function startRemoteReferenceServer(
       'node',
       '--import',
       'tsx',
-      'reference-server/main.ts',
+      'cli/main.ts',
+      'serve',
       '--host',
       '127.0.0.1',
       '--port',

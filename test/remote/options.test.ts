@@ -7,9 +7,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serve } from '../../reference-server/main.ts';
+import { serve } from '../../cli/serve.ts';
 import { PublicUrlError, startReferenceServer } from '../../reference-server/server.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'remote-options-'));

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema, type Report } from '../../reports/json.ts';
-import { type CliIo, main } from '../../runner/cli.ts';
+import { type CliIo, main } from '../../cli/main.ts';
 import type { Exchange } from '../../runner/http.ts';
 import { Redactor, type SecretKind } from '../../runner/redact.ts';
+import { sarifProblems } from '../helpers/sarif.ts';
 
 /** A redactor that also remembers every secret it was given, so the test knows what must not leak. */
 class RecordingRedactor extends Redactor {
@@ -109,6 +110,23 @@ describe('a full embedded run', () => {
     expect(report.results.length).toBeGreaterThan(10);
   });
 
+  it('every format shows the verdict of the exit code: conformant, not certifiable (sign-in checks skip here)', () => {
+    expect(report.verdict.exitCode).toBe(result.exitCode);
+    expect(report.verdict.certifiable).toBe(false);
+    expect(report.verdict.mustNotRun.length).toBeGreaterThan(0);
+    const headline = report.verdict.headline;
+    expect(headline).toMatch(/^Conformant, not certifiable: \d+ MUST checks? did not run$/);
+    expect(result.console).toContain(`verdict: ${headline}`);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain(headline);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain(`data-testid="verdict">${headline}</p>`);
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain(
+      `<property name="verdict" value="${headline}"/>`,
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')).runs[0].properties.verdict).toBe(
+      headline,
+    );
+  });
+
   it('junit.xml has the same checks with the same statuses', () => {
     const xml = readFileSync(join(dir, 'junit.xml'), 'utf8');
     const cases = [...xml.matchAll(/<testcase [^>]*name="([A-Z0-9-]+) [^"]*"[^>]*>([\s\S]*?)<\/testcase>/g)];
@@ -126,6 +144,7 @@ describe('a full embedded run', () => {
       .filter((r) => r.status === 'fail' || r.status === 'warn')
       .map((r) => r.id);
     expect(run0.results.map((r: { ruleId: string }) => r.ruleId)).toEqual(findings);
+    expect(sarifProblems(sarif)).toEqual([]);
   });
 
   it('exchanges.har has every exchange of report.json', () => {

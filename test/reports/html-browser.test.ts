@@ -57,7 +57,7 @@ describe.skipIf(!haveChromium)(`report.html in headless Chromium (${CHROMIUM})`,
     page.$$eval('article.check', (els) => els.filter((e) => !(e as HTMLElement).hidden).map((e) => e.id));
 
   it('shows the headline, counts and every check, with no network request', async () => {
-    await expect(page.textContent('[data-testid=verdict]')).resolves.toBe('Not certifiable');
+    await expect(page.textContent('[data-testid=verdict]')).resolves.toBe('Not conformant: 1 check failed');
     await expect(page.textContent('[data-testid=counts] td[data-status=fail]')).resolves.toBe('1');
     expect(await visibleIds()).toHaveLength(6);
     await expect(page.textContent('[data-testid=shown]')).resolves.toBe('6 of 6 checks shown');

@@ -3,10 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import { renderHar } from '../../reports/har.ts';
-import { isCertifiable, renderHtml } from '../../reports/html.ts';
+import { renderHtml } from '../../reports/html.ts';
 import { areaOf, renderJunit } from '../../reports/junit.ts';
-import { renderSarif } from '../../reports/sarif.ts';
+import { fingerprint, renderSarif, targetIdentity } from '../../reports/sarif.ts';
 import { primarySpecUrl, quoteUrl, specUrl } from '../../reports/spec-links.ts';
+import { sarifProblems } from '../helpers/sarif.ts';
 import { HOSTILE, sampleReport } from './sample-report.ts';
 
 describe('spec links', () => {
@@ -92,11 +93,13 @@ describe('junit.xml', () => {
       ['AS-CIMD', '1'],
       ['AS-META', '1'],
       ['AS-AUTHZ', '1'],
+      ['run', '0'],
     ]);
     expect(xml.match(/<testcase /g)).toHaveLength(6);
     expect(xml).toMatch(
-      /<testsuites name="MCP authorization conformance \(2026-07-28\)" tests="6" failures="1" errors="1" skipped="1"/,
+      /<testsuites name="MCP authorization conformance \(2026-07-28\): Not conformant: 1 check failed" tests="6" failures="1" errors="1" skipped="1"/,
     );
+    expect(xml).toMatch(/<property name="verdict" value="Not conformant: 1 check failed"\/>/);
   });
 
   it('maps fail to failure, error to error, skip to skipped, and warn/info to passing cases that say so', () => {
@@ -108,7 +111,9 @@ describe('junit.xml', () => {
     );
     expect(caseOf('AS-CIMD-01')).toMatch(/<skipped message="message of AS-CIMD-01"\/>/);
     expect(caseOf('RS-401-05')).toMatch(/<property name="status" value="warn"\/>/);
-    expect(caseOf('RS-401-05')).toMatch(/<system-out>WARNING \(SHOULD not met, not failing\)/);
+    expect(caseOf('RS-401-05')).toMatch(
+      /<system-out>WARN \(SHOULD not met, not failing under --fail-on must\)/,
+    );
     expect(caseOf('RS-401-05')).not.toMatch(/<failure|<error|<skipped/);
     expect(caseOf('RS-PRM-01')).not.toMatch(/<failure|<error|<skipped|<system-out/);
   });
@@ -124,6 +129,29 @@ describe('report.sarif', () => {
   const sarif = JSON.parse(renderSarif(sampleReport()));
   const run = sarif.runs[0];
 
+  it('is valid SARIF 2.1.0 (the OASIS schema) that code scanning accepts, whatever the run', () => {
+    expect(sarifProblems(sarif)).toEqual([]);
+    const accepted = sampleReport();
+    accepted.verdict.accepted.push({ id: 'RS-PRM-05', status: 'fail', reason: 'known' });
+    for (const report of [
+      accepted,
+      sampleReport({ runError: 'target unreachable', results: [] }),
+      sampleReport({ embedded: true, target: null }),
+    ]) {
+      expect(sarifProblems(JSON.parse(renderSarif(report)))).toEqual([]);
+    }
+    // The validator can fail: the old shape (the target URL as the artifact) and a broken document.
+    const old = structuredClone(sarif);
+    old.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri = 'http://127.0.0.1:4000/mcp';
+    expect(sarifProblems(old)).toEqual(['results[0]: artifact URI http://127.0.0.1:4000/mcp is not a file']);
+    expect(sarifProblems({ ...sarif, version: '2.0.0' })).toContain(
+      'schema: /version must be equal to one of the allowed values',
+    );
+    const noLevel = structuredClone(sarif);
+    noLevel.runs[0].results[0].level = 'fatal';
+    expect(sarifProblems(noLevel).join()).toMatch(/level must be equal to one of the allowed values/);
+  });
+
   it('is SARIF 2.1.0 with a rule per check and results for fail and warn only', () => {
     expect(sarif.version).toBe('2.1.0');
     expect(sarif.$schema).toMatch(/sarif-2\.1\.0/);
@@ -135,13 +163,35 @@ describe('report.sarif', () => {
     ]);
   });
 
-  it('links each rule to its spec section and points results at the target URL', () => {
+  it('links each rule to its spec section; results point at a repository file, the target URL is a property', () => {
     const rule = run.tool.driver.rules.find((r: { id: string }) => r.id === 'RS-PRM-05');
     expect(rule.helpUri).toBe('https://www.rfc-editor.org/rfc/rfc9728#section-3.3');
     expect(rule.defaultConfiguration.level).toBe('error');
     const result = run.results[0];
-    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('http://127.0.0.1:4000/mcp');
+    // Code scanning rejects a whole upload whose artifact URI is not a file (github/codeql-action#754).
+    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe(
+      'mcp-auth-conformance.config.json',
+    );
+    expect(result.properties.target).toBe('http://127.0.0.1:4000/mcp');
+    expect(run.properties.target).toBe('http://127.0.0.1:4000/mcp');
     expect(run.tool.driver.rules[result.ruleIndex].id).toBe(result.ruleId);
+    const chosen = JSON.parse(
+      renderSarif(sampleReport({ options: { ...sampleReport().options, sarifArtifact: 'ci/mcp.json' } })),
+    );
+    expect(chosen.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe('ci/mcp.json');
+  });
+
+  it('fingerprints a finding by check ID and target identity, without the port', () => {
+    const on = (target: string) =>
+      JSON.parse(renderSarif(sampleReport({ target }))).runs[0].results[0].partialFingerprints;
+    expect(on('http://127.0.0.1:4000/mcp')).toEqual(on('http://localhost:59123/mcp'));
+    expect(on('https://mcp.example.com/mcp')).toEqual(on('https://mcp.example.com:8443/mcp'));
+    expect(on('https://mcp.example.com/mcp')).not.toEqual(on('https://other.example.com/mcp'));
+    expect(on('https://mcp.example.com/mcp')).not.toEqual(on('https://mcp.example.com/v2/mcp'));
+    expect(targetIdentity({ target: 'http://127.0.0.1:1/x', embedded: true })).toBe(
+      'embedded-reference-server',
+    );
+    expect(fingerprint('RS-PRM-05', 'a')).not.toBe(fingerprint('RS-PRM-06', 'a'));
   });
 
   it('records a run that could not complete as an unsuccessful invocation', () => {
@@ -187,22 +237,13 @@ describe('report.html', () => {
     expect(html).toMatch(/default-src 'none'/);
   });
 
-  it('shows the headline and certifiability', () => {
-    expect(html).toContain('Not certifiable');
-    expect(isCertifiable(sampleReport())).toBe(false);
-    const clean = sampleReport({
-      summary: {
-        total: 1,
-        byStatus: { pass: 1, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
-        byLevel: {
-          MUST: { pass: 1, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
-          SHOULD: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
-          MAY: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, info: 0 },
-        },
-      },
-    });
-    expect(isCertifiable(clean)).toBe(true);
-    expect(isCertifiable({ ...clean, runError: 'x' })).toBe(false);
+  it("shows the run's verdict as decided, with its details", () => {
+    const report = sampleReport();
+    expect(report.verdict.headline).toMatch(/^Not conformant: 1 check failed/);
+    const verdict = /<p class="verdict bad" data-testid="verdict">([^<]*)<\/p>/.exec(html)?.[1];
+    expect(verdict).toBe(report.verdict.headline);
+    expect(html).not.toMatch(/Certifiable/);
+    for (const detail of report.verdict.details) expect(html).toContain(detail.replace(/&/g, '&amp;'));
   });
 
   it('shows the rule next to the verdict: the quoted sentences, escaped and linked, and a conflict or derived reason', () => {

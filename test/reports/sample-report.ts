@@ -2,6 +2,8 @@
 // in target-supplied text, an exchange that failed without a response.
 
 import { type Report, ReportSchema } from '../../reports/json.ts';
+import type { Level, Status } from '../../runner/check.ts';
+import { decideVerdict } from '../../runner/verdict.ts';
 
 export const HOSTILE = '<script>alert("x")</script> & "quotes" \u0007bell';
 
@@ -121,5 +123,11 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
     ],
     ...overrides,
   };
-  return ReportSchema.parse(report);
+  const verdict =
+    overrides.verdict ??
+    decideVerdict({
+      results: report.results as { id: string; level: Level; status: Status }[],
+      ...(report.runError ? { runError: report.runError } : {}),
+    });
+  return ReportSchema.parse({ ...report, verdict, exitCode: verdict.exitCode });
 }

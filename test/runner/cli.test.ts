@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
 import { type Check, defineCheck } from '../../runner/check.ts';
-import { type CliIo, main } from '../../runner/cli.ts';
-import { configJsonSchema, loadRunConfig, readSecrets } from '../../runner/config.ts';
+import { type CliIo, main } from '../../cli/main.ts';
+import { configJsonSchema, loadRunConfig, readSecrets } from '../../cli/config.ts';
 import { mcpCall } from '../../runner/mcp.ts';
-import { renderSchema, SCHEMA_FILES } from '../../runner/write-schemas.ts';
+import { renderSchema, SCHEMA_FILES } from '../../cli/write-schemas.ts';
 import { cleanProblem } from '../../scripts/matrix-plan.ts';
 import { CHECKS } from '../../suites/index.ts';
 
@@ -57,22 +57,34 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
   const cases: [string, string[], RegExp][] = [
     ['no command', [], /no command given/],
     ['an unknown command', ['launch'], /unknown command "launch"/],
-    ['an unknown flag', ['run', '--bogus'], /Unknown option '--bogus'.*run --help/s],
-    ['a timeout that is not a number', ['run', '--timeout', 'soon'], /option "timeout"/],
+    ['an unknown flag', ['run', '--bogus'], /unknown option --bogus for run.*run --help/s],
+    [
+      'a mistyped flag',
+      ['run', '--timout', '3'],
+      /unknown option --timout for run \(did you mean --timeout\?\)/,
+    ],
+    ['a flag without its value', ['run', '--target'], /--target needs a value \(URL\)/],
+    ['a value given to a switch', ['run', '--strict=yes'], /--strict takes no value/],
+    ['a positional argument', ['run', 'http://x/mcp'], /unexpected argument "http:\/\/x\/mcp"/],
+    [
+      'a timeout that is not a number',
+      ['run', '--timeout', 'soon'],
+      /--timeout: must be a number of seconds/,
+    ],
     [
       'a revision that does not exist',
       ['run', '--spec', '2024-11-05'],
-      /"spec": must be one of 2025-06-18, 2025-11-25, 2026-07-28/,
+      /--spec: must be one of 2025-06-18, 2025-11-25, 2026-07-28/,
     ],
     [
       'a format that does not exist',
       ['run', '--format', 'pdf'],
-      /"format": must be one of json, md, junit, html, sarif, har/,
+      /--format \(item 0\): must be one of json, md, junit, html, sarif, har/,
     ],
     [
       'a --fail-on that does not exist',
       ['run', '--fail-on', 'sometimes'],
-      /"failOn": must be one of must, should, never/,
+      /--fail-on: must be one of must, should, never/,
     ],
     [
       'a baseline that cannot be read',
@@ -84,7 +96,17 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
       ['run', '--target', 'http://127.0.0.1:9/mcp', '--fault', 'rs-prm-missing'],
       /cannot be combined with --target/,
     ],
-    ['an unknown fault', ['run', '--fault', 'rs-no-such-fault'], /unknown fault: rs-no-such-fault/],
+    ['an unknown fault', ['run', '--fault', 'rs-no-such-fault'], /--fault: unknown fault rs-no-such-fault/],
+    [
+      'a method that can never be public, under its old flag name',
+      ['run', '--expect-public', 'tools/call'],
+      /--expect-public \(item 0\): .*tools\/call can never be public/,
+    ],
+    [
+      'an --out that cannot be created, before any request',
+      ['run', '--out', '/proc/nope'],
+      /--out \/proc\/nope: the report directory cannot be created or written/,
+    ],
     [
       'a secret on the command line',
       ['run', '--token', 'abc'],
@@ -108,7 +130,8 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     ],
     ['a prefix that matches no check', ['run', '--only', 'RS-P'], /no check ID starts with "RS-P"/],
     ['--login form without a script', ['run', '--login', 'form'], /needs --login-script/],
-    ['a bad list flag', ['list', '--spec', '1999-01-01'], /--spec must be one of/],
+    ['a bad list flag', ['list', '--spec', '1999-01-01'], /--spec: must be one of/],
+    ['a bad serve flag', ['serve', '--port', '70000'], /--port: must be at most 65535/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const r = await cli(argv);
@@ -120,7 +143,7 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ timeOut: 3 }));
     let r = await cli(['run', '--config', 'bad.json']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/bad\.json.*unknown option "timeOut"/s);
+    expect(r.err).toMatch(/unknown option "timeOut" in bad\.json/);
     writeFileSync(join(dir, 'secret.json'), JSON.stringify({ clientSecret: 'abc' }));
     r = await cli(['run', '--config', 'secret.json']);
     expect(r.code).toBe(2);
@@ -156,9 +179,8 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     writeFileSync(join(dir, 'values.json'), JSON.stringify({ timeout: -1, login: 'magic' }));
     const r = await cli(['run', '--config', 'values.json']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(
-      /option "timeout": .*\n.*option "login": must be one of auto, form, browser, manual/,
-    );
+    expect(r.err).toMatch(/"login" in values\.json: must be one of auto, form, browser, manual/);
+    expect(r.err).toMatch(/"timeout" in values\.json: must be more than 0/);
   });
 });
 

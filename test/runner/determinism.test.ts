@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../reports/json.ts';
 import { type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';
 import { CHECKS } from '../../suites/index.ts';
 

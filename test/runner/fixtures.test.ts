@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
 import { FixtureUnavailable } from '../../runner/check.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import { RunFixtures, subjectOf } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
 import { createLoginDriver } from '../../runner/login/index.ts';

@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeFaults, FAULTS } from '../../reference-server/faults.ts';
-import { serve } from '../../reference-server/main.ts';
+import { serve } from '../../cli/serve.ts';
 import { type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
 
 describe('startReferenceServer', () => {

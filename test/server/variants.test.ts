@@ -5,7 +5,7 @@
 
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serve } from '../../reference-server/main.ts';
+import { serve } from '../../cli/serve.ts';
 import { RATE_LIMIT_BURST } from '../../reference-server/as/rate-limit.ts';
 import { TOKENS_PER_KEY } from '../../reference-server/as/tokens.ts';
 import type { ReferenceServerOptions } from '../../reference-server/server.ts';
@@ -379,7 +379,7 @@ describe('run --variant', () => {
   });
 
   it('refuses an unknown variant and a variant with --target (bad usage, exit 2)', async () => {
-    const { main } = await import('../../runner/cli.ts');
+    const { main } = await import('../../cli/main.ts');
     const unknown: string[] = [];
     expect(await main(['run', '--variant', 'no-such-variant'], io(unknown))).toBe(2);
     expect(unknown.join('')).toMatch(/unknown variant: no-such-variant.*serve --list-variants/);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHROMIUM_PATH } from '../../runner/login/browser.ts';
 import { FormScriptSchema } from '../../runner/login/shared.ts';
-import { loadRunConfig } from '../../runner/config.ts';
+import { loadRunConfig } from '../../cli/config.ts';
 import type { Check } from '../../runner/check.ts';
 import { checks as authorizeChecks } from '../../suites/as-authorize.ts';
 import { checks as issChecks } from '../../suites/as-iss.ts';
@@ -161,7 +161,9 @@ describe('AS-AUTHZ-12: the code lifetime, judged against the wait the operator a
   it('--code-lifetime-wait: seconds up to 600 (the RECOMMENDED maximum), nothing above', () => {
     expect(loadRunConfig(['--code-lifetime-wait', '600']).config.codeLifetimeWait).toBe(600);
     expect(loadRunConfig(['--code-lifetime-wait', '2500ms']).config.codeLifetimeWait).toBe(2.5);
-    expect(() => loadRunConfig(['--code-lifetime-wait', '601'])).toThrow(/codeLifetimeWait/);
+    expect(() => loadRunConfig(['--code-lifetime-wait', '601'])).toThrow(
+      /--code-lifetime-wait: must be at most 600/,
+    );
     expect(loadRunConfig([]).config.codeLifetimeWait).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Check, Status } from '../../runner/check.ts';
-import { loadRunConfig, UsageError } from '../../runner/config.ts';
+import { loadRunConfig, UsageError } from '../../cli/config.ts';
 import type { Revision } from '../../runner/revisions.ts';
 import { checks as publicChecks } from '../../suites/rs-public-methods.ts';
 import { argumentsFor, broaderScopeRequest, checks as scopeChecks } from '../../suites/rs-scope.ts';

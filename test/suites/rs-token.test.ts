@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { variantsFor } from '../../reference-server/faults.ts';
 import { startReferenceServer } from '../../reference-server/server.ts';
 import { ReportSchema } from '../../reports/json.ts';
-import { main } from '../../runner/cli.ts';
+import { main } from '../../cli/main.ts';
 import type { Check } from '../../runner/check.ts';
 import { REVISIONS } from '../../runner/revisions.ts';
 import { runEmbedded } from '../../scripts/embedded-run.ts';

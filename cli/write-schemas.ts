@@ -1,5 +1,5 @@
 // `npm run schemas`: writes the JSON Schemas generated from the zod schemas into schemas/.
-// A test (test/runner/config.test.ts) fails when a committed file is stale.
+// A test (test/runner/cli.test.ts) fails when a committed file is stale.
 
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
