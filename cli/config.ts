@@ -425,6 +425,21 @@ export const OPTIONS = {
     help: 'A tool that needs more scope than the default token holds: the RS-403 checks call it to observe step-up (default against the embedded server: write_note).',
     group: 'What the target does on purpose',
   }),
+  scope: option({
+    flag: 'scope',
+    commands: ['run'],
+    kind: 'string',
+    value: "'A B'",
+    schema: z
+      .string()
+      .regex(
+        /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/,
+        'is not a space-separated list of OAuth scope tokens (RFC 6749 §3.3)',
+      )
+      .optional(),
+    help: "The scope every authorization requests. Default: the challenge's scope, else the protected-resource metadata's scopes_supported, else the authorization server's (minus openid and offline_access), else none; the first one the authorization server grants.",
+    group: 'What the target does on purpose',
+  }),
   scopeImplies: option({
     flag: 'scope-implies',
     commands: ['run'],

@@ -209,6 +209,8 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
         ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
       },
       ...(mintKey ? { mintKey } : {}),
+      ...(config.scope !== undefined ? { scope: config.scope } : {}),
+      clientPoolSize: config.concurrency,
       log,
     });
     redactor.register(secrets.accessToken, 'access_token');
