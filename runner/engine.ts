@@ -434,6 +434,7 @@ function boundedClient(
       return boundedClient(scoped, deadline, ended, next);
     },
     ...(scoped.record ? { record: (observed: Omit<Exchange, 'id'>) => scoped.record!(observed) } : {}),
+    ...(scoped.egress ? { egress: scoped.egress } : {}),
   };
   return client;
 }

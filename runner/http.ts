@@ -144,6 +144,8 @@ export interface HttpClient {
    * traffic), so it is evidence like any other: it gets the next id and reaches every scope.
    */
   record?(observed: Omit<Exchange, 'id'>): Exchange;
+  /** The egress policy the client enforces: traffic it does not send itself (the browser's) is held to it too. */
+  readonly egress?: EgressPolicy;
 }
 
 export interface HttpRecorderOptions {
@@ -610,6 +612,7 @@ function scopedView(client: HttpClient, onExchange: (exchange: Exchange) => void
     scoped(next) {
       return scopedView(this, next);
     },
+    ...(client.egress ? { egress: client.egress } : {}),
     ...(client.record
       ? {
           record(observed: Omit<Exchange, 'id'>) {
