@@ -34,6 +34,9 @@ export function renderHtml(report: Report): string {
   );
   const certifiable = isCertifiable(report);
   const s = report.summary.byStatus;
+  // Each exchange's full text appears once in the page (under the first check shown that cites
+  // it); a later citation of a long one links there, so one large body is not repeated per check.
+  const shown = new Set<string>();
 
   return `<!doctype html>
 <html lang="en">
@@ -77,7 +80,7 @@ export function renderHtml(report: Report): string {
   <span class="shown" data-testid="shown"></span>
 </nav>
 <main>
-${results.map((r) => renderResult(r, exchanges)).join('\n')}
+${results.map((r) => renderResult(r, exchanges, shown)).join('\n')}
 </main>
 <script>${SCRIPT}</script>
 </body>
@@ -85,7 +88,7 @@ ${results.map((r) => renderResult(r, exchanges)).join('\n')}
 `;
 }
 
-function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): string {
+function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>, shown: Set<string>): string {
   const refs = r.refs
     .map((ref) => {
       const url = specUrl(ref);
@@ -107,11 +110,14 @@ function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>): stri
   ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
   ${r.howToProvide ? `<p class="how"><strong>To run it:</strong> ${esc(r.howToProvide)}</p>` : ''}
   ${notes}${data}
-  ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map(renderExchange).join('\n')}</details>` : ''}
+  ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map((e) => renderExchange(e, r.id, shown)).join('\n')}</details>` : ''}
 </article>`;
 }
 
-function renderExchange(e: Exchange): string {
+/** An exchange whose text is shorter than this is repeated under every check citing it. */
+const REPEAT_BELOW_CHARS = 2 * 1024;
+
+function renderExchange(e: Exchange, checkId: string, shown: Set<string>): string {
   const req = e.request;
   const reqText = [
     `${req.method} ${req.url}`,
@@ -120,16 +126,30 @@ function renderExchange(e: Exchange): string {
   ].join('\n');
   const res = e.response;
   const resText = res
-    ? [
-        `HTTP ${res.status}`,
-        ...res.headers.map(([n, v]) => `${n}: ${v}`),
-        '',
-        res.body + (res.truncated ? '\n[... truncated at the size cap]' : ''),
-      ].join('\n')
+    ? [`HTTP ${res.status}`, ...res.headers.map(([n, v]) => `${n}: ${v}`), '', bodyText(res)].join('\n')
     : `(no response: ${e.error ?? 'unknown error'})`;
-  return `<details class="exchange" data-exchange="${esc(e.id)}"><summary>${esc(e.id)} ${esc(req.method)} ${esc(req.url)} → ${res ? res.status : 'no response'}${e.label ? ` <em>${esc(e.label)}</em>` : ''} <span class="ms">${e.durationMs} ms</span></summary>
+  const summary = `<summary>${esc(e.id)} ${esc(req.method)} ${esc(req.url)} → ${res ? res.status : 'no response'}${e.label ? ` <em>${esc(e.label)}</em>` : ''} <span class="ms">${e.durationMs} ms</span></summary>`;
+  const first = !shown.has(e.id);
+  if (!first && reqText.length + resText.length >= REPEAT_BELOW_CHARS) {
+    return `<details class="exchange" data-exchange="${esc(e.id)}">${summary}
+<p class="seen">Request and response shown under the first check citing it: <a href="#ex-${esc(e.id)}">${esc(e.id)}</a>.</p></details>`;
+  }
+  shown.add(e.id);
+  return `<details class="exchange" data-exchange="${esc(e.id)}"${first ? ` id="ex-${esc(e.id)}" data-check="${esc(checkId)}"` : ''}>${summary}
 <pre class="req">${esc(reqText)}</pre>
 <pre class="res">${esc(resText)}</pre></details>`;
+}
+
+/** The body as kept, with what was left out said plainly. */
+function bodyText(res: NonNullable<Exchange['response']>): string {
+  if (res.sameBodyAs)
+    return `[the same ${res.bytes}-byte body as exchange ${res.sameBodyAs}, sha256=${res.sha256 ?? ''}]`;
+  const notes = [
+    res.bodyKept ? `[kept: ${res.bodyKept}; sha256=${res.sha256 ?? ''}]` : '',
+    res.truncated ? '[... truncated at the size cap]' : '',
+    res.decoded ? `[decoded from Content-Encoding: ${res.decoded}]` : '',
+  ].filter(Boolean);
+  return notes.length > 0 ? `${res.body}\n${notes.join('\n')}` : res.body;
 }
 
 function esc(text: string): string {
@@ -160,6 +180,7 @@ h1 { margin: 0.2rem 0; font-size: 1.5rem; }
 pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
 .exchange summary { font-family: ui-monospace, monospace; font-size: 0.8rem; } .ms { color: #57606a; }
 .run-error { background: #fee2e2; padding: 0.5rem; }
+.seen { font-size: 0.8rem; color: #57606a; margin: 0.2rem 0 0.4rem 1rem; }
 [hidden] { display: none !important; }
 `;
 

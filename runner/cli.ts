@@ -21,7 +21,8 @@ import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts
 import { CHECKS } from '../suites/index.ts';
 import type { Check } from './check.ts';
 import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
-import { type CheckResult, runChecks, selectChecks } from './engine.ts';
+import { attributeEscape, type CheckResult, notStartedResults, runChecks, selectChecks } from './engine.ts';
+import { EgressPolicy } from './egress.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
 import { HttpRecorder, HttpTransportError } from './http.ts';
 import { createLoginDriver, type FormScript, FormScriptSchema } from './login/index.ts';
@@ -97,6 +98,9 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
   --mint-key FILE         private JWK the target trusts, to forge tokens (with --mint-issuer)
   --mint-issuer URL       issuer of forged tokens
   --allow-origin URL      extra origin the login step may visit (repeatable)
+  --allow-host HOST       a host the runner may reach at a loopback, private or unique-local
+                          address although the target is not in that class (repeatable; link-local
+                          and cloud metadata addresses are never contacted)
   --expect-public M,N     JSON-RPC methods answered without a token on purpose (RS-PUB reports
                           them without warning); tools/call cannot be declared public
   --privileged-tool NAME  a tool needing more scope than the default token (RS-403 step-up probes;
@@ -255,6 +259,19 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   };
   if (io.interrupt) io.interrupt.addEventListener('abort', onInterrupt, { once: true });
   else process.on('SIGINT', onInterrupt);
+  // No rejection or exception may end a run (issue #14): during the run, one that escapes becomes
+  // an `error` on the check it came from, or a harness error of the run, and the reports are written.
+  const harnessErrors: string[] = [];
+  const onEscape = (err: unknown) => {
+    const id = attributeEscape(err);
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (id === undefined) harnessErrors.push(`harness error outside any check: ${what}`);
+    progress.line(
+      `error: ${id ?? 'the run'}: work failed with nobody waiting for it: ${redactor.text(what)}`,
+    );
+  };
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
 
   try {
     if (!config.target) {
@@ -276,16 +293,18 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     const requestTimeoutMs = Math.round(config.timeout * 1000);
     const codeLifetimeWaitSeconds =
       config.codeLifetimeWait ?? (server ? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS : 0);
+    const operatorOrigins = [...config.allowOrigins, ...(script?.allowedOrigins ?? [])];
     recorder = new HttpRecorder({
       timeoutMs: requestTimeoutMs,
       // The login may pass through other origins (an identity provider): --allow-origin and the
       // script's own allowedOrigins name them; nothing else beyond what the target names.
-      allowedOrigins: [
-        targetUrl,
-        ...config.allowOrigins,
-        ...(script?.allowedOrigins ?? []),
-        ...(server ? [server.issuer] : []),
-      ],
+      allowedOrigins: [targetUrl, ...operatorOrigins, ...(server ? [server.issuer] : [])],
+      // Which addresses (runner/egress.ts): the operator names hosts with --allow-host, and the
+      // origins it lets the login visit are named hosts too.
+      egress: new EgressPolicy({
+        target: targetUrl,
+        allowHosts: [...config.allowHosts, ...operatorOrigins.map((o) => new URL(o).hostname)],
+      }),
     });
     const interactiveLogin = config.login === 'manual' || config.login === 'browser';
     const loginTimeoutMs = (interactiveLogin ? 30 : 10) * requestTimeoutMs;
@@ -374,9 +393,18 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     await recorder?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   }
+  // A run that stopped before its checks (target unreachable, interrupted) still reports each one.
+  if (results.length === 0 && runError)
+    results = notStartedResults(selected, config.spec, runError.split('\n')[0]!);
+  process.off('unhandledRejection', onEscape);
+  process.off('uncaughtException', onEscape);
 
   const verdict = judge(results, { failOn: config.failOn, ...(baseline ? { baseline } : {}) });
-  const exitCode = exitCodeOf(results, runError, verdict, config.failOn);
+  // A harness error outside any check: the run did not go as it should (3), unless a check failed.
+  const exitCode =
+    harnessErrors.length > 0 && verdict.exitCode !== 1
+      ? 3
+      : exitCodeOf(results, runError, verdict, config.failOn);
   if (baseline) for (const message of verdict.messages) progress.line(`baseline: ${redactor.text(message)}`);
   const report = buildReport(
     {
@@ -416,9 +444,13 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         : {}),
       results,
       exchanges: recorder?.exchanges ?? [],
+      ...(harnessErrors.length > 0 ? { harnessErrors } : {}),
+      ...(recorder ? { egress: await recorder.egress.describe() } : {}),
     },
     redactor,
   );
+  for (const refusal of report.egress?.refused ?? [])
+    progress.line(`egress: ${refusal.message} (${refusal.exchanges.length} request(s) not sent)`);
   const outDir = resolve(io.cwd, config.out);
   const files = writeReports(outDir, report, config.format);
   progress.summary(results, {

@@ -38,6 +38,13 @@ const scopeToken = z
   .string()
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not an OAuth scope token (RFC 6749 §3.3)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name');
+/** A host name or an IP address (IPv6 with or without brackets), no scheme, port or path. */
+const hostName = z.string().refine((s) => {
+  const host = s.includes(':') && !s.startsWith('[') ? `[${s}]` : s;
+  if (!URL.canParse(`http://${host}/`)) return false;
+  const url = new URL(`http://${host}/`);
+  return url.host === url.hostname && url.hostname !== '' && /^[^/?#@\s]+$/.test(s);
+}, 'is not a host name or IP address (no scheme, port or path: --allow-host 10.0.0.5)');
 const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an absolute http(s) URL');
@@ -190,6 +197,12 @@ export const ConfigSchema = z
       .array(httpUrl)
       .default([])
       .describe('Extra origins the login step may visit (an identity provider on another host).'),
+    allowHosts: z
+      .array(hostName)
+      .default([])
+      .describe(
+        'Hosts (names or IP addresses) the runner may contact at a loopback, private or unique-local address although the target is not in that class (the egress policy: README "Security"). Link-local and cloud metadata addresses are never contacted.',
+      ),
   })
   .describe('Configuration of mcp-auth-conformance run');
 
@@ -226,6 +239,7 @@ const RUN_FLAGS = {
   'mint-key': { type: 'string' },
   'mint-issuer': { type: 'string' },
   'allow-origin': { type: 'string', multiple: true },
+  'allow-host': { type: 'string', multiple: true },
   'expect-public': { type: 'string', multiple: true },
   'privileged-tool': { type: 'string' },
   'scope-implies': { type: 'string', multiple: true },
@@ -322,6 +336,7 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     mintKey: values['mint-key'],
     mintIssuer: values['mint-issuer'],
     allowOrigins: values['allow-origin'],
+    allowHosts: list(values['allow-host']),
     expectPublic: list(values['expect-public']),
     privilegedTool: values['privileged-tool'],
     scopeImplies: scopeImpliesFromFlags(values['scope-implies']),

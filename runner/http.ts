@@ -27,6 +27,7 @@ import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, buildConnector, type Dispatcher, request as undiciRequest } from 'undici';
 import { EgressPolicy, EgressRefused } from './egress.ts';
+import { clipText } from './redact.ts';
 
 export type HeaderList = readonly (readonly [string, string])[];
 
@@ -548,22 +549,13 @@ class EvidenceStore {
 
   /** A request body the runner sent: its own, but it may echo what a target gave it. */
   requestBody(body: string): string {
-    return clip(body, this.limits.targetBodyBytes);
+    return clipText(body, this.limits.targetBodyBytes);
   }
 
   /** Header lines with each value cut to `headerValueChars` (with its length and hash). */
   headers(lines: [string, string][]): [string, string][] {
-    return lines.map(([n, v]) => [n, clip(v, this.limits.headerValueChars)]);
+    return lines.map(([n, v]) => [n, clipText(v, this.limits.headerValueChars)]);
   }
-}
-
-/** `text` cut to `max` characters, marked with the full length and SHA-256. */
-function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const sha = createHash('sha256').update(text, 'utf8').digest('hex');
-  // Rebuilt from a buffer so the kept part never pins the whole string in memory.
-  const head = Buffer.from(text.slice(0, max), 'utf8').toString('utf8');
-  return `${head}… [cut: ${text.length} characters, sha256=${sha}]`;
 }
 
 /** A NUL byte, or more than 10% control bytes, in the first 512 bytes: not text. */

@@ -98,6 +98,19 @@ export function redactedValue(secret: string, kind: SecretKind = 'token'): strin
   return `${REDACTED_MARK}${prefix}… len=${secret.length} sha256=${fingerprint}]`;
 }
 
+/**
+ * `text` cut to `max` characters, marked with its full length and SHA-256, so a reader can tell
+ * two long values apart without the report holding either. Apply after redaction (a cut must not
+ * leave half a secret that no pattern recognises any more).
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const sha = createHash('sha256').update(text, 'utf8').digest('hex');
+  // Rebuilt from a buffer so the kept part never pins the whole string in memory (V8 slices do).
+  const head = Buffer.from(text.slice(0, max), 'utf8').toString('utf8');
+  return `${head}… [cut: ${text.length} characters, sha256=${sha}]`;
+}
+
 export class Redactor {
   /** secret → its replacement; longest first when applied, so a secret inside another is not half-replaced. */
   private readonly secrets = new Map<string, string>();
@@ -168,6 +181,7 @@ export class Redactor {
       request,
       ...(response ? { response } : {}),
       ...(exchange.error !== undefined ? { error: this.text(exchange.error) } : {}),
+      ...(exchange.refused ? { refused: { ...exchange.refused } } : {}),
     };
   }
 

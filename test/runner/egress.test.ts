@@ -230,3 +230,23 @@ describe('HttpRecorder under the egress policy', () => {
     expect(stub.requests[0]?.headers.host).toBe(`rebind.test:${port}`);
   });
 });
+
+describe('--allow-host', () => {
+  it('is repeatable, takes names and IP addresses, and comes from the config file too', async () => {
+    const { loadRunConfig } = await import('../../runner/config.ts');
+    const { config } = loadRunConfig(['--allow-host', '10.0.0.5', '--allow-host', 'fd00::1,CI.internal']);
+    expect(config.allowHosts).toEqual(['10.0.0.5', 'fd00::1', 'CI.internal']);
+    expect(loadRunConfig([]).config.allowHosts).toEqual([]);
+  });
+
+  it.each(['http://10.0.0.5', '10.0.0.5:8080', 'host/path', 'user@host'])(
+    'refuses %j with a sentence',
+    async (bad) => {
+      const { loadRunConfig, UsageError } = await import('../../runner/config.ts');
+      expect(() => loadRunConfig(['--allow-host', bad])).toThrow(UsageError);
+      expect(() => loadRunConfig(['--allow-host', bad])).toThrow(
+        /allowHosts.*not a host name or IP address/s,
+      );
+    },
+  );
+});
