@@ -8,7 +8,10 @@
 import type { Check, Level, Status } from './check.ts';
 import type { CheckResult } from './engine.ts';
 import { summarize } from './engine.ts';
-import type { Redactor } from './redact.ts';
+import { clipText, type Redactor } from './redact.ts';
+
+/** The longest line progress prints (a check message or a notice), cut with its length and hash. */
+const MAX_LINE_CHARS = 2_000;
 
 export interface ProgressOptions {
   write: (text: string) => void;
@@ -57,7 +60,8 @@ export class Progress {
     this.running.delete(result.id);
     this.done++;
     const status = this.paint(result.status, result.status.toUpperCase().padEnd(5));
-    const message = this.opts.redactor.text(result.message.replace(/\s+/g, ' '));
+    // A message may quote what a hostile target sent: the terminal gets at most a screenful.
+    const message = clipText(this.opts.redactor.text(result.message.replace(/\s+/g, ' ')), MAX_LINE_CHARS);
     this.line(
       `${status} ${result.id.padEnd(12)} ${result.level.padEnd(6)} ${result.title}${result.status === 'pass' ? '' : `\n      ${message}`}`,
     );
@@ -88,7 +92,7 @@ export class Progress {
   /** A line outside the check list (a login URL to open, a warning). */
   line(text: string): void {
     this.clearStatus();
-    this.opts.write(`${text}\n`);
+    this.opts.write(`${clipText(text, MAX_LINE_CHARS)}\n`);
     this.redrawStatus();
   }
 
