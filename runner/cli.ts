@@ -8,6 +8,7 @@
 //     finish (status error) with no failure, or an internal error
 // report.json is written whatever the outcome once a run has started (also for exit code 3).
 
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -250,6 +251,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let runError: string | undefined;
   let target: string | null = config.target ?? null;
   const interrupted = new AbortController();
+  // Every running check listens to it (up to --concurrency, 32): not a leak.
+  setMaxListeners(0, interrupted.signal);
   const onInterrupt = () => {
     if (interrupted.signal.aborted) process.exit(130);
     progress.line(
