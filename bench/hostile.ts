@@ -17,6 +17,7 @@ import {
   FORBIDDEN_LOOKUP_HOSTS,
   type Scope,
   SCOPES,
+  prepareHostileTargets,
 } from '../test/hostile/server.ts';
 
 const { values } = parseArgs({
@@ -49,6 +50,7 @@ console.log(
 console.log(
   'behaviour               scope            wall s  exit  peak RSS MB  reports MB (largest)        stdout KB  results  outside policy',
 );
+prepareHostileTargets();
 const started = performance.now();
 const results: HostileRun[] = [];
 let next = 0;

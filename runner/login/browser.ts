@@ -11,6 +11,7 @@
 
 import { access } from 'node:fs/promises';
 import type { Exchange } from '../http.ts';
+import type { EgressRefused } from '../egress.ts';
 import { startEgressProxy } from './egress-proxy.ts';
 import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
@@ -98,22 +99,24 @@ export async function browserLogin(
   const remaining = () => Math.max(1, deadline - Date.now());
   // Chromium resolves and follows redirects on its own: every request it makes, loopback included,
   // goes through a proxy that applies the runner's egress policy (egress-proxy.ts).
+  const recordRefusal = (url: string, refusal: EgressRefused) => {
+    ctx.log?.(`browser login: ${refusal.message}`);
+    ctx.http.record?.({
+      label: 'browser login: refused by the egress policy',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      request: { method: 'GET', url, headers: [] },
+      error: refusal.message,
+      refused: {
+        host: refusal.host,
+        addressClass: refusal.addressClass,
+        ...(refusal.address ? { address: refusal.address } : {}),
+      },
+    });
+  };
+  // The redirect URI is the harness's: the proxy never forwards it (Chromium sees a network error).
   const proxy = ctx.http.egress
-    ? await startEgressProxy(ctx.http.egress, (url, refusal) => {
-        ctx.log?.(`browser login: ${refusal.message}`);
-        ctx.http.record?.({
-          label: 'browser login: refused by the egress policy',
-          startedAt: new Date().toISOString(),
-          durationMs: 0,
-          request: { method: 'GET', url, headers: [] },
-          error: refusal.message,
-          refused: {
-            host: refusal.host,
-            addressClass: refusal.addressClass,
-            ...(refusal.address ? { address: refusal.address } : {}),
-          },
-        });
-      })
+    ? await startEgressProxy(ctx.http.egress, recordRefusal, (url) => isRedirectTo(url, ctx.redirectUri))
     : undefined;
   let browser: PwBrowser;
   try {

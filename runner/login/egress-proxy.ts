@@ -21,6 +21,8 @@ export interface EgressProxy {
 export async function startEgressProxy(
   policy: EgressPolicy,
   onRefused: (url: string, refusal: EgressRefused) => void,
+  /** Requests never forwarded (the harness's redirect URI): the connection is dropped, as if nothing listened. */
+  drop: (url: URL) => boolean = () => false,
 ): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
   const track = (s: Socket | Duplex) => {
@@ -46,6 +48,10 @@ export async function startEgressProxy(
       res
         .writeHead(400, { 'content-type': 'text/plain' })
         .end('the harness proxy takes absolute http URLs only');
+      return;
+    }
+    if (drop(target)) {
+      req.socket.destroy();
       return;
     }
     const { 'proxy-connection': _pc, 'proxy-authorization': _pa, ...headers } = req.headers;

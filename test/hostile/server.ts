@@ -106,10 +106,18 @@ function credentialsDocument() {
 }
 
 let gzipBomb: Buffer | undefined;
-/** 64 MiB of zeros, gzipped (about 64 KB, 1000:1): built once per process, before the target serves. */
+/** 64 MiB of zeros, gzipped (about 64 KB, 1000:1): built once per process (prepareHostileTargets). */
 function bomb(): Buffer {
   gzipBomb ??= gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
   return gzipBomb;
+}
+
+/**
+ * Builds what the behaviours serve once, before any target runs: building the bomb blocks the
+ * event loop for a moment, which would make every other target in this process miss its bounds.
+ */
+export function prepareHostileTargets(): void {
+  bomb();
 }
 
 /** About 15 KB of WWW-Authenticate (under the runner's 16 KiB header cap) with thousands of defects. */
@@ -134,7 +142,7 @@ const BAD_JSON: (() => string | Buffer)[] = [
 ];
 
 export async function startHostileTarget(behaviour: Behaviour, scope: Scope): Promise<HostileTarget> {
-  if (behaviour === 'gzip-bomb') bomb(); // not while the runner waits for an answer
+  prepareHostileTargets(); // at once, if the caller did not (not while a runner waits for an answer)
   const upstream: RunningReferenceServer = await startReferenceServer({ autoApprove: true });
   const upstreamOrigin = upstream.issuer;
   const sockets = new Set<Socket>();
@@ -364,6 +372,23 @@ export async function startHostileTarget(behaviour: Behaviour, scope: Scope): Pr
         .flat(),
     );
     res.end(answerBody);
+  }
+
+  // Warm the reference server's code paths up (directly, not through the proxy, so no scope
+  // counts them): on a loaded machine a cold first answer can miss a short time bound.
+  for (const [method, path] of [
+    ['POST', '/mcp'],
+    ['GET', '/.well-known/oauth-protected-resource/mcp'],
+    ['GET', '/.well-known/oauth-authorization-server'],
+  ] as const) {
+    await fetch(`${upstreamOrigin}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      ...(method === 'POST' ? { body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' } : {}),
+    }).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
   }
 
   let closed: Promise<void> | undefined;
