@@ -59,6 +59,17 @@ export function renderHtml(report: Report): string {
     <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${report.exitCode}</dd>
   </dl>
   ${report.runError ? `<p class="run-error"><strong>The run could not complete:</strong> ${esc(report.runError)}</p>` : ''}
+  ${(report.harnessErrors ?? []).map((h) => `<p class="run-error"><strong>Harness error:</strong> ${esc(h)}</p>`).join('\n  ')}
+  ${
+    (report.egress?.refused.length ?? 0) > 0
+      ? `<section class="egress" data-testid="egress"><strong>Hosts the runner refused to contact</strong> (egress policy):<ul>${report
+          .egress!.refused.map(
+            (r) =>
+              `<li>${esc(r.host)} (${esc(r.addressClass)}, ${r.exchanges.length} request(s)): ${esc(r.message)}</li>`,
+          )
+          .join('')}</ul></section>`
+      : ''
+  }
   <table class="counts" data-testid="counts">
     <thead><tr><th></th>${STATUS_ORDER.map((st) => `<th class="st-${st}">${st}</th>`).join('')}<th>total</th></tr></thead>
     <tbody>
@@ -180,6 +191,7 @@ h1 { margin: 0.2rem 0; font-size: 1.5rem; }
 pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
 .exchange summary { font-family: ui-monospace, monospace; font-size: 0.8rem; } .ms { color: #57606a; }
 .run-error { background: #fee2e2; padding: 0.5rem; }
+.egress { background: #fff8c5; padding: 0.5rem; margin: 0.5rem 0; }
 .seen { font-size: 0.8rem; color: #57606a; margin: 0.2rem 0 0.4rem 1rem; }
 [hidden] { display: none !important; }
 `;

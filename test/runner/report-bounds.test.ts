@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { renderHar } from '../../reports/har.ts';
 import { renderHtml } from '../../reports/html.ts';
 import { buildReport, REPORT_LIMITS, ReportSchema } from '../../reports/json.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
 import type { CheckResult } from '../../runner/engine.ts';
 import type { Exchange } from '../../runner/http.ts';
 import { Redactor } from '../../runner/redact.ts';
@@ -107,6 +108,10 @@ describe('egress findings', () => {
     expect(notes.get('AS-DCR-01')!.match(/egress policy/g)).toHaveLength(1);
     expect(notes.get('RS-PRM-01')).toBe('');
     expect(renderHar(r)).toContain('"_refused"');
+    expect(renderHtml(r)).toMatch(
+      /Hosts the runner refused to contact.*metadata\.google\.internal \(cloud-metadata, 1 request\(s\)\)/s,
+    );
+    expect(renderMarkdown(r)).toContain('## Hosts the runner refused to contact (2)');
   });
 });
 
