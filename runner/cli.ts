@@ -399,8 +399,6 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   // A run that stopped before its checks (target unreachable, interrupted) still reports each one.
   if (results.length === 0 && runError)
     results = notStartedResults(selected, config.spec, runError.split('\n')[0]!);
-  process.off('unhandledRejection', onEscape);
-  process.off('uncaughtException', onEscape);
 
   const verdict = judge(results, { failOn: config.failOn, ...(baseline ? { baseline } : {}) });
   // A harness error outside any check: the run did not go as it should (3), unless a check failed.
@@ -455,7 +453,14 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   for (const refusal of report.egress?.refused ?? [])
     progress.line(`egress: ${refusal.message} (${refusal.exchanges.length} request(s) not sent)`);
   const outDir = resolve(io.cwd, config.out);
-  const files = writeReports(outDir, report, config.format);
+  let files: string[];
+  try {
+    files = writeReports(outDir, report, config.format);
+  } finally {
+    // The guard stays until the reports are written: a late escape is logged, not fatal.
+    process.off('unhandledRejection', onEscape);
+    process.off('uncaughtException', onEscape);
+  }
   progress.summary(results, {
     durationMs: report.durationMs,
     authorizationFlows: report.authorizationFlows,
