@@ -24,10 +24,10 @@ const { values } = parseArgs({
   options: {
     behaviour: { type: 'string' },
     scope: { type: 'string' },
-    parallel: { type: 'string', default: '2' },
+    parallel: { type: 'string', default: '3' },
     timeout: { type: 'string', default: '1' },
     'run-timeout': { type: 'string', default: '30' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '16' },
   },
 });
 const behaviours = (values.behaviour?.split(',') ?? BEHAVIOURS) as Behaviour[];
