@@ -74,6 +74,13 @@ const scopeToken = z
   .string()
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'is not an OAuth scope token (RFC 6749 §3.3)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'is not an environment variable name');
+/** A host name or an IP address (IPv6 with or without brackets), no scheme, port or path. */
+const hostName = z.string().refine((s) => {
+  const host = s.includes(':') && !s.startsWith('[') ? `[${s}]` : s;
+  if (!URL.canParse(`http://${host}/`)) return false;
+  const url = new URL(`http://${host}/`);
+  return url.host === url.hostname && url.hostname !== '' && /^[^/?#@\s]+$/.test(s);
+}, 'is not a host name or IP address (no scheme, port or path: --allow-host 10.0.0.5)');
 const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), 'must be an absolute http(s) URL');
@@ -277,6 +284,15 @@ export const OPTIONS = {
     schema: z.array(httpUrl).default([]),
     help: 'Extra origin the login step may visit, e.g. an identity provider on another host (repeatable).',
     group: 'Getting tokens',
+  }),
+  allowHosts: option({
+    flag: 'allow-host',
+    commands: ['run'],
+    kind: 'list',
+    value: 'HOST',
+    schema: z.array(hostName).default([]),
+    help: 'A host (name or IP address) the runner may contact at a loopback, private or unique-local address although the target is not in that class (repeatable; the egress policy: README "Security"). Link-local and cloud metadata addresses are never contacted.',
+    group: 'Network',
   }),
   ca: option({
     flag: 'ca',

@@ -12,6 +12,7 @@
 // it needs when it runs (the suites, the reference server and zod take most of a start-up).
 
 import { resolve } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import type { Check } from '../runner/check.ts';
 import type { Redactor } from '../runner/redact.ts';
@@ -166,6 +167,8 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     ...(io.columns ? { columns: io.columns } : {}),
   });
   const interrupted = new AbortController();
+  // Every running check listens to it (up to --concurrency, 32): not a leak.
+  setMaxListeners(0, interrupted.signal);
   const onInterrupt = () => {
     if (interrupted.signal.aborted) process.exit(130);
     progress.line(

@@ -11,6 +11,10 @@ import type { Check, Level, Status } from '../runner/check.ts';
 import type { CheckResult } from '../runner/engine.ts';
 import { summarize } from '../runner/engine.ts';
 import { groupCouldNotRun } from '../reports/could-not-run.ts';
+import { clipText } from '../runner/redact.ts';
+
+/** The longest line progress prints (a check message or a notice), cut with its length and hash. */
+const MAX_LINE_CHARS = 2_000;
 import type { Redactor } from '../runner/redact.ts';
 import type { Report } from '../reports/json.ts';
 import { EXIT_MEANING } from '../runner/verdict.ts';
@@ -137,13 +141,14 @@ export class Progress {
   /** A line outside the check list (a login URL to open, a warning). */
   line(text: string): void {
     this.clearStatus();
-    this.opts.write(`${this.opts.redactor.text(text)}\n`);
+    this.opts.write(`${clipText(this.opts.redactor.text(text), MAX_LINE_CHARS)}\n`);
     this.redrawStatus();
   }
 
   private printResult(result: CheckResult): void {
     const status = this.paint(result.status, result.status.toUpperCase().padEnd(5));
-    const message = this.opts.redactor.text(result.message.replace(/\s+/g, ' '));
+    // A message may quote what a hostile target sent: the terminal gets at most a screenful.
+    const message = clipText(this.opts.redactor.text(result.message.replace(/\s+/g, ' ')), MAX_LINE_CHARS);
     this.opts.write(
       `${status} ${result.id.padEnd(12)} ${result.level.padEnd(6)} ${result.title}${result.status === 'pass' ? '' : `\n      ${message}`}\n`,
     );

@@ -13,7 +13,14 @@ import { SCOPE_IMPLIES } from '../reference-server/rs/scopes.ts';
 import { buildReport, type Report } from '../reports/json.ts';
 import { type Baseline, BaselineError, loadBaseline } from '../runner/baseline.ts';
 import { type Check, levelFor } from '../runner/check.ts';
-import { type CheckResult, runChecks, selectChecks } from '../runner/engine.ts';
+import {
+  attributeEscape,
+  type CheckResult,
+  notStartedResults,
+  runChecks,
+  selectChecks,
+} from '../runner/engine.ts';
+import { EgressPolicy } from '../runner/egress.ts';
 import { freeLoopbackPort, readMintKey, RunFixtures } from '../runner/fixtures.ts';
 import { HttpRecorder } from '../runner/http.ts';
 import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
@@ -134,6 +141,33 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
   const { config, secrets, script } = setup;
   const redactor = hooks.redactor ?? new Redactor();
   const log = hooks.log ?? (() => undefined);
+  // No rejection or exception may end a run (issue #14): during the run, one that escapes becomes
+  // an `error` on the check it came from (engine attributeEscape), or a harness error of the run.
+  const harnessErrors: string[] = [];
+  const onEscape = (err: unknown) => {
+    const id = attributeEscape(err);
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (id === undefined) harnessErrors.push(`harness error outside any check: ${what}`);
+    log(`error: ${id ?? 'the run'}: work failed with nobody waiting for it: ${redactor.text(what)}`);
+  };
+  process.on('unhandledRejection', onEscape);
+  process.on('uncaughtException', onEscape);
+  try {
+    return await executeGuardedRun(setup, hooks, redactor, log, harnessErrors);
+  } finally {
+    process.off('unhandledRejection', onEscape);
+    process.off('uncaughtException', onEscape);
+  }
+}
+
+async function executeGuardedRun(
+  setup: RunSetup,
+  hooks: RunHooks,
+  redactor: Redactor,
+  log: (line: string) => void,
+  harnessErrors: string[],
+): Promise<RunOutcome> {
+  const { config, secrets, script } = setup;
   const startedAt = new Date();
   const started = performance.now();
   let server: RunningReferenceServer | undefined;
@@ -164,14 +198,20 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
     const requestTimeoutMs = Math.round(config.timeout * 1000);
     const codeLifetimeWaitSeconds =
       config.codeLifetimeWait ?? (server ? EMBEDDED_CODE_LIFETIME_WAIT_SECONDS : 0);
+    const operatorOrigins = [...config.allowOrigins, ...(script?.allowedOrigins ?? [])];
     recorder = new HttpRecorder({
       timeoutMs: requestTimeoutMs,
+      // Which addresses (runner/egress.ts): the operator names hosts with --allow-host, and the
+      // origins it lets the login visit are named hosts too.
+      egress: new EgressPolicy({
+        target: targetUrl,
+        allowHosts: [...config.allowHosts, ...operatorOrigins.map((o) => new URL(o).hostname)],
+      }),
       // The login may pass through other origins (an identity provider): --allow-origin and the
       // script's own allowedOrigins name them; nothing else beyond what the target names.
       allowedOrigins: [
         targetUrl,
-        ...config.allowOrigins,
-        ...(script?.allowedOrigins ?? []),
+        ...operatorOrigins,
         ...(server ? [server.issuer] : []),
         // The harness reads its published documents back before relying on them (as-cimd.ts).
         ...(setup.cimdPublishing ? [setup.cimdPublishing.urlBase] : []),
@@ -276,6 +316,12 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
     await recorder?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   }
+  // A run that stopped before its checks (target unreachable, interrupted) still reports each one.
+  if (results.length === 0 && runError)
+    results = notStartedResults(setup.selected, config.spec, runError.split('\n')[0]!);
+  // A harness error outside any check means the run did not go as it should: reported as such.
+  if (harnessErrors.length > 0 && !runError) runError = harnessErrors[0];
+  const egress = recorder ? await recorder.egress.describe() : undefined;
 
   const verdict = decideVerdict({
     results,
@@ -324,9 +370,13 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
         : {}),
       results,
       exchanges: recorder?.exchanges ?? [],
+      ...(harnessErrors.length > 0 ? { harnessErrors } : {}),
+      ...(egress ? { egress } : {}),
     },
     redactor,
   );
+  for (const refusal of report.egress?.refused ?? [])
+    log(`egress: ${refusal.message} (${refusal.exchanges.length} request(s) not sent)`);
   return { report, verdict: report.verdict, results };
 }
 

@@ -49,6 +49,11 @@ function toEntry(ex: Exchange) {
         size: response?.bytes ?? 0,
         mimeType: (response && header(response.headers, 'content-type')) ?? '',
         text: response?.body ?? '',
+        // The report keeps a long body once and cut (runner/http.ts EvidenceStore): say so.
+        ...(response?.sameBodyAs ? { comment: `the same body as entry ${response.sameBodyAs}` } : {}),
+        ...(response?.bodyKept
+          ? { comment: `kept: ${response.bodyKept}; sha256=${response.sha256 ?? ''}` }
+          : {}),
       },
       redirectURL: (response && header(response.headers, 'location')) ?? '',
       headersSize: -1,
@@ -60,6 +65,7 @@ function toEntry(ex: Exchange) {
     ...(ex.label ? { _label: ex.label } : {}),
     ...(ex.error ? { _error: ex.error } : {}),
     ...(response?.truncated ? { _truncated: true } : {}),
+    ...(ex.refused ? { _refused: ex.refused } : {}),
   };
 }
 

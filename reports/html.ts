@@ -22,10 +22,14 @@ export function renderHtml(report: Report): string {
         STATUS_ORDER.indexOf(b.status as (typeof STATUS_ORDER)[number]) || a.id.localeCompare(b.id),
   );
   const s = report.summary.byStatus;
+
   // The run's one verdict (runner/verdict.ts), shown as decided: never re-derived here.
   const v = report.verdict;
   const tone = v.exitCode === 0 ? (v.certifiable ? 'ok' : 'mid') : 'bad';
   const accepted = new Map(v.accepted.map((a) => [a.id, a.reason]));
+  // Each exchange's full text appears once in the page (under the first check shown that cites
+  // it); a later citation of a long one links there, so one large body is not repeated per check.
+  const shown = new Set<string>();
 
   return `<!doctype html>
 <html lang="en">
@@ -48,6 +52,18 @@ export function renderHtml(report: Report): string {
     <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)</dd>
     <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${v.exitCode} (--fail-on ${esc(v.failOn)}${report.baseline ? `, baseline ${esc(report.baseline.file)}` : ''})</dd>
   </dl>
+  ${report.runError ? `<p class="run-error"><strong>The run could not complete:</strong> ${esc(report.runError)}</p>` : ''}
+  ${(report.harnessErrors ?? []).map((h) => `<p class="run-error"><strong>Harness error:</strong> ${esc(h)}</p>`).join('\n  ')}
+  ${
+    (report.egress?.refused.length ?? 0) > 0
+      ? `<section class="egress" data-testid="egress"><strong>Hosts the runner refused to contact</strong> (egress policy):<ul>${report
+          .egress!.refused.map(
+            (r) =>
+              `<li>${esc(r.host)} (${esc(r.addressClass)}, ${r.exchanges.length} request(s)): ${esc(r.message)}</li>`,
+          )
+          .join('')}</ul></section>`
+      : ''
+  }
   <table class="counts" data-testid="counts">
     <thead><tr><th></th>${STATUS_ORDER.map((st) => `<th class="st-${st}">${st}</th>`).join('')}<th>total</th></tr></thead>
     <tbody>
@@ -69,7 +85,7 @@ export function renderHtml(report: Report): string {
   <span class="shown" data-testid="shown"></span>
 </nav>
 <main>
-${results.map((r) => renderResult(r, exchanges, accepted.get(r.id))).join('\n')}
+${results.map((r) => renderResult(r, exchanges, shown, accepted.get(r.id))).join('\n')}
 </main>
 <script>${SCRIPT}</script>
 </body>
@@ -77,7 +93,12 @@ ${results.map((r) => renderResult(r, exchanges, accepted.get(r.id))).join('\n')}
 `;
 }
 
-function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>, acceptedBecause?: string): string {
+function renderResult(
+  r: Result,
+  exchanges: ReadonlyMap<string, Exchange>,
+  shown: Set<string>,
+  acceptedBecause?: string,
+): string {
   const refs = r.refs
     .map((ref) => {
       const url = specUrl(ref);
@@ -101,7 +122,7 @@ function renderResult(r: Result, exchanges: ReadonlyMap<string, Exchange>, accep
   ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
   ${r.howToProvide ? `<p class="how"><strong>To run it:</strong> ${esc(r.howToProvide)}</p>` : ''}
   ${notes}${data}
-  ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map(renderExchange).join('\n')}</details>` : ''}
+  ${own.length > 0 ? `<details class="exchanges"><summary>HTTP exchanges (${own.length})</summary>${own.map((e) => renderExchange(e, r.id, shown)).join('\n')}</details>` : ''}
 </article>`;
 }
 
@@ -136,7 +157,10 @@ function renderRule(r: Result): string {
   }</details>`;
 }
 
-function renderExchange(e: Exchange): string {
+/** An exchange whose text is shorter than this is repeated under every check citing it. */
+const REPEAT_BELOW_CHARS = 2 * 1024;
+
+function renderExchange(e: Exchange, checkId: string, shown: Set<string>): string {
   const req = e.request;
   const reqText = [
     `${req.method} ${req.url}`,
@@ -145,16 +169,30 @@ function renderExchange(e: Exchange): string {
   ].join('\n');
   const res = e.response;
   const resText = res
-    ? [
-        `HTTP ${res.status}`,
-        ...res.headers.map(([n, v]) => `${n}: ${v}`),
-        '',
-        res.body + (res.truncated ? '\n[... truncated at the size cap]' : ''),
-      ].join('\n')
+    ? [`HTTP ${res.status}`, ...res.headers.map(([n, v]) => `${n}: ${v}`), '', bodyText(res)].join('\n')
     : `(no response: ${e.error ?? 'unknown error'})`;
-  return `<details class="exchange" data-exchange="${esc(e.id)}"><summary>${esc(e.id)} ${esc(req.method)} ${esc(req.url)} → ${res ? res.status : 'no response'}${e.label ? ` <em>${esc(e.label)}</em>` : ''} <span class="ms">${e.durationMs} ms</span></summary>
+  const summary = `<summary>${esc(e.id)} ${esc(req.method)} ${esc(req.url)} → ${res ? res.status : 'no response'}${e.label ? ` <em>${esc(e.label)}</em>` : ''} <span class="ms">${e.durationMs} ms</span></summary>`;
+  const first = !shown.has(e.id);
+  if (!first && reqText.length + resText.length >= REPEAT_BELOW_CHARS) {
+    return `<details class="exchange" data-exchange="${esc(e.id)}">${summary}
+<p class="seen">Request and response shown under the first check citing it: <a href="#ex-${esc(e.id)}">${esc(e.id)}</a>.</p></details>`;
+  }
+  shown.add(e.id);
+  return `<details class="exchange" data-exchange="${esc(e.id)}"${first ? ` id="ex-${esc(e.id)}" data-check="${esc(checkId)}"` : ''}>${summary}
 <pre class="req">${esc(reqText)}</pre>
 <pre class="res">${esc(resText)}</pre></details>`;
+}
+
+/** The body as kept, with what was left out said plainly. */
+function bodyText(res: NonNullable<Exchange['response']>): string {
+  if (res.sameBodyAs)
+    return `[the same ${res.bytes}-byte body as exchange ${res.sameBodyAs}, sha256=${res.sha256 ?? ''}]`;
+  const notes = [
+    res.bodyKept ? `[kept: ${res.bodyKept}; sha256=${res.sha256 ?? ''}]` : '',
+    res.truncated ? '[... truncated at the size cap]' : '',
+    res.decoded ? `[decoded from Content-Encoding: ${res.decoded}]` : '',
+  ].filter(Boolean);
+  return notes.length > 0 ? `${res.body}\n${notes.join('\n')}` : res.body;
 }
 
 function esc(text: string): string {
@@ -187,8 +225,11 @@ h1 { margin: 0.2rem 0; font-size: 1.5rem; }
 pre { background: #f6f8fa; padding: 0.5rem; overflow-x: auto; white-space: pre-wrap; word-break: break-all; font-size: 0.8rem; }
 .exchange summary { font-family: ui-monospace, monospace; font-size: 0.8rem; } .ms { color: #57606a; }
 .run-error { background: #fee2e2; padding: 0.5rem; }
+
 .rule summary { font-size: 0.9rem; } .quotes { margin: 0.3rem 0; padding-left: 1.2rem; } .quotes li { margin: 0.2rem 0; }
 .quotes q { font-style: italic; } .quotes cite, .binds { font-size: 0.8rem; color: #57606a; font-style: normal; }
+.egress { background: #fff8c5; padding: 0.5rem; margin: 0.5rem 0; }
+.seen { font-size: 0.8rem; color: #57606a; margin: 0.2rem 0 0.4rem 1rem; }
 [hidden] { display: none !important; }
 `;
 

@@ -1,9 +1,15 @@
 // The canonical report (report.json): every other format is rendered from it.
 //
 // It is written whatever the outcome (also when the run could not happen: then `runError` says
-// why and `results` may be empty). Everything in it has passed through the Redactor: exchanges,
-// messages, notes and data. The zod schema below is the contract; issue #8 generates a JSON
-// Schema (schemas/report.schema.json) and the other formats from it (reports/write.ts).
+// why and every selected check is an `error` that was not started). Everything in it has passed
+// through the Redactor: exchanges, messages, notes and data. The zod schema below is the
+// contract; issue #8 generates a JSON Schema (schemas/report.schema.json) and the other formats
+// from it (reports/write.ts).
+//
+// Its size is bounded whatever the target sends (issue #14): the evidence was bounded when it was
+// recorded (runner/http.ts EvidenceStore: cut bodies with length and hash, a repeated body stored
+// once), and here every text a check built from target data is cut (REPORT_LIMITS), so report.json
+// stays within a few MB and every format rendered from it too.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +18,7 @@ import { BCP14_KEYWORDS, LEVELS, PARTIES, STATUSES } from '../runner/check.ts';
 import type { CheckResult } from '../runner/engine.ts';
 import { summarize } from '../runner/engine.ts';
 import type { Exchange } from '../runner/http.ts';
-import type { Redactor } from '../runner/redact.ts';
+import { clipText, type Redactor } from '../runner/redact.ts';
 import { groupCouldNotRun } from './could-not-run.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import type { Verdict } from '../runner/verdict.ts';
@@ -37,12 +43,44 @@ export const ExchangeSchema = z.object({
     .object({
       status: z.int(),
       headers: HeaderList,
+      /** The body as kept: whole, or its beginning (bodyKept), or empty (sameBodyAs). */
       body: z.string(),
+      /** Bytes received, after decoding. */
       bytes: z.int(),
+      /** Reading stopped at the runner's size cap. */
       truncated: z.boolean(),
+      /** SHA-256 of the bytes received, when the body is not kept whole here. */
+      sha256: z.string().optional(),
+      /** Why only the beginning of the body is kept. */
+      bodyKept: z.string().optional(),
+      /** The body is the same as that exchange's, stored there. */
+      sameBodyAs: z.string().optional(),
+      /** The Content-Encoding the runner decoded. */
+      decoded: z.string().optional(),
     })
     .optional(),
   error: z.string().optional(),
+  /** The egress policy refused the host: the request was never sent (README "Security"). */
+  refused: z
+    .object({ host: z.string(), addressClass: z.string(), address: z.string().optional() })
+    .optional(),
+});
+
+/** What the run's egress policy allowed, and each host it refused. */
+export const EgressSchema = z.object({
+  /** Restricted address classes open because the target is in them (loopback, private, ...). */
+  openClasses: z.array(z.string()),
+  /** Hosts the operator allowed (--allow-host, and the hosts of --allow-origin / the login script). */
+  allowHosts: z.array(z.string()),
+  refused: z.array(
+    z.object({
+      host: z.string(),
+      addressClass: z.string(),
+      message: z.string(),
+      /** The refused requests (exchanges with `refused`). */
+      exchanges: z.array(z.string()),
+    }),
+  ),
 });
 
 /** A normative sentence a check enforces, as written (runner/check.ts Quote). */
@@ -142,7 +180,21 @@ export const ReportSchema = z.object({
    */
   couldNotRun: z.array(z.object({ howToProvide: z.string(), checks: z.array(z.string()) })).optional(),
   exchanges: z.array(ExchangeSchema),
+  /** Escaped rejections or exceptions that no check could be blamed for (a harness bug; exit code 3). */
+  harnessErrors: z.array(z.string()).optional(),
+  egress: EgressSchema.optional(),
 });
+
+/** Bounds on the texts of a report that checks build from target data. */
+export const REPORT_LIMITS = {
+  messageChars: 4 * 1024,
+  noteChars: 2 * 1024,
+  notesPerResult: 50,
+  /** A result's data, as JSON: beyond this it is replaced by a preview with its length and hash. */
+  dataChars: 32 * 1024,
+  urlChars: 8 * 1024,
+  errorChars: 2 * 1024,
+} as const;
 
 export type Report = z.infer<typeof ReportSchema>;
 
@@ -161,17 +213,36 @@ export interface ReportInput {
   baseline?: Report['baseline'];
   results: readonly CheckResult[];
   exchanges: readonly Exchange[];
+  harnessErrors?: readonly string[];
+  /** The egress policy's openings (runner/egress.ts EgressPolicy.describe); refusals come from the exchanges. */
+  egress?: { openClasses: string[]; allowHosts: string[] };
 }
 
 /** Builds the report; every string that came from the target or a check passes the redactor here. */
 export function buildReport(input: ReportInput, redactor: Redactor): Report {
-  const results = input.results.map((r) => ({
-    ...r,
-    message: redactor.text(r.message),
-    notes: r.notes.map((n) => redactor.text(n)),
-    data: redactor.value(r.data) as Record<string, unknown>,
-    ...(r.howToProvide ? { howToProvide: redactor.text(r.howToProvide) } : {}),
-  }));
+  const L = REPORT_LIMITS;
+  const text = (t: string, max: number) => clipText(redactor.text(t), max);
+  const refusals = egressRefusals(input.exchanges, redactor);
+  const refusedById = new Map(refusals.flatMap((r) => r.exchanges.map((id) => [id, r] as const)));
+  const results = input.results.map((r) => {
+    // A refused host is a finding on every check whose evidence it touched, never a silent skip.
+    const refusedHere = [
+      ...new Set(r.exchanges.map((id) => refusedById.get(id)).filter((x) => x !== undefined)),
+    ];
+    const notes = [...r.notes, ...refusedHere.map((x) => `egress policy: ${x.message}`)];
+    return {
+      ...r,
+      message: text(r.message, L.messageChars),
+      notes: [
+        ...notes.slice(0, L.notesPerResult).map((n) => text(n, L.noteChars)),
+        ...(notes.length > L.notesPerResult
+          ? [`and ${notes.length - L.notesPerResult} more note(s), not kept`]
+          : []),
+      ],
+      data: boundedData(redactor.value(r.data) as Record<string, unknown>, L.dataChars),
+      ...(r.howToProvide ? { howToProvide: text(r.howToProvide, L.messageChars) } : {}),
+    };
+  });
   const { byStatus, byLevel } = summarize(input.results);
   return {
     schemaVersion: 1,
@@ -189,14 +260,58 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     verdict: {
       ...input.verdict,
       headline: redactor.text(input.verdict.headline),
-      details: input.verdict.details.map((d) => redactor.text(d)),
+      details: input.verdict.details.map((d) => text(d, L.messageChars)),
     },
-    ...(input.runError ? { runError: redactor.text(input.runError) } : {}),
+    ...(input.runError ? { runError: text(input.runError, L.messageChars) } : {}),
     ...(input.baseline ? { baseline: input.baseline } : {}),
     results,
     couldNotRun: groupCouldNotRun(results),
-    exchanges: input.exchanges.map((e) => redactor.exchange(e)),
+    exchanges: input.exchanges.map((e) => boundedExchange(redactor.exchange(e))),
+    ...(input.harnessErrors && input.harnessErrors.length > 0
+      ? { harnessErrors: input.harnessErrors.slice(0, 20).map((h) => text(h, L.messageChars)) }
+      : {}),
+    ...(input.egress ? { egress: { ...input.egress, refused: refusals } } : {}),
   };
+}
+
+type Refusal = z.infer<typeof EgressSchema>['refused'][number];
+
+/** One entry per refused host: its class, the policy's sentence, and the requests not sent. */
+function egressRefusals(exchanges: readonly Exchange[], redactor: Redactor): Refusal[] {
+  const byHost = new Map<string, Refusal>();
+  for (const e of exchanges) {
+    if (!e.refused) continue;
+    const entry = byHost.get(e.refused.host) ?? {
+      host: e.refused.host,
+      addressClass: e.refused.addressClass,
+      message: clipText(
+        redactor.text(e.error ?? `refused to contact ${e.refused.host}`),
+        REPORT_LIMITS.errorChars,
+      ),
+      exchanges: [],
+    };
+    entry.exchanges.push(e.id);
+    byHost.set(e.refused.host, entry);
+  }
+  return [...byHost.values()];
+}
+
+/** The exchange with its texts cut (the bodies and header values were bounded when recorded). */
+function boundedExchange(e: Exchange): Exchange {
+  const L = REPORT_LIMITS;
+  return {
+    ...e,
+    ...(e.label !== undefined ? { label: clipText(e.label, L.errorChars) } : {}),
+    request: { ...e.request, url: clipText(e.request.url, L.urlChars) },
+    ...(e.error !== undefined ? { error: clipText(e.error, L.errorChars) } : {}),
+  };
+}
+
+/** A result's data, or (when its JSON is longer than `max`) a preview with the length and hash. */
+function boundedData(data: Record<string, unknown>, max: number): Record<string, unknown> {
+  const json = JSON.stringify(data);
+  if (json === undefined || json.length <= max) return data;
+  return { cut: clipText(json, max) };
 }
 
 /** Writes report.json into `dir` (created if needed); returns the file path. */

@@ -32,6 +32,17 @@ export function renderMarkdown(report: Report): string {
     `| ${s.pass} | ${s.fail} | ${s.warn} | ${s.skip} | ${s.error} | ${s.info} | ${report.summary.total} |`,
     '',
   ];
+  if (report.runError) lines.push(`**The run could not complete:** ${escape(report.runError)}`, '');
+  for (const h of report.harnessErrors ?? []) lines.push(`**Harness error:** ${escape(oneLine(h))}`, '');
+  const refused = report.egress?.refused ?? [];
+  if (refused.length > 0) {
+    lines.push(`## Hosts the runner refused to contact (${refused.length})`, '');
+    for (const r of refused)
+      lines.push(
+        `- ${escape(r.host)} (${r.addressClass}, ${r.exchanges.length} request(s)): ${escape(oneLine(r.message))}`,
+      );
+    lines.push('');
+  }
   for (const status of ATTENTION) {
     const results = report.results.filter((r) => r.status === status);
     if (results.length === 0) continue;

@@ -8,6 +8,7 @@
 // - `error` means the harness could not finish: a transport failure, a time bound, a bug. It is
 //   never a target failure and never a pass. A check that ends without any verdict is an error.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Check,
   type CheckContext,
@@ -187,6 +188,7 @@ const CLIENT_FIXTURES: readonly FixtureName[] = ['client', 'own-client', 'second
 export async function runChecks(checks: readonly Check[], options: EngineOptions): Promise<CheckResult[]> {
   const results = new Array<CheckResult | undefined>(checks.length);
   const runDeadline = Date.now() + options.runTimeoutMs;
+
   const shared: SharedProbes = new Map();
   const runPool = async (indices: readonly number[], concurrency: number, rerun?: Map<number, string>) => {
     let next = 0;
@@ -195,13 +197,13 @@ export async function runChecks(checks: readonly Check[], options: EngineOptions
         const index = indices[next++]!;
         const check = checks[index]!;
         options.onStart?.(check);
-        const { result, suspect } = await runOne(
-          check,
-          options,
-          runDeadline,
-          serialized.includes(index),
-          shared,
+        // Everything the check starts runs in its guard's async context, so a rejection that
+        // escapes it can be attributed to it (attributeEscape).
+        const guard = new EscapeGuard(check.id);
+        const { result, suspect } = await runningCheck.run(guard, () =>
+          runOne(check, options, runDeadline, serialized.includes(index), shared, guard),
         );
+        guard.finished(result);
         if (suspect && !rerun) suspects.set(index, suspect);
         const why = rerun?.get(index);
         if (why) result.notes.unshift(`re-run alone: ${why}`);
@@ -271,12 +273,105 @@ class CheckAborted extends Error {
   override name = 'CheckAborted';
 }
 
+/** A rejection (or exception) that escaped a check: nobody awaited the promise that carried it. */
+class EscapedError extends Error {
+  override name = 'EscapedError';
+}
+
+/**
+ * The check whose work is running, for the process-level guard (cli.ts): every async step a check
+ * starts inherits it (AsyncLocalStorage; Node runs `unhandledRejection` and `uncaughtException`
+ * listeners in the context of the promise or callback that failed).
+ */
+const runningCheck = new AsyncLocalStorage<EscapeGuard>();
+
+/**
+ * Per check: while it runs, an escaped rejection ends it as `error`; after it finished, its
+ * result becomes `error` (it started work it did not wait for), the verdict it had kept in a note.
+ */
+class EscapeGuard {
+  /** Rejects when something escapes while the check runs; raced against the check's own work. */
+  readonly escapedWhileRunning: Promise<never>;
+  private rejectRunning: (err: EscapedError) => void = () => undefined;
+  private runningError: EscapedError | undefined;
+  private result: CheckResult | undefined;
+
+  constructor(readonly id: string) {
+    this.escapedWhileRunning = new Promise<never>((_, reject) => {
+      this.rejectRunning = reject;
+    });
+    this.escapedWhileRunning.catch(() => undefined);
+  }
+
+  escaped(err: unknown): void {
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (this.result) {
+      markEscaped(this.result, what);
+      return;
+    }
+    this.runningError ??= new EscapedError(
+      `harness error: work the check started failed with nobody waiting for it (${what})`,
+    );
+    this.rejectRunning(this.runningError);
+  }
+
+  /** The check's result; an escape it did not end with (it came as the check was finishing) still marks it. */
+  finished(result: CheckResult): void {
+    this.result = result;
+    if (this.runningError && result.message !== this.runningError.message)
+      markEscaped(result, this.runningError.message);
+  }
+}
+
+function markEscaped(result: CheckResult, what: string): void {
+  if (result.status !== 'error')
+    result.notes.push(`verdict before the escape: ${result.status}: ${result.message}`);
+  result.status = 'error';
+  result.message = `harness error: after the check ended, work it started failed with nobody waiting for it (${what})`;
+}
+
+/**
+ * For the process-level guard: turns an escaped rejection or exception into an `error` on the
+ * check whose work it came from. Returns that check's id, or undefined when it cannot be
+ * attributed (it did not come from a check's work).
+ */
+export function attributeEscape(err: unknown): string | undefined {
+  const guard = runningCheck.getStore();
+  if (!guard) return undefined;
+  guard.escaped(err);
+  return guard.id;
+}
+
+/** Results for checks a run never started (it stopped before them: target unreachable, ...). */
+export function notStartedResults(
+  checks: readonly Check[],
+  revision: Revision,
+  reason: string,
+): CheckResult[] {
+  return checks.map((check) => ({
+    id: check.id,
+    title: check.title,
+    level: levelFor(check, revision),
+    status: 'error',
+    message: `not started: ${reason}`,
+    refs: [...check.refs],
+    requirement: check.requirement,
+    remediation: check.remediation,
+    exchanges: [],
+    durationMs: 0,
+    notes: [],
+    data: {},
+    authorizationFlows: 0,
+  }));
+}
+
 async function runOne(
   check: Check,
   options: EngineOptions,
   runDeadline: number,
   serialized: boolean,
   shared: SharedProbes,
+  guard: EscapeGuard,
 ): Promise<{ result: CheckResult; suspect?: FixtureName[] }> {
   const started = performance.now();
   const observations: Observation[] = [];
@@ -372,7 +467,13 @@ async function runOne(
     for (const name of check.needs) {
       resolved.set(
         name,
-        await withDeadline(get(name), fixtureDeadline, `fixture "${name}"`, undefined, options.signal),
+        await withDeadline(
+          Promise.race([get(name), guard.escapedWhileRunning]),
+          fixtureDeadline,
+          `fixture "${name}"`,
+          undefined,
+          options.signal,
+        ),
       );
       linkFixture(name);
     }
@@ -509,7 +610,7 @@ async function runOne(
 
   try {
     await withDeadline(
-      Promise.resolve().then(() => check.run(t)),
+      Promise.race([Promise.resolve().then(() => check.run(t)), guard.escapedWhileRunning]),
       checkDeadline,
       'the check',
       (why) => {
@@ -540,7 +641,8 @@ function describeThrow(err: unknown): { status: Status; message: string; howToPr
       ...(err.howToProvide ? { howToProvide: err.howToProvide } : {}),
     };
   }
-  if (err instanceof CheckAborted) return { status: 'error', message: err.message };
+  if (err instanceof CheckAborted || err instanceof EscapedError)
+    return { status: 'error', message: err.message };
   if (err instanceof HttpTransportError && err.kind === 'rate-limited') {
     // The target's rate limit, not a harness failure and not a verdict (issue #12 §6).
     return {
@@ -638,6 +740,7 @@ function boundedClient(
       return boundedClient(scoped, deadline, ended, next);
     },
     ...(scoped.record ? { record: (observed: Omit<Exchange, 'id'>) => scoped.record!(observed) } : {}),
+    ...(scoped.egress ? { egress: scoped.egress } : {}),
   };
   return client;
 }

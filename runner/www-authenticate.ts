@@ -12,6 +12,10 @@
 //
 // Several field lines are one comma-separated list (RFC 9110 §5.3), so the lines are joined with
 // ", " before parsing; empty list elements are skipped (RFC 9110 §5.6.1.2).
+//
+// The header comes from the target, so the parse is bounded: linear in the header's length, at
+// most MAX_PROBLEMS sentences (then one that counts the rest), and a sentence quotes at most an
+// excerpt of what it found, never the whole header.
 
 export interface AuthParam {
   /** As sent (compare case-insensitively: RFC 9110 §11.2). */
@@ -30,24 +34,58 @@ export interface Challenge {
 
 export interface ChallengeParse {
   challenges: Challenge[];
-  /** Human sentences, one per defect: duplicate param, unquoted URL, bad charset, bare Bearer... */
+  /**
+   * Human sentences, one per defect: duplicate param, unquoted URL, bad charset, bare Bearer...
+   * At most MAX_PROBLEMS, then one sentence that counts the defects not listed.
+   */
   problems: string[];
 }
 
+/** Defects listed per header; a hostile header may have thousands. */
+export const MAX_PROBLEMS = 8;
+/** Characters of target-supplied text a problem sentence quotes. */
+const EXCERPT_CHARS = 60;
+
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const TOKEN68_AT = /^[A-Za-z0-9\-._~+/]+=*/;
+/** Sticky: matched at `lastIndex`, so the input is never copied to look ahead. */
+const TOKEN68_AT = /[A-Za-z0-9\-._~+/]+=*/y;
+
+/** Collects problem sentences: keeps the first MAX_PROBLEMS, counts the rest. */
+class Problems {
+  readonly list: string[] = [];
+  private dropped = 0;
+  push(sentence: string): void {
+    if (this.list.length < MAX_PROBLEMS) this.list.push(sentence);
+    else this.dropped++;
+  }
+  result(): string[] {
+    return this.dropped === 0
+      ? this.list
+      : [...this.list, `and ${this.dropped} more defect(s) of the same header, not listed`];
+  }
+}
+
+/** A bounded quote of target-supplied text: JSON-quoted, cut with its length when long. */
+export function excerpt(text: string, max = EXCERPT_CHARS): string {
+  return text.length <= max
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}
+
+/** A target-supplied name or value as is when short, else cut with its length. */
+function clipped(text: string): string {
+  return text.length <= EXCERPT_CHARS ? text : `${text.slice(0, EXCERPT_CHARS)}… (${text.length} characters)`;
+}
 
 /** Parses one or more `WWW-Authenticate` field lines into challenges and a list of defects. */
 export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengeParse {
-  const problems: string[] = [];
+  const problems = new Problems();
   const challenges: Challenge[] = [];
   const input = fieldLines.join(', ');
   if (fieldLines.length === 0 || input.trim() === '') {
-    return {
-      challenges,
-      problems: ['WWW-Authenticate is empty: it must hold at least one challenge (RFC 9110 §11.6.1)'],
-    };
+    problems.push('WWW-Authenticate is empty: it must hold at least one challenge (RFC 9110 §11.6.1)');
+    return { challenges, problems: problems.result() };
   }
   // RFC 9110 §5.5: field values are visible ASCII, SP and HTAB (obs-text only for legacy).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
@@ -67,7 +105,7 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
     const token = p.readToken();
     if (token === '') {
       problems.push(
-        `unexpected ${describeChar(p.peek())} at offset ${p.pos} of "${input}" (RFC 9110 §11.6.1 grammar)`,
+        `unexpected ${describeChar(p.peek())} at offset ${p.pos} (near ${excerpt(input.slice(Math.max(0, p.pos - 20), p.pos + 20))}) of the header (RFC 9110 §11.6.1 grammar)`,
       );
       p.skipToNextElement();
       continue;
@@ -78,11 +116,11 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
       p.advance(); // '='
       p.skipWhitespace();
       if (!current) {
-        problems.push(`parameter ${token} appears before any auth-scheme (RFC 9110 §11.6.1)`);
+        problems.push(`parameter ${clipped(token)} appears before any auth-scheme (RFC 9110 §11.6.1)`);
       }
       const param = readParamValue(p, token, problems);
       current?.params.push(param);
-      expectElementEnd(p, `the value of ${token}`, problems);
+      expectElementEnd(p, `the value of ${clipped(token)}`, problems);
       continue;
     }
     // A new challenge: `token` is its scheme.
@@ -91,13 +129,14 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
     if (p.done() || p.peek() === ',') continue;
     if (p.pos === start + token.length) {
       problems.push(
-        `auth-scheme ${token} is followed by ${describeChar(p.peek())} instead of a space (RFC 9110 §11.3)`,
+        `auth-scheme ${clipped(token)} is followed by ${describeChar(p.peek())} instead of a space (RFC 9110 §11.3)`,
       );
       p.skipToNextElement();
       continue;
     }
     // After 1*SP: token68, or the first auth-param (handled by the loop).
-    const t68 = TOKEN68_AT.exec(input.slice(p.pos));
+    TOKEN68_AT.lastIndex = p.pos;
+    const t68 = TOKEN68_AT.exec(input);
     if (t68 && isElementEnd(input, p.pos + t68[0].length)) {
       current.token68 = t68[0];
       p.pos += t68[0].length;
@@ -106,7 +145,7 @@ export function parseWwwAuthenticate(fieldLines: readonly string[]): ChallengePa
   }
 
   for (const ch of challenges) checkChallenge(ch, problems);
-  return { challenges, problems };
+  return { challenges, problems: problems.result() };
 }
 
 /** The first challenge whose scheme is Bearer (case-insensitive, RFC 9110 §11.1). */
@@ -159,11 +198,12 @@ class Cursor {
 }
 
 function isElementEnd(s: string, at: number): boolean {
-  const rest = s.slice(at).trimStart();
-  return rest === '' || rest.startsWith(',');
+  let i = at;
+  while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
+  return i === s.length || s[i] === ',';
 }
 
-function readParamValue(p: Cursor, name: string, problems: string[]): AuthParam {
+function readParamValue(p: Cursor, name: string, problems: Problems): AuthParam {
   if (p.peek() === '"') {
     p.advance();
     let value = '';
@@ -176,7 +216,9 @@ function readParamValue(p: Cursor, name: string, problems: string[]): AuthParam 
       p.advance();
     }
     if (p.done()) {
-      problems.push(`the quoted value of ${name} is not terminated by a closing quote (RFC 9110 §5.6.4)`);
+      problems.push(
+        `the quoted value of ${clipped(name)} is not terminated by a closing quote (RFC 9110 §5.6.4)`,
+      );
     } else {
       p.advance(); // closing quote
     }
@@ -188,22 +230,24 @@ function readParamValue(p: Cursor, name: string, problems: string[]): AuthParam 
   while (!p.done() && p.peek() !== ',' && p.peek() !== ' ' && p.peek() !== '\t') p.advance();
   const value = p.s.slice(start, p.pos);
   if (value === '') {
-    problems.push(`parameter ${name} has no value: write ${name}="" if empty is meant (RFC 9110 §11.2)`);
+    problems.push(
+      `parameter ${clipped(name)} has no value: write ${name.slice(0, EXCERPT_CHARS)}="" if empty is meant (RFC 9110 §11.2)`,
+    );
   } else if (!TOKEN.test(value)) {
     problems.push(
-      `the value of ${name} (${value}) is not a token and must be a quoted-string (RFC 9110 §11.2)`,
+      `the value of ${clipped(name)} (${clipped(value)}) is not a token and must be a quoted-string (RFC 9110 §11.2)`,
     );
   }
   return { name, value, quoted: false };
 }
 
-function expectElementEnd(p: Cursor, what: string, problems: string[]): void {
+function expectElementEnd(p: Cursor, what: string, problems: Problems): void {
   p.skipWhitespace();
   if (p.done() || p.peek() === ',') return;
   const from = p.pos;
   p.skipToNextElement();
   problems.push(
-    `unexpected text after ${what}: ${JSON.stringify(p.s.slice(from, p.pos).trim())} (a '"' or '\\' inside a quoted-string must be escaped, RFC 9110 §5.6.4)`,
+    `unexpected text after ${what}: ${excerpt(p.s.slice(from, p.pos).trim())} (a '"' or '\\' inside a quoted-string must be escaped, RFC 9110 §5.6.4)`,
   );
 }
 
@@ -219,19 +263,19 @@ const ERROR_CHARS = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const URI_CHARS = /^[\x21\x23-\x5b\x5d-\x7e]*$/;
 const BEARER_SINGLETONS = ['realm', 'scope', 'error', 'error_description', 'error_uri'];
 
-function checkChallenge(ch: Challenge, problems: string[]): void {
+function checkChallenge(ch: Challenge, problems: Problems): void {
   const seen = new Set<string>();
   for (const p of ch.params) {
     const lower = p.name.toLowerCase();
     if (seen.has(lower)) {
       problems.push(
-        `${ch.scheme} challenge repeats parameter ${lower}: each parameter may appear at most once (RFC 9110 §11.2)`,
+        `${clipped(ch.scheme)} challenge repeats parameter ${clipped(lower)}: each parameter may appear at most once (RFC 9110 §11.2)`,
       );
     }
     seen.add(lower);
     if (lower === 'realm' && !p.quoted) {
       problems.push(
-        `${ch.scheme} realm is not a quoted-string: realm must always be quoted (RFC 9110 §11.5)`,
+        `${clipped(ch.scheme)} realm is not a quoted-string: realm must always be quoted (RFC 9110 §11.5)`,
       );
     }
   }
@@ -250,7 +294,7 @@ function checkChallenge(ch: Challenge, problems: string[]): void {
     if (lower === 'scope') checkScope(p.value, problems);
     if ((lower === 'error' || lower === 'error_description') && !ERROR_CHARS.test(p.value)) {
       problems.push(
-        `Bearer ${lower} contains characters outside %x20-21 / %x23-5B / %x5D-7E (no '"' or '\\'): ${JSON.stringify(p.value)} (OAuth 2.1 §5.3.1, RFC 6750 §3)`,
+        `Bearer ${lower} contains characters outside %x20-21 / %x23-5B / %x5D-7E (no '"' or '\\'): ${excerpt(p.value)} (OAuth 2.1 §5.3.1, RFC 6750 §3)`,
       );
     }
     if (lower === 'error_uri' && !URI_CHARS.test(p.value)) {
@@ -259,18 +303,18 @@ function checkChallenge(ch: Challenge, problems: string[]): void {
   }
 }
 
-function checkScope(value: string, problems: string[]): void {
+function checkScope(value: string, problems: Problems): void {
   // scope = scope-token *( SP scope-token ): one space between tokens, none around them.
   const tokens = value.split(' ');
   if (tokens.some((t) => t === '')) {
     problems.push(
-      `Bearer scope ${JSON.stringify(value)} is not a list of scope-tokens separated by single spaces (OAuth 2.1 §5.3.1, RFC 6749 §3.3)`,
+      `Bearer scope ${excerpt(value)} is not a list of scope-tokens separated by single spaces (OAuth 2.1 §5.3.1, RFC 6749 §3.3)`,
     );
   }
   for (const t of tokens) {
     if (t !== '' && !SCOPE_TOKEN.test(t)) {
       problems.push(
-        `Bearer scope token ${JSON.stringify(t)} contains characters outside %x21 / %x23-5B / %x5D-7E (OAuth 2.1 §5.3.1)`,
+        `Bearer scope token ${excerpt(t)} contains characters outside %x21 / %x23-5B / %x5D-7E (OAuth 2.1 §5.3.1)`,
       );
     }
   }

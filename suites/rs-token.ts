@@ -935,17 +935,21 @@ export const RS_401_22 = defineCheck({
   probe: 'POST the protected request once per kind of invalid token, in parallel, and compare the statuses.',
   async run(t) {
     if (!(await probeNeedsToken(t))) return;
-    const probes: Promise<TokenOutcome>[] = [
-      presentToken(t, 'mcp-auth-conformance-not-a-token', 'a malformed token'),
+    // Every fixture is awaited before any probe starts: a probe started while the check waits
+    // for a fixture would be left unobserved if that wait threw (issue #14).
+    const probes: (() => Promise<TokenOutcome>)[] = [
+      () => presentToken(t, 'mcp-auth-conformance-not-a-token', 'a malformed token'),
     ];
     const tokens = await t.optionalFixture('token');
     if (tokens)
-      probes.push(presentToken(t, tamperPayload(tokens.accessToken), 'a token with a broken signature'));
+      probes.push(() =>
+        presentToken(t, tamperPayload(tokens.accessToken), 'a token with a broken signature'),
+      );
     const minter = await t.optionalFixture('minter');
     if (minter) {
       const now = nowSeconds();
       const scope = await scopeForForgedTokens(t);
-      const forged = (probe: string, claims: Record<string, unknown>) =>
+      const forged = (probe: string, claims: Record<string, unknown>) => () =>
         minter
           .mint({ claims: { ...(scope ? { scope } : {}), ...claims } })
           .then((token) => presentToken(t, token, probe));
@@ -955,7 +959,7 @@ export const RS_401_22 = defineCheck({
         forged('a token for another resource', { aud: 'https://other.example/mcp' }),
       );
     } else t.note('no key to forge tokens: expired, wrong-issuer and wrong-audience kinds were not sent');
-    const outcomes = await Promise.all(probes);
+    const outcomes = await Promise.all(probes.map((probe) => probe()));
     t.data('probes', outcomes.map(outcomeRow));
     const accepted = outcomes.filter((o) => o.accepted);
     if (accepted.length > 0)

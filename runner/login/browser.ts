@@ -11,6 +11,8 @@
 
 import { access } from 'node:fs/promises';
 import type { Exchange } from '../http.ts';
+import type { EgressRefused } from '../egress.ts';
+import { startEgressProxy } from './egress-proxy.ts';
 import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -53,7 +55,7 @@ interface PwPage {
     first(): { click(options: { timeout: number }): Promise<void> };
     count(): Promise<number>;
   };
-  evaluate<T>(fn: (arg: number) => T, arg: number): Promise<T>;
+  evaluate<T, A>(fn: (arg: A) => T, arg: A): Promise<T>;
   waitForLoadState(state: 'load', options: { timeout: number }): Promise<void>;
 }
 interface PwBrowser {
@@ -95,12 +97,42 @@ export async function browserLogin(
   ]);
   const deadline = Date.now() + ctx.timeoutMs;
   const remaining = () => Math.max(1, deadline - Date.now());
-  const browser = await pw.chromium.launch({
-    executablePath,
-    args: CHROMIUM_ARGS,
-    headless: true,
-    timeout: remaining(),
-  });
+  // Chromium resolves and follows redirects on its own: every request it makes, loopback included,
+  // goes through a proxy that applies the runner's egress policy (egress-proxy.ts).
+  const recordRefusal = (url: string, refusal: EgressRefused) => {
+    ctx.log?.(`browser login: ${refusal.message}`);
+    ctx.http.record?.({
+      label: 'browser login: refused by the egress policy',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      request: { method: 'GET', url, headers: [] },
+      error: refusal.message,
+      refused: {
+        host: refusal.host,
+        addressClass: refusal.addressClass,
+        ...(refusal.address ? { address: refusal.address } : {}),
+      },
+    });
+  };
+  // The redirect URI is the harness's: the proxy never forwards it (Chromium sees a network error).
+  const proxy = ctx.http.egress
+    ? await startEgressProxy(ctx.http.egress, recordRefusal, (url) => isRedirectTo(url, ctx.redirectUri))
+    : undefined;
+  let browser: PwBrowser;
+  try {
+    browser = await pw.chromium.launch({
+      executablePath,
+      args: [
+        ...CHROMIUM_ARGS,
+        ...(proxy ? [`--proxy-server=${proxy.url}`, '--proxy-bypass-list=<-loopback>'] : []),
+      ],
+      headless: true,
+      timeout: remaining(),
+    });
+  } catch (err) {
+    await proxy?.close();
+    throw err;
+  }
   try {
     let callback: URL | undefined;
     let resolveCallback: (url: URL) => void = () => {};
@@ -179,6 +211,19 @@ export async function browserLogin(
       used.add(index);
       const step = script.steps[index]!;
       ctx.log?.(`browser login: step ${index + 1} on ${new URL(current).pathname}`);
+      // Hidden fields (CSRF token, consent request id, state handles) are secrets from now on, as in
+      // the form driver: the form post that carries them is recorded as evidence.
+      const hidden = await page
+        .evaluate(
+          (max: number) =>
+            Array.from(document.querySelectorAll('input'))
+              .filter((i) => i.type === 'hidden' && i.value !== '')
+              .map((i) => i.value)
+              .slice(0, max),
+          100,
+        )
+        .catch((): string[] => []);
+      for (const value of hidden) ctx.onSecret?.(value, 'form-state');
       for (const [field, raw] of Object.entries(step.fill)) {
         const { value, fromEnv } = resolveFillValue(raw);
         if (fromEnv) ctx.onSecret?.(value, 'login-secret');
@@ -215,6 +260,7 @@ export async function browserLogin(
     return reached;
   } finally {
     await browser.close();
+    await proxy?.close();
   }
 }
 

@@ -4,6 +4,7 @@
 // redirect to the redirect URI without requesting it (the harness owns that URI).
 
 import type { HttpResponse } from '../http.ts';
+import { isSecretName } from '../redact.ts';
 import { CookieJar } from './cookies.ts';
 import { formEntries, type HtmlControl, type HtmlForm, isSubmitButton, parseForms } from './html-forms.ts';
 import {
@@ -105,6 +106,12 @@ function submitStep(
 ): { url: URL; method: 'GET' | 'POST'; body: [string, string][] | undefined } {
   const forms = parseForms(html);
   const { form, pressed } = chooseForm(forms, step, pageUrl);
+  // Hidden fields (a CSRF token, a consent request id, a state handle) are server state handed to
+  // the browser: secrets from the moment the harness sees them (redact.ts scrubs them everywhere).
+  for (const c of form.controls) {
+    if (c.value !== '' && (c.type === 'hidden' || isSecretName(c.name)))
+      ctx.onSecret?.(c.value, 'form-state');
+  }
   for (const [field, raw] of Object.entries(step.fill)) {
     const { value, fromEnv } = resolveFillValue(raw);
     const controls = form.controls.filter((c) => c.name === field && !isSubmitButton(c));

@@ -177,3 +177,87 @@ describe('secrets the run never registered are caught by pattern', () => {
     expect(redactor.text('a banana')).toBe('a banana');
   });
 });
+
+describe('secret names are judged by meaning, not spelling', () => {
+  const r = new Redactor();
+  const unseen = 'UNSEEN-0123456789-secret';
+  const red = (value: string, kind: SecretKind = 'token') => redactedValue(value, kind);
+
+  it.each([
+    'Token',
+    'TOKEN',
+    'CSRF_token',
+    'x-csrf-token',
+    'csrfToken',
+    'requestState',
+    'SecretAccessKey',
+    'AccessKeyId',
+    'api_key',
+    'client-secret',
+    'Password',
+  ])('redacts the JSON field %s and keeps the rest of the document as it was', (field) => {
+    const out = r.text(JSON.stringify({ [field]: unseen, other: 'visible' }));
+    const kind: SecretKind = /passw/i.test(field) ? 'password' : 'token';
+    expect(out).toBe(JSON.stringify({ [field]: red(unseen, kind), other: 'visible' }));
+  });
+
+  it.each([
+    'token_endpoint',
+    'token_type',
+    'token_endpoint_auth_methods_supported',
+    'csrf_header_name',
+    'revocation_endpoint',
+    'code_challenge_method',
+  ])('keeps the evidence field %s', (field) => {
+    const text = JSON.stringify({ [field]: 'https://as.example/token' });
+    expect(r.text(text)).toBe(text);
+    expect(r.text(`?${field}=visible`)).toBe(`?${field}=visible`);
+  });
+
+  it('redacts form and query fields case-insensitively', () => {
+    expect(r.text(`a=1&Token=${unseen}&CSRF_token=${unseen}&b=2`)).toBe(
+      `a=1&Token=${red(unseen)}&CSRF_token=${red(unseen)}&b=2`,
+    );
+  });
+
+  it('redacts headers whose name means a secret', () => {
+    expect(r.header('X-CSRF-Token', unseen)).toBe(red(unseen));
+    expect(r.header('x-api-key', unseen)).toBe(red(unseen));
+    expect(r.header('x-amz-security-token', unseen)).toBe(red(unseen));
+    expect(r.header('content-type', 'application/json')).toBe('application/json');
+  });
+
+  it('redacts the values of hidden inputs and of secret-named inputs and meta tags in HTML', () => {
+    const html = [
+      `<input type="hidden" name="request_id" value="${unseen}">`,
+      `<INPUT TYPE=hidden NAME=whatever VALUE='${unseen}'>`,
+      `<input name="csrf" value="${unseen}" type="text">`,
+      `<meta name="csrf-token" content="${unseen}">`,
+      '<input type="text" name="username" value="alice">',
+      '<input type="hidden" name="empty" value="">',
+    ].join('\n');
+    const out = r.text(html);
+    expect(out).not.toContain(unseen);
+    expect(out.match(/\[redacted/g)).toHaveLength(4);
+    expect(out).toContain(`<input type="hidden" name="request_id" value="${red(unseen)}">`);
+    expect(out).toContain(`VALUE='${red(unseen)}'`);
+    expect(out).toContain('<input type="text" name="username" value="alice">');
+    expect(out).toContain('value=""');
+  });
+
+  it('redacts a cloud credentials document the target points the runner at', () => {
+    const creds = {
+      Code: 'Success',
+      Type: 'AWS-HMAC',
+      AccessKeyId: 'ASIAEXAMPLEEXAMPLE01',
+      SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      Token: 'IQoJb3JpZ2luX2VjEXAMPLETOKENVALUE0123456789',
+      Expiration: '2026-01-01T00:00:00Z',
+    };
+    const out = r.text(JSON.stringify(creds, null, 2));
+    for (const secret of [creds.AccessKeyId, creds.SecretAccessKey, creds.Token])
+      expect(out).not.toContain(secret);
+    expect(out).toContain('"Type": "AWS-HMAC"');
+    expect(out).toContain('"Expiration": "2026-01-01T00:00:00Z"');
+  });
+});
