@@ -127,6 +127,8 @@ export const FIXTURE_NAMES = [
   'token-user-b',
   'minter',
   'protected-request',
+  'token-other-resource',
+  'token-no-resource',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 

@@ -20,15 +20,15 @@ import { writeReports } from '../reports/write.ts';
 import { type Baseline, BaselineError, judge, loadBaseline } from './baseline.ts';
 import { CHECKS } from '../suites/index.ts';
 import type { Check } from './check.ts';
-import { type Config, loadRunConfig, readSecrets, UsageError } from './config.ts';
+import { loadRunConfig, readSecrets, UsageError } from './config.ts';
 import { type CheckResult, runChecks, selectChecks } from './engine.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
 import { HttpRecorder, HttpTransportError } from './http.ts';
 import { createLoginDriver, type FormScript, FormScriptSchema } from './login/index.ts';
-import { mcpCall } from './mcp.ts';
+import { detectRevision, mcpCall, type RevisionDetection, RevisionUnknown } from './mcp.ts';
 import { EXIT_MEANING, Progress } from './progress.ts';
 import { Redactor } from './redact.ts';
-import { isRevision, REVISIONS } from './revisions.ts';
+import { isRevision, LATEST_REVISION, type Revision, REVISIONS } from './revisions.ts';
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -74,7 +74,9 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           in process (auto-approve, its signing key lets the runner forge tokens)
   --fault NAME            switch on a fault of the embedded server (repeatable; not with --target;
                           list them with "mcp-auth-conformance serve --list-faults")
-  --spec REV              ${REVISIONS.join(' | ')} (default ${REVISIONS[REVISIONS.length - 1]})
+  --spec REV              auto | ${REVISIONS.join(' | ')} (default auto: the newest revision the
+                          target speaks, asked with server/discover, else initialize; the
+                          embedded server: ${REVISIONS[REVISIONS.length - 1]})
   --only P,Q              run only checks whose ID starts with a prefix (RS, RS-PRM, AS-PKCE-01)
   --skip P,Q              leave out checks by ID prefix
   --strict                a violated SHOULD fails the run
@@ -109,6 +111,10 @@ export const RUN_USAGE = `Usage: mcp-auth-conformance run [options]
                           server: read_my_notes)
   --allow-races           run the AS-RACE probes (20 parallel token requests) against a
                           non-loopback target too (loopback targets always get them)
+  --other-resource URL    RS-AUD-01 without a key: a resource the authorization server also
+                          issues tokens for (default: synthetic ones on its host)
+  --foreign-token-env NAME  environment variable holding a token of another service from the
+                          same authorization server (RS-AUD-01 presents it, expects 401)
   --code-lifetime-wait S  AS-AUTHZ-12: redeem a code S seconds after issue (max 600, the
                           RECOMMENDED maximum lifetime); still redeemable warns. Default:
                           skipped against a target; 1.5 against the embedded server (codes live 1 s)
@@ -221,19 +227,32 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const script = config.loginScript ? readLoginScript(resolve(io.cwd, config.loginScript)) : undefined;
   const baseline = config.baseline ? readBaselineOrUsage(resolve(io.cwd, config.baseline)) : undefined;
   const registry = io.checks ?? CHECKS;
-  const { selected, unmatched } = selectChecks(registry, {
-    revision: config.spec,
-    only: config.only,
-    skip: config.skip,
-  });
+  // --spec auto: against a target the revision is known only once the server was asked (below);
+  // the embedded reference server is checked in the newest revision.
+  const forcedRevision = config.spec === 'auto' ? (config.target ? undefined : LATEST_REVISION) : config.spec;
+  const selectFor = (revision: Revision) =>
+    selectChecks(registry, { revision, only: config.only, skip: config.skip });
+  let { selected, unmatched } = selectFor(forcedRevision ?? LATEST_REVISION);
   if (unmatched.length > 0) {
     throw new UsageError(
       `no check ID starts with ${unmatched.map((p) => `"${p}"`).join(', ')}; list the checks with "mcp-auth-conformance list".`,
     );
   }
-  if (selected.length === 0) {
-    throw new UsageError(`no check applies to revision ${config.spec} with the given --only/--skip.`);
+  if (selected.length === 0 && forcedRevision) {
+    throw new UsageError(`no check applies to revision ${forcedRevision} with the given --only/--skip.`);
   }
+  let revision: Revision = forcedRevision ?? LATEST_REVISION;
+  let revisionDetection: RevisionDetection | undefined = forcedRevision
+    ? {
+        revision: forcedRevision,
+        how: config.spec === 'auto' ? 'embedded' : 'forced',
+        detail:
+          config.spec === 'auto'
+            ? 'the embedded reference server serves every revision; the newest is checked'
+            : `forced with --spec ${forcedRevision}`,
+        exchanges: [],
+      }
+    : undefined;
 
   const redactor = io.redactor ?? new Redactor();
   const progress = new Progress({ write: io.out, tty: io.isTTY, env: io.env, redactor });
@@ -298,7 +317,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       recorder,
       redactor,
       target: targetUrl,
-      revision: config.spec,
+      revision,
       login: createLoginDriver({
         driver: config.login,
         ...(script ? { script } : {}),
@@ -311,28 +330,66 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         ...(secrets.accessTokenB ? { accessTokenB: secrets.accessTokenB } : {}),
         ...(config.clientId ? { clientId: config.clientId } : {}),
         ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
+        ...(secrets.foreignToken ? { foreignToken: secrets.foreignToken } : {}),
       },
+      ...(config.otherResource ? { otherResource: config.otherResource } : {}),
       ...(mintKey ? { mintKey } : {}),
       log: (line) => progress.line(line),
     });
     redactor.register(secrets.accessToken, 'access_token');
     redactor.register(secrets.accessTokenB, 'access_token');
     redactor.register(secrets.clientSecret, 'client_secret');
+    redactor.register(secrets.foreignToken, 'access_token');
+
+    if (revisionDetection) await preflight(recorder, targetUrl, revision);
+    else {
+      // --spec auto against a target: ask the server (runner/mcp.ts detectRevision); the token,
+      // when one is needed, is the run's own token fixture (fixtures.setRevision then re-shapes the
+      // revision-dependent fixtures).
+      const runFixtures = fixtures;
+      revisionDetection = await detectRevision(
+        recorder,
+        targetUrl,
+        async () => (await runFixtures.get('token')).accessToken,
+      ).catch((err: unknown): RevisionDetection => {
+        // Nothing to read the revision from (a token could not be had, the answers are not MCP):
+        // the newest revision is checked, and the report and the terminal say it was not detected.
+        if (err instanceof RevisionUnknown)
+          return {
+            revision: LATEST_REVISION,
+            how: 'undetected',
+            detail: `not detected (${err.message}); checked as ${LATEST_REVISION}: force the revision the server speaks with --spec REV`,
+            exchanges: [],
+          };
+        if (err instanceof HttpTransportError)
+          throw new RunCouldNotHappen(
+            `the target ${targetUrl} cannot be reached: ${err.message}. Check the URL and that the server is running.`,
+          );
+        throw err;
+      });
+      revision = revisionDetection.revision;
+      fixtures.setRevision(revision);
+      selected = selectFor(revision).selected;
+      if (selected.length === 0)
+        throw new RunCouldNotHappen(
+          `no check applies to revision ${revision} (detected: ${revisionDetection.detail}) with the given --only/--skip`,
+        );
+    }
 
     progress.header({
       version: VERSION,
       target: targetUrl,
       embedded: server !== undefined,
       faults: config.faults,
-      revision: config.spec,
+      revision,
+      revisionNote: revisionDetection.detail,
       total: selected.length,
       strict: config.strict,
     });
-    await preflight(recorder, targetUrl, config);
 
     results = await runChecks(selected, {
       target: targetUrl,
-      revision: config.spec,
+      revision,
       strict: config.strict,
       embedded: server !== undefined,
       http: recorder,
@@ -384,7 +441,19 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       target,
       embedded: !config.target,
       faults: config.faults,
-      revision: config.spec,
+      revision,
+      ...(revisionDetection
+        ? {
+            revisionDetection: {
+              requested: config.spec,
+              how: revisionDetection.how,
+              detail: revisionDetection.detail,
+              ...(revisionDetection.advertised ? { advertised: revisionDetection.advertised } : {}),
+              ...(revisionDetection.withToken ? { withToken: true } : {}),
+              exchanges: revisionDetection.exchanges,
+            },
+          }
+        : {}),
       startedAt,
       durationMs: Math.round(performance.now() - started),
       options: {
@@ -466,13 +535,13 @@ class RunCouldNotHappen extends Error {
 }
 
 /** One anonymous request: a target that cannot be reached at all ends the run early (exit 3). */
-async function preflight(recorder: HttpRecorder, target: string, config: Config): Promise<void> {
+async function preflight(recorder: HttpRecorder, target: string, revision: Revision): Promise<void> {
   try {
     await mcpCall(
       recorder,
       target,
-      config.spec,
-      protectedProbe(config.spec, 'preflight: is the target reachable?'),
+      revision,
+      protectedProbe(revision, 'preflight: is the target reachable?'),
     );
   } catch (err) {
     if (err instanceof HttpTransportError) {

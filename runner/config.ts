@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { assertFaultNames, UnknownFaultError } from '../reference-server/faults.ts';
 import { PUBLIC_METHOD_CANDIDATES } from './mcp.ts';
-import { LATEST_REVISION, REVISIONS } from './revisions.ts';
+import { REVISIONS } from './revisions.ts';
 
 export const CONFIG_FILE_NAME = 'mcp-auth-conformance.config.json';
 /** Report formats; report.json is always written, the others are rendered from it. */
@@ -53,7 +53,12 @@ export const ConfigSchema = z
       .array(z.string())
       .default([])
       .describe('Faults of the embedded reference server to switch on (only without target).'),
-    spec: z.enum(REVISIONS).default(LATEST_REVISION).describe('MCP specification revision to check against.'),
+    spec: z
+      .enum(['auto', ...REVISIONS])
+      .default('auto')
+      .describe(
+        'MCP specification revision to check against. auto (the default): against a target, the newest revision the server speaks (negotiated: server/discover, else initialize); the embedded reference server is checked in the newest revision.',
+      ),
     only: z
       .array(idPrefix)
       .default([])
@@ -186,6 +191,16 @@ export const ConfigSchema = z
       .describe(
         'A tool that answers its first call with input_required and a requestState (MCP 2026-07-28 multi-round-trip): RS-SESS-04 replays that state with another user, without a token and tampered (default against the embedded server: read_my_notes).',
       ),
+    otherResource: httpUrl
+      .optional()
+      .describe(
+        'A resource (RFC 8707) the authorization server also issues tokens for: RS-AUD-01 asks it for a token for this resource and presents it to the target (default: synthetic resources on the authorization server host and beside the endpoint).',
+      ),
+    foreignTokenEnv: envName
+      .optional()
+      .describe(
+        'Name of an environment variable holding an access token the same authorization server issued for another service: RS-AUD-01 presents it to the target and expects 401.',
+      ),
     allowOrigins: z
       .array(httpUrl)
       .default([])
@@ -232,6 +247,8 @@ const RUN_FLAGS = {
   'state-tool': { type: 'string' },
   'allow-races': { type: 'boolean' },
   'code-lifetime-wait': { type: 'string' },
+  'other-resource': { type: 'string' },
+  'foreign-token-env': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -329,6 +346,8 @@ function flagsToInput(values: ReturnType<typeof parseRunFlags>): Record<string, 
     allowRaces: values['allow-races'],
     codeLifetimeWait:
       values['code-lifetime-wait'] === undefined ? undefined : parseSeconds(values['code-lifetime-wait']),
+    otherResource: values['other-resource'],
+    foreignTokenEnv: values['foreign-token-env'],
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return input;
@@ -461,7 +480,7 @@ export function readSecrets(
   config: Config,
   env: NodeJS.ProcessEnv,
   cwd: string = process.cwd(),
-): { accessToken?: string; accessTokenB?: string; clientSecret?: string } {
+): { accessToken?: string; accessTokenB?: string; clientSecret?: string; foreignToken?: string } {
   const fromFile = (path: string, flag: string) => {
     let value: string;
     try {
@@ -492,7 +511,11 @@ export function readSecrets(
   const accessToken = either(config.tokenEnv, config.tokenFile, 'token');
   const accessTokenB = either(config.tokenBEnv, config.tokenBFile, 'token-b');
   const clientSecret = either(config.clientSecretEnv, config.clientSecretFile, 'client-secret');
+  const foreignToken = config.foreignTokenEnv
+    ? fromEnv(config.foreignTokenEnv, '--foreign-token-env')
+    : undefined;
   return {
+    ...(foreignToken !== undefined ? { foreignToken } : {}),
     ...(accessToken !== undefined ? { accessToken } : {}),
     ...(accessTokenB !== undefined ? { accessTokenB } : {}),
     ...(clientSecret !== undefined ? { clientSecret } : {}),
