@@ -46,7 +46,7 @@ export async function withSession<T>(
   if (isStateless(t.revision)) return fn(undefined);
   const opened = await openSessionOrRefusal(t, token);
   if ('refusal' in opened) {
-    if (onForbidden) return onForbidden(opened.refusal);
+    if (onForbidden && opened.refusal.reply.response.status === 403) return onForbidden(opened.refusal);
     skipForRefusedHandshake(t, opened.refusal);
     return undefined;
   }
@@ -65,8 +65,10 @@ export interface HandshakeRefusal {
 }
 
 /**
- * Opens a session with `token`, or returns the 403 that refused the handshake. Any other failure
- * of the handshake still throws (McpSessionError: the check ends as error with the replies).
+ * Opens a session with `token`, or returns the 4xx that refused the handshake (a 403 is an
+ * observation the RS-403 checks judge; any other refusal of the harness's token means the control
+ * every probe in the session needs failed). Anything else still throws (a 2xx without a result, a
+ * 5xx: McpSessionError, the check ends as error with the replies; transport errors).
  */
 async function openSessionOrRefusal(
   t: CheckContext,
@@ -76,7 +78,8 @@ async function openSessionOrRefusal(
     return { session: (await openSession(t.http, t.target, t.revision, token)).session };
   } catch (error) {
     const reply = error instanceof McpSessionError ? error.replies.at(-1) : undefined;
-    if (reply?.response.status !== 403) throw error;
+    const status = reply?.response.status;
+    if (reply === undefined || status === undefined || status < 400 || status > 499) throw error;
     return { refusal: { reply, what: (error as McpSessionError).message } };
   }
 }
@@ -92,8 +95,15 @@ export async function openSessionOrSkip(t: CheckContext, token: string): Promise
   return undefined;
 }
 
-/** A check that needs a session cannot run when the handshake is refused 403: say why, and how. */
+/** A check that needs a session cannot run when the handshake is refused: say why, and how. */
 function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
+  if (refusal.reply.response.status !== 403) {
+    t.prerequisiteMissing(
+      `control failed: the MCP handshake with the harness's token was refused (${refusal.what}), so no probe in a session can be judged`,
+      'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+    );
+    return;
+  }
   t.prerequisiteMissing(
     `the MCP handshake with the harness's token was refused (${refusal.what}): the server requires a scope for every request that this token lacks, so no session can be opened to probe in`,
     'give a token holding every scope the server requires with --token-env NAME (RS-403-01 judges the 403 itself)',

@@ -288,6 +288,12 @@ export const RS_TRN_04 = defineCheck({
     const { accessToken } = await t.fixture('token');
     const legacy = await legacySupport(t, accessToken);
     t.data('modernOnly', legacy === undefined);
+    if (legacy?.startsWith('unknown: ')) {
+      t.notApplicable(
+        `${legacy.slice('unknown: '.length)} (the rows bind "a server that supports only this revision")`,
+      );
+      return;
+    }
     if (legacy) {
       t.notApplicable(
         `the server also speaks a legacy revision (${legacy}); 2026-07-28 §Backward Compatibility asks this only of "a server that supports only this revision"`,
@@ -374,7 +380,11 @@ async function legacySupport(t: CheckContext, token: string): Promise<string | u
     label: 'server/discover (which revisions does the server speak?)',
   });
   const versions = resultOf(discover)?.supportedVersions;
-  const listed = Array.isArray(versions) ? REVISIONS_2025.filter((r) => versions.includes(r)) : [];
+  // A modern server MUST implement server/discover: without its answer, nothing shows the server
+  // speaks 2026-07-28 only (a refusal of the legacy probe below could be a refusal of everything).
+  if (!Array.isArray(versions))
+    return `unknown: server/discover with the token was answered ${describeReply(discover)}, so it cannot be shown that the server speaks 2026-07-28 only`;
+  const listed = REVISIONS_2025.filter((r) => versions.includes(r));
   if (listed.length > 0) return `server/discover lists ${listed.join(', ')}`;
   const init = await mcpCall(t.http, t.target, '2025-11-25', {
     method: 'initialize',
