@@ -50,7 +50,7 @@ export const RS_AUD_01 = defineCheck({
   needs: [],
   faults: ['rs-audience-not-checked'],
   requirement:
-    "A token valid in every respect except that it was issued for another resource is refused. With a key the target trusts (--mint-key, or the embedded server's), the sharpest probes: forged tokens whose `aud` is another host (https://other.example/mcp), a sibling path on the same origin, and the authorization server itself. Without a key, real tokens: the operator's token of another service (--foreign-token-env), else one the harness asks the same authorization server for with RFC 8707 `resource` = --other-resource, else a synthetic resource on the authorization server's host, else a sibling path of the endpoint (each an authorization of its own, with a client of its own where registration is offered). A real token that is accepted fails the check when its audience (JWT `aud`, or RFC 7662 introspection) names the other resource, or when the operator vouched for it; when the authorization server refuses every other resource, or ignores `resource`, the check skips and says which option would make it run.",
+    "A token valid in every respect except that it was issued for another resource is refused. With a key the target trusts (--mint-key, or the embedded server's), the sharpest probes: forged tokens whose `aud` is another host (https://other.example/mcp), a sibling path on the same origin, and the authorization server itself. Without a key, real tokens: the operator's token of another service (--foreign-token-env), else one the harness asks the same authorization server for with RFC 8707 `resource` = --other-resource, else a synthetic resource on the authorization server's host, else a sibling path of the endpoint (each an authorization of its own, with a client of its own where registration is offered). A real token that is accepted fails the check: the authorization server issued it for the other resource (RFC 8707 §2: it would have refused a resource it cannot issue for), and its audience, when the harness can read it (JWT `aud`, RFC 7662 introspection), is quoted; when the authorization server refuses every other resource, or ignores `resource` (the audience it gives names this server), the check skips and says which option would make it run.",
   remediation:
     'Accept a token only when its `aud` (or introspected audience) names this MCP server exactly; answer 401 invalid_token otherwise.',
   probe:
@@ -87,16 +87,24 @@ export const RS_AUD_01 = defineCheck({
       t.notApplicable(
         `${what} was accepted (HTTP ${o.status}), but introspection calls it inactive, so it is not a valid token of another resource`,
       );
-    } else if (other.source === 'operator' || (other.audience.values?.length ?? 0) > 0) {
-      t.violated(
-        `${what} (${audience}) was accepted (HTTP ${o.status}): the server does not check that tokens were issued for it`,
-        { exchanges: [o.exchange] },
-      );
-    } else {
-      t.notApplicable(
-        `${what} was accepted (HTTP ${o.status}), but its audience cannot be shown to be another resource (${audience}): the authorization server may not bind tokens to a resource at all (see RS-AUD-02), so the acceptance proves nothing. Give --foreign-token-env NAME or --mint-key FILE for a sharper probe`,
-      );
+      return;
     }
+    // RFC 8707 §2: an AS that cannot issue a token for the indicated resource refuses it
+    // (invalid_target); this one issued a token, so it is a token for that resource. An audience
+    // the harness reads (JWT or introspection) confirms it; one naming this server made the
+    // fixture skip ("the authorization server ignores resource").
+    const why =
+      other.source === 'operator'
+        ? 'the operator gave it as a token of another service'
+        : other.audience.values === undefined
+          ? `the authorization server issued it for resource=${other.resource} without refusing that resource (RFC 8707 §2), and its audience cannot be read (${other.audience.detail ?? 'opaque'})`
+          : other.audience.values.length === 0
+            ? 'it carries no audience at all, so nothing shows it was issued for this server'
+            : 'its audience names another resource';
+    t.violated(
+      `${what} (${audience}) was accepted (HTTP ${o.status}): ${why}; the server does not check that tokens were issued for it (MCP §Token Handling: "MUST validate that access tokens were issued specifically for them as the intended audience")`,
+      { exchanges: [o.exchange] },
+    );
   },
 });
 

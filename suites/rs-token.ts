@@ -13,7 +13,7 @@ import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK,
 import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
 import { authorizationServerOf } from '../runner/fixtures.ts';
 import { HttpTransportError } from '../runner/http.ts';
-import { mcpCall, type McpSession } from '../runner/mcp.ts';
+import { type McpProbe, mcpCall, type McpSession } from '../runner/mcp.ts';
 import { tamperPayload } from '../runner/mint.ts';
 import { revokeToken } from '../runner/oauth.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
@@ -32,6 +32,7 @@ import {
   presentToken,
   probeNeedsToken,
   probeValidatesTokens,
+  publicPrimaryRequest,
   realTokenControl,
   replyOutcome,
   scopeForForgedTokens,
@@ -75,13 +76,13 @@ export const RS_401_08 = defineCheck({
   needs: [],
   faults: ['rs-bad-token-500', 'rs-bad-token-403'],
   requirement:
-    'A Bearer token that is not a token the server issued (random text, a truncated JWT, three junk segments, a 10 KB string) is refused with HTTP 401, whatever the server does with requests that carry no token; never a 2xx, a 403 or a server error. A credential that is not even token68 syntax may instead get 400 invalid_request. The 401 should carry error="invalid_token" (OAuth 2.1 §5.3.1 / RFC 6750 §3.1 SHOULD: warn when it does not). This check owns the status of malformed tokens; RS-401-22 owns it for well-formed invalid ones.',
+    'A Bearer token that is not a token the server issued (random text, a truncated JWT, three junk segments, a 10 KB string) is refused with HTTP 401, whatever the server does with requests that carry no token; never a 2xx, a 403 or a server error. A credential that is not even token68 syntax may instead get 400 invalid_request. The 401 should carry error="invalid_token" (OAuth 2.1 §5.3.1 / RFC 6750 §3.1 SHOULD: warn when it does not). When the request the revision names (initialize, tools/list) is answered without a token and the probes therefore use a method that needs one, they are sent on the public request too: an invalid token gets 401 there as well (issue #13 item 4). This check owns the status of malformed tokens; RS-401-22 owns it for well-formed invalid ones.',
   remediation:
     'Treat every token that fails to parse or verify as invalid: answer 401 with `WWW-Authenticate: Bearer error="invalid_token", …`; catch parser exceptions instead of letting them become 500.',
   probe:
     'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68), between two controls with a valid token.',
   async run(t) {
-    const { control } = await validTokenControl(t);
+    const { token, control } = await validTokenControl(t);
     const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
     const probes: [string, string, boolean][] = [
       ['Bearer abc', 'Bearer abc', false],
@@ -90,15 +91,38 @@ export const RS_401_08 = defineCheck({
       ['a 10 KB token', `Bearer ${'A'.repeat(10 * 1024)}`, false],
       ['a credential that is not token68 (Bearer a b)', 'Bearer a b', true],
     ];
-    const outcomes = await underControl(t, control, () =>
+    const send = (request?: McpProbe) =>
       Promise.all(
-        probes.map(([probe, line]) => presentToken(t, undefined, probe, { authorization: [line] })),
-      ),
-    );
-    if (!outcomes) return;
+        probes.map(([probe, line]) =>
+          presentToken(t, undefined, request ? `${probe}, on ${request.method}` : probe, {
+            authorization: [line],
+            ...(request ? { request } : {}),
+          }),
+        ),
+      );
+    const onProtected = await underControl(t, control, () => send());
+    if (!onProtected) return;
+    const outcomes = [...onProtected];
+    // The same probes on the revision's own request when it is public (issue #13 item 4).
+    const primary = await publicPrimaryRequest(t);
+    if (primary) {
+      const primaryControl = tokenControl(
+        t,
+        token,
+        `${primary.method} with a valid token`,
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+        { request: primary },
+      );
+      const onPrimary = await underControl(t, primaryControl, () => send(primary), {
+        key: 'controlPublicRequest',
+        group: `the probes on ${primary.method}`,
+      });
+      outcomes.push(...(onPrimary ?? []));
+    }
     t.data('probes', outcomes.map(outcomeRow));
     let ok = 0;
-    outcomes.forEach((o, i) => {
+    outcomes.forEach((o, n) => {
+      const i = n % probes.length;
       // RFC 6585 §5: a header too large for the server may be refused with 431 before any token check.
       if (o.status === 431 && i === 3) {
         t.note('the 10 KB token was refused with 431 (header too large) before token validation');
@@ -106,7 +130,7 @@ export const RS_401_08 = defineCheck({
       } else if (judgeRefusal(t, o, { allow400: probes[i]![2], ownsStatus: true })) ok++;
     });
     // The error code is judged on the token68 probes (a non-token68 credential is a malformed request).
-    const bare = missingInvalidToken(outcomes.filter((_, i) => !probes[i]![2]));
+    const bare = missingInvalidToken(outcomes.filter((_, n) => !probes[n % probes.length]![2]));
     if (bare.length > 0)
       t.violated(
         `401 without error="invalid_token" in the Bearer challenge for: ${bare.map((o) => `${o.probe} (${describeOutcome(o)})`).join('; ')}; OAuth 2.1 §5.3.1 (RFC 6750 §3.1): the resource server SHOULD include the error attribute when a presented token failed`,
@@ -150,7 +174,7 @@ export const RS_401_10 = defineCheck({
   needs: ['token'],
   faults: ['rs-signature-not-checked'],
   requirement:
-    "The harness's real access token with one payload character changed (header and signature kept) no longer verifies and is refused with 401. For an opaque token, one character in its middle changes.",
+    "The harness's real access token with one payload character changed (header and signature kept) no longer verifies and is refused. For an opaque token, one character in its middle changes. Also sent on the revision's own request when that one is public (an invalid token gets 401 there too, issue #13 item 4). A refusal with another status than 401 is noted; RS-401-22 judges the status.",
   remediation:
     'Verify the JWS signature with the authorization server keys before trusting any claim (or look opaque tokens up / introspect them).',
   probe:
@@ -162,7 +186,35 @@ export const RS_401_10 = defineCheck({
     const outcomes = await underControl(t, control, async () => [
       await presentToken(t, tampered, 'the real token with one payload character changed'),
     ]);
-    if (outcomes) judgeAllRefused(t, outcomes, 'the tampered token');
+    if (!outcomes) return;
+    // Also on the revision's own request when it is public (issue #13 item 4).
+    const primary = await publicPrimaryRequest(t);
+    if (primary) {
+      const primaryControl = tokenControl(
+        t,
+        token,
+        `${primary.method} with the harness's access token`,
+        'make sure the authorization flow yields a token this endpoint accepts, or pass one with --token-env NAME',
+        { request: primary },
+      );
+      const onPrimary = await underControl(
+        t,
+        primaryControl,
+        async () => [
+          await presentToken(
+            t,
+            tampered,
+            `the real token with one payload character changed, on ${primary.method}`,
+            {
+              request: primary,
+            },
+          ),
+        ],
+        { key: 'controlPublicRequest', group: `the probe on ${primary.method}` },
+      );
+      outcomes.push(...(onPrimary ?? []));
+    }
+    judgeAllRefused(t, outcomes, 'the tampered token');
   },
 });
 

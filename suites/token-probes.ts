@@ -15,7 +15,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { type CheckContext, FixtureUnavailable } from '../runner/check.ts';
 import { selectScope } from '../runner/discovery.ts';
-import { fallbackProbeMethods } from '../runner/fixtures.ts';
+import { fallbackProbeMethods, protectedProbe } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import { type McpProbe, mcpCall } from '../runner/mcp.ts';
 import type { Minter, MintOptions } from '../runner/mint.ts';
@@ -132,6 +132,8 @@ export interface PresentOptions {
   authorization?: string[];
   /** Sent to this URL instead of the MCP endpoint (e.g. with a query). */
   url?: string;
+  /** Sent as this request instead of the protected request (publicPrimaryRequest). */
+  request?: McpProbe;
 }
 
 const fallbackNoted = new WeakSet<CheckContext>();
@@ -163,7 +165,9 @@ export async function presentToken(
   probe: string,
   opts: PresentOptions = {},
 ): Promise<TokenOutcome> {
-  const base = await protectedRequest(t, `MCP request: ${probe}`);
+  const base = opts.request
+    ? { ...opts.request, label: `MCP ${opts.request.method}: ${probe}` }
+    : await protectedRequest(t, `MCP request: ${probe}`);
   const reply = await mcpCall(t.http, opts.url ?? t.target, t.revision, {
     ...base,
     ...(opts.authorization
@@ -400,6 +404,19 @@ export async function probeNeedsToken(t: CheckContext): Promise<boolean> {
     }, so what it does without a valid token cannot be observed; see RS-401-01 and RS-PUB-*`,
   );
   return false;
+}
+
+/**
+ * The revision's own protected request (initialize in 2025-*, tools/list in 2026-07-28) when the
+ * target answers it without a token and the token checks therefore probe on a fallback method;
+ * else undefined. "Invalid or expired tokens MUST receive a HTTP 401 response" (MCP §Token
+ * Handling) holds on a public method too (issue #13 item 4): RS-401-08/10 also present their
+ * invalid tokens there, where a server that serves anonymous requests may wave them through.
+ */
+export async function publicPrimaryRequest(t: CheckContext): Promise<McpProbe | undefined> {
+  const { publicDefault } = await t.fixture('protected-request');
+  if (!publicDefault?.fallback) return undefined;
+  return protectedProbe(t.revision, `${publicDefault.method} (answered without a token here)`);
 }
 
 /**

@@ -28,6 +28,11 @@ export interface FakeTargetOptions {
   publicRequests?: boolean;
   /** The 401 to an invalid token carries error="invalid_token" (default true). */
   invalidTokenError?: boolean;
+  /**
+   * JSON-RPC methods served without a token, whose Authorization header is not even read (as
+   * routers with public methods do: a garbage token is then served too).
+   */
+  publicMethodsIgnoringTokens?: string[];
 }
 
 export interface FakeTarget {
@@ -145,7 +150,13 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
     http.get('*/mcp', () => new HttpResponse(null, { status: 405, headers: { allow: 'POST' } })),
     http.delete('*/mcp', () => new HttpResponse(null, { status: 405, headers: { allow: 'POST' } })),
     http.post('*/mcp', async ({ request }) => {
-      const auth = request.headers.get('authorization');
+      const peeked = (await request
+        .clone()
+        .json()
+        .catch(() => undefined)) as { method?: string } | undefined;
+      const ignoresToken =
+        peeked?.method !== undefined && (o.publicMethodsIgnoringTokens ?? []).includes(peeked.method);
+      const auth = ignoresToken ? null : request.headers.get('authorization');
       const bearer = auth && /^bearer /i.test(auth) ? auth.slice(7) : undefined;
       const record = bearer !== undefined ? tokens.get(bearer) : undefined;
       if (o.refuseEverything)
@@ -164,7 +175,7 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
             headers: { 'www-authenticate': challenge(o.invalidTokenError ? 'invalid_token' : undefined) },
           });
         record.uses++;
-      } else if (!o.publicRequests) {
+      } else if (!o.publicRequests && !ignoresToken) {
         return new HttpResponse(null, { status: 401, headers: { 'www-authenticate': challenge() } });
       }
       const body = (await request.json().catch(() => undefined)) as

@@ -153,6 +153,29 @@ describe('a target that refuses everything, valid tokens included: the refusals 
   });
 });
 
+describe('invalid tokens on a public method (issue #13 item 4)', () => {
+  it('a garbage or tampered token served on the public initialize fails RS-401-08 and RS-401-10, though the fallback method refuses them', async () => {
+    // As ttoss's router: initialize is public and its Authorization header is not read.
+    const r = await run(
+      { era: 'legacy', publicMethodsIgnoringTokens: ['initialize'] },
+      ['--spec', '2025-11-25', '--only', 'RS-401-08,RS-401-10'],
+      {
+        token: true,
+      },
+    );
+    expect(line(r.result('RS-401-08'))).toMatch(
+      /^RS-401-08 fail: Bearer abc, on initialize: accepted \(HTTP 200\); it must be refused with 401/,
+    );
+    expect(line(r.result('RS-401-10'))).toMatch(
+      /^RS-401-10 fail: the real token with one payload character changed, on initialize: accepted \(HTTP 200\)/,
+    );
+    // The fallback method (ping) refused them: that part conforms, and the note says where the probes ran.
+    expect(r.result('RS-401-08').notes.join(' ')).toMatch(
+      /initialize is answered without a token here .* the probes use ping/,
+    );
+  });
+});
+
 describe('RS-401-08: an invalid-token 401 without error="invalid_token" warns (OAuth 2.1 §5.3.1 / RFC 6750 §3.1 SHOULD)', () => {
   it('warns, naming the probes and the sentence; with the error code it passes', async () => {
     const bare = await run({ invalidTokenError: false }, ['--spec', '2026-07-28', '--only', 'RS-401-08'], {
