@@ -31,8 +31,8 @@ import {
   outcomeRow,
   presentToken,
   probeNeedsToken,
+  onProtectedAndPublicRequests,
   probeValidatesTokens,
-  publicPrimaryRequest,
   realTokenControl,
   replyOutcome,
   scopeForForgedTokens,
@@ -82,7 +82,7 @@ export const RS_401_08 = defineCheck({
   probe:
     'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68), between two controls with a valid token.',
   async run(t) {
-    const { token, control } = await validTokenControl(t);
+    const { token, what: describedToken } = await validTokenControl(t);
     const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
     const probes: [string, string, boolean][] = [
       ['Bearer abc', 'Bearer abc', false],
@@ -100,25 +100,14 @@ export const RS_401_08 = defineCheck({
           }),
         ),
       );
-    const onProtected = await underControl(t, control, () => send());
-    if (!onProtected) return;
-    const outcomes = [...onProtected];
-    // The same probes on the revision's own request when it is public (issue #13 item 4).
-    const primary = await publicPrimaryRequest(t);
-    if (primary) {
-      const primaryControl = tokenControl(
-        t,
-        token,
-        `${primary.method} with a valid token`,
-        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
-        { request: primary },
-      );
-      const onPrimary = await underControl(t, primaryControl, () => send(primary), {
-        key: 'controlPublicRequest',
-        group: `the probes on ${primary.method}`,
-      });
-      outcomes.push(...(onPrimary ?? []));
-    }
+    const outcomes = await onProtectedAndPublicRequests(
+      t,
+      token,
+      describedToken,
+      'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      send,
+    );
+    if (!outcomes) return;
     t.data('probes', outcomes.map(outcomeRow));
     let ok = 0;
     outcomes.forEach((o, n) => {
@@ -180,40 +169,24 @@ export const RS_401_10 = defineCheck({
   probe:
     'POST the protected request with the real token, then with a copy whose `sub` (or one middle character) is changed.',
   async run(t) {
-    const { token, control } = await realTokenControl(t);
+    const { token } = await realTokenControl(t);
     const tampered = tamperPayload(token);
     t.data('tokenKind', decodeJwtParts(token) ? 'JWT' : 'opaque');
-    const outcomes = await underControl(t, control, async () => [
-      await presentToken(t, tampered, 'the real token with one payload character changed'),
-    ]);
+    const outcomes = await onProtectedAndPublicRequests(
+      t,
+      token,
+      "the harness's access token",
+      'make sure the authorization flow yields a token this endpoint accepts, or pass one with --token-env NAME',
+      async (request) => [
+        await presentToken(
+          t,
+          tampered,
+          `the real token with one payload character changed${request ? `, on ${request.method}` : ''}`,
+          request ? { request } : {},
+        ),
+      ],
+    );
     if (!outcomes) return;
-    // Also on the revision's own request when it is public (issue #13 item 4).
-    const primary = await publicPrimaryRequest(t);
-    if (primary) {
-      const primaryControl = tokenControl(
-        t,
-        token,
-        `${primary.method} with the harness's access token`,
-        'make sure the authorization flow yields a token this endpoint accepts, or pass one with --token-env NAME',
-        { request: primary },
-      );
-      const onPrimary = await underControl(
-        t,
-        primaryControl,
-        async () => [
-          await presentToken(
-            t,
-            tampered,
-            `the real token with one payload character changed, on ${primary.method}`,
-            {
-              request: primary,
-            },
-          ),
-        ],
-        { key: 'controlPublicRequest', group: `the probe on ${primary.method}` },
-      );
-      outcomes.push(...(onPrimary ?? []));
-    }
     judgeAllRefused(t, outcomes, 'the tampered token');
   },
 });

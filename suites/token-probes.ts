@@ -265,10 +265,13 @@ const FORGED_TOKEN_HOW =
   'pass --mint-key FILE with a private JWK the target trusts and --mint-issuer URL with the issuer its tokens carry';
 
 /** The harness's real access token and its control (the same request with it). */
-export async function realTokenControl(t: CheckContext): Promise<{ token: string; control: Control }> {
+export async function realTokenControl(
+  t: CheckContext,
+): Promise<{ token: string; control: Control; what: string }> {
   const token = (await t.fixture('token')).accessToken;
   return {
     token,
+    what: "the harness's access token",
     control: tokenControl(t, token, "the same request with the harness's access token", REAL_TOKEN_HOW),
   };
 }
@@ -278,7 +281,9 @@ export async function realTokenControl(t: CheckContext): Promise<{ token: string
  * credentials, other schemes): the real one, else a correctly forged one. When neither can be had,
  * the real token's reason ends the check (skip, or error when the harness failed).
  */
-export async function validTokenControl(t: CheckContext): Promise<{ token: string; control: Control }> {
+export async function validTokenControl(
+  t: CheckContext,
+): Promise<{ token: string; control: Control; what: string }> {
   try {
     return await realTokenControl(t);
   } catch (err) {
@@ -290,6 +295,7 @@ export async function validTokenControl(t: CheckContext): Promise<{ token: strin
     t.note(`no real access token (${err.reason}): the control uses a token the harness forged`);
     return {
       token,
+      what: 'a correctly forged token',
       control: tokenControl(t, token, 'the same request with a correctly forged token', FORGED_TOKEN_HOW),
     };
   }
@@ -417,6 +423,43 @@ export async function publicPrimaryRequest(t: CheckContext): Promise<McpProbe | 
   const { publicDefault } = await t.fixture('protected-request');
   if (!publicDefault?.fallback) return undefined;
   return protectedProbe(t.revision, `${publicDefault.method} (answered without a token here)`);
+}
+
+/**
+ * Sends `send()` on the protected request and, when the revision's own request is public
+ * (publicPrimaryRequest), `send(primary)` there as well; each group between its own controls (a
+ * token the target accepts, on that request). Returns the outcomes of every group whose control
+ * held; undefined, with the check ended "control failed", when none did.
+ */
+export async function onProtectedAndPublicRequests<T>(
+  t: CheckContext,
+  token: string,
+  what: string,
+  howToProvide: string,
+  send: (request?: McpProbe) => Promise<T[]>,
+): Promise<T[] | undefined> {
+  const primary = await publicPrimaryRequest(t);
+  const onProtected = await underControl(
+    t,
+    tokenControl(t, token, `the same request with ${what}`, howToProvide),
+    () => send(),
+    primary ? { group: 'the probes on the request that needs a token' } : {},
+  );
+  if (!primary) return onProtected;
+  const onPrimary = await underControl(
+    t,
+    tokenControl(t, token, `${primary.method} with ${what}`, howToProvide, { request: primary }),
+    () => send(primary),
+    { key: 'controlPublicRequest', group: `the probes on ${primary.method}` },
+  );
+  if (!onProtected && !onPrimary) {
+    t.prerequisiteMissing(
+      `control failed: ${what} is served neither on the request that needs a token nor on ${primary.method}, so a refusal of the probes would prove nothing`,
+      howToProvide,
+    );
+    return undefined;
+  }
+  return [...(onProtected ?? []), ...(onPrimary ?? [])];
 }
 
 /**

@@ -33,6 +33,8 @@ export interface FakeTargetOptions {
    * routers with public methods do: a garbage token is then served too).
    */
   publicMethodsIgnoringTokens?: string[];
+  /** A valid token is refused with 403 insufficient_scope everywhere (a scope the AS never grants). */
+  forbidValidTokens?: boolean;
 }
 
 export interface FakeTarget {
@@ -175,6 +177,11 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
             headers: { 'www-authenticate': challenge(o.invalidTokenError ? 'invalid_token' : undefined) },
           });
         record.uses++;
+        if (o.forbidValidTokens)
+          return new HttpResponse('Forbidden', {
+            status: 403,
+            headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="admin"' },
+          });
       } else if (!o.publicRequests && !ignoresToken) {
         return new HttpResponse(null, { status: 401, headers: { 'www-authenticate': challenge() } });
       }

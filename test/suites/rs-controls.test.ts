@@ -176,6 +176,22 @@ describe('invalid tokens on a public method (issue #13 item 4)', () => {
   });
 });
 
+describe('invalid tokens on a public method when the token is refused elsewhere (ttoss requiredScopes)', () => {
+  it('the probes on the public initialize still judge (their own control holds); the others are dropped with a note', async () => {
+    const r = await run(
+      { era: 'legacy', publicMethodsIgnoringTokens: ['initialize'], forbidValidTokens: true },
+      ['--spec', '2025-11-25', '--only', 'RS-401-08,RS-401-22'],
+      { token: true },
+    );
+    expect(line(r.result('RS-401-08'))).toMatch(/^RS-401-08 fail: Bearer abc, on initialize: accepted/);
+    expect(r.result('RS-401-08').notes.join(' ')).toMatch(
+      /the probes on the request that needs a token not judged: control failed: .*answered HTTP 403/,
+    );
+    // RS-401-22 has no public-request group: its control fails, nothing is concluded.
+    expect(line(r.result('RS-401-22'))).toMatch(/^RS-401-22 skip: control failed: /);
+  });
+});
+
 describe('RS-401-08: an invalid-token 401 without error="invalid_token" warns (OAuth 2.1 §5.3.1 / RFC 6750 §3.1 SHOULD)', () => {
   it('warns, naming the probes and the sentence; with the error code it passes', async () => {
     const bare = await run({ invalidTokenError: false }, ['--spec', '2026-07-28', '--only', 'RS-401-08'], {
