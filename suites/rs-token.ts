@@ -815,7 +815,8 @@ async function rawOutcome(
         ...(token ? ([['authorization', `Bearer ${token}`]] as [string, string][]) : []),
       ],
       label,
-      timeoutMs: Math.min(t.options.requestTimeoutMs, 3_000),
+      // An SSE stream stays open: its status and headers come at once, 1.5 s is plenty.
+      timeoutMs: Math.min(t.options.requestTimeoutMs, 1_500),
       maxBodyBytes: 64 * 1024,
     });
     return replyOutcome(response);

@@ -466,7 +466,8 @@ async function rawGet(
       method: 'GET',
       headers: [['accept', 'text/event-stream'], ...headers, ['authorization', `Bearer ${token}`]],
       label: 'GET on the MCP endpoint (SSE stream?)',
-      timeoutMs: Math.min(t.options.requestTimeoutMs, 3_000),
+      // An SSE stream stays open: its status and headers come at once, 1.5 s is plenty.
+      timeoutMs: Math.min(t.options.requestTimeoutMs, 1_500),
       maxBodyBytes: 64 * 1024,
     });
     const contentType = response.headers.get('content-type');
