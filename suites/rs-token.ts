@@ -20,6 +20,7 @@ import { isStateless, REVISIONS } from '../runner/revisions.ts';
 import { openSessionOrSkip } from './rs-scope.ts';
 import {
   type ControlOutcome,
+  controlHeld,
   decodeJwtParts,
   describeOutcome,
   forger,
@@ -874,6 +875,8 @@ export const RS_401_21 = defineCheck({
       );
       return;
     }
+    // The control: the same token on the same request, served before the one change (revocation).
+    controlHeld(t);
     const revoked = await revokeToken(t.http, as, grant.client, {
       token: grant.tokens.accessToken,
       hint: 'access_token',

@@ -45,6 +45,17 @@ export interface Control {
   howToProvide: string;
 }
 
+/** Checks whose probes ran under a control that held (judgeRefusal refuses to judge the others). */
+const controlled = new WeakSet<CheckContext>();
+
+/**
+ * Marks the check as controlled when its control is not an `underControl` bracket (RS-401-21: the
+ * same token, accepted before its revocation). Use only where such a control was sent and served.
+ */
+export function controlHeld(t: CheckContext): void {
+  controlled.add(t);
+}
+
 /**
  * Runs `probe` bracketed by `control`: the control is sent right before and right after it, both
  * are recorded (data.control and the check's exchanges), and the probe's result is returned only
@@ -89,6 +100,7 @@ export async function underControl<T>(
       `${control.what} was served before the probes but answered ${after.describe} after them (the token or the server changed meanwhile), so nothing is concluded`,
     );
   }
+  controlled.add(t);
   return result;
 }
 
@@ -327,6 +339,11 @@ export interface RefusalJudgement {
  * Returns true when the token was refused as the check requires.
  */
 export function judgeRefusal(t: CheckContext, o: TokenOutcome, how: RefusalJudgement = {}): boolean {
+  // One mechanism for every check: a refusal is judged only under a control that held.
+  if (!o.accepted && !controlled.has(t))
+    throw new Error(
+      `${o.probe}: a refusal judged without a control (run the probes under underControl, suites/token-probes.ts)`,
+    );
   const evidence = { exchanges: [o.exchange] };
   if (o.accepted) {
     t.violated(`${o.probe}: accepted (HTTP ${o.status}); it must be refused with 401`, evidence);

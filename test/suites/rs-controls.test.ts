@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Report, ReportSchema } from '../../reports/json.ts';
+import { defineCheck } from '../../runner/check.ts';
 import { main } from '../../runner/cli.ts';
+import { judgeAllRefused, presentToken } from '../../suites/token-probes.ts';
+import { runAgainstEmbedded } from '../helpers/run-checks.ts';
 import { type FakeTarget, type FakeTargetOptions, startFakeTarget } from '../helpers/fake-mcp-target.ts';
 
 let target: FakeTarget | undefined;
@@ -149,6 +152,30 @@ describe('a target that refuses everything, valid tokens included: the refusals 
     // The fake does not check Origin: the control (no Origin) is served and so is the probe.
     expect(line(r.result('RS-TRN-01'))).toMatch(
       /^RS-TRN-01 fail: a request with Origin: https:\/\/evil\.example was served/,
+    );
+  });
+});
+
+describe('the mechanism is enforced: a new check cannot judge a refusal without a control', () => {
+  it('judging a refusal outside underControl ends the check as a harness error', async () => {
+    const careless = defineCheck({
+      id: 'TEST-CONTROL-01',
+      title: 'a check that forgets its control',
+      level: 'MUST',
+      refs: ['test'],
+      revisions: ['2026-07-28'],
+      needs: [],
+      faults: [],
+      untestable: 'a test check',
+      requirement: 'A garbage token is refused.',
+      remediation: 'none',
+      async run(t) {
+        judgeAllRefused(t, [await presentToken(t, 'garbage', 'a garbage token')], 'garbage');
+      },
+    });
+    const [r] = await runAgainstEmbedded([careless]);
+    expect(`${r!.status}: ${r!.message}`).toMatch(
+      /^error: harness error: a garbage token: a refusal judged without a control/,
     );
   });
 });
