@@ -265,7 +265,7 @@ export class RunFixtures implements FixtureSource {
    */
   setRevision(revision: Revision): void {
     if (revision === this.env.revision) return;
-    (this.env as { revision: Revision }).revision = revision;
+    this.env.revision = revision;
     for (const name of ['protected-request', 'prm', 'as'] as const) {
       this.promises.delete(name);
       this.exchanges.delete(name);

@@ -36,8 +36,6 @@ import {
   probeValidatesTokens,
   realTokenControl,
   replyOutcome,
-  scopeForForgedTokens,
-  STATUS_OWNER,
   type TokenOutcome,
   tokenControl,
   underControl,
