@@ -151,8 +151,8 @@ export const OPTIONS = {
     commands: ['run', 'list'],
     kind: 'string',
     value: 'REV',
-    schema: z.enum(REVISIONS).default(LATEST_REVISION),
-    help: `MCP specification revision: ${REVISIONS.join(' | ')}.`,
+    schema: z.enum(['auto', ...REVISIONS]).default('auto'),
+    help: `MCP specification revision: auto | ${REVISIONS.join(' | ')}. auto (the default): against a target, the newest revision the server speaks (asked with server/discover, else initialize); the embedded reference server is checked in the newest (${LATEST_REVISION}).`,
     group: 'What to check',
   }),
   only: option({
@@ -283,6 +283,24 @@ export const OPTIONS = {
     value: 'URL',
     schema: z.array(httpUrl).default([]),
     help: 'Extra origin the login step may visit, e.g. an identity provider on another host (repeatable).',
+    group: 'Getting tokens',
+  }),
+  otherResource: option({
+    flag: 'other-resource',
+    commands: ['run'],
+    kind: 'string',
+    value: 'URL',
+    schema: httpUrl.optional(),
+    help: 'A resource (RFC 8707) the authorization server also issues tokens for: RS-AUD-01 asks it for a token for this resource and presents it to the target (default: synthetic resources on the authorization server host and beside the endpoint).',
+    group: 'What the target does on purpose',
+  }),
+  foreignTokenEnv: option({
+    flag: 'foreign-token-env',
+    commands: ['run'],
+    kind: 'string',
+    value: 'NAME',
+    schema: envName.optional(),
+    help: 'Environment variable holding an access token the same authorization server issued for another service: RS-AUD-01 presents it to the target and expects 401.',
     group: 'Getting tokens',
   }),
   allowHosts: option({
@@ -1031,7 +1049,7 @@ export function readSecrets(
   config: Config,
   env: NodeJS.ProcessEnv,
   cwd: string = process.cwd(),
-): { accessToken?: string; accessTokenB?: string; clientSecret?: string } {
+): { accessToken?: string; accessTokenB?: string; clientSecret?: string; foreignToken?: string } {
   const fromFile = (path: string, flag: string) => {
     let value: string;
     try {
@@ -1062,7 +1080,11 @@ export function readSecrets(
   const accessToken = either(config.tokenEnv, config.tokenFile, 'token');
   const accessTokenB = either(config.tokenBEnv, config.tokenBFile, 'token-b');
   const clientSecret = either(config.clientSecretEnv, config.clientSecretFile, 'client-secret');
+  const foreignToken = config.foreignTokenEnv
+    ? fromEnv(config.foreignTokenEnv, '--foreign-token-env')
+    : undefined;
   return {
+    ...(foreignToken !== undefined ? { foreignToken } : {}),
     ...(accessToken !== undefined ? { accessToken } : {}),
     ...(accessTokenB !== undefined ? { accessTokenB } : {}),
     ...(clientSecret !== undefined ? { clientSecret } : {}),

@@ -107,7 +107,8 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(listHelp());
     return 0;
   }
-  const spec = values.spec;
+  // `list --spec auto` lists every revision's checks (auto is a run's choice).
+  const spec = values.spec === 'auto' ? undefined : values.spec;
   const { checkListing } = await import('./listing.ts');
   const registry = io.checks ?? (await import('../suites/index.ts')).CHECKS;
   if (values.json) {

@@ -52,6 +52,8 @@ export class Progress {
     embedded: boolean;
     faults: readonly string[];
     revision: string;
+    /** How the revision was chosen (forced, embedded, or what the server answered to --spec auto). */
+    revisionNote?: string;
     /** IDs of the selected checks, in catalogue order: results are printed in this order. */
     order: readonly string[];
     strict: boolean;
@@ -60,6 +62,7 @@ export class Progress {
     const where = info.embedded ? `embedded reference server at ${info.target}` : info.target;
     this.line(`mcp-auth-conformance ${info.version}: ${info.order.length} check(s) against ${where}`);
     this.line(`spec revision ${info.revision}${info.strict ? ', strict (a violated SHOULD fails)' : ''}`);
+    if (info.revisionNote) this.line(`  (${this.opts.redactor.text(info.revisionNote)})`);
     if (info.faults.length > 0) this.line(`faults switched on: ${info.faults.join(', ')}`);
     this.line('');
   }

@@ -22,7 +22,9 @@ import {
 } from '../runner/engine.ts';
 import { EgressPolicy } from '../runner/egress.ts';
 import { freeLoopbackPort, readMintKey, RunFixtures } from '../runner/fixtures.ts';
-import { HttpRecorder } from '../runner/http.ts';
+import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
+import { detectRevision, type RevisionDetection, RevisionUnknown } from '../runner/mcp.ts';
+import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
 import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
 import { Redactor } from '../runner/redact.ts';
 import { decideVerdict } from '../runner/verdict.ts';
@@ -50,7 +52,14 @@ export interface RunSetup {
   mintJwk?: JWK;
   script?: FormScript;
   baseline?: Baseline;
-  /** The checks of this run, in catalogue order. */
+  /**
+   * The revision to check, when known before contacting the target: --spec REV, or the embedded
+   * reference server's newest. Undefined: --spec auto against a target (executeRun asks it).
+   */
+  forcedRevision?: Revision;
+  /** The whole catalogue, to select again once --spec auto has found the revision. */
+  registry: readonly Check[];
+  /** The checks of this run, in catalogue order (for --spec auto: of the newest revision, until detected). */
   selected: Check[];
   /** Every MUST check of the catalogue for the revision (selected or not), for certifiability. */
   mustChecks: string[];
@@ -74,8 +83,12 @@ export function prepareRun(
     config.cimdUrlBase && config.cimdOut
       ? { urlBase: config.cimdUrlBase, dir: makeFolder(resolve(cwd, config.cimdOut)) }
       : undefined;
+  // --spec auto: against a target the revision is known only once the server was asked
+  // (executeRun); the embedded reference server is checked in the newest revision.
+  const forcedRevision: Revision | undefined =
+    config.spec === 'auto' ? (config.target ? undefined : LATEST_REVISION) : config.spec;
   const { selected, unmatched } = selectChecks(context.checks, {
-    revision: config.spec,
+    revision: forcedRevision ?? LATEST_REVISION,
     only: config.only,
     skip: config.skip,
   });
@@ -84,12 +97,10 @@ export function prepareRun(
       `no check ID starts with ${unmatched.map((p) => `"${p}"`).join(', ')}; list the checks with "mcp-auth-conformance list".`,
     );
   }
-  if (selected.length === 0) {
-    throw new UsageError(`no check applies to revision ${config.spec} with the given --only/--skip.`);
+  if (selected.length === 0 && forcedRevision) {
+    throw new UsageError(`no check applies to revision ${forcedRevision} with the given --only/--skip.`);
   }
-  const mustChecks = context.checks
-    .filter((c) => c.revisions.includes(config.spec) && levelFor(c, config.spec) === 'MUST')
-    .map((c) => c.id);
+  const mustChecks = mustChecksOf(context.checks, forcedRevision ?? LATEST_REVISION);
   const sarifArtifact =
     config.sarifArtifact ??
     (context.configFile ? relative(cwd, context.configFile).split('\\').join('/') : CONFIG_FILE_NAME);
@@ -99,6 +110,8 @@ export function prepareRun(
     ...(ca ? { ca } : {}),
     extraHeaders,
     ...(cimdPublishing ? { cimdPublishing } : {}),
+    ...(forcedRevision ? { forcedRevision } : {}),
+    registry: context.checks,
     ...(mintJwk ? { mintJwk } : {}),
     ...(script ? { script } : {}),
     ...(baseline ? { baseline } : {}),
@@ -124,6 +137,7 @@ export interface RunHooks {
     embedded: boolean;
     faults: readonly string[];
     revision: string;
+    revisionNote?: string;
     order: readonly string[];
     strict: boolean;
   }) => void;
@@ -168,6 +182,20 @@ async function executeGuardedRun(
   harnessErrors: string[],
 ): Promise<RunOutcome> {
   const { config, secrets, script } = setup;
+  let revision: Revision = setup.forcedRevision ?? LATEST_REVISION;
+  let selected = setup.selected;
+  let mustChecks = setup.mustChecks;
+  let revisionDetection: RevisionDetection | undefined = setup.forcedRevision
+    ? {
+        revision: setup.forcedRevision,
+        how: config.spec === 'auto' ? 'embedded' : 'forced',
+        detail:
+          config.spec === 'auto'
+            ? 'the embedded reference server serves every revision; the newest is checked'
+            : `forced with --spec ${setup.forcedRevision}`,
+        exchanges: [],
+      }
+    : undefined;
   const startedAt = new Date();
   const started = performance.now();
   let server: RunningReferenceServer | undefined;
@@ -234,7 +262,7 @@ async function executeGuardedRun(
       recorder,
       redactor,
       target: targetUrl,
-      revision: config.spec,
+      revision,
       login: createLoginDriver({
         driver: config.login,
         ...(script ? { script } : {}),
@@ -247,31 +275,70 @@ async function executeGuardedRun(
         ...(secrets.accessTokenB ? { accessTokenB: secrets.accessTokenB } : {}),
         ...(config.clientId ? { clientId: config.clientId } : {}),
         ...(secrets.clientSecret ? { clientSecret: secrets.clientSecret } : {}),
+        ...(secrets.foreignToken ? { foreignToken: secrets.foreignToken } : {}),
       },
       ...(mintKey ? { mintKey } : {}),
       ...(config.scope !== undefined ? { scope: config.scope } : {}),
+      ...(config.otherResource ? { otherResource: config.otherResource } : {}),
       clientPoolSize: config.concurrency,
       log,
     });
     redactor.register(secrets.accessToken, 'access_token');
     redactor.register(secrets.accessTokenB, 'access_token');
     redactor.register(secrets.clientSecret, 'client_secret');
+    redactor.register(secrets.foreignToken, 'access_token');
     for (const [, value] of setup.extraHeaders) redactor.register(value, 'token');
+
+    if (!revisionDetection) {
+      // --spec auto against a target: ask the server (runner/mcp.ts detectRevision); the token,
+      // when one is needed, is the run's own token fixture (fixtures.setRevision then re-shapes the
+      // revision-dependent fixtures).
+      const runFixtures = fixtures;
+      revisionDetection = await detectRevision(
+        recorder,
+        targetUrl,
+        async () => (await runFixtures.get('token')).accessToken,
+      ).catch((err: unknown): RevisionDetection => {
+        // Nothing to read the revision from (a token could not be had, the answers are not MCP):
+        // the newest revision is checked, and the report and the terminal say it was not detected.
+        if (err instanceof RevisionUnknown)
+          return {
+            revision: LATEST_REVISION,
+            how: 'undetected',
+            detail: `not detected (${err.message}); checked as ${LATEST_REVISION}: force the revision the server speaks with --spec REV`,
+            exchanges: [],
+          };
+        if (err instanceof HttpTransportError)
+          throw new RunCouldNotHappen(
+            `the target ${targetUrl} cannot be reached: ${err.message}. Check the URL and that the server is running.`,
+          );
+        throw err;
+      });
+      revision = revisionDetection.revision;
+      fixtures.setRevision(revision);
+      selected = selectChecks(setup.registry, { revision, only: config.only, skip: config.skip }).selected;
+      mustChecks = mustChecksOf(setup.registry, revision);
+      if (selected.length === 0)
+        throw new RunCouldNotHappen(
+          `no check applies to revision ${revision} (detected: ${revisionDetection.detail}) with the given --only/--skip`,
+        );
+    }
 
     hooks.onHeader?.({
       version: VERSION,
       target: targetUrl,
       embedded: server !== undefined,
       faults: config.faults,
-      revision: config.spec,
-      order: setup.selected.map((c) => c.id),
+      revision,
+      revisionNote: revisionDetection.detail,
+      order: selected.map((c) => c.id),
       strict: config.strict,
     });
-    await preflight(recorder, targetUrl, config.spec);
+    await preflight(recorder, targetUrl, revision);
 
-    results = await runChecks(setup.selected, {
+    results = await runChecks(selected, {
       target: targetUrl,
-      revision: config.spec,
+      revision,
       strict: config.strict,
       embedded: server !== undefined,
       http: recorder,
@@ -318,7 +385,7 @@ async function executeGuardedRun(
   }
   // A run that stopped before its checks (target unreachable, interrupted) still reports each one.
   if (results.length === 0 && runError)
-    results = notStartedResults(setup.selected, config.spec, runError.split('\n')[0]!);
+    results = notStartedResults(selected, revision, runError.split('\n')[0]!);
   // A harness error outside any check means the run did not go as it should: reported as such.
   if (harnessErrors.length > 0 && !runError) runError = harnessErrors[0];
   const egress = recorder ? await recorder.egress.describe() : undefined;
@@ -328,7 +395,7 @@ async function executeGuardedRun(
     failOn: config.failOn,
     ...(setup.baseline ? { baseline: setup.baseline } : {}),
     ...(runError ? { runError } : {}),
-    mustChecks: setup.mustChecks,
+    mustChecks,
   });
   const ran = new Set(results.map((r) => r.id));
   const report = buildReport(
@@ -337,7 +404,19 @@ async function executeGuardedRun(
       target,
       embedded: !config.target,
       faults: config.faults,
-      revision: config.spec,
+      revision,
+      ...(revisionDetection
+        ? {
+            revisionDetection: {
+              requested: config.spec,
+              how: revisionDetection.how,
+              detail: revisionDetection.detail,
+              ...(revisionDetection.advertised ? { advertised: revisionDetection.advertised } : {}),
+              ...(revisionDetection.withToken ? { withToken: true } : {}),
+              exchanges: revisionDetection.exchanges,
+            },
+          }
+        : {}),
       startedAt,
       durationMs: Math.round(performance.now() - started),
       options: {
@@ -438,4 +517,11 @@ function makeFolder(dir: string): string {
     );
   }
   return dir;
+}
+
+/** Every MUST check of the catalogue for `revision` (selected or not), for certifiability. */
+function mustChecksOf(checks: readonly Check[], revision: Revision): string[] {
+  return checks
+    .filter((c) => c.revisions.includes(revision) && levelFor(c, revision) === 'MUST')
+    .map((c) => c.id);
 }

@@ -47,7 +47,7 @@ export function renderHtml(report: Report): string {
   ${v.details.length > 0 ? `<ul class="verdict-details">${v.details.map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}
   <dl class="facts">
     <dt>Target</dt><dd>${esc(report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : (report.target ?? ''))}</dd>
-    <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}</dd>
+    <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}${report.revisionDetection ? ` <span data-testid="revision-detection">(${esc(report.revisionDetection.detail)})</span>` : ''}</dd>
     ${report.faults.length > 0 ? `<dt>Faults on</dt><dd>${esc(report.faults.join(', '))}</dd>` : ''}
     <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)</dd>
     <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${v.exitCode} (--fail-on ${esc(v.failOn)}${report.baseline ? `, baseline ${esc(report.baseline.file)}` : ''})</dd>

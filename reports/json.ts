@@ -138,6 +138,17 @@ export const ReportSchema = z.object({
   embedded: z.boolean(),
   faults: z.array(z.string()),
   revision: z.enum(REVISIONS),
+  /** How `revision` was chosen: --spec REV, the embedded server, or negotiated with the target (--spec auto). */
+  revisionDetection: z
+    .object({
+      requested: z.enum(['auto', ...REVISIONS]),
+      how: z.enum(['forced', 'embedded', 'negotiated', 'undetected']),
+      detail: z.string(),
+      advertised: z.array(z.string()).optional(),
+      withToken: z.boolean().optional(),
+      exchanges: z.array(z.string()),
+    })
+    .optional(),
   startedAt: z.string(),
   durationMs: z.number(),
   /** The options that change what a result means. */
@@ -204,6 +215,7 @@ export interface ReportInput {
   embedded: boolean;
   faults: readonly string[];
   revision: Report['revision'];
+  revisionDetection?: Report['revisionDetection'];
   startedAt: Date;
   durationMs: number;
   options: Report['options'];
@@ -251,6 +263,14 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     embedded: input.embedded,
     faults: [...input.faults],
     revision: input.revision,
+    ...(input.revisionDetection
+      ? {
+          revisionDetection: {
+            ...input.revisionDetection,
+            detail: redactor.text(input.revisionDetection.detail),
+          },
+        }
+      : {}),
     startedAt: input.startedAt.toISOString(),
     durationMs: input.durationMs,
     options: input.options,

@@ -24,6 +24,11 @@ export function renderMarkdown(report: Report): string {
     `- Target: ${report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : report.target}`,
     ...(report.faults.length > 0 ? [`- Faults switched on: ${report.faults.join(', ')}`] : []),
     `- Spec revision: ${report.revision}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}`,
+    ...(report.revisionDetection
+      ? [
+          `  - ${report.revisionDetection.how === 'negotiated' ? 'Detected' : 'Chosen'}: ${escape(report.revisionDetection.detail)}`,
+        ]
+      : []),
     `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)`,
     `- Exit code: ${v.exitCode} (--fail-on ${v.failOn}${report.baseline ? `, baseline ${escape(report.baseline.file)}` : ''})`,
     '',

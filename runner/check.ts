@@ -135,6 +135,8 @@ export const FIXTURE_NAMES = [
   'protected-request',
   'scope',
   'own-client',
+  'token-other-resource',
+  'token-no-resource',
 ] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
 

@@ -28,17 +28,21 @@ import {
   type HttpResponse,
   HttpTransportError,
 } from './http.ts';
-import type { LoginDriver } from './login/index.ts';
+import { LoginError, type LoginDriver } from './login/index.ts';
 import { type McpProbe, type McpSession, mcpCall, resultOf } from './mcp.ts';
 import { createMinter, type Minter } from './mint.ts';
 import {
   type AuthorizationServer,
+  authorizationUrl,
+  exchangeCode,
+  newPkce,
   OAuthStepError,
   type Pkce,
   type RegisteredClient,
   registerClient,
   runAuthorizationCodeFlow,
   type TokenSet,
+  validateCallback,
 } from './oauth.ts';
 import type { Redactor, SecretKind } from './redact.ts';
 import { isStateless, type Revision } from './revisions.ts';
@@ -63,6 +67,10 @@ export interface FixtureValues {
   scope: GrantScope;
   /** A client leased to the asking check alone while it runs (FixtureSource.leaseClient). */
   'own-client': RegisteredClient;
+  /** A token of another service (RS-AUD-01 without a key): see obtainOtherResourceToken. */
+  'token-other-resource': OtherResourceToken;
+  /** A token issued without `resource` (RS-AUD-03): see obtainNoResourceToken. */
+  'token-no-resource': NoResourceToken;
 }
 
 /**
@@ -166,7 +174,16 @@ export interface FixtureEnvironment {
   /** Time bound of one login step, in ms. */
   loginTimeoutMs: number;
   /** Pre-supplied credentials (already read from env/files; never from argv). */
-  preset?: { accessToken?: string; accessTokenB?: string; clientId?: string; clientSecret?: string };
+  preset?: {
+    accessToken?: string;
+    accessTokenB?: string;
+    clientId?: string;
+    clientSecret?: string;
+    /** `--foreign-token-env`: a token the operator got from this AS for another service. */
+    foreignToken?: string;
+  };
+  /** `--other-resource URL`: a resource the AS also issues tokens for (RS-AUD-01 asks for one). */
+  otherResource?: string;
   /** `--scope`: the scope every grant requests, instead of the one discovery selects. */
   scope?: string;
   /** Most clients the run registers for checks to lease (default 4: the engine's concurrency). */
@@ -282,6 +299,22 @@ export class RunFixtures implements FixtureSource {
 
   exchangesOf(name: FixtureName): readonly string[] {
     return this.exchanges.get(name) ?? [];
+  }
+
+  /**
+   * Switches the run to `revision` once `--spec auto` has detected it (runner/mcp.ts
+   * detectRevision). The fixtures whose shape depends on the revision (the protected request,
+   * the discovery order of protected-resource and authorization-server metadata) are dropped and
+   * made again on next use; credentials (clients, tokens) stay: a token obtained while the
+   * revision was unknown is still a token of this resource.
+   */
+  setRevision(revision: Revision): void {
+    if (revision === this.env.revision) return;
+    this.env.revision = revision;
+    for (const name of ['protected-request', 'prm', 'as'] as const) {
+      this.promises.delete(name);
+      this.exchanges.delete(name);
+    }
   }
 
   async freshGrant(
@@ -408,6 +441,10 @@ export class RunFixtures implements FixtureSource {
       case 'own-client':
         // Leased per check, never shared: the engine asks leaseClient() for each check that declares it.
         return Promise.reject(new Error('own-client is leased per check (FixtureSource.leaseClient)'));
+      case 'token-other-resource':
+        return obtainOtherResourceToken(this.ownGrants(http));
+      case 'token-no-resource':
+        return obtainNoResourceToken(this.ownGrants(http));
     }
   }
 
@@ -675,6 +712,33 @@ export class RunFixtures implements FixtureSource {
     return { client, ...flow };
   }
 
+  /** What obtainOtherResourceToken / obtainNoResourceToken need from the run. */
+  private ownGrants(http: HttpClient): OwnGrantContext {
+    return {
+      http,
+      target: this.env.target,
+      redactor: this.env.redactor,
+      recorder: this.env.recorder,
+      ...(this.env.otherResource ? { otherResource: this.env.otherResource } : {}),
+      ...(this.env.preset?.foreignToken ? { foreignToken: this.env.preset.foreignToken } : {}),
+      as: async () => authorizationServerOf(await this.get('as')),
+      sharedClient: () => this.get('client'),
+      scope: async () => (await this.get('scope')).scope,
+      login: async (url) => {
+        this.flows++;
+        return this.env.login.login({
+          http,
+          authorizationUrl: url,
+          redirectUri: this.env.redirectUri,
+          timeoutMs: this.env.loginTimeoutMs,
+          onSecret: (value, kind) => this.env.redactor.register(value, asSecretKind(kind)),
+          ...(this.env.log ? { log: this.env.log } : {}),
+        });
+      },
+      redirectUri: this.env.redirectUri,
+    };
+  }
+
   private async minter(): Promise<Minter> {
     const key = this.env.mintKey;
     if (!key) {
@@ -797,4 +861,301 @@ export function describeFixtureFailure(name: FixtureName, err: unknown): Fixture
     'error',
     `fixture "${name}" could not be created: ${(err as Error)?.message ?? String(err)}`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens for another resource, and without a resource (RS-AUD-01 and RS-AUD-03 without a key).
+//
+// Each is an authorization of its own (issue #13 item 3), made with a client of its own when the
+// AS offers registration: an AS that revokes every earlier grant of a user and client on a new
+// authorization (legal) then cannot revoke the token under test by another check's login, nor can
+// these logins revoke the shared token.
+
+/** What the own-grant fixtures need from the run (RunFixtures.ownGrants builds it). */
+export interface OwnGrantContext {
+  http: HttpClient;
+  /** The MCP endpoint URL. */
+  target: string;
+  redactor: Redactor;
+  recorder: HttpRecorder;
+  redirectUri: string;
+  otherResource?: string;
+  foreignToken?: string;
+  as(): Promise<AuthorizationServer>;
+  sharedClient(): Promise<RegisteredClient>;
+  scope(): Promise<string | undefined>;
+  /** Runs the login driver on an authorization URL (counted as an authorization flow). */
+  login(url: URL): Promise<URL>;
+}
+
+/** The audience of a token as far as the harness can read it. */
+export interface TokenAudience {
+  /** The audience values (`aud`), or [] when the token has none. Undefined: unknown. */
+  values?: string[];
+  /** jwt: the token's own `aud` claim; introspection: RFC 7662 `aud`; unknown: opaque, no introspection. */
+  source: 'jwt' | 'introspection' | 'unknown';
+  /** RFC 7662 `active`, when introspected. */
+  active?: boolean;
+  /** Why the audience is unknown, or what introspection answered. */
+  detail?: string;
+}
+
+/** One `resource` the AS was asked for, and what came of it. */
+export interface ResourceAttempt {
+  resource: string;
+  /** operator: --other-resource; synthetic: made up by the harness. */
+  origin: 'operator' | 'synthetic';
+  /** `issued`, or the refusal in words (`token request: error=invalid_target (…)`). */
+  outcome: string;
+  /** The audience of the issued token (present when issued). */
+  audience?: TokenAudience;
+}
+
+export interface OtherResourceToken {
+  /** operator: --foreign-token-env; authorization-server: requested by the harness with `resource`. */
+  source: 'operator' | 'authorization-server';
+  /** The resource the token was requested for (authorization-server source). */
+  resource?: string;
+  accessToken: string;
+  audience: TokenAudience;
+  attempts: ResourceAttempt[];
+}
+
+export interface NoResourceToken {
+  accessToken: string;
+  audience: TokenAudience;
+}
+
+const HOW_FOREIGN =
+  'give a token of another service from this authorization server with --foreign-token-env NAME, name a resource the authorization server also serves with --other-resource URL, or a key the target trusts with --mint-key FILE --mint-issuer URL';
+
+/**
+ * A token the target's AS issued for ANOTHER resource: the operator's (--foreign-token-env), else
+ * one the harness asks for with RFC 8707 `resource` = --other-resource, else a synthetic resource
+ * on the AS's own host, else a sibling path of the target. Unavailable (skip, naming the options
+ * that would make RS-AUD-01 run) when the AS refuses every one, or ignores `resource` (the token it
+ * issues names the target).
+ */
+export async function obtainOtherResourceToken(ctx: OwnGrantContext): Promise<OtherResourceToken> {
+  if (ctx.foreignToken) {
+    ctx.redactor.register(ctx.foreignToken, 'access_token');
+    return {
+      source: 'operator',
+      accessToken: ctx.foreignToken,
+      audience: await readAudience(ctx, ctx.foreignToken, undefined),
+      attempts: [],
+    };
+  }
+  const as = await ctx.as();
+  const candidates: { resource: string; origin: ResourceAttempt['origin'] }[] = [];
+  if (ctx.otherResource) candidates.push({ resource: ctx.otherResource, origin: 'operator' });
+  candidates.push({
+    resource: new URL('/mcp-auth-conformance/other-resource', as.issuer).href,
+    origin: 'synthetic',
+  });
+  const sibling = new URL(ctx.target);
+  sibling.pathname = `${sibling.pathname.replace(/\/$/, '')}-other`;
+  candidates.push({ resource: sibling.href, origin: 'synthetic' });
+  const client = await ownClient(ctx, as, 'mcp-auth-conformance (token for another resource)');
+  const attempts: ResourceAttempt[] = [];
+  for (const { resource, origin } of candidates) {
+    if (sameResourceId(resource, ctx.target)) continue;
+    const got = await ownGrant(ctx, as, client, resource);
+    if ('refusal' in got) {
+      attempts.push({ resource, origin, outcome: got.refusal });
+      continue;
+    }
+    const audience = await readAudience(ctx, got.tokens.accessToken, client);
+    attempts.push({ resource, origin, outcome: 'issued', audience });
+    if (audience.values?.some((aud) => sameResourceId(aud, ctx.target))) {
+      throw new FixtureUnavailable(
+        'skip',
+        `the authorization server ignores resource: the token it issued for ${resource} names ${ctx.target} in its audience (${audience.source}: ${JSON.stringify(audience.values)}), so it cannot give a token for another resource`,
+        HOW_FOREIGN,
+      );
+    }
+    return {
+      source: 'authorization-server',
+      resource,
+      accessToken: got.tokens.accessToken,
+      audience,
+      attempts,
+    };
+  }
+  throw new FixtureUnavailable(
+    'skip',
+    `the authorization server refused a token for every other resource tried: ${attempts.map((a) => `${a.resource} (${a.outcome})`).join('; ')}`,
+    HOW_FOREIGN,
+  );
+}
+
+/** A token from an authorization whose requests carry no `resource` (RFC 8707 §2: the AS picks a default). */
+export async function obtainNoResourceToken(ctx: OwnGrantContext): Promise<NoResourceToken> {
+  const as = await ctx.as();
+  const client = await ownClient(ctx, as, 'mcp-auth-conformance (token without resource)');
+  const got = await ownGrant(ctx, as, client, undefined);
+  if ('refusal' in got) {
+    throw new FixtureUnavailable(
+      'skip',
+      `the authorization server refuses an authorization without resource (${got.refusal}); RFC 8707 §2 allows that, so there is no token with a default audience to present`,
+    );
+  }
+  return {
+    accessToken: got.tokens.accessToken,
+    audience: await readAudience(ctx, got.tokens.accessToken, client),
+  };
+}
+
+/** A client of its own (registered now) when the AS offers registration, else the shared one. */
+async function ownClient(
+  ctx: OwnGrantContext,
+  as: AuthorizationServer,
+  clientName: string,
+): Promise<RegisteredClient> {
+  if (typeof as.metadata.registration_endpoint !== 'string') return ctx.sharedClient();
+  try {
+    const client = await registerClient(ctx.http, as, {
+      redirectUris: [ctx.redirectUri],
+      authMethod: 'none',
+      clientName,
+      applicationType: 'native',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      onSecret: (value, kind) => ctx.redactor.register(value, asSecretKind(kind)),
+    });
+    ctx.redactor.register(client.clientSecret, 'client_secret');
+    return client;
+  } catch (err) {
+    if (!(err instanceof OAuthStepError)) throw err;
+    // Registration refused this time (a rate limit, a policy): the shared client still works.
+    return ctx.sharedClient();
+  }
+}
+
+/**
+ * One authorization code flow with `resource` on both requests (or on neither), PKCE and state.
+ * A refusal by the AS (an error redirect, an error page, a token error) is returned in words.
+ */
+async function ownGrant(
+  ctx: OwnGrantContext,
+  as: AuthorizationServer,
+  client: RegisteredClient,
+  resource: string | undefined,
+): Promise<{ tokens: TokenSet } | { refusal: string }> {
+  const pkce = await newPkce();
+  ctx.redactor.register(pkce.verifier, 'code_verifier');
+  const state = randomState();
+  const scope = await ctx.scope();
+  const url = authorizationUrl(as, client, {
+    redirectUri: ctx.redirectUri,
+    state,
+    pkce,
+    ...(scope ? { scope } : {}),
+    ...(resource !== undefined ? { resource } : {}),
+  });
+  try {
+    const callback = await ctx.login(url);
+    const code = validateCallback(as, client, callback, state);
+    ctx.redactor.register(code, 'code');
+    const tokens = await exchangeCode(
+      ctx.http,
+      as,
+      client,
+      {
+        code,
+        verifier: pkce.verifier,
+        redirectUri: ctx.redirectUri,
+        ...(resource !== undefined ? { resource } : {}),
+      },
+      { onSecret: (value, kind) => ctx.redactor.register(value, asSecretKind(kind)) },
+    );
+    registerTokens(ctx.redactor, tokens);
+    return { tokens };
+  } catch (err) {
+    if (err instanceof OAuthStepError) return { refusal: `${err.step}: ${err.message}` };
+    if (err instanceof LoginError) return { refusal: `authorization: ${err.message}` };
+    throw err;
+  }
+}
+
+/**
+ * The audience of a token: its `aud` claim when it is a JWT, else RFC 7662 introspection when the
+ * AS advertises an introspection_endpoint (the harness's client identifies itself; an AS that
+ * wants other credentials answers 401, and the audience stays unknown).
+ */
+export async function readAudience(
+  ctx: Pick<OwnGrantContext, 'http' | 'recorder' | 'as'>,
+  token: string,
+  client: RegisteredClient | undefined,
+): Promise<TokenAudience> {
+  try {
+    const claims = decodeJwt(token);
+    return { values: audienceValues(claims.aud), source: 'jwt' };
+  } catch {
+    // opaque: ask the AS
+  }
+  const as = await ctx.as().catch(() => undefined);
+  const endpoint = as?.metadata.introspection_endpoint;
+  if (typeof endpoint !== 'string' || !URL.canParse(endpoint))
+    return {
+      source: 'unknown',
+      detail: 'the token is opaque and the authorization server advertises no introspection_endpoint',
+    };
+  ctx.recorder.allowOrigin(endpoint);
+  const form: [string, string][] = [
+    ['token', token],
+    ['token_type_hint', 'access_token'],
+  ];
+  const headers: [string, string][] = [['accept', 'application/json']];
+  if (client?.clientSecret && client.authMethod === 'client_secret_basic') {
+    const basic = Buffer.from(
+      `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`,
+    ).toString('base64');
+    headers.push(['authorization', `Basic ${basic}`]);
+  } else if (client) {
+    form.push(['client_id', client.clientId]);
+    if (client.clientSecret) form.push(['client_secret', client.clientSecret]);
+  }
+  const response = await ctx.http.request(endpoint, {
+    method: 'POST',
+    form,
+    headers,
+    label: 'token introspection (RFC 7662): the audience of a token for another resource',
+  });
+  const body = response.json() as Record<string, unknown> | undefined;
+  if (
+    response.status !== 200 ||
+    body === null ||
+    typeof body !== 'object' ||
+    typeof body.active !== 'boolean'
+  )
+    return {
+      source: 'unknown',
+      detail: `introspection answered ${response.status} without an RFC 7662 answer`,
+    };
+  return {
+    values: audienceValues(body.aud),
+    source: 'introspection',
+    active: body.active,
+    detail: `introspection: active ${String(body.active)}`,
+  };
+}
+
+function audienceValues(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) return aud.filter((a): a is string => typeof a === 'string');
+  return [];
+}
+
+/** Equal, or equal once scheme and host are lower-cased (MCP §Canonical Server URI). */
+export function sameResourceId(a: string, b: string): boolean {
+  if (a === b) return true;
+  const lower = (u: string) => {
+    const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)(.*)$/i.exec(u);
+    return m ? `${m[1]!.toLowerCase()}${m[2]}` : u;
+  };
+  return lower(a) === lower(b);
+}
+
+function randomState(): string {
+  return randomBytes(16).toString('base64url');
 }

@@ -103,6 +103,8 @@ export class HttpTransportError extends Error {
     readonly kind: TransportErrorKind,
     message: string,
     readonly exchangeId?: string,
+    /** What arrived before the failure (status and headers of a body that never ended), if anything. */
+    readonly response?: RecordedResponse,
   ) {
     super(message);
     this.name = 'HttpTransportError';
@@ -336,7 +338,7 @@ export class HttpRecorder implements HttpClient {
     const fail = (kind: TransportErrorKind, message: string): never => {
       exchange.error = message;
       exchange.durationMs = Math.round(performance.now() - started);
-      throw new HttpTransportError(kind, message, id);
+      throw new HttpTransportError(kind, message, id, exchange.response);
     };
 
     let url: URL;

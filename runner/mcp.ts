@@ -18,7 +18,7 @@
 // Replies are JSON or SSE (`text/event-stream`: the JSON-RPC response is taken from data lines).
 
 import type { HttpClient, HttpResponse } from './http.ts';
-import { isStateless, type Revision } from './revisions.ts';
+import { isRevision, isStateless, REVISIONS, type Revision } from './revisions.ts';
 
 export interface McpProbe {
   method: string;
@@ -295,4 +295,194 @@ function tryJson(text: string): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which revision does the server speak? (`--spec auto`, issue #13 item 2)
+//
+// MCP 2026-07-28 §Versioning "Backward Compatibility" and Streamable HTTP §Backward Compatibility:
+// a client detects the era by attempting a modern request first; a recognized modern answer
+// (a DiscoverResult, or an UnsupportedProtocolVersionError listing `supported`) identifies a
+// modern server, anything else a legacy one, which is then asked with `initialize` (the newest
+// 2025 revision; 2025-11-25 Lifecycle §Version Negotiation: the server answers the version it
+// supports, "which SHOULD be the latest"). The harness checks the newest revision the server
+// claims, never a later one.
+
+/** How the revision of a run was chosen (report.json `revisionDetection`). */
+export interface RevisionDetection {
+  revision: Revision;
+  /**
+   * forced: --spec REV; embedded: the embedded server, newest; negotiated: asked the server;
+   * undetected: the server's answers showed no revision (the newest is checked, and the report says so).
+   */
+  how: 'forced' | 'embedded' | 'negotiated' | 'undetected';
+  /** One sentence: what was sent and what the server answered. */
+  detail: string;
+  /** Versions the server named (supportedVersions, data.supported, or the protocolVersion it answered). */
+  advertised?: string[];
+  /** The negotiation was made with the harness's access token (anonymous requests were refused with 401). */
+  withToken?: boolean;
+  /** Ids of the negotiation exchanges (evidence). */
+  exchanges: string[];
+}
+
+/** One negotiation attempt: a revision, or why none could be read (needsToken: refused with 401). */
+export type NegotiationOutcome =
+  | { detection: RevisionDetection }
+  | { needsToken: true; detail: string; exchanges: string[] }
+  | { inconclusive: string; exchanges: string[] };
+
+/** The newest revision the harness knows among `versions`, if any. */
+export function newestKnown(versions: readonly unknown[]): Revision | undefined {
+  const known = REVISIONS.filter((r) => versions.includes(r));
+  return known[known.length - 1];
+}
+
+const NEWEST_LEGACY: Revision = '2025-11-25';
+/** 2026-07-28 schema: UnsupportedProtocolVersionError. */
+const UNSUPPORTED_VERSION_CODE = -32022;
+
+/**
+ * Asks the server which revision it speaks: `server/discover` (2026-07-28), then `initialize`
+ * with the newest 2025 revision. With `token` the requests carry it (for servers that refuse
+ * anonymous requests: a 401 comes before any negotiation). A session `initialize` opened is ended.
+ */
+export async function negotiateRevision(
+  http: HttpClient,
+  url: string,
+  token?: string,
+): Promise<NegotiationOutcome> {
+  const withToken = token !== undefined ? { token } : {};
+  const exchanges: string[] = [];
+  const how = token !== undefined ? " (with the harness's token)" : '';
+  const discover = await mcpCall(http, url, '2026-07-28', {
+    method: 'server/discover',
+    params: {},
+    ...withToken,
+    label: `revision negotiation: server/discover${how}`,
+  });
+  exchanges.push(discover.response.exchange.id);
+  const result = resultOf(discover);
+  const error = discover.message?.error as { code?: unknown; data?: { supported?: unknown } } | undefined;
+  const discovered = Array.isArray(result?.supportedVersions)
+    ? { versions: result.supportedVersions as unknown[], via: 'server/discover lists supportedVersions' }
+    : error?.code === UNSUPPORTED_VERSION_CODE && Array.isArray(error.data?.supported)
+      ? {
+          versions: error.data.supported as unknown[],
+          via: 'server/discover was answered UnsupportedProtocolVersionError with supported',
+        }
+      : undefined;
+  if (discovered) {
+    const revision = newestKnown(discovered.versions);
+    const advertised = discovered.versions.map(String);
+    if (revision)
+      return {
+        detection: {
+          revision,
+          how: 'negotiated',
+          detail: `${discovered.via} ${JSON.stringify(advertised)}${how}: the newest the harness checks is ${revision}`,
+          advertised,
+          ...(token !== undefined ? { withToken: true } : {}),
+          exchanges,
+        },
+      };
+  }
+  const init = await mcpCall(http, url, NEWEST_LEGACY, {
+    method: 'initialize',
+    ...withToken,
+    label: `revision negotiation: initialize ${NEWEST_LEGACY}${how}`,
+  });
+  exchanges.push(init.response.exchange.id);
+  const version = resultOf(init)?.protocolVersion;
+  const sessionId = init.response.headers.get('mcp-session-id');
+  if (sessionId && typeof version === 'string') {
+    // Leave no state behind (2025-06-18 §Session Management: DELETE ends a session).
+    await http
+      .request(url, {
+        method: 'DELETE',
+        headers: [
+          ['mcp-session-id', sessionId],
+          ['mcp-protocol-version', version],
+          ...(token !== undefined ? ([['authorization', `Bearer ${token}`]] as [string, string][]) : []),
+        ],
+        label: 'revision negotiation: end the session',
+      })
+      .then((r) => exchanges.push(r.exchange.id))
+      .catch(() => undefined);
+  }
+  const before = discovered
+    ? `${discovered.via} ${JSON.stringify(discovered.versions)}, none of which the harness checks; `
+    : `server/discover was answered ${describeStatus(discover)}; `;
+  if (typeof version === 'string') {
+    if (isRevision(version))
+      return {
+        detection: {
+          revision: version,
+          how: 'negotiated',
+          detail: `${before}initialize ${NEWEST_LEGACY} was answered protocolVersion "${version}"${how}`,
+          advertised: [version],
+          ...(token !== undefined ? { withToken: true } : {}),
+          exchanges,
+        },
+      };
+    return {
+      inconclusive: `${before}initialize ${NEWEST_LEGACY} was answered protocolVersion "${version}", a revision the harness does not check`,
+      exchanges,
+    };
+  }
+  if (discover.response.status === 401 || init.response.status === 401)
+    return {
+      needsToken: true,
+      detail: `${before}initialize was answered ${describeStatus(init)}`,
+      exchanges,
+    };
+  return { inconclusive: `${before}initialize was answered ${describeStatus(init)}${how}`, exchanges };
+}
+
+/** `HTTP 400 with JSON-RPC error -32000 (Bad Request: …)` */
+function describeStatus(reply: McpReply): string {
+  const error = reply.message?.error;
+  return `HTTP ${reply.response.status}${isObject(error) ? ` with JSON-RPC error ${String(error.code)} (${String(error.message)})` : ''}`;
+}
+
+/**
+ * The revision of a run against a target under `--spec auto`: anonymous negotiation first; when
+ * the server refuses it with 401 (the ordinary case for a protected server: authentication comes
+ * before anything else), again with the token `getToken` obtains (the run's token fixture, whose
+ * discovery and authorization follow the 401 challenge, which needs no revision). Throws
+ * RevisionUnknown, with the reason, when no revision the harness checks can be read.
+ */
+export async function detectRevision(
+  http: HttpClient,
+  url: string,
+  getToken: () => Promise<string>,
+): Promise<RevisionDetection> {
+  const anonymous = await negotiateRevision(http, url);
+  if ('detection' in anonymous) return anonymous.detection;
+  if ('inconclusive' in anonymous) throw new RevisionUnknown(anonymous.inconclusive);
+  let token: string;
+  try {
+    token = await getToken();
+  } catch (err) {
+    throw new RevisionUnknown(
+      `anonymous negotiation was refused (${anonymous.detail}) and no token could be obtained to ask again: ${(err as Error).message}`,
+    );
+  }
+  const authenticated = await negotiateRevision(http, url, token);
+  if ('detection' in authenticated)
+    return {
+      ...authenticated.detection,
+      detail: `anonymous negotiation was refused with 401; ${authenticated.detection.detail}`,
+      exchanges: [...anonymous.exchanges, ...authenticated.detection.exchanges],
+    };
+  throw new RevisionUnknown(
+    'needsToken' in authenticated
+      ? `the negotiation requests are refused with 401 even with the harness's token (${authenticated.detail})`
+      : authenticated.inconclusive,
+  );
+}
+
+/** No revision the harness checks could be read from the server (the run cannot choose its rules). */
+export class RevisionUnknown extends Error {
+  override name = 'RevisionUnknown';
 }

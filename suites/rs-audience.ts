@@ -4,7 +4,8 @@
 // shows that the unaltered forged token is accepted (suites/token-probes.ts). The status for a
 // wrong audience is 401 (requirements §3 A8: 403 is reserved for insufficient_scope).
 
-import { defineCheck } from '../runner/check.ts';
+import { type CheckContext, defineCheck } from '../runner/check.ts';
+import { sameResourceId, type TokenAudience } from '../runner/fixtures.ts';
 import { REVISIONS } from '../runner/revisions.ts';
 import {
   ACCEPT_UPPERCASE_SCHEME_HOST,
@@ -13,7 +14,19 @@ import {
   ONLY_OWN_AUDIENCE,
   VALIDATE_AUDIENCE,
 } from './rs-quotes.ts';
-import { decodeJwtParts, judgeAllRefused, outcomeRow, presentToken, trustedForger } from './token-probes.ts';
+import {
+  decodeJwtParts,
+  describeOutcome,
+  forger,
+  judgeAllRefused,
+  judgeRefusal,
+  outcomeRow,
+  presentToken,
+  probeValidatesTokens,
+  realTokenControl,
+  type TokenOutcome,
+  underControl,
+} from './token-probes.ts';
 
 const AUDIENCE_REFS = [
   'MCP 2025-06-18 §Token Handling',
@@ -53,31 +66,89 @@ export const RS_AUD_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['minter'],
+  needs: [],
   faults: ['rs-audience-not-checked'],
   requirement:
-    'A token valid in every respect except that its `aud` names another resource is refused with 401 invalid_token: another host (https://other.example/mcp), a sibling path on the same origin, and the authorization server itself. Needs a key the target trusts (forged tokens).',
+    "A token valid in every respect except that it was issued for another resource is refused. With a key the target trusts (--mint-key, or the embedded server's), the sharpest probes: forged tokens whose `aud` is another host (https://other.example/mcp), a sibling path on the same origin, and the authorization server itself. Without a key, real tokens: the operator's token of another service (--foreign-token-env), else one the harness asks the same authorization server for with RFC 8707 `resource` = --other-resource, else a synthetic resource on the authorization server's host, else a sibling path of the endpoint (each an authorization of its own, with a client of its own where registration is offered). A real token that is accepted fails the check: the authorization server issued it for the other resource (RFC 8707 §2: it would have refused a resource it cannot issue for), and its audience, when the harness can read it (JWT `aud`, RFC 7662 introspection), is quoted; when the authorization server refuses every other resource, or ignores `resource` (the audience it gives names this server), the check skips and says which option would make it run.",
   remediation:
     'Accept a token only when its `aud` (or introspected audience) names this MCP server exactly; answer 401 invalid_token otherwise.',
   probe:
-    'POST the protected request with forged tokens whose aud is another host, a sibling path, and the issuer.',
+    'POST the protected request with forged tokens for other audiences, or with a real token issued for another resource, between controls with a valid token.',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
-    const { resource, issuer } = forger.minter;
-    const audiences: [string, string][] = [
-      ['aud of another host (https://other.example/mcp)', 'https://other.example/mcp'],
-      [`aud of a sibling path on the same origin (${siblingResource(resource)})`, siblingResource(resource)],
-      [`aud = the authorization server (${issuer})`, issuer],
-    ];
-    const outcomes = await Promise.all(
-      audiences
-        .filter(([, aud]) => aud !== resource)
-        .map(async ([probe, aud]) => presentToken(t, await forger.mint({ claims: { aud } }), probe)),
+    if (await t.optionalFixture('minter')) {
+      await forgedAudiences(t);
+      return;
+    }
+    const other = await t.fixture('token-other-resource');
+    t.data('otherResource', {
+      source: other.source,
+      ...(other.resource ? { resource: other.resource } : {}),
+      audience: other.audience,
+      attempts: other.attempts,
+    });
+    const what =
+      other.source === 'operator'
+        ? 'the token of another service given with --foreign-token-env'
+        : `a token the authorization server issued for ${other.resource}`;
+    const { control } = await realTokenControl(t);
+    const outcomes = await underControl(t, control, async () => [
+      await presentToken(t, other.accessToken, what),
+    ]);
+    if (!outcomes) return;
+    const o = outcomes[0]!;
+    t.data('probes', [outcomeRow(o)]);
+    if (!o.accepted) {
+      if (judgeRefusal(t, o)) t.conforms(`${what} was refused (${describeOutcome(o)})`);
+      return;
+    }
+    const audience = describeAudience(other.audience);
+    if (other.audience.active === false) {
+      t.notApplicable(
+        `${what} was accepted (HTTP ${o.status}), but introspection calls it inactive, so it is not a valid token of another resource`,
+      );
+      return;
+    }
+    // RFC 8707 §2: an AS that cannot issue a token for the indicated resource refuses it
+    // (invalid_target); this one issued a token, so it is a token for that resource. An audience
+    // the harness reads (JWT or introspection) confirms it; one naming this server made the
+    // fixture skip ("the authorization server ignores resource").
+    const why =
+      other.source === 'operator'
+        ? 'the operator gave it as a token of another service'
+        : other.audience.values === undefined
+          ? `the authorization server issued it for resource=${other.resource} without refusing that resource (RFC 8707 §2), and its audience cannot be read (${other.audience.detail ?? 'opaque'})`
+          : other.audience.values.length === 0
+            ? 'it carries no audience at all, so nothing shows it was issued for this server'
+            : 'its audience names another resource';
+    t.violated(
+      `${what} (${audience}) was accepted (HTTP ${o.status}): ${why}; the server does not check that tokens were issued for it (MCP §Token Handling: "MUST validate that access tokens were issued specifically for them as the intended audience")`,
+      { exchanges: [o.exchange] },
     );
-    judgeAllRefused(t, outcomes, 'tokens for another resource');
   },
 });
+
+/** RS-AUD-01 with a key: forged tokens that differ from an accepted one only in `aud`. */
+async function forgedAudiences(t: CheckContext): Promise<void> {
+  const f = await forger(t);
+  const { resource, issuer } = f.minter;
+  const audiences: [string, string][] = [
+    ['aud of another host (https://other.example/mcp)', 'https://other.example/mcp'],
+    [`aud of a sibling path on the same origin (${siblingResource(resource)})`, siblingResource(resource)],
+    [`aud = the authorization server (${issuer})`, issuer],
+  ].filter(([, aud]) => aud !== resource) as [string, string][];
+  const tokens = await Promise.all(audiences.map(([, aud]) => f.mint({ claims: { aud } })));
+  const outcomes = await underControl(t, f.control, () =>
+    Promise.all(audiences.map(([probe], i) => presentToken(t, tokens[i]!, probe))),
+  );
+  if (outcomes) judgeAllRefused(t, outcomes, 'tokens for another resource');
+}
+
+/** `aud ["https://other/mcp"] (introspection)`, `audience unknown (the token is opaque …)`. */
+function describeAudience(audience: TokenAudience): string {
+  if (audience.values === undefined) return `audience unknown: ${audience.detail ?? 'no way to read it'}`;
+  if (audience.values.length === 0) return `no audience (${audience.source})`;
+  return `aud ${JSON.stringify(audience.values)} (${audience.source})`;
+}
 
 export const RS_AUD_02 = defineCheck({
   id: 'RS-AUD-02',
@@ -94,12 +165,15 @@ export const RS_AUD_02 = defineCheck({
   requirement:
     'A token valid in every respect except that it has no `aud` claim (and so no evidence that it was meant for this server) is refused with 401.',
   remediation: 'Treat a missing `aud` as "not for this resource": answer 401 invalid_token.',
-  probe: 'POST the protected request with a forged token without aud.',
+  probe:
+    'POST the protected request with a forged token without aud, between controls with a correctly forged token.',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
-    const token = await forger.mint({ omit: ['aud'] });
-    judgeAllRefused(t, [await presentToken(t, token, 'a token without aud')], 'the token without audience');
+    const f = await forger(t);
+    const token = await f.mint({ omit: ['aud'] });
+    const outcomes = await underControl(t, f.control, async () => [
+      await presentToken(t, token, 'a token without aud'),
+    ]);
+    if (outcomes) judgeAllRefused(t, outcomes, 'the token without audience');
   },
 });
 
@@ -110,47 +184,40 @@ export const RS_AUD_03 = defineCheck({
   refs: ['MCP 2025-06-18 §Token Handling', 'RFC8707 §2'],
   quotes: [...VALIDATE_AUDIENCE, ...ONLY_OWN_AUDIENCE],
   revisions: REVISIONS,
-  needs: ['token'],
+  needs: [],
   faults: [],
   untestable:
-    "no single reference-server fault yields an accepted token whose aud does not name the server: the harness's flow always sends resource (RFC 8707), the reference AS binds it, and a foreign-aud token is already refused unless the RS audience check is also off",
+    'the reference authorization server refuses an authorization without resource (and, when lenient, binds the token to this server), so a red result needs two independent defects at once: an authorization server whose default audience is another resource, and a resource server that does not check audience',
   requirement:
-    "A token the authorization server issued with its default audience is accepted only when that audience still names this server. Black-box part implemented: the harness's real token is decoded and, when it is a JWT that the server accepts, its `aud` must name this server. Not implemented: an authorization flow that omits `resource` (the harness's flow always sends it, RFC 8707), so no fault of the reference server turns this check red today.",
+    'A token the authorization server issued with its default audience (an authorization whose requests carry no `resource`, RFC 8707 §2, an authorization of its own) is accepted only when that audience names this server. Its audience is read from the JWT `aud` or by RFC 7662 introspection; an opaque token the harness cannot introspect cannot be judged. An authorization server that refuses authorizations without `resource` leaves nothing to judge.',
   remediation:
     'Check `aud` against this server on every token, including tokens issued without a `resource` parameter.',
-  probe: 'POST the protected request with the real token and compare its `aud` with the endpoint URL.',
+  probe:
+    'An authorization without resource; POST the protected request with its token between controls with the default token; read the token audience.',
   async run(t) {
-    const tokens = await t.fixture('token');
-    const parts = decodeJwtParts(tokens.accessToken);
-    if (!parts) {
-      t.notApplicable('the access token is opaque, so its audience cannot be read black-box');
-      return;
-    }
-    const outcome = await presentToken(t, tokens.accessToken, 'the real access token');
-    const aud = parts.claims.aud;
-    const audiences = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
-    t.data('aud', aud ?? null);
-    t.data('probes', [outcomeRow(outcome)]);
-    const names = audiences.some((a) => typeof a === 'string' && sameResource(a, t.target));
-    if (!outcome.accepted) {
-      t.notApplicable(
-        `the real access token is refused (HTTP ${outcome.status}), so there is nothing to judge`,
-      );
-    } else if (names) t.conforms(`the accepted token's aud names this server (${JSON.stringify(aud)})`);
+    const issued = await t.fixture('token-no-resource');
+    t.data('audience', issued.audience);
+    const { control } = await realTokenControl(t);
+    const outcomes = await underControl(t, control, async () => [
+      await presentToken(t, issued.accessToken, 'a token issued without resource'),
+    ]);
+    if (!outcomes) return;
+    const o = outcomes[0]!;
+    t.data('probes', [outcomeRow(o)]);
+    const audience = describeAudience(issued.audience);
+    const names = issued.audience.values?.some((a) => sameResourceId(a, t.target));
+    if (!o.accepted)
+      t.conforms(`the token issued without resource (${audience}) is refused (${describeOutcome(o)})`);
+    else if (names) t.conforms(`the accepted token's audience names this server (${audience})`);
+    else if (issued.audience.values === undefined)
+      t.notApplicable(`the token issued without resource was accepted, but its ${audience}`);
     else
       t.violated(
-        `the server accepts a token whose aud ${JSON.stringify(aud ?? null)} does not name ${t.target}`,
-        {
-          exchanges: [outcome.exchange],
-        },
+        `the server accepts a token issued without resource whose ${audience} does not name ${t.target}`,
+        { exchanges: [o.exchange] },
       );
   },
 });
-
-/** Equal, or equal after lower-casing scheme and authority (MCP §Canonical Server URI). */
-function sameResource(candidate: string, resource: string): boolean {
-  return candidate === resource || upperCaseOrigin(candidate) === upperCaseOrigin(resource);
-}
 
 export const RS_AUD_04 = defineCheck({
   id: 'RS-AUD-04',
@@ -178,14 +245,15 @@ export const RS_AUD_04 = defineCheck({
   probe:
     'POST the protected request with a forged token whose aud = [this server, https://other.example/mcp].',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
-    const aud = [forger.minter.resource, 'https://other.example/mcp'];
-    const o = await presentToken(
-      t,
-      await forger.mint({ claims: { aud } }),
-      'aud = [this server, another resource]',
-    );
+    const f = await forger(t);
+    if (!(await probeValidatesTokens(t))) return;
+    const aud = [f.minter.resource, 'https://other.example/mcp'];
+    const token = await f.mint({ claims: { aud } });
+    const outcomes = await underControl(t, f.control, async () => [
+      await presentToken(t, token, 'aud = [this server, another resource]'),
+    ]);
+    if (!outcomes) return;
+    const o = outcomes[0]!;
     t.data('probes', [outcomeRow(o)]);
     if (o.accepted) {
       t.note(
@@ -217,15 +285,23 @@ export const RS_AUD_05 = defineCheck({
   probe:
     'POST the protected request with forged tokens whose aud is the upper-case spelling, then the trailing-slash one.',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
-    const resource = forger.minter.resource;
+    const f = await forger(t);
+    if (!(await probeValidatesTokens(t))) return;
+    const resource = f.minter.resource;
     const upper = upperCaseOrigin(resource);
     const slash = resource.endsWith('/') ? resource.slice(0, -1) : `${resource}/`;
-    const [upperOutcome, slashOutcome] = await Promise.all([
-      forger.mint({ claims: { aud: upper } }).then((tok) => presentToken(t, tok, `aud = ${upper}`)),
-      forger.mint({ claims: { aud: slash } }).then((tok) => presentToken(t, tok, `aud = ${slash}`)),
+    const [upperToken, slashToken] = await Promise.all([
+      f.mint({ claims: { aud: upper } }),
+      f.mint({ claims: { aud: slash } }),
     ]);
+    const outcomes = await underControl(t, f.control, () =>
+      Promise.all([
+        presentToken(t, upperToken, `aud = ${upper}`),
+        presentToken(t, slashToken, `aud = ${slash}`),
+      ]),
+    );
+    if (!outcomes) return;
+    const [upperOutcome, slashOutcome] = outcomes as [TokenOutcome, TokenOutcome];
     t.data('probes', [outcomeRow(upperOutcome), outcomeRow(slashOutcome)]);
     t.data('trailingSlash', slashOutcome.accepted ? 'accepted' : `refused (HTTP ${slashOutcome.status})`);
     t.note(

@@ -6,7 +6,15 @@ import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { fallbackProbeMethods, protectedProbe } from '../runner/fixtures.ts';
 import { type HttpResponse, HttpTransportError } from '../runner/http.ts';
 import { type McpProbe, mcpCall } from '../runner/mcp.ts';
-import { protectedRequest } from './token-probes.ts';
+import { endSession } from './rs-scope.ts';
+import {
+  type Control,
+  describeOutcome,
+  outcomeOf,
+  protectedRequest,
+  underControl,
+  validTokenControl,
+} from './token-probes.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, type Challenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 import {
@@ -53,21 +61,55 @@ export const RS_401_01 = defineCheck({
       );
       return;
     }
-    const reply = await mcpCall(t.http, t.target, t.revision, probe);
-    const status = reply.response.status;
     t.data('method', probe.method);
-    t.data('status', status);
-    if (status === 401) {
-      t.conforms(`${probe.method} without credentials was answered 401`);
+    const first = await mcpCall(t.http, t.target, t.revision, probe);
+    if (first.response.status >= 200 && first.response.status <= 299) {
+      // Served without credentials: conclusive, whatever a token would have done.
+      t.data('status', first.response.status);
+      const executed =
+        first.message && 'result' in first.message
+          ? ' and the JSON-RPC request was executed (it has a result)'
+          : '';
+      t.violated(
+        `${probe.method} without credentials was answered ${first.response.status}, not 401${executed}`,
+      );
       return;
     }
-    const executed =
-      reply.message && 'result' in reply.message
-        ? ' and the JSON-RPC request was executed (it has a result)'
-        : '';
-    t.violated(
-      `${probe.method} without credentials was answered ${status}, not 401${executed}; ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
-    );
+    // A refusal counts only if the same request with a valid token is served (the control).
+    const { token } = await validTokenControl(t);
+    const control: Control = {
+      what: `${probe.method} with a valid token`,
+      howToProvide:
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      send: async (when) => {
+        const o = outcomeOf(
+          `${probe.method} with a valid token (control, ${when} the probe)`,
+          (
+            await mcpCall(t.http, t.target, t.revision, {
+              ...probe,
+              token,
+              label: `${probe.method} with a valid token (control, ${when} the probe)`,
+            })
+          ).response,
+        );
+        if (o.accepted && o.sessionId)
+          await endSession(t, token, {
+            revision: t.revision,
+            protocolVersion: t.revision,
+            sessionId: o.sessionId,
+          });
+        return { ok: o.accepted, status: o.status, exchange: o.exchange, describe: describeOutcome(o) };
+      },
+    };
+    const reply = await underControl(t, control, () => mcpCall(t.http, t.target, t.revision, probe));
+    if (!reply) return;
+    const status = reply.response.status;
+    t.data('status', status);
+    if (status === 401) t.conforms(`${probe.method} without credentials was answered 401`);
+    else
+      t.violated(
+        `${probe.method} without credentials was answered ${status}, not 401; ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
+      );
   },
 });
 

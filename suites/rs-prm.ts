@@ -403,9 +403,14 @@ export const RS_PRM_06 = defineCheck({
   quotes: PRM_RESOURCE_OF_CHALLENGED_URL,
   revisions: REVISIONS,
   needs: ['prm'],
-  faults: ['rs-prm-resource-mismatch', 'rs-prm-resource-trailing-slash', 'rs-prm-resource-uppercase-host'],
+  faults: [
+    'rs-prm-resource-mismatch',
+    'rs-prm-resource-trailing-slash',
+    'rs-prm-resource-uppercase-host',
+    'rs-prm-resource-prefix',
+  ],
   requirement:
-    'When the metadata URL came from the resource_metadata parameter of the challenge, its `resource` is identical to the URL the client requested (the MCP endpoint). Harness policy (requirements §3 A1): EXACT passes; PREFIX (same origin, path prefix on a segment boundary, accepted by the MCP SDKs and RFC 9728bis) passes with a note, and fails under --strict; MISMATCH fails.',
+    'When the metadata URL came from the resource_metadata parameter of the challenge, its `resource` is identical to the URL the client requested (the MCP endpoint), RFC 9728 §3.3. EXACT passes; anything else fails, including a PREFIX (same origin, a path prefix on a segment boundary): the message says which clients tolerate a prefix (the TypeScript SDK client, whose checkResourceAllowed accepts one) and that clients applying §3.3 as written refuse it.',
   remediation:
     'Set `resource` to the exact URL clients use for the MCP endpoint (same scheme, host case, port and path, no trailing slash), e.g. "https://mcp.example.com/mcp".',
   probe: 'Compare `resource` of the metadata found via the challenge with the MCP endpoint URL.',
@@ -432,15 +437,11 @@ export const RS_PRM_06 = defineCheck({
       t.conforms(`resource "${resource}" is the MCP endpoint URL exactly`);
     } else if (match === 'MISMATCH') {
       t.violated(`resource "${resource}" is neither the MCP endpoint "${t.target}" nor a path prefix of it`);
-    } else if (t.options.strict) {
-      t.violated(
-        `resource "${resource}" is only a path prefix of the MCP endpoint "${t.target}" (RFC 9728 §3.3 wants it identical)`,
-      );
     } else {
-      t.note(
-        'PREFIX is accepted by the MCP SDKs and draft RFC 9728bis, but strict RFC 9728 clients (e.g. VS Code) refuse it; it fails under --strict',
+      t.violated(
+        `resource "${resource}" is only a path prefix of the MCP endpoint "${t.target}": RFC 9728 §3.3 says the resource of metadata reached through resource_metadata MUST be identical to the URL the client requested. Clients that tolerate a prefix (the TypeScript SDK client: checkResourceAllowed in @modelcontextprotocol/sdk accepts a same-origin path prefix) connect; clients that apply §3.3 as written refuse the metadata`,
+        { exchanges: attemptExchanges(prm.attempts.filter((a) => a.url === prm.prmUrl)) },
       );
-      t.conforms(`resource "${resource}" is a path prefix of the MCP endpoint "${t.target}" (PREFIX)`);
     }
   },
 });

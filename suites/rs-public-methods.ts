@@ -33,6 +33,7 @@ import {
   resultOf,
 } from '../runner/mcp.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
+
 import {
   AUTHENTICATE_ALL_CONNECTIONS,
   conflictSides,
@@ -40,6 +41,7 @@ import {
   STATUS_CODES,
   VERIFY_ALL_INBOUND,
 } from './rs-quotes.ts';
+import { endSession } from './rs-scope.ts';
 
 /** What an anonymous probe got. `answered*` and `accepted` are the public outcomes (2xx). */
 export type Outcome =
@@ -234,9 +236,60 @@ async function advertisedOAuth(t: CheckContext, rows: Map<string, SurfaceRow>): 
   return challenged ? `${challenged.method} is answered 401` : undefined;
 }
 
+function describeStatus(reply: McpReply): string {
+  const error = reply.message?.error;
+  return `HTTP ${reply.response.status}${isObject(error) ? ` with JSON-RPC error ${String(error.code)}` : ''}`;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/**
+ * The control of the anonymous refusals (suites/token-probes.ts): the same methods sent with the
+ * harness's token (2025: inside a session that token opened), each answer by method. A refusal
+ * without a token counts as "needs a token" only where the same request with the token is served.
+ */
+async function withTokenSurface(t: CheckContext, methods: readonly string[]): Promise<Map<string, McpReply>> {
+  const { accessToken } = await t.fixture('token');
+  const out = new Map<string, McpReply>();
+  const send = async (method: string, session: McpSession | undefined) => {
+    const params = paramsOf(method);
+    return mcpCall(t.http, t.target, t.revision, {
+      method,
+      ...(params !== undefined ? { params } : {}),
+      ...(method.startsWith('notifications/') ? { id: null } : {}),
+      ...(session ? { session } : {}),
+      token: accessToken,
+      label: `${method} with the token (control)`,
+    });
+  };
+  let session: McpSession | undefined;
+  if (!isStateless(t.revision)) {
+    const init = await send('initialize', undefined);
+    out.set('initialize', init);
+    const result = resultOf(init);
+    const sessionId = init.response.headers.get('mcp-session-id');
+    session = {
+      revision: t.revision,
+      protocolVersion: typeof result?.protocolVersion === 'string' ? result.protocolVersion : t.revision,
+      ...(result && sessionId ? { sessionId } : {}),
+    };
+    out.set('notifications/initialized', await send('notifications/initialized', session));
+  }
+  const rest = methods.filter((m) => m !== 'initialize' && m !== 'notifications/initialized');
+  const replies = await Promise.all(rest.map((m) => send(m, session)));
+  rest.forEach((m, i) => out.set(m, replies[i]!));
+  if (session?.sessionId) await endSession(t, accessToken, session);
+  t.data(
+    'controlWithToken',
+    [...out].map(([method, reply]) => ({ method, status: reply.response.status })),
+  );
+  return out;
+}
+
+const served = (reply: McpReply | undefined): boolean =>
+  reply !== undefined && reply.response.status >= 200 && reply.response.status <= 299;
 
 const describe = (row: SurfaceRow | undefined) =>
   row ? `${row.method} → ${row.status ?? 'no status'} (${row.outcome})` : 'not probed';
@@ -272,11 +325,22 @@ export const RS_PUB_01 = defineCheck({
     const rows = await surface(t);
     const init = rows.get('initialize');
     const initialized = rows.get('notifications/initialized');
-    if (isPublic(init) && !isPublic(initialized))
-      t.violated(
-        `the handshake is split: ${describe(init)} but ${describe(initialized)}, so an anonymous client connects and is then refused`,
+    if (isPublic(init) && !isPublic(initialized)) {
+      // The refusal of notifications/initialized is about the token only if it is accepted with one.
+      const control = (await withTokenSurface(t, ['initialize', 'notifications/initialized'])).get(
+        'notifications/initialized',
       );
-    else t.conforms(`the handshake is gated as one unit: ${describe(init)}; ${describe(initialized)}`);
+      if (!served(control)) {
+        t.prerequisiteMissing(
+          `control failed: notifications/initialized with the token was answered ${control ? describeStatus(control) : 'nothing'} too, so its anonymous refusal is not about the token`,
+          'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+        );
+        return;
+      }
+      t.violated(
+        `the handshake is split: ${describe(init)} but ${describe(initialized)} (with the token: ${describeStatus(control!)}), so an anonymous client connects and is then refused`,
+      );
+    } else t.conforms(`the handshake is gated as one unit: ${describe(init)}; ${describe(initialized)}`);
   },
 });
 
@@ -308,8 +372,24 @@ export const RS_PUB_02 = defineCheck({
       );
       return;
     }
-    if (isPublic(call)) t.violated(`${describe(call)} without a token, although ${advertised}`);
-    else t.conforms(`${describe(call)}`);
+    if (isPublic(call)) {
+      t.violated(`${describe(call)} without a token, although ${advertised}`);
+      return;
+    }
+    const control = (
+      await withTokenSurface(
+        t,
+        methodsOf(t).filter((m) => m === 'tools/call'),
+      )
+    ).get('tools/call');
+    if (!served(control)) {
+      t.prerequisiteMissing(
+        `control failed: tools/call with the token was answered ${control ? describeStatus(control) : 'nothing'}, so its anonymous refusal is not shown to be about the token`,
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      );
+      return;
+    }
+    t.conforms(`${describe(call)}; with the token: ${describeStatus(control!)}`);
   },
 });
 
@@ -337,12 +417,22 @@ export const RS_PUB_03 = defineCheck({
   async run(t) {
     const rows = await surface(t);
     let leaks = 0;
+    const refused = CATALOGUE_METHODS.filter((m) => rows.get(m) && !isPublic(rows.get(m)));
+    const controls = refused.length > 0 ? await withTokenSurface(t, refused) : new Map<string, McpReply>();
+    let judged = 0;
     for (const method of CATALOGUE_METHODS) {
       const row = rows.get(method);
       if (!isPublic(row)) {
         if (row?.declaredPublic) t.note(`${method} was declared public but ${describe(row)}`);
+        const control = controls.get(method);
+        if (row && served(control)) judged++;
+        else if (row)
+          t.note(
+            `${method}: refused without a token, and with the token too (${control ? describeStatus(control) : 'nothing'}): not judged (control failed)`,
+          );
         continue;
       }
+      judged++;
       if (row?.declaredPublic) {
         t.note(`${describe(row)} without a token, declared public by the operator`);
         continue;
@@ -352,8 +442,13 @@ export const RS_PUB_03 = defineCheck({
         `${describe(row)} without a token: the catalogue is readable by anyone (declare it with --expect-public if intended); ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
       );
     }
-    if (leaks === 0)
-      t.conforms('no catalogue method is answered without a token, except those declared public');
+    if (leaks > 0) return;
+    if (judged === 0)
+      t.prerequisiteMissing(
+        'control failed: no catalogue method is served with the token either, so their anonymous refusals are not shown to be about the token',
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      );
+    else t.conforms('no catalogue method is answered without a token, except those declared public');
   },
 });
 

@@ -62,7 +62,7 @@ export async function withSession<T>(
   if (isStateless(t.revision)) return fn(undefined);
   const opened = await openSessionOrRefusal(t, token);
   if ('refusal' in opened) {
-    if (onForbidden) return onForbidden(opened.refusal);
+    if (onForbidden && opened.refusal.reply.response.status === 403) return onForbidden(opened.refusal);
     skipForRefusedHandshake(t, opened.refusal);
     return undefined;
   }
@@ -81,8 +81,10 @@ export interface HandshakeRefusal {
 }
 
 /**
- * Opens a session with `token`, or returns the 403 that refused the handshake. Any other failure
- * of the handshake still throws (McpSessionError: the check ends as error with the replies).
+ * Opens a session with `token`, or returns the 4xx that refused the handshake (a 403 is an
+ * observation the RS-403 checks judge; any other refusal of the harness's token means the control
+ * every probe in the session needs failed). Anything else still throws (a 2xx without a result, a
+ * 5xx: McpSessionError, the check ends as error with the replies; transport errors).
  */
 async function openSessionOrRefusal(
   t: CheckContext,
@@ -92,7 +94,8 @@ async function openSessionOrRefusal(
     return { session: (await openSession(t.http, t.target, t.revision, token)).session };
   } catch (error) {
     const reply = error instanceof McpSessionError ? error.replies.at(-1) : undefined;
-    if (reply?.response.status !== 403) throw error;
+    const status = reply?.response.status;
+    if (reply === undefined || status === undefined || status < 400 || status > 499) throw error;
     return { refusal: { reply, what: (error as McpSessionError).message } };
   }
 }
@@ -108,8 +111,15 @@ export async function openSessionOrSkip(t: CheckContext, token: string): Promise
   return undefined;
 }
 
-/** A check that needs a session cannot run when the handshake is refused 403: say why, and how. */
+/** A check that needs a session cannot run when the handshake is refused: say why, and how. */
 function skipForRefusedHandshake(t: CheckContext, refusal: HandshakeRefusal): void {
+  if (refusal.reply.response.status !== 403) {
+    t.prerequisiteMissing(
+      `control failed: the MCP handshake with the harness's token was refused (${refusal.what}), so no probe in a session can be judged`,
+      'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+    );
+    return;
+  }
   t.prerequisiteMissing(
     `the MCP handshake with the harness's token was refused (${refusal.what}): the server requires a scope for every request that this token lacks, so no session can be opened to probe in`,
     'give a token holding every scope the server requires with --token-env NAME (RS-403-01 judges the 403 itself)',
@@ -309,6 +319,12 @@ interface ScopeObservation {
  * With the default token: open a session and call the privileged tool; or, when the server
  * refuses the handshake itself with 403 (it needs a scope for every request that the token
  * lacks), judge that 403, the first one a client would meet.
+ *
+ * Every refusal is judged only under its controls (suites/token-probes.ts): the same token is
+ * still served on tools/list in the same session (the token and session are good), and the same
+ * call, or handshake, with a token that also holds the scopes the 403 names (or, when it names
+ * none, every scope the metadata lists) goes through. Otherwise the refusal may be about something
+ * else than scope, and the check skips ("control failed: …"). A call that runs needs no control.
  */
 async function observeInsufficientScope(
   t: CheckContext,
@@ -320,21 +336,164 @@ async function observeInsufficientScope(
     token,
     async (session) => {
       const probe = await insufficientScopeProbe(t, token, session);
-      if (probe)
+      if (!probe) return;
+      if (executed(probe.reply)) {
         await judge({
           reply: probe.reply,
           what: `tools/call ${probe.op.tool} with a token lacking its scope`,
           op: probe.op,
         });
+        return;
+      }
+      const sameToken = await mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/list',
+        params: {},
+        token,
+        ...(session ? { session } : {}),
+        label: 'tools/list with the same token in the same session (control)',
+      });
+      const scoped = await withScopeControl(t, probe.reply, (privileged) =>
+        withSession(t, privileged, (own) =>
+          callTool(
+            t,
+            privileged,
+            probe.op,
+            own,
+            `tools/call ${probe.op.tool} with the scopes it needs (control)`,
+          ),
+        ),
+      );
+      if (!scopeControlsPassed(t, sameToken, scoped)) return;
+      await judge({
+        reply: probe.reply,
+        what: `tools/call ${probe.op.tool} with a token lacking its scope`,
+        op: probe.op,
+      });
     },
     async (refusal) => {
       t.data('handshakeRefused', refusal.what);
       t.note(
         `the MCP handshake with the default token was refused (${refusal.what}): the server requires a scope for every request, so that 403 is what is judged`,
       );
+      const scoped = await withScopeControl(t, refusal.reply, async (privileged) => {
+        try {
+          const opened = await openSession(t.http, t.target, t.revision, privileged);
+          if (opened.session.sessionId) await endSession(t, privileged, opened.session);
+          return opened.replies.at(-1);
+        } catch (err) {
+          if (err instanceof McpSessionError) return err.replies.at(-1);
+          throw err;
+        }
+      });
+      if (!scopeControlsPassed(t, undefined, scoped)) return;
       await judge({ reply: refusal.reply, what: 'the MCP handshake with the default token' });
     },
   );
+}
+
+/** What the privileged control gave: the reply, or why no token with the scopes could be had. */
+type ScopeControl = { scope: string; reply?: McpReply } | { unavailable: string };
+
+/**
+ * Gets a token that also holds the scopes `refusal` names (forged with the harness's key, else an
+ * authorization of its own, shared by the RS-403 checks of the run) and runs `send` with it.
+ */
+async function withScopeControl(
+  t: CheckContext,
+  refusal: McpReply,
+  send: (token: string) => Promise<McpReply | undefined>,
+): Promise<ScopeControl> {
+  const defaultToken = await t.fixture('token');
+  const challenge = challengeOf(refusal);
+  let wanted = scopesOf(challenge && param(challenge, 'scope'));
+  if (wanted.length === 0) {
+    const supported = (await t.optionalFixture('prm'))?.prm?.scopes_supported;
+    wanted = Array.isArray(supported) ? supported.filter((s): s is string => typeof s === 'string') : [];
+  }
+  const scope = [...new Set([...scopesOf(defaultToken.scope), ...wanted])].join(' ');
+  if (scope === '')
+    return { unavailable: 'neither the 403 challenge nor the metadata names a scope to ask for' };
+  const privileged = await privilegedToken(t, defaultToken, scope);
+  if ('unavailable' in privileged) return privileged;
+  return { scope, reply: await send(privileged.token) };
+}
+
+const privilegedGrants = new WeakMap<
+  object,
+  Map<string, Promise<{ token: string } | { unavailable: string }>>
+>();
+
+/** A token of `scope`: forged when the harness holds a key, else one authorization per run and scope. */
+async function privilegedToken(
+  t: CheckContext,
+  defaultToken: object,
+  scope: string,
+): Promise<{ token: string } | { unavailable: string }> {
+  const minter = await t.optionalFixture('minter');
+  if (minter) return { token: await minter.mint({ claims: { scope } }) };
+  // The default token object is the run's own: it keys a cache, so the RS-403 checks share a grant.
+  let byScope = privilegedGrants.get(defaultToken);
+  if (!byScope) privilegedGrants.set(defaultToken, (byScope = new Map()));
+  let pending = byScope.get(scope);
+  if (!pending) {
+    pending = t.freshGrant({ scope }).then(
+      (grant) => {
+        const granted = grant.tokens.scope === undefined ? undefined : scopesOf(grant.tokens.scope);
+        const missing = granted ? scopesOf(scope).filter((s) => !granted.includes(s)) : [];
+        return missing.length > 0
+          ? {
+              unavailable: `the authorization server granted "${granted!.join(' ')}" for a request of "${scope}"`,
+            }
+          : { token: grant.tokens.accessToken };
+      },
+      (err: unknown) => ({
+        unavailable: `an authorization for "${scope}" failed: ${(err as Error).message}`,
+      }),
+    );
+    byScope.set(scope, pending);
+  }
+  return pending;
+}
+
+/** Both RS-403 controls passed; otherwise the check ends as "control failed" (skip). */
+function scopeControlsPassed(
+  t: CheckContext,
+  sameToken: McpReply | undefined,
+  scoped: ScopeControl | undefined,
+): boolean {
+  const served = (r: McpReply | undefined) =>
+    r !== undefined && r.response.status >= 200 && r.response.status < 300;
+  t.data('control', {
+    ...(sameToken ? { sameTokenToolsList: sameToken.response.status } : {}),
+    ...(scoped && 'scope' in scoped
+      ? { withScope: scoped.scope, withScopeStatus: scoped.reply?.response.status ?? null }
+      : {}),
+  });
+  const how =
+    'give a token holding every scope the operation needs with --token-env NAME, or a key the target trusts with --mint-key FILE --mint-issuer URL';
+  if (sameToken && !served(sameToken)) {
+    t.prerequisiteMissing(
+      `control failed: tools/list with the same token in the same session was answered ${describeReply(sameToken)}, so the refusal may not be about scope`,
+      how,
+    );
+    return false;
+  }
+  if (!scoped) return false; // withSession already ended the check (a refused handshake)
+  if ('unavailable' in scoped) {
+    t.prerequisiteMissing(
+      `control failed: no token with the scopes the refused request needs could be had (${scoped.unavailable}), so the refusal cannot be shown to be about scope`,
+      how,
+    );
+    return false;
+  }
+  if (!served(scoped.reply)) {
+    t.prerequisiteMissing(
+      `control failed: the same request with a token of "${scoped.scope}" was answered ${scoped.reply ? describeReply(scoped.reply) : 'nothing'}, so the refusal is not (only) about scope`,
+      how,
+    );
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

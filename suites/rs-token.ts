@@ -12,7 +12,8 @@
 import { base64url, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
 import { authorizationServerOf } from '../runner/fixtures.ts';
-import { mcpCall, type McpSession } from '../runner/mcp.ts';
+import { HttpTransportError } from '../runner/http.ts';
+import { type McpProbe, mcpCall, type McpSession } from '../runner/mcp.ts';
 import { tamperPayload } from '../runner/mint.ts';
 import { revokeToken } from '../runner/oauth.ts';
 import { isStateless, REVISIONS } from '../runner/revisions.ts';
@@ -31,19 +32,27 @@ import {
   VERIFY_ALL_INBOUND,
 } from './rs-quotes.ts';
 import {
-  acceptedRealToken,
+  type ControlOutcome,
+  controlHeld,
   decodeJwtParts,
+  describeOutcome,
+  forger,
   judgeAllRefused,
   judgeRefusal,
-  noteMissingInvalidToken,
+  missingInvalidToken,
   nowSeconds,
   outcomeOf,
   outcomeRow,
   presentToken,
   probeNeedsToken,
-  scopeForForgedTokens,
+  onProtectedAndPublicRequests,
+  probeValidatesTokens,
+  realTokenControl,
+  replyOutcome,
   type TokenOutcome,
-  trustedForger,
+  tokenControl,
+  underControl,
+  validTokenControl,
 } from './token-probes.ts';
 
 /** The usual refs of "invalid tokens get 401". */
@@ -60,23 +69,32 @@ const INVALID_TOKEN_STATUS: Quote = {
 
 const encodeJson = (value: unknown) => base64url.encode(JSON.stringify(value));
 
+/** OAuth 2.1 draft-13 §5.3.1 (the RFC 6750 §3 sentence): the error attribute on a failed token. */
+const ERROR_ATTRIBUTE_SHOULD: Quote = {
+  source: 'OAuth 2.1 draft-13',
+  section: '5.3.1',
+  text: 'If the protected resource request included an access token and failed authentication, the resource server SHOULD include the error attribute to provide the client with the reason why the access request was declined.',
+  keyword: 'SHOULD',
+  binds: 'resource-server',
+};
+
 export const RS_401_08 = defineCheck({
   id: 'RS-401-08',
   title: 'A malformed token gets 401',
   level: 'MUST',
   refs: [TOKEN_HANDLING, 'RFC6750 §3.1', 'OAuth 2.1 draft-13 §5.3'],
-  quotes: [...INVALID_TOKENS_GET_401, ERROR_ATTRIBUTE_ON_BAD_TOKEN, INVALID_TOKEN_STATUS],
+  quotes: [...INVALID_TOKENS_GET_401, ERROR_ATTRIBUTE_SHOULD, INVALID_TOKEN_STATUS],
   revisions: REVISIONS,
   needs: [],
   faults: ['rs-bad-token-500', 'rs-bad-token-403'],
   requirement:
-    'A Bearer token that is not a token the server issued (random text, a truncated JWT, three junk segments, a 10 KB string) is refused with HTTP 401 (error="invalid_token" SHOULD be in the challenge); never a 2xx, a 403 or a server error. A credential that is not even token68 syntax may instead get 400 invalid_request.',
+    'A Bearer token that is not a token the server issued (random text, a truncated JWT, three junk segments, a 10 KB string) is refused with HTTP 401, whatever the server does with requests that carry no token; never a 2xx, a 403 or a server error. A credential that is not even token68 syntax may instead get 400 invalid_request. The 401 should carry error="invalid_token" (OAuth 2.1 §5.3.1 / RFC 6750 §3.1 SHOULD: warn when it does not). When the request the revision names (initialize, tools/list) is answered without a token and the probes therefore use a method that needs one, they are sent on the public request too: an invalid token gets 401 there as well (issue #13 item 4). This check owns the status of malformed tokens; RS-401-22 owns it for well-formed invalid ones.',
   remediation:
     'Treat every token that fails to parse or verify as invalid: answer 401 with `WWW-Authenticate: Bearer error="invalid_token", …`; catch parser exceptions instead of letting them become 500.',
   probe:
-    'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68).',
+    'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68), between two controls with a valid token.',
   async run(t) {
-    if (!(await probeNeedsToken(t))) return;
+    const { token, what: describedToken } = await validTokenControl(t);
     const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
     const probes: [string, string, boolean][] = [
       ['Bearer abc', 'Bearer abc', false],
@@ -85,19 +103,40 @@ export const RS_401_08 = defineCheck({
       ['a 10 KB token', `Bearer ${'A'.repeat(10 * 1024)}`, false],
       ['a credential that is not token68 (Bearer a b)', 'Bearer a b', true],
     ];
-    const outcomes = await Promise.all(
-      probes.map(([probe, line]) => presentToken(t, undefined, probe, { authorization: [line] })),
+    const send = (request?: McpProbe) =>
+      Promise.all(
+        probes.map(([probe, line]) =>
+          presentToken(t, undefined, request ? `${probe}, on ${request.method}` : probe, {
+            authorization: [line],
+            ...(request ? { request } : {}),
+          }),
+        ),
+      );
+    const outcomes = await onProtectedAndPublicRequests(
+      t,
+      token,
+      describedToken,
+      'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      send,
     );
+    if (!outcomes) return;
     t.data('probes', outcomes.map(outcomeRow));
     let ok = 0;
-    outcomes.forEach((o, i) => {
+    outcomes.forEach((o, n) => {
+      const i = n % probes.length;
       // RFC 6585 §5: a header too large for the server may be refused with 431 before any token check.
       if (o.status === 431 && i === 3) {
         t.note('the 10 KB token was refused with 431 (header too large) before token validation');
         ok++;
-      } else if (judgeRefusal(t, o, probes[i]![2])) ok++;
+      } else if (judgeRefusal(t, o, { allow400: probes[i]![2], ownsStatus: true })) ok++;
     });
-    noteMissingInvalidToken(t, outcomes);
+    // The error code is judged on the token68 probes (a non-token68 credential is a malformed request).
+    const bare = missingInvalidToken(outcomes.filter((_, n) => !probes[n % probes.length]![2]));
+    if (bare.length > 0)
+      t.violated(
+        `401 without error="invalid_token" in the Bearer challenge for: ${bare.map((o) => `${o.probe} (${describeOutcome(o)})`).join('; ')}; OAuth 2.1 §5.3.1 (RFC 6750 §3.1): the resource server SHOULD include the error attribute when a presented token failed`,
+        { exchanges: bare.map((o) => o.exchange), level: 'SHOULD' },
+      );
     if (ok === outcomes.length)
       t.conforms(`all ${ok} malformed tokens were refused (401, or 400 for non-token68)`);
   },
@@ -134,11 +173,13 @@ export const RS_401_09 = defineCheck({
     'Compare `exp` with the current time (a small clock tolerance is fine) and answer 401 when it has passed.',
   probe: 'POST the protected request with a forged token whose exp = now − 600 s (iat = now − 900 s).',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
+    const f = await forger(t);
     const now = nowSeconds();
-    const token = await forger.mint({ claims: { iat: now - 900, exp: now - 600 } });
-    judgeAllRefused(t, [await presentToken(t, token, 'a token that expired 600 s ago')], 'the expired token');
+    const token = await f.mint({ claims: { iat: now - 900, exp: now - 600 } });
+    const outcomes = await underControl(t, f.control, async () => [
+      await presentToken(t, token, 'a token that expired 600 s ago'),
+    ]);
+    if (outcomes) judgeAllRefused(t, outcomes, 'the expired token');
   },
 });
 
@@ -162,21 +203,31 @@ export const RS_401_10 = defineCheck({
   needs: ['token'],
   faults: ['rs-signature-not-checked'],
   requirement:
-    "The harness's real access token with one payload character changed (header and signature kept) no longer verifies and is refused with 401. For an opaque token, one character in its middle changes.",
+    "The harness's real access token with one payload character changed (header and signature kept) no longer verifies and is refused. For an opaque token, one character in its middle changes. Also sent on the revision's own request when that one is public (an invalid token gets 401 there too, issue #13 item 4). A refusal with another status than 401 is noted; RS-401-22 judges the status.",
   remediation:
     'Verify the JWS signature with the authorization server keys before trusting any claim (or look opaque tokens up / introspect them).',
   probe:
     'POST the protected request with the real token, then with a copy whose `sub` (or one middle character) is changed.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
+    const { token } = await realTokenControl(t);
     const tampered = tamperPayload(token);
     t.data('tokenKind', decodeJwtParts(token) ? 'JWT' : 'opaque');
-    judgeAllRefused(
+    const outcomes = await onProtectedAndPublicRequests(
       t,
-      [await presentToken(t, tampered, 'the real token with one payload character changed')],
-      'the tampered token',
+      token,
+      "the harness's access token",
+      'make sure the authorization flow yields a token this endpoint accepts, or pass one with --token-env NAME',
+      async (request) => [
+        await presentToken(
+          t,
+          tampered,
+          `the real token with one payload character changed${request ? `, on ${request.method}` : ''}`,
+          request ? { request } : {},
+        ),
+      ],
     );
+    if (!outcomes) return;
+    judgeAllRefused(t, outcomes, 'the tampered token');
   },
 });
 
@@ -205,10 +256,11 @@ export const RS_401_11 = defineCheck({
   probe:
     'POST the protected request with alg none / None / NONE and empty-signature variants of the real token.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
+    const real = await realTokenControl(t);
+    const { token } = real;
     const parts = decodeJwtParts(token);
     let variants: [string, string][];
+    let control = real.control;
     if (parts) {
       const [head, payload] = token.split('.') as [string, string];
       variants = (['none', 'None', 'NONE'] as const).map((alg) => [
@@ -217,20 +269,24 @@ export const RS_401_11 = defineCheck({
       ]);
       variants.push(['the real token with its signature removed', `${head}.${payload}.`]);
     } else {
-      const forger = await t.optionalFixture('minter');
-      if (!forger) {
+      if (!(await t.optionalFixture('minter'))) {
         t.notApplicable(
           'the access token is opaque and the harness holds no key, so there are no JWT claims to send unsigned',
         );
         return;
       }
+      // The one change is the signature: the control is the same token correctly signed.
+      const f = await forger(t);
+      control = f.control;
       variants = (['none', 'None', 'NONE', 'empty-signature'] as const).map((variant) => [
         `a forged token with ${variant === 'empty-signature' ? 'an empty signature' : `alg "${variant}"`}`,
-        forger.unsigned({ variant }),
+        f.minter.unsigned({ variant, claims: f.baseClaims }),
       ]);
     }
-    const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
-    judgeAllRefused(t, outcomes, 'unsigned tokens');
+    const outcomes = await underControl(t, control, () =>
+      Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe))),
+    );
+    if (outcomes) judgeAllRefused(t, outcomes, 'unsigned tokens');
   },
 });
 
@@ -301,8 +357,7 @@ export const RS_401_12 = defineCheck({
   probe:
     'POST the protected request with the real claims re-signed by a foreign ES256 key (same kid, other kid, embedded jwk) and by HS256 with the public key bytes.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
+    const { token, control } = await realTokenControl(t);
     const parts = decodeJwtParts(token);
     if (!parts) {
       t.notApplicable(
@@ -327,8 +382,11 @@ export const RS_401_12 = defineCheck({
     for (const key of keys.slice(0, 2)) variants.push(...(await confusionVariants(claims, header, key)));
     if (keys.length === 0)
       t.note('no keys were found at jwks_uri, so the algorithm-confusion variants were not sent');
-    const outcomes = await Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe)));
-    judgeAllRefused(t, outcomes, 'tokens signed with keys the authorization server did not publish');
+    const outcomes = await underControl(t, control, () =>
+      Promise.all(variants.map(([probe, v]) => presentToken(t, v, probe))),
+    );
+    if (outcomes)
+      judgeAllRefused(t, outcomes, 'tokens signed with keys the authorization server did not publish');
   },
 });
 
@@ -358,17 +416,17 @@ export const RS_401_13 = defineCheck({
   probe:
     'POST the protected request with forged tokens whose iss is https://issuer.invalid and the issuer + "/".',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
-    const issuer = forger.minter.issuer;
+    const f = await forger(t);
+    const issuer = f.minter.issuer;
     const variants: [string, string][] = [
       ['iss of another authorization server (https://issuer.invalid)', 'https://issuer.invalid'],
       [`iss with a trailing slash (${issuer}/)`, `${issuer}/`],
     ];
-    const outcomes = await Promise.all(
-      variants.map(async ([probe, iss]) => presentToken(t, await forger.mint({ claims: { iss } }), probe)),
+    const tokens = await Promise.all(variants.map(([, iss]) => f.mint({ claims: { iss } })));
+    const outcomes = await underControl(t, f.control, () =>
+      Promise.all(variants.map(([probe], i) => presentToken(t, tokens[i]!, probe))),
     );
-    judgeAllRefused(t, outcomes, 'tokens of another issuer');
+    if (outcomes) judgeAllRefused(t, outcomes, 'tokens of another issuer');
   },
 });
 
@@ -398,17 +456,38 @@ export const RS_401_14 = defineCheck({
     'POST the protected request with an ID token (real or forged) and with a forged at+jwt whose typ is "JWT".',
   async run(t) {
     const tokens = await t.optionalFixture('token');
-    const forger = await t.optionalFixture('minter');
+    const minter = await t.optionalFixture('minter');
     const realIdToken = typeof tokens?.raw.id_token === 'string' ? tokens.raw.id_token : undefined;
+    if (!realIdToken && !minter) {
+      t.notApplicable(
+        'the authorization server returned no ID token and the harness holds no key to forge one (pass --mint-key FILE and --mint-issuer URL)',
+      );
+      return;
+    }
     const mustRefuse: TokenOutcome[] = [];
-    if (realIdToken)
-      mustRefuse.push(await presentToken(t, realIdToken, 'the ID token of the authorization flow'));
+    // The real ID token: its control is the access token of the same flow.
+    if (realIdToken && tokens) {
+      const control = tokenControl(
+        t,
+        tokens.accessToken,
+        "the same request with the harness's access token",
+        'make sure the authorization flow yields a token this endpoint accepts',
+      );
+      const real = await underControl(
+        t,
+        control,
+        async () => [await presentToken(t, realIdToken, 'the ID token of the authorization flow')],
+        minter ? { key: 'controlRealToken', group: 'the real ID token' } : {},
+      );
+      if (!real && !minter) return;
+      mustRefuse.push(...(real ?? []));
+    }
+    // Forged tokens: their control is a correctly forged access token.
     let typOnly: TokenOutcome | undefined;
-    if (forger) {
-      const trusted = await trustedForger(t);
-      if (!trusted) return;
+    if (minter) {
+      const f = await forger(t);
       const now = nowSeconds();
-      const idToken = await trusted.mint({
+      const idToken = await f.mint({
         header: { typ: 'JWT' },
         claims: {
           aud: 'mcp-auth-conformance',
@@ -418,18 +497,22 @@ export const RS_401_14 = defineCheck({
         },
         omit: ['client_id', 'scope'],
       });
-      mustRefuse.push(await presentToken(t, idToken, 'a forged ID token (typ JWT, aud = client_id)'));
-      typOnly = await presentToken(
+      const typJwt = await f.mint({ header: { typ: 'JWT' } });
+      const forged = await underControl(
         t,
-        await trusted.mint({ header: { typ: 'JWT' } }),
-        'a valid token with typ "JWT" instead of "at+jwt"',
+        f.control,
+        () =>
+          Promise.all([
+            presentToken(t, idToken, 'a forged ID token (typ JWT, aud = client_id)'),
+            presentToken(t, typJwt, 'a valid token with typ "JWT" instead of "at+jwt"'),
+          ]),
+        mustRefuse.length > 0 ? { group: 'the forged tokens' } : {},
       );
-    }
-    if (mustRefuse.length === 0) {
-      t.notApplicable(
-        'the authorization server returned no ID token and the harness holds no key to forge one (pass --mint-key FILE and --mint-issuer URL)',
-      );
-      return;
+      if (!forged && mustRefuse.length === 0) return;
+      if (forged) {
+        mustRefuse.push(forged[0]);
+        typOnly = forged[1];
+      }
     }
     const realTyp = tokens ? decodeJwtParts(tokens.accessToken)?.header.typ : undefined;
     const profile9068 = typeof realTyp === 'string' && /^(application\/)?at\+jwt$/i.test(realTyp);
@@ -469,15 +552,13 @@ export const RS_401_15 = defineCheck({
   remediation: 'When a token carries `nbf`, refuse it before that time (a small clock tolerance is fine).',
   probe: 'POST the protected request with a forged token whose nbf = now + 3600 s (exp = now + 7200 s).',
   async run(t) {
-    const forger = await trustedForger(t);
-    if (!forger) return;
+    const f = await forger(t);
     const now = nowSeconds();
-    const token = await forger.mint({ claims: { nbf: now + 3600, exp: now + 7200 } });
-    judgeAllRefused(
-      t,
-      [await presentToken(t, token, 'a token whose nbf is 3600 s ahead')],
-      'the not-yet-valid token',
-    );
+    const token = await f.mint({ claims: { nbf: now + 3600, exp: now + 7200 } });
+    const outcomes = await underControl(t, f.control, async () => [
+      await presentToken(t, token, 'a token whose nbf is 3600 s ahead'),
+    ]);
+    if (outcomes) judgeAllRefused(t, outcomes, 'the not-yet-valid token');
   },
 });
 
@@ -513,13 +594,15 @@ export const RS_401_16 = defineCheck({
     'Read the access token from the Authorization header only; ignore `access_token` in the query.',
   probe: 'POST the protected request to <endpoint>?access_token=<valid token> with no Authorization header.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
+    if (!(await probeNeedsToken(t))) return;
+    const { token, control } = await realTokenControl(t);
     const url = new URL(t.target);
     url.searchParams.set('access_token', token);
-    const o = await presentToken(t, undefined, 'the valid token in ?access_token= and no header', {
-      url: url.href,
-    });
+    const outcomes = await underControl(t, control, async () => [
+      await presentToken(t, undefined, 'the valid token in ?access_token= and no header', { url: url.href }),
+    ]);
+    if (!outcomes) return;
+    const o = outcomes[0]!;
     t.data('probes', [outcomeRow(o)]);
     if (o.accepted) {
       t.violated(`the request with the token only in the query was served (HTTP ${o.status})`, {
@@ -561,13 +644,18 @@ export const RS_401_17 = defineCheck({
   remediation: 'Compare the authentication scheme case-insensitively (RFC 9110 §11.1).',
   probe: 'POST the protected request with `Authorization: bearer|BEARER|bEaReR <valid token>`.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
-    const outcomes = await Promise.all(
-      ['bearer', 'BEARER', 'bEaReR'].map((scheme) =>
-        presentToken(t, undefined, `scheme "${scheme}"`, { authorization: [`${scheme} ${token}`] }),
+    if (!(await probeValidatesTokens(t))) return;
+    const { token, control } = await realTokenControl(t);
+    // The control (`Bearer <token>`, before and after) shows the token itself is accepted, so a
+    // refusal of another casing can only be about the scheme name.
+    const outcomes = await underControl(t, control, () =>
+      Promise.all(
+        ['bearer', 'BEARER', 'bEaReR'].map((scheme) =>
+          presentToken(t, undefined, `scheme "${scheme}"`, { authorization: [`${scheme} ${token}`] }),
+        ),
       ),
     );
+    if (!outcomes) return;
     t.data('probes', outcomes.map(outcomeRow));
     const refused = outcomes.filter((o) => !o.accepted);
     for (const o of refused)
@@ -604,16 +692,20 @@ export const RS_401_18 = defineCheck({
   probe: 'POST the protected request with `Basic dXNlcjpwYXNz`, `Token x` and a bare `Bearer`.',
   async run(t) {
     if (!(await probeNeedsToken(t))) return;
+    const { control } = await validTokenControl(t);
     const probes: [string, string, boolean][] = [
       ['Basic credentials', 'Basic dXNlcjpwYXNz', false],
       ['Token credentials', 'Token x', false],
       ['Bearer with no token', 'Bearer', true],
     ];
-    const replies = await Promise.all(
-      probes.map(([probe, line]) =>
-        presentToken(t, undefined, probe, { authorization: [line] }).then((o) => ({ o, probe })),
+    const replies = await underControl(t, control, () =>
+      Promise.all(
+        probes.map(([probe, line]) =>
+          presentToken(t, undefined, probe, { authorization: [line] }).then((o) => ({ o, probe })),
+        ),
       ),
     );
+    if (!replies) return;
     t.data(
       'probes',
       replies.map(({ o }) => outcomeRow(o)),
@@ -671,26 +763,37 @@ export const RS_401_19 = defineCheck({
   probe:
     'POST the protected request with two Authorization lines (valid+invalid, invalid+valid), and header+query combinations.',
   async run(t) {
-    const token = await acceptedRealToken(t);
-    if (!token) return;
+    if (!(await probeNeedsToken(t))) return;
+    const { token, control } = await realTokenControl(t);
     const bad = 'mcp-auth-conformance-invalid-token';
     const withQuery = (value: string) => {
       const url = new URL(t.target);
       url.searchParams.set('access_token', value);
       return url.href;
     };
-    const [validFirst, invalidFirst, queryHonoured, queryIgnored] = await Promise.all([
-      presentToken(t, undefined, 'two Authorization lines: valid, then invalid', {
-        authorization: [`Bearer ${token}`, `Bearer ${bad}`],
-      }),
-      presentToken(t, undefined, 'two Authorization lines: invalid, then valid', {
-        authorization: [`Bearer ${bad}`, `Bearer ${token}`],
-      }),
-      presentToken(t, bad, 'an invalid header token with the valid token in the query', {
-        url: withQuery(token),
-      }),
-      presentToken(t, token, 'a valid header token with a junk token in the query', { url: withQuery(bad) }),
-    ]);
+    const outcomes = await underControl(t, control, () =>
+      Promise.all([
+        presentToken(t, undefined, 'two Authorization lines: valid, then invalid', {
+          authorization: [`Bearer ${token}`, `Bearer ${bad}`],
+        }),
+        presentToken(t, undefined, 'two Authorization lines: invalid, then valid', {
+          authorization: [`Bearer ${bad}`, `Bearer ${token}`],
+        }),
+        presentToken(t, bad, 'an invalid header token with the valid token in the query', {
+          url: withQuery(token),
+        }),
+        presentToken(t, token, 'a valid header token with a junk token in the query', {
+          url: withQuery(bad),
+        }),
+      ]),
+    );
+    if (!outcomes) return;
+    const [validFirst, invalidFirst, queryHonoured, queryIgnored] = outcomes as [
+      TokenOutcome,
+      TokenOutcome,
+      TokenOutcome,
+      TokenOutcome,
+    ];
     t.data('probes', [validFirst, invalidFirst, queryHonoured, queryIgnored].map(outcomeRow));
     t.data('headerPlusQuery', `HTTP ${queryIgnored.status} (recorded only)`);
     let ok = 0;
@@ -787,56 +890,135 @@ export const RS_401_20 = defineCheck({
     const publicHandshake =
       publicDefault?.answered.includes('initialize') === true ||
       t.options.expectPublic.some((m) => m === 'initialize' || m === 'notifications/initialized');
-    const notification = await mcpCall(t.http, t.target, t.revision, {
-      ...tokenlessNotification(session, t.revision, publicHandshake),
-      label: 'a notification without a token',
-    });
     // The follow-up is tools/list, unless the target serves that to anyone (a public method proves
     // nothing about sessions): then the method the token checks probe on.
     const followUpMethod =
       publicDefault?.answered.includes('tools/list') && publicDefault.fallback
         ? publicDefault.fallback
         : 'tools/list';
-    const followUp = await mcpCall(t.http, t.target, t.revision, {
-      method: followUpMethod,
-      params: {},
-      ...(session ? { session } : {}),
-      label: `${followUpMethod} without a token`,
-    });
-    const get = await t.http.request(t.target, {
-      method: 'GET',
-      headers: [['accept', 'text/event-stream'], ...headers],
-      label: 'GET (SSE stream) without a token',
-      timeoutMs: Math.min(t.options.requestTimeoutMs, 5_000),
-    });
-    // DELETE last: if it is (wrongly) served, it ends the session.
-    const del = await t.http.request(t.target, {
-      method: 'DELETE',
-      headers,
-      label: 'DELETE (end the session) without a token',
-    });
+    const followUp = (withToken: boolean, label: string) =>
+      mcpCall(t.http, t.target, t.revision, {
+        method: followUpMethod,
+        params: {},
+        ...(session ? { session } : {}),
+        ...(withToken ? { token } : {}),
+        label,
+      });
+    // Control of the JSON-RPC probes: the same follow-up with the token, in the same session.
+    const control = {
+      what: `${followUpMethod} with the token in the same session`,
+      howToProvide:
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+      send: async (when: 'before' | 'after') =>
+        replyOutcome(
+          (await followUp(true, `${followUpMethod} with the token (control, ${when} the probes)`)).response,
+        ),
+    };
+    const jsonRpc = await underControl(t, control, () =>
+      Promise.all([
+        mcpCall(t.http, t.target, t.revision, {
+          ...tokenlessNotification(session, t.revision, publicHandshake),
+          label: 'a notification without a token',
+        }),
+        followUp(false, `${followUpMethod} without a token`),
+      ]),
+    );
+    if (!jsonRpc) return;
+    const [notification, tokenless] = jsonRpc;
+    // GET and DELETE: each with its own control, the same method with the token (a server that
+    // offers no GET stream or no DELETE refuses both, and then there is nothing to judge).
+    const get = async (withToken: boolean) => rawOutcome(t, 'GET', withToken ? token : undefined, headers);
+    const getWithout = await get(false);
+    const getWith = await get(true);
+    // DELETE last: if it is (wrongly) served, it ends the session; the token's DELETE ends it anyway.
+    const delWithout = await rawOutcome(t, 'DELETE', undefined, headers);
+    const delWith = await rawOutcome(t, 'DELETE', token, headers);
     const rows: [TokenOutcome, boolean][] = [
       [outcomeOf('a notification without a token', notification.response), false],
-      [outcomeOf(`${followUpMethod} without a token`, followUp.response), false],
-      [outcomeOf('GET with Accept: text/event-stream without a token', get), true],
-      [outcomeOf('DELETE without a token', del), true],
+      [outcomeOf(`${followUpMethod} without a token`, tokenless.response), false],
     ];
-    t.data(
-      'probes',
-      rows.map(([o]) => outcomeRow(o)),
-    );
+    t.data('probes', [
+      ...rows.map(([o]) => outcomeRow(o)),
+      { probe: 'GET without a token', status: getWithout.status, controlWithToken: getWith.status },
+      { probe: 'DELETE without a token', status: delWithout.status, controlWithToken: delWith.status },
+    ]);
     let ok = 0;
-    for (const [o, may405] of rows) {
+    let judged = 0;
+    for (const [o] of rows) {
+      judged++;
       if (o.accepted) t.violated(`${o.probe}: served (HTTP ${o.status})`, { exchanges: [o.exchange] });
       else {
         ok++;
-        if (o.status !== 401 && !(may405 && o.status === 405))
-          t.note(`${o.probe}: refused with ${o.status} (401 expected${may405 ? ' or 405' : ''})`);
+        if (o.status !== 401) t.note(`${o.probe}: refused with ${o.status} (401 expected)`);
       }
     }
-    if (ok === rows.length) t.conforms('no request was served without a token after authentication');
+    for (const [method, without, withToken] of [
+      ['GET', getWithout, getWith],
+      ['DELETE', delWithout, delWith],
+    ] as const) {
+      if (without.ok) {
+        judged++;
+        t.violated(`${method} without a token: served (${without.describe})`, {
+          ...(without.exchange ? { exchanges: [without.exchange] } : {}),
+        });
+      } else if (!withToken.ok) {
+        t.note(
+          `${method}: not offered here (with the token too: ${withToken.describe}), so there is nothing to serve without one`,
+        );
+      } else {
+        judged++;
+        ok++;
+        if (without.status !== 401 && without.status !== 405)
+          t.note(`${method} without a token: refused with ${without.describe} (401 or 405 expected)`);
+      }
+    }
+    if (ok === judged)
+      t.conforms(`no request was served without a token after authentication (${judged} judged)`);
   },
 });
+
+/**
+ * GET (Accept: text/event-stream) or DELETE on the endpoint. Served = 2xx, or a stream whose
+ * headers arrived and whose body the bound cut (an SSE stream that stays open).
+ */
+async function rawOutcome(
+  t: CheckContext,
+  method: 'GET' | 'DELETE',
+  token: string | undefined,
+  headers: [string, string][],
+): Promise<ControlOutcome> {
+  const label = `${method}${method === 'GET' ? ' (SSE stream)' : ' (end the session)'} ${token ? 'with' : 'without'} a token`;
+  try {
+    const response = await t.http.request(t.target, {
+      method,
+      headers: [
+        ...(method === 'GET' ? ([['accept', 'text/event-stream']] as [string, string][]) : []),
+        ...headers,
+        ...(token ? ([['authorization', `Bearer ${token}`]] as [string, string][]) : []),
+      ],
+      label,
+      // An SSE stream stays open: its status and headers come at once, 1.5 s is plenty.
+      timeoutMs: Math.min(t.options.requestTimeoutMs, 1_500),
+      maxBodyBytes: 64 * 1024,
+    });
+    return replyOutcome(response);
+  } catch (err) {
+    if (
+      err instanceof HttpTransportError &&
+      err.response &&
+      (err.kind === 'timeout' || err.kind === 'too-large')
+    ) {
+      const status = err.response.status;
+      return {
+        ok: status >= 200 && status <= 299,
+        status,
+        ...(err.exchangeId ? { exchange: err.exchangeId } : {}),
+        describe: `HTTP ${status} (a stream the harness stopped reading)`,
+      };
+    }
+    throw err;
+  }
+}
 
 export const RS_401_21 = defineCheck({
   id: 'RS-401-21',
@@ -875,12 +1057,16 @@ export const RS_401_21 = defineCheck({
       'the fresh access token before revocation',
     );
     if (!before.accepted) {
+      // The control: the same request with the same token, before its revocation.
+      t.data('control', { what: 'the fresh access token before revocation', before: outcomeRow(before) });
       t.prerequisiteMissing(
-        `the fresh access token is refused before revocation (HTTP ${before.status}), so its refusal after revocation would prove nothing`,
+        `control failed: the fresh access token is refused before revocation (${describeOutcome(before)}), so its refusal after revocation would prove nothing`,
         'make sure the authorization flow yields a token this endpoint accepts',
       );
       return;
     }
+    // The control: the same token on the same request, served before the one change (revocation).
+    controlHeld(t);
     const revoked = await revokeToken(t.http, as, grant.client, {
       token: grant.tokens.accessToken,
       hint: 'access_token',
@@ -927,39 +1113,53 @@ export const RS_401_22 = defineCheck({
   ],
   revisions: REVISIONS,
   needs: [],
-  faults: ['rs-bad-token-403', 'rs-bad-token-500'],
+  faults: ['rs-bad-token-403'],
   requirement:
-    'Across the kinds of invalid token (malformed, bad signature, and with a key: expired, wrong issuer, wrong audience), the status is always 401 invalid_token: 403 is reserved for insufficient_scope, and a server error is never an answer to bad input. Its own quick probe set, one per kind (the other RS-401/RS-AUD checks judge whether each is refused at all).',
+    'Across the kinds of well-formed invalid token (a real token whose signature no longer verifies, and with a key: expired, wrong issuer, wrong audience), the status is always 401 invalid_token: 403 is reserved for insufficient_scope, and a server error is never an answer to bad input. This check owns the status of those refusals: the RS-401/RS-AUD checks of each kind judge whether it is refused at all and point here for a wrong status (malformed tokens: RS-401-08). Its own quick probe set, one per kind, each group between two controls with a valid token of its kind.',
   remediation:
     'Map every token verification failure to 401 with error="invalid_token"; reserve 403 for insufficient_scope.',
-  probe: 'POST the protected request once per kind of invalid token, in parallel, and compare the statuses.',
+  probe:
+    'POST the protected request once per kind of invalid token, between controls with the valid real (or forged) token, and compare the statuses.',
   async run(t) {
-    if (!(await probeNeedsToken(t))) return;
-    // Every fixture is awaited before any probe starts: a probe started while the check waits
-    // for a fixture would be left unobserved if that wait threw (issue #14).
-    const probes: (() => Promise<TokenOutcome>)[] = [
-      () => presentToken(t, 'mcp-auth-conformance-not-a-token', 'a malformed token'),
-    ];
+    const outcomes: TokenOutcome[] = [];
     const tokens = await t.optionalFixture('token');
-    if (tokens)
-      probes.push(() =>
-        presentToken(t, tamperPayload(tokens.accessToken), 'a token with a broken signature'),
-      );
     const minter = await t.optionalFixture('minter');
-    if (minter) {
-      const now = nowSeconds();
-      const scope = await scopeForForgedTokens(t);
-      const forged = (probe: string, claims: Record<string, unknown>) => () =>
-        minter
-          .mint({ claims: { ...(scope ? { scope } : {}), ...claims } })
-          .then((token) => presentToken(t, token, probe));
-      probes.push(
-        forged('an expired token', { iat: now - 900, exp: now - 600 }),
-        forged('a token of another issuer', { iss: 'https://issuer.invalid' }),
-        forged('a token for another resource', { aud: 'https://other.example/mcp' }),
+    if (!tokens && !minter) {
+      // Neither a real token nor a key: the reason of the token fixture ends the check.
+      await t.fixture('token');
+      return;
+    }
+    if (tokens) {
+      const { control } = await realTokenControl(t);
+      const real = await underControl(
+        t,
+        control,
+        async () => [
+          await presentToken(t, tamperPayload(tokens.accessToken), 'a token with a broken signature'),
+        ],
+        minter ? { key: 'controlRealToken', group: 'the real token with a broken signature' } : {},
       );
+      if (!real && !minter) return;
+      outcomes.push(...(real ?? []));
+    }
+    if (minter) {
+      const f = await forger(t);
+      const now = nowSeconds();
+      const kinds: [string, Record<string, unknown>][] = [
+        ['an expired token', { iat: now - 900, exp: now - 600 }],
+        ['a token of another issuer', { iss: 'https://issuer.invalid' }],
+        ['a token for another resource', { aud: 'https://other.example/mcp' }],
+      ];
+      const forged = await Promise.all(kinds.map(([, claims]) => f.mint({ claims })));
+      const judged = await underControl(
+        t,
+        f.control,
+        () => Promise.all(kinds.map(([probe], i) => presentToken(t, forged[i]!, probe))),
+        outcomes.length > 0 ? { group: 'the forged kinds' } : {},
+      );
+      if (!judged && outcomes.length === 0) return;
+      outcomes.push(...(judged ?? []));
     } else t.note('no key to forge tokens: expired, wrong-issuer and wrong-audience kinds were not sent');
-    const outcomes = await Promise.all(probes.map((probe) => probe()));
     t.data('probes', outcomes.map(outcomeRow));
     const accepted = outcomes.filter((o) => o.accepted);
     if (accepted.length > 0)

@@ -14,6 +14,7 @@ import { type CheckContext, defineCheck } from '../runner/check.ts';
 import { protectedProbe } from '../runner/fixtures.ts';
 import { HttpTransportError } from '../runner/http.ts';
 import { type McpProbe, type McpReply, type McpSession, mcpCall, resultOf } from '../runner/mcp.ts';
+import { type Control, replyOutcome, underControl } from './token-probes.ts';
 import { isStateless, REVISIONS, since } from '../runner/revisions.ts';
 import {
   argumentsFor,
@@ -53,13 +54,32 @@ function toolsList(token: string, session: McpSession | undefined, label: string
   return { method: 'tools/list', params: {}, token, ...(session ? { session } : {}), label };
 }
 
-/** The control of a probe: when the defect-free request is not answered 2xx, nothing can be judged. */
-function controlFailed(t: CheckContext, control: McpReply, what: string): boolean {
-  if (is2xx(control)) return false;
-  t.notApplicable(
-    `${what} without the defect was answered ${describeReply(control)}, so a refusal of the probe could not be attributed to the defect`,
-  );
-  return true;
+const TOKEN_HOW = 'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)';
+
+/**
+ * The control of a transport probe (suites/token-probes.ts underControl): the same MCP request
+ * without the defect, which must be served before and after the probe.
+ */
+function mcpControl(
+  t: CheckContext,
+  what: string,
+  probe: (label: string) => McpProbe,
+  onReply?: (r: McpReply) => void,
+): Control {
+  return {
+    what,
+    howToProvide: TOKEN_HOW,
+    send: async (when) => {
+      const reply = await mcpCall(
+        t.http,
+        t.target,
+        t.revision,
+        probe(`${what} (control, ${when} the probes)`),
+      );
+      onReply?.(reply);
+      return replyOutcome(reply.response, describeReply(reply));
+    },
+  };
 }
 
 export const RS_TRN_01 = defineCheck({
@@ -108,35 +128,40 @@ export const RS_TRN_01 = defineCheck({
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const probe = { ...protectedProbe(t.revision), token: accessToken };
-    const [control, foreign] = await Promise.all([
-      mcpCall(t.http, t.target, t.revision, {
-        ...probe,
-        label: 'authorized request without Origin (control)',
-      }),
-      mcpCall(t.http, t.target, t.revision, {
+    const opened: McpReply[] = [];
+    const control = mcpControl(
+      t,
+      `${probe.method} with the token and no Origin`,
+      (label) => ({ ...probe, label }),
+      (r) => opened.push(r),
+    );
+    const foreign = await underControl(t, control, async () => {
+      const reply = await mcpCall(t.http, t.target, t.revision, {
         ...probe,
         headers: [['origin', FOREIGN_ORIGIN]],
         label: `authorized request with Origin: ${FOREIGN_ORIGIN}`,
-      }),
-    ]);
-    t.data('status', foreign.response.status);
+      });
+      opened.push(reply);
+      return reply;
+    });
     // 2025: an answered initialize opened a session; end it so the probe leaves no state behind.
-    for (const reply of [control, foreign]) {
+    for (const reply of opened) {
       const sessionId = reply.response.headers.get('mcp-session-id');
       if (sessionId && !isStateless(t.revision))
         await endSession(t, accessToken, { revision: t.revision, protocolVersion: t.revision, sessionId });
     }
-    if (controlFailed(t, control, `${probe.method} with the token`)) return;
+    if (!foreign) return;
+    t.data('status', foreign.response.status);
     const status = foreign.response.status;
     const needs403 = t.revision !== '2025-06-18';
     if (is2xx(foreign))
       t.violated(`a request with Origin: ${FOREIGN_ORIGIN} was served (${describeReply(foreign)})`);
-    else if (needs403 && status !== 403)
-      t.violated(
-        `a request with Origin: ${FOREIGN_ORIGIN} was answered ${status}; ${t.revision} requires 403`,
-      );
     else if (status < 400 || status > 499)
       t.violated(`a request with Origin: ${FOREIGN_ORIGIN} was answered ${status}, not a 4xx refusal`);
+    else if (needs403 && status !== 403)
+      t.violated(
+        `a request with Origin: ${FOREIGN_ORIGIN} was refused with ${status}; ${t.revision} requires 403`,
+      );
     else t.conforms(`a request with Origin: ${FOREIGN_ORIGIN} was refused with ${status}`);
   },
 });
@@ -178,19 +203,18 @@ export const RS_TRN_02 = defineCheck({
       const good = session ?? { revision: t.revision, protocolVersion: t.revision };
       // The whole session object carries the version: header (and the 2026 _meta envelope) agree.
       const bad: McpSession = { ...good, protocolVersion: UNSUPPORTED_VERSION };
-      const control = await mcpCall(
-        t.http,
-        t.target,
-        t.revision,
-        toolsList(accessToken, good, 'tools/list (control)'),
+      const control = mcpControl(t, 'tools/list with the token and the negotiated version', (label) =>
+        toolsList(accessToken, good, label),
       );
-      if (controlFailed(t, control, 'tools/list with the token')) return;
-      const reply = await mcpCall(
-        t.http,
-        t.target,
-        t.revision,
-        toolsList(accessToken, bad, `tools/list with MCP-Protocol-Version: ${UNSUPPORTED_VERSION}`),
+      const reply = await underControl(t, control, () =>
+        mcpCall(
+          t.http,
+          t.target,
+          t.revision,
+          toolsList(accessToken, bad, `tools/list with MCP-Protocol-Version: ${UNSUPPORTED_VERSION}`),
+        ),
       );
+      if (!reply) return;
       t.data('status', reply.response.status);
       if (reply.response.status !== 400) {
         t.violated(
@@ -259,11 +283,10 @@ export const RS_TRN_03 = defineCheck({
       params: { name: tool.name, arguments: argumentsFor(tool.inputSchema) },
       token: accessToken,
     };
-    const control = await mcpCall(t.http, t.target, t.revision, {
+    const control = mcpControl(t, `tools/call ${tool.name} with matching headers`, (label) => ({
       ...call,
-      label: `tools/call ${tool.name} (control)`,
-    });
-    if (controlFailed(t, control, `tools/call ${tool.name}`)) return;
+      label,
+    }));
     const probes: [string, McpProbe][] = [
       [
         'Mcp-Method: tools/list on a tools/call body',
@@ -282,7 +305,10 @@ export const RS_TRN_03 = defineCheck({
         },
       ],
     ];
-    const replies = await Promise.all(probes.map(([, p]) => mcpCall(t.http, t.target, t.revision, p)));
+    const replies = await underControl(t, control, () =>
+      Promise.all(probes.map(([, p]) => mcpCall(t.http, t.target, t.revision, p))),
+    );
+    if (!replies) return;
     const table: Record<string, unknown>[] = [];
     let refused = 0;
     probes.forEach(([what], i) => {
@@ -315,15 +341,29 @@ export const RS_TRN_04 = defineCheck({
   }),
   revisions: since('2026-07-28'),
   needs: ['token'],
-  faults: ['rs-modern-session-id'],
+  faults: ['rs-modern-only+rs-modern-session-id'],
   requirement:
-    'In 2026-07-28 there are no sessions and no GET stream: GET and DELETE on the endpoint are answered 405; responses carry no Mcp-Session-Id; an Mcp-Session-Id or Last-Event-ID a client still sends is ignored (the request is served as usual, never tied to state).',
+    'Applies to a server that supports only 2026-07-28 (the section binds "a server that supports only this revision"; a dual-era server serves GET streams, DELETE and sessions to legacy clients): precondition, server/discover lists no legacy revision and an initialize of 2025-11-25 with the token gets no result. Then there are no sessions and no GET stream: GET and DELETE on the endpoint are answered 405; responses carry no Mcp-Session-Id; an Mcp-Session-Id or Last-Event-ID a client still sends is ignored (the request is served as usual, never tied to state).',
   remediation:
     'Answer GET and DELETE with 405, never set Mcp-Session-Id, and ignore Mcp-Session-Id / Last-Event-ID on requests.',
   probe:
     'GET and DELETE with a valid token; tools/list with the token; tools/list with Mcp-Session-Id and Last-Event-ID added.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
+    const legacy = await legacySupport(t, accessToken);
+    t.data('modernOnly', legacy === undefined);
+    if (legacy?.startsWith('unknown: ')) {
+      t.notApplicable(
+        `${legacy.slice('unknown: '.length)} (the rows bind "a server that supports only this revision")`,
+      );
+      return;
+    }
+    if (legacy) {
+      t.notApplicable(
+        `the server also speaks a legacy revision (${legacy}); 2026-07-28 §Backward Compatibility asks this only of "a server that supports only this revision"`,
+      );
+      return;
+    }
     const auth: [string, string] = ['authorization', `Bearer ${accessToken}`];
     const version: [string, string] = ['mcp-protocol-version', t.revision];
     const bounded = { timeoutMs: Math.min(t.options.requestTimeoutMs, 5000), maxBodyBytes: 64 * 1024 };
@@ -391,6 +431,133 @@ export const RS_TRN_04 = defineCheck({
   },
 });
 
+/**
+ * Whether the server also speaks a legacy revision (2025-*), in words, or undefined when it shows
+ * none: server/discover's supportedVersions, then an initialize of 2025-11-25 with the token (a
+ * dual-era server answers it with a result; the session it opens is ended).
+ */
+async function legacySupport(t: CheckContext, token: string): Promise<string | undefined> {
+  const discover = await mcpCall(t.http, t.target, t.revision, {
+    method: 'server/discover',
+    params: {},
+    token,
+    label: 'server/discover (which revisions does the server speak?)',
+  });
+  const versions = resultOf(discover)?.supportedVersions;
+  // A modern server MUST implement server/discover: without its answer, nothing shows the server
+  // speaks 2026-07-28 only (a refusal of the legacy probe below could be a refusal of everything).
+  if (!Array.isArray(versions))
+    return `unknown: server/discover with the token was answered ${describeReply(discover)}, so it cannot be shown that the server speaks 2026-07-28 only`;
+  const listed = REVISIONS_2025.filter((r) => versions.includes(r));
+  if (listed.length > 0) return `server/discover lists ${listed.join(', ')}`;
+  const init = await mcpCall(t.http, t.target, '2025-11-25', {
+    method: 'initialize',
+    token,
+    label: 'initialize 2025-11-25 (does the server also speak a legacy revision?)',
+  });
+  const version = resultOf(init)?.protocolVersion;
+  if (typeof version !== 'string') return undefined;
+  const sessionId = init.response.headers.get('mcp-session-id');
+  if (sessionId) await endSession(t, token, { revision: '2025-11-25', protocolVersion: version, sessionId });
+  return `initialize 2025-11-25 was answered with protocolVersion "${version}"`;
+}
+
+export const RS_TRN_05 = defineCheck({
+  id: 'RS-TRN-05',
+  title: 'GET on the MCP endpoint opens an SSE stream or is answered 405',
+  level: 'MUST',
+  refs: [
+    'MCP 2025-06-18 Streamable HTTP §Listening for Messages from the Server',
+    'MCP 2025-11-25 Streamable HTTP §Listening for Messages from the Server',
+  ],
+  quotes: REVISIONS_2025.map((revision) => ({
+    source: `MCP ${revision}`,
+    section: 'Listening for Messages from the Server',
+    text: 'The server MUST either return Content-Type: text/event-stream in response to this HTTP GET, or else return HTTP 405 Method Not Allowed, indicating that the server does not offer an SSE stream at this endpoint.',
+    keyword: 'MUST' as const,
+    binds: 'resource-server' as const,
+  })),
+  revisions: REVISIONS_2025,
+  needs: ['token'],
+  faults: ['rs-get-404'],
+  requirement:
+    'A GET on the MCP endpoint (Accept: text/event-stream, the token, and the session id when the server issued one) is answered with Content-Type: text/event-stream or with 405 Method Not Allowed; nothing else (a 404 from a router that only routes POST, a 400, a JSON body). Control: a POST in the same session with the same token is served, so the answer is about GET. Not in the requirements catalogue (issue #13 item 7); numbered after RS-TRN-04. 2026-07-28 has no GET stream (RS-TRN-04).',
+  remediation:
+    'Route GET on the MCP endpoint: open an SSE stream, or answer 405 Method Not Allowed (with Allow: POST) when the server offers none.',
+  probe:
+    'Open a session with the token; ping in it (control); GET with Accept: text/event-stream; ping again (control).',
+  async run(t) {
+    const { accessToken } = await t.fixture('token');
+    await withSession(t, accessToken, async (session) => {
+      const version = session?.protocolVersion ?? t.revision;
+      const control = mcpControl(t, 'ping in the same session with the token', (label) => ({
+        method: 'ping',
+        params: {},
+        token: accessToken,
+        ...(session ? { session } : {}),
+        label,
+      }));
+      const get = await underControl(t, control, () =>
+        rawGet(t, accessToken, [
+          ['mcp-protocol-version', version],
+          ...(session?.sessionId ? ([['mcp-session-id', session.sessionId]] as [string, string][]) : []),
+        ]),
+      );
+      if (!get) return;
+      t.data('get', { status: get.status, contentType: get.contentType ?? null });
+      const evidence = get.exchange ? { exchanges: [get.exchange] } : {};
+      const mediaType = (get.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+      if (get.status === 405) t.conforms('GET was answered 405 Method Not Allowed (no SSE stream offered)');
+      else if (get.status >= 200 && get.status <= 299 && mediaType === 'text/event-stream')
+        t.conforms(`GET was answered ${get.status} with Content-Type: text/event-stream`);
+      else
+        t.violated(
+          `GET with Accept: text/event-stream was answered ${get.status}${get.contentType ? ` (Content-Type: ${get.contentType})` : ''}, neither an SSE stream nor 405 Method Not Allowed (${t.revision} Streamable HTTP §Listening for Messages from the Server)`,
+          evidence,
+        );
+    });
+  },
+});
+
+/** GET on the endpoint with the token; a stream that stays open is cut by the bound (headers kept). */
+async function rawGet(
+  t: CheckContext,
+  token: string,
+  headers: [string, string][],
+): Promise<{ status: number; contentType?: string; exchange?: string }> {
+  try {
+    const response = await t.http.request(t.target, {
+      method: 'GET',
+      headers: [['accept', 'text/event-stream'], ...headers, ['authorization', `Bearer ${token}`]],
+      label: 'GET on the MCP endpoint (SSE stream?)',
+      // An SSE stream stays open: its status and headers come at once, 1.5 s is plenty.
+      timeoutMs: Math.min(t.options.requestTimeoutMs, 1_500),
+      maxBodyBytes: 64 * 1024,
+    });
+    const contentType = response.headers.get('content-type');
+    return {
+      status: response.status,
+      ...(contentType ? { contentType } : {}),
+      exchange: response.exchange.id,
+    };
+  } catch (err) {
+    // An SSE stream is expected to stay open: its status and headers arrived before the bound.
+    if (
+      err instanceof HttpTransportError &&
+      err.response &&
+      (err.kind === 'timeout' || err.kind === 'too-large')
+    ) {
+      const contentType = err.response.headers.find(([n]) => n === 'content-type')?.[1];
+      return {
+        status: err.response.status,
+        ...(contentType ? { contentType } : {}),
+        ...(err.exchangeId ? { exchange: err.exchangeId } : {}),
+      };
+    }
+    throw err;
+  }
+}
+
 // --- Sessions (2025-06-18 / 2025-11-25) -------------------------------------------------------
 
 /** Opens a session with the token, or says there is none (the server MAY issue no session id). */
@@ -448,12 +615,22 @@ export const RS_SESS_01 = defineCheck({
     const session = await sessionWith(t, accessToken);
     if (!session) return;
     try {
-      const reply = await mcpCall(t.http, t.target, t.revision, {
+      const control = mcpControl(t, `${method} in the session with the token`, (label) => ({
         method,
         params: {},
+        token: accessToken,
         session,
-        label: `${method} with the session id and no token`,
-      });
+        label,
+      }));
+      const reply = await underControl(t, control, () =>
+        mcpCall(t.http, t.target, t.revision, {
+          method,
+          params: {},
+          session,
+          label: `${method} with the session id and no token`,
+        }),
+      );
+      if (!reply) return;
       t.data('status', reply.response.status);
       if (is2xx(reply))
         t.violated(
@@ -499,19 +676,18 @@ export const RS_SESS_02 = defineCheck({
     const session = await sessionWith(t, a);
     if (!session) return;
     try {
-      const control = await mcpCall(
-        t.http,
-        t.target,
-        t.revision,
-        toolsList(a, session, "tools/list in A's session with A's token"),
+      const control = mcpControl(t, "tools/list in A's session with A's token", (label) =>
+        toolsList(a, session, label),
       );
-      if (controlFailed(t, control, "tools/list in A's session with A's token")) return;
-      const reply = await mcpCall(
-        t.http,
-        t.target,
-        t.revision,
-        toolsList(b, session, "tools/list in A's session with B's token"),
+      const reply = await underControl(t, control, () =>
+        mcpCall(
+          t.http,
+          t.target,
+          t.revision,
+          toolsList(b, session, "tools/list in A's session with B's token"),
+        ),
       );
+      if (!reply) return;
       t.data('status', reply.response.status);
       if (is2xx(reply)) t.violated(`user B's token was served in user A's session (${describeReply(reply)})`);
       else t.conforms(`user B's token in user A's session was refused with ${reply.response.status}`);
@@ -812,8 +988,10 @@ export const RS_SESS_04 = defineCheck({
     for (const problem of problems) t.violated(problem);
     if (problems.length > 0) return;
     if (!completed(own)) {
-      t.notApplicable(
-        `user A's own retry with its requestState was answered ${describeReply(own)}, so the refusals cannot be attributed to the state handle`,
+      t.data('control', { what: "user A's own retry with its requestState", status: own.response.status });
+      t.prerequisiteMissing(
+        `control failed: user A's own retry with its requestState was answered ${describeReply(own)}, so the refusals cannot be attributed to the state handle`,
+        TOKEN_HOW,
       );
       return;
     }
@@ -828,6 +1006,7 @@ export const checks = [
   RS_TRN_02,
   RS_TRN_03,
   RS_TRN_04,
+  RS_TRN_05,
   RS_SESS_01,
   RS_SESS_02,
   RS_SESS_03,

@@ -222,6 +222,14 @@ export const RS_FAULTS: readonly FaultDefinition[] = [
     'Mcp-Method / Mcp-Name headers that disagree with the body are not refused: the body runs (MCP 2026-07-28 §Server Validation).',
   ),
   rs(
+    'rs-modern-only',
+    'The server speaks MCP 2026-07-28 only: legacy requests (initialize, GET, DELETE) are refused. Legal on its own (a precondition of RS-TRN-04, used in combination with rs-modern-session-id).',
+  ),
+  rs(
+    'rs-get-404',
+    'GET on the MCP endpoint (2025 revisions) is answered 404 instead of an SSE stream or 405 (MCP 2025-11-25 Streamable HTTP §Listening for Messages from the Server).',
+  ),
+  rs(
     'rs-modern-session-id',
     '2026-07-28 responses carry an Mcp-Session-Id header although the revision has no sessions (MCP 2026-07-28 §Backward Compatibility).',
   ),

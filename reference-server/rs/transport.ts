@@ -103,6 +103,9 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
     const authInfo = options.authInfo;
     const subject = subjectOf(authInfo);
     if (request.method === 'GET') {
+      // 2025-06-18 / 2025-11-25 §Listening for Messages from the Server: text/event-stream or 405;
+      // the fault answers 404, as a router that only routes POST does.
+      if (ctx.fault('rs-get-404')) return jsonRpcError(404, -32000, 'Not found');
       return jsonRpcError(405, -32000, 'Method not allowed: this server opens no standalone SSE stream.', {
         Allow: 'POST, DELETE',
       });
@@ -149,6 +152,7 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
 
   const fetch = async (request: Request, options?: McpHandlerRequestOptions): Promise<Response> => {
     if (await isLegacyRequest(request, options?.parsedBody, { maxRequestBodySize: MAX_BODY_BYTES })) {
+      if (ctx.fault('rs-modern-only')) return refuseLegacy(request);
       return serveLegacy(request, options);
     }
     const response = await modern.fetch(request, options);
@@ -194,6 +198,31 @@ export function createMcpTransport(ctx: ServerContext, factory: () => McpServer)
       await modern.close();
     },
   };
+}
+
+/**
+ * A server that speaks 2026-07-28 only (the `rs-modern-only` switch; legal on its own, it sets up
+ * the precondition of RS-TRN-04): legacy traffic is refused the way 2026-07-28 asks of such a
+ * server: GET and DELETE 405 (Streamable HTTP §Backward Compatibility, SHOULD), and a legacy POST
+ * 400 naming the supported versions (Versioning §Backward Compatibility, SHOULD).
+ */
+function refuseLegacy(request: Request): Response {
+  if (request.method === 'GET' || request.method === 'DELETE')
+    return jsonRpcError(405, -32000, 'Method not allowed: this server speaks MCP 2026-07-28 only.', {
+      Allow: 'POST',
+    });
+  return Response.json(
+    {
+      jsonrpc: '2.0',
+      id: null,
+      error: {
+        code: -32022,
+        message: 'Unsupported protocol version: this server speaks MCP 2026-07-28 only',
+        data: { supported: ['2026-07-28'] },
+      },
+    },
+    { status: 400 },
+  );
 }
 
 function subjectOf(authInfo: AuthInfo | undefined): string | undefined {

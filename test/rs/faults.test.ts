@@ -251,6 +251,21 @@ const PROBES: Record<string, Probe> = {
         headers: { 'Mcp-Method': 'tools/list' },
       })
     ).status === 400,
+  // Clean: the server is dual-era (a 2025 initialize is answered); the switch makes it modern-only.
+  'rs-modern-only': async (s) =>
+    (await post(s.url, '2025-11-25', 'initialize', { token: await s.mint() })).status === 200,
+  // Clean: GET (2025) is 405 (no standalone SSE stream); the fault answers 404.
+  'rs-get-404': async (s) =>
+    (
+      await send(s.url, {
+        method: 'GET',
+        headers: {
+          accept: 'text/event-stream',
+          'mcp-protocol-version': '2025-11-25',
+          authorization: `Bearer ${await s.mint()}`,
+        },
+      })
+    ).status === 405,
   'rs-modern-session-id': async (s) =>
     (await listWith(s, await s.mint())).headers.get('mcp-session-id') === null,
 

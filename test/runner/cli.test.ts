@@ -74,7 +74,7 @@ describe('usage and configuration errors exit 2 with a sentence that says what t
     [
       'a revision that does not exist',
       ['run', '--spec', '2024-11-05'],
-      /--spec: must be one of 2025-06-18, 2025-11-25, 2026-07-28/,
+      /--spec: must be one of auto, 2025-06-18, 2025-11-25, 2026-07-28/,
     ],
     [
       'a format that does not exist',

@@ -261,7 +261,13 @@ describe('a hostile target through the whole CLI', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
       const report = ReportSchema.parse(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
       expect(report.results.find((r) => r.id === 'RS-PRM-01')).toMatchObject({ status: 'error' });
-      expect(report.results.find((r) => r.id === 'RS-401-01')).toMatchObject({ status: 'pass' });
+      // The anonymous 401 is not conclusive without its control (the same request with a valid
+      // token), and no token can be had when the metadata hangs: the harness could not judge.
+      expect(report.results.find((r) => r.id === 'RS-401-01')).toMatchObject({ status: 'skip' });
+      expect(report.results.find((r) => r.id === 'RS-401-01')?.message).toMatch(
+        /no protected-resource metadata/,
+      );
+      expect(report.revisionDetection).toMatchObject({ requested: 'auto', how: 'undetected' });
       expect(code).toBe(3);
     } finally {
       await target.close();

@@ -89,13 +89,12 @@ describe('RS-PRM-06 classifies resource against the endpoint (requirements §3 A
     expect(matchResource(resource, endpoint)).toBe(expected);
   });
 
-  it('PREFIX passes with a note, and fails under --strict', async () => {
+  it('PREFIX fails by default (RFC 9728 §3.3 "MUST be identical"), naming the clients that tolerate it', async () => {
     const check = CHECKS.filter((c) => c.id === 'RS-PRM-06');
-    const [lenient] = await runAgainstEmbedded(check, { faults: ['rs-prm-resource-prefix'] });
-    expect(lenient?.status).toBe('pass');
-    expect(lenient?.data.classification).toBe('PREFIX');
-    const [strict] = await runAgainstEmbedded(check, { faults: ['rs-prm-resource-prefix'], strict: true });
-    expect(strict?.status).toBe('fail');
+    const [r] = await runAgainstEmbedded(check, { faults: ['rs-prm-resource-prefix'] });
+    expect(r?.status, r?.message).toBe('fail');
+    expect(r?.data.classification).toBe('PREFIX');
+    expect(r?.message).toMatch(/only a path prefix .*MUST be identical.*TypeScript SDK client/);
   });
 });
 

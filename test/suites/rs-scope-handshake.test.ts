@@ -1,12 +1,14 @@
 // A server that requires a scope for EVERY request (ttoss with requiredScopes: ['admin'], a scope
 // its authorization server never grants) refuses the MCP handshake itself with 403. That 403 is
-// what a client meets first, so RS-403-01/-02 judge it; checks that need a session skip with the
-// reason instead of ending as a harness error. Targets: msw handlers on a loopback server, the
-// token preset (as with --token-env), revision 2025-11-25.
+// what a client meets first, so RS-403-01/-02 judge it, under their control: the same handshake
+// with a token that holds the scope goes through (when the authorization server grants one; when
+// it never does, the refusal cannot be shown to be about scope and the checks skip). Checks that
+// need a session skip with the reason instead of ending as a harness error. Targets: msw handlers
+// on a loopback server, the token preset (as with --token-env), revision 2025-11-25.
 
 import { HttpResponse, http } from 'msw';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Check } from '../../runner/check.ts';
+import { type Check, FixtureUnavailable } from '../../runner/check.ts';
 import { type CheckResult, runChecks } from '../../runner/engine.ts';
 import { type FixtureSource, findProtectedRequest } from '../../runner/fixtures.ts';
 import { HttpRecorder } from '../../runner/http.ts';
@@ -22,6 +24,8 @@ const byId = (id: string): Check => {
   return check;
 };
 const TOKEN = 'preset-token-without-the-admin-scope';
+/** A token that holds `admin`: the control's (an authorization for "admin", when the AS grants it). */
+const ADMIN_TOKEN = 'token-with-the-admin-scope';
 
 /**
  * An MCP endpoint: without a token 401 (initialize too, unless `publicInitialize`, as ttoss's
@@ -49,6 +53,21 @@ function handlers(challenge: boolean, publicInitialize = true) {
           },
         });
       const metadata = new URL('/.well-known/oauth-protected-resource/mcp', request.url).href;
+      if (request.headers.get('authorization') === `Bearer ${ADMIN_TOKEN}`) {
+        if (body.id === undefined) return new HttpResponse(null, { status: 202 });
+        return HttpResponse.json({
+          jsonrpc: '2.0',
+          id: body.id,
+          result:
+            body.method === 'initialize'
+              ? {
+                  protocolVersion: '2025-11-25',
+                  capabilities: { tools: {} },
+                  serverInfo: { name: 's', version: '1' },
+                }
+              : {},
+        });
+      }
       if (request.headers.get('authorization') !== `Bearer ${TOKEN}`)
         return new HttpResponse(null, {
           status: 401,
@@ -69,21 +88,41 @@ function handlers(challenge: boolean, publicInitialize = true) {
   ];
 }
 
+/** Whether the (imaginary) authorization server grants `admin` to a fresh authorization. */
+let grantsAdmin = true;
+/** The run's token (a new object per run, as a run's fixture is: the RS-403 controls cache per token). */
+let defaultToken = { accessToken: TOKEN, tokenType: 'Bearer', raw: {} };
 const fixtures: FixtureSource = {
   get: ((name: string) =>
     name === 'token'
-      ? Promise.resolve({ accessToken: TOKEN, tokenType: 'Bearer', raw: {} })
+      ? Promise.resolve(defaultToken)
       : name === 'protected-request'
         ? findProtectedRequest(recorder!, `${server!.origin}/mcp`, '2025-11-25')
-        : Promise.reject(new Error(`no ${name} fixture in this test`))) as FixtureSource['get'],
+        : name === 'prm'
+          ? Promise.resolve({
+              resource: `${server!.origin}/mcp`,
+              attempts: [],
+              prm: { resource: `${server!.origin}/mcp`, scopes_supported: ['admin'] },
+            })
+          : Promise.reject(
+              new FixtureUnavailable('skip', `no ${name} fixture in this test`),
+            )) as FixtureSource['get'],
   exchangesOf: () => [],
-  freshGrant: () => Promise.reject(new Error('no grants in this test')),
+  freshGrant: (_http, opts) =>
+    grantsAdmin
+      ? Promise.resolve({
+          tokens: { accessToken: ADMIN_TOKEN, tokenType: 'bearer', scope: opts?.scope ?? 'admin', raw: {} },
+        } as unknown as Awaited<ReturnType<FixtureSource['freshGrant']>>)
+      : Promise.resolve({
+          tokens: { accessToken: 'token-without-admin', tokenType: 'bearer', scope: '', raw: {} },
+        } as unknown as Awaited<ReturnType<FixtureSource['freshGrant']>>),
   authorizationFlows: 0,
 };
 
 let server: MswServer | undefined;
 let recorder: HttpRecorder | undefined;
 afterEach(async () => {
+  grantsAdmin = true;
   await recorder?.close();
   await server?.close();
   server = undefined;
@@ -95,6 +134,7 @@ async function run(
   challenge: boolean,
   publicInitialize = true,
 ): Promise<Map<string, CheckResult>> {
+  defaultToken = { accessToken: TOKEN, tokenType: 'Bearer', raw: {} };
   server = await startMswServer(handlers(challenge, publicInitialize));
   recorder = new HttpRecorder({ allowedOrigins: [server.origin], timeoutMs: 2_000 });
   const results = await runChecks(ids.map(byId), {
@@ -140,6 +180,17 @@ describe('a handshake refused with 403 is an observation, not a harness error', 
         /handshake .* was refused \(notifications\/initialized was answered 403/,
       );
       expect(result.howToProvide).toMatch(/--token-env NAME/);
+    }
+  });
+
+  it('when no token with the scope can be had (the AS never grants admin), the 403 is not conclusive: the RS-403 checks skip', async () => {
+    grantsAdmin = false;
+    const r = await run(['RS-403-01', 'RS-403-02-A', 'RS-403-02-B'], false);
+    for (const id of ['RS-403-01', 'RS-403-02-A', 'RS-403-02-B']) {
+      expect(r.get(id)!.status, `${id}: ${r.get(id)!.message}`).toBe('skip');
+      expect(r.get(id)!.message).toMatch(
+        /^control failed: no token with the scopes .* granted "" for a request of "admin"/,
+      );
     }
   });
 

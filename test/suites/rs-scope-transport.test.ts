@@ -4,6 +4,7 @@
 // Plus the pure helpers: session-id analysis and tool-argument synthesis.
 
 import { describe, expect, it } from 'vitest';
+import { faultParts } from '../../reference-server/faults.ts';
 import type { Check, Status } from '../../runner/check.ts';
 import { loadRunConfig, UsageError } from '../../cli/config.ts';
 import type { Revision } from '../../runner/revisions.ts';
@@ -25,8 +26,9 @@ describe('clean embedded server: every check passes', () => {
       const results = await runAgainstEmbedded(CHECKS, { revision });
       expect(results.length).toBeGreaterThan(8);
       // RS-403-04 under 2026-07-28 only reports (INFO) whether granted scopes are repeated.
+      // RS-TRN-04 binds "a server that supports only this revision"; the reference server is dual-era.
       const expected = (id: string): Status =>
-        id === 'RS-403-04' && revision === '2026-07-28' ? 'info' : 'pass';
+        id === 'RS-403-04' && revision === '2026-07-28' ? 'info' : id === 'RS-TRN-04' ? 'skip' : 'pass';
       for (const r of results) expect(r.status, summarize([r])).toBe(expected(r.id));
       const surface = results.find((r) => r.id === 'RS-PUB-02')?.data.anonymousSurface as {
         outcome: string;
@@ -116,9 +118,30 @@ const CASES: FaultCase[] = [
     expect: { 'RS-TRN-03': ['fail', /Mcp-Method: tools\/list .* executed.*Mcp-Name/] },
   },
   {
-    fault: 'rs-modern-session-id',
+    fault: 'rs-modern-only+rs-modern-session-id',
     revision: '2026-07-28',
     expect: { 'RS-TRN-04': ['warn', /carries Mcp-Session-Id/] },
+  },
+  {
+    // The precondition of RS-TRN-04 holds (2026-07-28 only) and the server behaves: it passes.
+    fault: 'rs-modern-only',
+    revision: '2026-07-28',
+    expect: { 'RS-TRN-04': ['pass', /GET and DELETE are answered 405/] },
+  },
+  {
+    fault: 'rs-get-404',
+    revision: '2025-11-25',
+    expect: {
+      'RS-TRN-05': [
+        'fail',
+        /GET with Accept: text\/event-stream was answered 404 .*neither an SSE stream nor 405/,
+      ],
+    },
+  },
+  {
+    fault: 'rs-get-404',
+    revision: '2025-06-18',
+    expect: { 'RS-TRN-05': ['fail', /answered 404/] },
   },
   {
     fault: 'rs-session-authenticates',
@@ -194,7 +217,7 @@ describe('each named fault turns its check red', () => {
       .join(', ')}`;
     it(label, async () => {
       const results = await runAgainstEmbedded(Object.keys(c.expect).map(byId), {
-        faults: [c.fault],
+        faults: faultParts(c.fault),
         revision: c.revision,
         ...(c.expectPublic ? { expectPublic: c.expectPublic } : {}),
       });
