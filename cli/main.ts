@@ -127,6 +127,34 @@ async function listCommand(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  // The escape guard first: nothing that fails unawaited while the run loads or runs may end it.
+  const { installEscapeGuard } = await import('./escape-guard.ts');
+  const lines: string[] = [];
+  let say: (line: string) => void = (line) => {
+    lines.push(line);
+  };
+  let redact = (text: string) => text;
+  const guard = installEscapeGuard(
+    (line) => say(line),
+    (text) => redact(text),
+  );
+  try {
+    return await guardedRunCommand(argv, io, guard.harnessErrors, (log, redactText) => {
+      say = log;
+      redact = redactText;
+      for (const line of lines.splice(0)) log(line);
+    });
+  } finally {
+    guard.dispose();
+  }
+}
+
+async function guardedRunCommand(
+  argv: readonly string[],
+  io: CliIo,
+  harnessErrors: string[],
+  attach: (log: (line: string) => void, redact: (text: string) => string) => void,
+): Promise<number> {
   const { loadRunConfig, runHelp, UsageError } = await import('./config.ts');
   const loaded = loadRunConfig(argv, io.cwd);
   if (loaded.help) {
@@ -167,6 +195,10 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     redactor,
     ...(io.columns ? { columns: io.columns } : {}),
   });
+  attach(
+    (line) => progress.line(line),
+    (text) => redactor.text(text),
+  );
   const interrupted = new AbortController();
   // Every running check listens to it (up to --concurrency, 32): not a leak.
   setMaxListeners(0, interrupted.signal);
@@ -184,6 +216,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     outcome = await executeRun(setup, {
       redactor,
+      harnessErrors,
       signal: interrupted.signal,
       interruptedMessage: 'the run was interrupted (SIGINT): checks that had not finished end as error',
       log: (line) => progress.line(line),

@@ -13,13 +13,7 @@ import { SCOPE_IMPLIES } from '../reference-server/rs/scopes.ts';
 import { buildReport, type Report } from '../reports/json.ts';
 import { type Baseline, BaselineError, loadBaseline } from '../runner/baseline.ts';
 import { type Check, levelFor } from '../runner/check.ts';
-import {
-  attributeEscape,
-  type CheckResult,
-  notStartedResults,
-  runChecks,
-  selectChecks,
-} from '../runner/engine.ts';
+import { type CheckResult, notStartedResults, runChecks, selectChecks } from '../runner/engine.ts';
 import { EgressPolicy } from '../runner/egress.ts';
 import { freeLoopbackPort, readMintKey, RunFixtures } from '../runner/fixtures.ts';
 import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
@@ -37,6 +31,7 @@ import {
   readSecrets,
   UsageError,
 } from './config.ts';
+import { installEscapeGuard } from './escape-guard.ts';
 import { preflight, RunCouldNotHappen } from './preflight.ts';
 import { VERSION } from './version.ts';
 
@@ -128,6 +123,8 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** What runError says when `signal` ended the run. */
   interruptedMessage?: string;
+  /** Where escaped rejections outside any check are collected when the caller guards the process (the CLI). */
+  harnessErrors?: string[];
   /** Lines for the operator: the login URL to open, the preflight's error. */
   log?: (line: string) => void;
   /** Once the target is known, before the first check. */
@@ -155,22 +152,13 @@ export async function executeRun(setup: RunSetup, hooks: RunHooks = {}): Promise
   const { config, secrets, script } = setup;
   const redactor = hooks.redactor ?? new Redactor();
   const log = hooks.log ?? (() => undefined);
-  // No rejection or exception may end a run (issue #14): during the run, one that escapes becomes
-  // an `error` on the check it came from (engine attributeEscape), or a harness error of the run.
-  const harnessErrors: string[] = [];
-  const onEscape = (err: unknown) => {
-    const id = attributeEscape(err);
-    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    if (id === undefined) harnessErrors.push(`harness error outside any check: ${what}`);
-    log(`error: ${id ?? 'the run'}: work failed with nobody waiting for it: ${redactor.text(what)}`);
-  };
-  process.on('unhandledRejection', onEscape);
-  process.on('uncaughtException', onEscape);
+  // No rejection or exception may end a run (issue #14): the CLI installs the guard before it
+  // loads anything (hooks.harnessErrors); an API caller gets one for the run here.
+  const guard = hooks.harnessErrors ? undefined : installEscapeGuard(log, (text) => redactor.text(text));
   try {
-    return await executeGuardedRun(setup, hooks, redactor, log, harnessErrors);
+    return await executeGuardedRun(setup, hooks, redactor, log, hooks.harnessErrors ?? guard!.harnessErrors);
   } finally {
-    process.off('unhandledRejection', onEscape);
-    process.off('uncaughtException', onEscape);
+    guard?.dispose();
   }
 }
 

@@ -71,7 +71,7 @@ export const RS_401_01 = defineCheck({
           ? ' and the JSON-RPC request was executed (it has a result)'
           : '';
       t.violated(
-        `${probe.method} without credentials was answered ${first.response.status}, not 401${executed}`,
+        `${probe.method} without credentials was answered ${first.response.status}, not 401${executed}; ${conflictSides(t.revision, VERIFY_ALL_INBOUND, AUTHENTICATE_ALL_CONNECTIONS).text}`,
       );
       return;
     }

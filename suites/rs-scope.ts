@@ -418,26 +418,20 @@ async function withScopeControl(
   return { scope, reply: await send(privileged.token) };
 }
 
-const privilegedGrants = new WeakMap<
-  object,
-  Map<string, Promise<{ token: string } | { unavailable: string }>>
->();
-
-/** A token of `scope`: forged when the harness holds a key, else one authorization per run and scope. */
+/**
+ * A token of `scope`: forged when the harness holds a key, else one authorization per run and
+ * scope (a probe the RS-403 checks share, t.shared), with the asking check's leased client.
+ */
 async function privilegedToken(
   t: CheckContext,
-  defaultToken: object,
+  _defaultToken: object,
   scope: string,
 ): Promise<{ token: string } | { unavailable: string }> {
   const minter = await t.optionalFixture('minter');
   if (minter) return { token: await minter.mint({ claims: { scope } }) };
-  // The default token object is the run's own: it keys a cache, so the RS-403 checks share a grant.
-  let byScope = privilegedGrants.get(defaultToken);
-  if (!byScope) privilegedGrants.set(defaultToken, (byScope = new Map()));
-  let pending = byScope.get(scope);
-  if (!pending) {
-    pending = t.freshGrant({ scope }).then(
-      (grant) => {
+  return t.shared(`a grant for scope "${scope}" (the RS-403 controls)`, () =>
+    t.freshGrant({ scope }).then(
+      (grant): { token: string } | { unavailable: string } => {
         const granted = grant.tokens.scope === undefined ? undefined : scopesOf(grant.tokens.scope);
         const missing = granted ? scopesOf(scope).filter((s) => !granted.includes(s)) : [];
         return missing.length > 0
@@ -449,10 +443,8 @@ async function privilegedToken(
       (err: unknown) => ({
         unavailable: `an authorization for "${scope}" failed: ${(err as Error).message}`,
       }),
-    );
-    byScope.set(scope, pending);
-  }
-  return pending;
+    ),
+  );
 }
 
 /** Both RS-403 controls passed; otherwise the check ends as "control failed" (skip). */
@@ -520,7 +512,7 @@ export const RS_403_01 = defineCheck({
     },
   ],
   revisions: REVISIONS,
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-scope-not-enforced', 'rs-insufficient-scope-401', 'rs-insufficient-scope-jsonrpc'],
   requirement:
     'A request with a valid token that lacks a scope the operation needs is answered HTTP 403 (not 401, which means the token itself is bad, and not a 200 carrying a JSON-RPC error, which no client treats as a step-up signal), and the operation does not run.',
@@ -566,7 +558,7 @@ export const RS_403_02_A = defineCheck({
   refs: ['OAuth 2.1 draft-13 §5.3.1', 'RFC6750 §3.1', 'MCP 2025-11-25 §Runtime Insufficient Scope Errors'],
   quotes: [CHALLENGE_ON_REFUSAL, BEARER_SCHEME, ...RUNTIME_INSUFFICIENT_SCOPE],
   revisions: REVISIONS,
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-insufficient-scope-no-challenge'],
   requirement:
     'The 403 to a token that lacks a scope carries `WWW-Authenticate: Bearer error="insufficient_scope"` (OAuth 2.1 §5.3.1: a resource server MUST include the header when the token does not enable access). Split from RS-403-02: the parameters inside the challenge are RS-403-02-B.',
@@ -621,7 +613,7 @@ export const RS_403_02_B = defineCheck({
     }),
   ],
   revisions: since('2025-11-25'),
-  needs: ['token'],
+  needs: ['token', 'own-client'],
   faults: ['rs-403-metadata-url-broken'],
   requirement:
     'The insufficient_scope challenge carries `scope` (the scopes the operation needs) and `resource_metadata`, and that URL serves the protected-resource metadata (RFC 9728 §5.2: the client fetches it to re-authorize).',

@@ -172,6 +172,20 @@ const PROBES: FaultProbe[] = [
       'unsupported_response_type',
   },
   {
+    fault: 'as-authorize-error-description-unsafe',
+    probe: async (h) => {
+      const description = (
+        await authorize(h, await register(h), { response_type: 'token' })
+      ).location?.searchParams.get('error_description');
+      // OAuth 2.1 §4.1.2.1: %x20-21 / %x23-5B / %x5D-7E only.
+      return (
+        description !== null &&
+        description !== undefined &&
+        /^[\x20-\x21\x23-\x5B\x5D-\x7E]*$/.test(description)
+      );
+    },
+  },
+  {
     fault: 'as-state-dropped',
     probe: async (h) =>
       (await authorize(h, await register(h))).location?.searchParams.get('state') === 'state-1',
@@ -535,6 +549,16 @@ const PROBES: FaultProbe[] = [
       const t = await getTokens(h, client);
       const r = await refresh(h, client, t.refresh_token);
       return typeof r.json?.refresh_token === 'string' && r.json.refresh_token !== t.refresh_token;
+    },
+  },
+  {
+    fault: 'as-refresh-superseded-accepted',
+    probe: async (h) => {
+      const client = await register(h);
+      const t = await getTokens(h, client);
+      await refresh(h, client, t.refresh_token);
+      // The token that was rotated away must be refused.
+      return (await refresh(h, client, t.refresh_token)).status === 400;
     },
   },
   {

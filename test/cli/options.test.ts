@@ -59,7 +59,7 @@ describe('the option table', () => {
     expect(keys.sort()).toEqual(runEntries.map(([key]) => key).sort());
   });
 
-  it('run and serve share the settings they both have: --fault and --public-methods', () => {
+  it('run and serve share the settings they both have: --fault, --variant and --public-methods', () => {
     const shared = Object.values(OPTIONS)
       .filter(
         (o) =>
@@ -67,7 +67,7 @@ describe('the option table', () => {
           (o.commands as readonly Command[]).includes('serve'),
       )
       .map((o) => o.flag);
-    expect(shared).toEqual(['fault', 'public-methods', 'help']);
+    expect(shared).toEqual(['fault', 'variant', 'public-methods', 'help']);
     for (const flag of shared) {
       expect(runHelp()).toContain(`--${flag} `);
       expect(serveHelp()).toContain(`--${flag} `);

@@ -32,7 +32,7 @@ import {
  */
 const timeoutOf = (_b: Behaviour) => 1;
 const RUN_TIMEOUT_S = 30;
-/** What the CLI derives from --timeout (runner/cli.ts): a check gets 3x, a login 10x, fixtures login + 3x. */
+/** What the CLI derives from --timeout (cli/run.ts): a check gets 3x, a login 10x, fixtures login + 3x. */
 const checkBoundMs = (b: Behaviour) => 3 * timeoutOf(b) * 1000;
 const fixtureBoundMs = (b: Behaviour) => 10 * timeoutOf(b) * 1000 + checkBoundMs(b);
 /** Scheduling slack on a loaded 2-core machine. */

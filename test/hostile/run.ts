@@ -71,7 +71,7 @@ export async function runAgainstHostile(
         'tsx',
         '--import',
         './test/hostile/spy.ts',
-        'runner/cli.ts',
+        'cli/main.ts',
         'run',
         '--target',
         target.url,

@@ -245,7 +245,7 @@ describe('--allow-host', () => {
       const { loadRunConfig, UsageError } = await import('../../cli/config.ts');
       expect(() => loadRunConfig(['--allow-host', bad])).toThrow(UsageError);
       expect(() => loadRunConfig(['--allow-host', bad])).toThrow(
-        /allowHosts.*not a host name or IP address/s,
+        /--allow-host.*not a host name or IP address/s,
       );
     },
   );

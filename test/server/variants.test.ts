@@ -382,7 +382,7 @@ describe('run --variant', () => {
     const { main } = await import('../../cli/main.ts');
     const unknown: string[] = [];
     expect(await main(['run', '--variant', 'no-such-variant'], io(unknown))).toBe(2);
-    expect(unknown.join('')).toMatch(/unknown variant: no-such-variant.*serve --list-variants/);
+    expect(unknown.join('')).toMatch(/unknown variant no-such-variant.*serve --list-variants/);
     const withTarget: string[] = [];
     expect(
       await main(['run', '--variant', 'opaque-tokens', '--target', 'http://127.0.0.1:1/mcp'], io(withTarget)),

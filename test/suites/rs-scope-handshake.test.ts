@@ -108,6 +108,11 @@ const fixtures: FixtureSource = {
               new FixtureUnavailable('skip', `no ${name} fixture in this test`),
             )) as FixtureSource['get'],
   exchangesOf: () => [],
+  // The RS-403 checks authorize with a client of their own (own-client).
+  leaseClient: async () => ({
+    client: { clientId: 'test-client', authMethod: 'none', redirectUris: [] },
+    release: () => undefined,
+  }),
   freshGrant: (_http, opts) =>
     grantsAdmin
       ? Promise.resolve({
