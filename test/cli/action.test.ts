@@ -107,9 +107,9 @@ async function runAction(
 
 describe('scripts/action/run.mjs with a fake GitHub environment', () => {
   it('a failing run: annotations, job summary, outputs, and the step fails with exit 1', async () => {
-    const r = await runAction({ only: 'RS-401-01,RS-401-05', args: '--fault rs-auth-disabled' }, 'fail');
+    const r = await runAction({ only: 'RS-PUB-02,RS-401-05', args: '--fault rs-auth-disabled' }, 'fail');
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^::error title=RS-401-01 fail \(MUST\)%3A [^\n]*::[^\n]*%0ASpec: /m);
+    expect(r.stdout).toMatch(/^::error title=RS-PUB-02 fail \(MUST\)%3A [^\n]*::[^\n]*%0ASpec: /m);
     expect(r.stdout).toMatch(
       /^::error title=mcp-auth-conformance%3A exit 1::Not conformant: 1 check failed/m,
     );
@@ -130,14 +130,14 @@ describe('scripts/action/run.mjs with a fake GitHub environment', () => {
 
   it('a baseline that accepts the failure: a notice, exit 0', async () => {
     const baseline = join(dir, 'known.yaml');
-    writeFileSync(baseline, 'expected-failures:\n  - id: RS-401-01\n    reason: auth off on purpose\n');
+    writeFileSync(baseline, 'expected-failures:\n  - id: RS-PUB-02\n    reason: auth off on purpose\n');
     const r = await runAction(
-      { only: 'RS-401-01', baseline, args: '--fault rs-auth-disabled --format json,md' },
+      { only: 'RS-PUB-02', baseline, args: '--fault rs-auth-disabled --format json,md' },
       'accepted',
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^::notice title=RS-401-01 fail \(MUST\)%3A [^\n]*::Accepted by the baseline: auth off on purpose/m,
+      /^::notice title=RS-PUB-02 fail \(MUST\)%3A [^\n]*::Accepted by the baseline: auth off on purpose/m,
     );
     expect(r.outputs).toMatchObject({ 'exit-code': '0', outcome: 'pass', 'sarif-file': '' });
     expect(r.outputs.verdict).toMatch(
