@@ -16,6 +16,8 @@ Options:
   --port N                  port of the MCP origin (default: an ephemeral port)
   --host H                  address to bind (default 127.0.0.1)
   --auto-approve            skip the consent page: authorization redirects straight back
+  --skip-consent            a signed-in person is never asked to consent (trusted clients); the
+                            sign-in page still shows once per sign-in session
   --fault NAME              switch on a named fault (repeatable); see --list-faults
   --list-faults             print the fault catalogue as JSON and exit
   --split                   serve the authorization server on a second port (second origin)
@@ -88,7 +90,12 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
   io.out(`  authorization server        ${server.issuer}`);
   io.out(`  authorization-server metadata ${server.issuer}/.well-known/oauth-authorization-server`);
   if (options.autoApprove) io.out('  consent: AUTO-APPROVE (no consent page; for automated runs only)');
-  else io.out('  consent: demo user "alice" / password "alice" on the consent page');
+  else
+    io.out(
+      `  consent: demo user "alice" / password "alice" on the consent page, once per sign-in session; ${
+        options.skipConsent ? 'no consent asked (--skip-consent)' : 'consent asked once per client'
+      }`,
+    );
   if (server.faults.length > 0) io.out(`  FAULTS ON: ${server.faults.join(', ')}`);
   if (options.host && !isLoopback(options.host)) {
     io.err(`warning: bound to ${options.host}, which is not a loopback address`);
@@ -108,6 +115,7 @@ function parseServeArgs(argv: readonly string[]) {
       port: { type: 'string' },
       host: { type: 'string' },
       'auto-approve': { type: 'boolean' },
+      'skip-consent': { type: 'boolean' },
       fault: { type: 'string', multiple: true },
       'list-faults': { type: 'boolean' },
       split: { type: 'boolean' },
@@ -127,6 +135,7 @@ function parseServeArgs(argv: readonly string[]) {
 function toOptions(values: ReturnType<typeof parseServeArgs>): ReferenceServerOptions {
   const options: ReferenceServerOptions = {
     autoApprove: values['auto-approve'] ?? false,
+    skipConsent: values['skip-consent'] ?? false,
     faults: values.fault ?? [],
     split: values.split ?? false,
     lenientResource: values['lenient-resource'] ?? false,

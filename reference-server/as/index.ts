@@ -27,6 +27,7 @@ import type { AsDeps } from './deps.ts';
 import { METADATA_PATHS, sendJwks, sendMetadata } from './metadata.ts';
 import { handleRegister } from './register.ts';
 import { handleRevoke } from './revoke.ts';
+import { SignInSessions } from './sign-in-sessions.ts';
 import { handleToken } from './token.ts';
 
 type Route = (deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -53,7 +54,7 @@ export async function createAuthorizationServer(
   store: AuthorizationServerStore = new MemoryStore(),
 ): Promise<ServerHalf> {
   const cimd = createCimdResolver(ctx, store);
-  const deps: AsDeps = { ctx, store, cimd };
+  const deps: AsDeps = { ctx, store, cimd, sessions: new SignInSessions(ctx) };
 
   const routes = new Map<string, RouteEntry>([
     ['/authorize', { run: handleAuthorize }],
