@@ -15,7 +15,7 @@ export function renderMarkdown(report: Report): string {
     `- Target: ${report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : report.target}`,
     ...(report.faults.length > 0 ? [`- Faults switched on: ${report.faults.join(', ')}`] : []),
     `- Spec revision: ${report.revision}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}`,
-    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)`,
+    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)${humanActions(report)}`,
     `- Exit code: ${report.exitCode}`,
     '',
     '| pass | fail | warn | skip | error | info | total |',
@@ -51,6 +51,11 @@ export function writeMarkdownReport(dir: string, report: Report): string {
   const file = join(dir, 'summary.md');
   writeFileSync(file, renderMarkdown(report));
   return file;
+}
+
+/** `, 2 of them needed a person` for --login manual (see HUMAN_ACTIONS in json.ts). */
+function humanActions(report: Report): string {
+  return report.options.login === 'manual' ? `, ${report.humanActions} of them needed a person` : '';
 }
 
 function oneLine(text: string): string {

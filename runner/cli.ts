@@ -24,7 +24,7 @@ import { type Config, loadRunConfig, readHeaders, readSecrets, UsageError } from
 import { type CheckResult, runChecks, selectChecks } from './engine.ts';
 import { freeLoopbackPort, protectedProbe, readMintKey, RunFixtures } from './fixtures.ts';
 import { HttpRecorder, HttpTransportError } from './http.ts';
-import { createLoginDriver, type FormScript, FormScriptSchema } from './login/index.ts';
+import { createLoginDriver, type FormScript, FormScriptSchema, type LoginDriver } from './login/index.ts';
 import { mcpCall } from './mcp.ts';
 import { EXIT_MEANING, Progress } from './progress.ts';
 import { Redactor } from './redact.ts';
@@ -259,6 +259,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   let server: RunningReferenceServer | undefined;
   let recorder: HttpRecorder | undefined;
   let fixtures: RunFixtures | undefined;
+  let login: LoginDriver | undefined;
   let results: CheckResult[] = [];
   let runError: string | undefined;
   let target: string | null = config.target ?? null;
@@ -315,16 +316,18 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       : mintJwk && config.mintIssuer
         ? { privateJwk: mintJwk, issuer: config.mintIssuer }
         : undefined;
+    // The driver lives for the run (manual: one listener; browser: one Chromium); closed below.
+    login = createLoginDriver({
+      driver: config.login,
+      ...(script ? { script } : {}),
+      ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
+    });
     fixtures = new RunFixtures({
       recorder,
       redactor,
       target: targetUrl,
       revision: config.spec,
-      login: createLoginDriver({
-        driver: config.login,
-        ...(script ? { script } : {}),
-        ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
-      }),
+      login,
       redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
       loginTimeoutMs,
       preset: {
@@ -351,6 +354,13 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       strict: config.strict,
     });
     await preflight(recorder, targetUrl, config);
+    if (config.login === 'manual')
+      await signInFirst(
+        fixtures,
+        selected,
+        Math.min(loginTimeoutMs, config.runTimeout * 1000),
+        interrupted.signal,
+      );
 
     results = await runChecks(selected, {
       target: targetUrl,
@@ -396,6 +406,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onInterrupt);
     io.interrupt?.removeEventListener('abort', onInterrupt);
+    await login?.close?.().catch(() => undefined);
     await recorder?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   }
@@ -424,6 +435,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
         mintKey: !config.target || mintJwk !== undefined,
       },
       authorizationFlows: fixtures?.authorizationFlows ?? 0,
+      humanActions: login?.humanActions ?? 0,
       exitCode,
       ...(runError ? { runError } : {}),
       ...(baseline && config.baseline
@@ -449,10 +461,41 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   progress.summary(results, {
     durationMs: report.durationMs,
     authorizationFlows: report.authorizationFlows,
+    ...(config.login === 'manual' ? { humanActions: report.humanActions } : {}),
     files,
     exitCode,
   });
   return exitCode;
+}
+
+/**
+ * --login manual: the person signs in before the checks start. Otherwise the first sign-in would
+ * happen inside whichever checks ask first, each bounded by its own short time (a check's, not a
+ * login's), and a person who takes a minute would see them end as errors. The run's shared token
+ * is the first authorization every check that authorizes waits for (the scope comes from it), so
+ * it is created here, bounded by the login's time (and the run's); a failure is reported by the
+ * checks that need it.
+ */
+async function signInFirst(
+  fixtures: RunFixtures,
+  selected: readonly Check[],
+  boundMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const authorizes = selected.some((c) =>
+    c.needs.some((n) => n === 'token' || n === 'client' || n === 'own-client'),
+  );
+  if (!authorizes) return;
+  const token = fixtures.get('token').catch(() => undefined);
+  const aborted = new Promise<void>((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, boundMs);
+  });
+  await Promise.race([token, aborted, bound]);
+  clearTimeout(timer);
 }
 
 /**

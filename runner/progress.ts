@@ -66,7 +66,14 @@ export class Progress {
 
   summary(
     results: readonly CheckResult[],
-    extra: { durationMs: number; authorizationFlows: number; files: string[]; exitCode: number },
+    extra: {
+      durationMs: number;
+      authorizationFlows: number;
+      /** With --login manual: authorizations that needed the person (reports/json.ts HUMAN_ACTIONS). */
+      humanActions?: number;
+      files: string[];
+      exitCode: number;
+    },
   ): void {
     const { byStatus, byLevel } = summarize(results);
     this.line('');
@@ -89,7 +96,11 @@ export class Progress {
       for (const group of couldNotRun)
         this.line(`  - ${this.opts.redactor.text(group.howToProvide)} (${group.checks.join(', ')})`);
     }
-    this.line(`${extra.authorizationFlows} authorization flow(s), ${(extra.durationMs / 1000).toFixed(1)} s`);
+    this.line(
+      `${extra.authorizationFlows} authorization flow(s)${
+        extra.humanActions !== undefined ? `, ${extra.humanActions} of them needed you in the browser` : ''
+      }, ${(extra.durationMs / 1000).toFixed(1)} s`,
+    );
     for (const file of extra.files) this.line(`wrote ${file}`);
     this.line(`exit code ${extra.exitCode}: ${EXIT_MEANING[extra.exitCode] ?? ''}`);
   }
