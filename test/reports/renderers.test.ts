@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderHar } from '../../reports/har.ts';
 import { isCertifiable, renderHtml } from '../../reports/html.ts';
 import { areaOf, renderJunit } from '../../reports/junit.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
 import { renderSarif } from '../../reports/sarif.ts';
 import { primarySpecUrl, quoteUrl, specUrl } from '../../reports/spec-links.ts';
 import { HOSTILE, sampleReport } from './sample-report.ts';
@@ -185,6 +186,21 @@ describe('report.html', () => {
   it('is self-contained: no external scripts, styles, images or fonts', () => {
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
     expect(html).toMatch(/default-src 'none'/);
+  });
+
+  it('says how many authorizations needed a person with --login manual, and explains what that counts', () => {
+    const manual = sampleReport({
+      humanActions: 3,
+      options: { ...sampleReport().options, login: 'manual' },
+    });
+    const shown = renderHtml(manual);
+    expect(shown).toMatch(
+      /<span data-testid="human-actions" title="[^"]*Sec-Fetch-User[^"]*">3 of them needed a person<\/span>/,
+    );
+    expect(renderMarkdown(manual)).toMatch(/2 authorization flow\(s\), 3 of them needed a person/);
+    // Other logins involve no person: nothing to say.
+    expect(html).not.toContain('needed a person');
+    expect(renderMarkdown(sampleReport())).not.toContain('needed a person');
   });
 
   it('shows the headline and certifiability', () => {

@@ -56,6 +56,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
       },
     },
     authorizationFlows: 2,
+    humanActions: 0,
     exitCode: 1,
     results: [
       result('RS-PRM-01', 'pass', 'MUST', { exchanges: ['x1'] }),
