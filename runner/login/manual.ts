@@ -91,6 +91,8 @@ interface Authorization {
   forwardedAt?: number;
   timer?: NodeJS.Timeout;
   notice?: NodeJS.Timeout;
+  /** Already counted as a human action. */
+  counted?: boolean;
   stopListening?: () => void;
 }
 
@@ -102,8 +104,8 @@ export class ManualLoginSession {
   private redirect: URL | undefined;
   private readonly queue: Authorization[] = [];
   private readonly inBrowser = new Set<Authorization>();
-  /** state → how it ended, for callbacks that come late. */
-  private readonly ended = new Map<string, string>();
+  /** state → how it ended (and whether it counted already), for callbacks that come late. */
+  private readonly ended = new Map<string, { n: number; purpose: string; how: string; counted: boolean }>();
   private readonly held = new Set<ServerResponse>();
   private sequence = 0;
   private answered = 0;
@@ -302,11 +304,15 @@ export class ManualLoginSession {
     if (!auth) {
       const ended = state !== null ? this.ended.get(state) : undefined;
       if (ended) {
-        // One of ours that nobody waits for any more: the tab is ours, go on.
-        if (userActivated(req)) this.count(0, 'a late authorization', 'the person acted in the browser');
+        // One of ours that nobody waits for any more: the tab is ours, go on. The person may
+        // still have acted for it (counted once: a stranded one counted when its wait ended).
+        if (userActivated(req) && !ended.counted) {
+          ended.counted = true;
+          this.count(ended.n, ended.purpose, 'the person acted in the browser');
+        }
         this.forwardOrWait(
           res,
-          `The authorization response came after its wait ended (${ended}); it was ignored.`,
+          `The authorization response came after its wait ended (${ended.how}); it was ignored.`,
         );
         return;
       }
@@ -391,6 +397,7 @@ export class ManualLoginSession {
     auth.forwardedAt = Date.now();
     this.inBrowser.add(auth);
     auth.timer = setTimeout(() => {
+      auth.counted = true;
       this.count(auth.n, auth.purpose, 'did not come back from the authorization server');
       auth.log(
         `manual login: authorization ${auth.n} (${auth.purpose}) did not come back from the authorization server within ${seconds(auth.timeoutMs)}; if your tab shows a page of the authorization server (an error?), open ${this.startUrl} to go on with the next authorizations.`,
@@ -430,7 +437,7 @@ export class ManualLoginSession {
     if (queued !== -1) this.queue.splice(queued, 1);
     this.inBrowser.delete(auth);
     if (auth.state !== undefined) {
-      this.ended.set(auth.state, how);
+      this.ended.set(auth.state, { n: auth.n, purpose: auth.purpose, how, counted: auth.counted === true });
       if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
     }
     if (error) auth.reject(error);

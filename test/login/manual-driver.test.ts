@@ -233,6 +233,11 @@ describe('manual driver: bounds', () => {
     await expect(stuck).rejects.toThrow(/did not come back from the authorization server within 0\.2 s/);
     expect(s.session.humanActions).toBe(1);
     expect(s.lines.join('\n')).toMatch(new RegExp(`open ${s.origin}/ to go on`));
+    // The person finishes it late: the tab goes on, and the authorization is not counted twice.
+    const late = await get(`${s.redirectUri}?code=late&state=stuck`, { 'sec-fetch-user': '?1' });
+    expect(late.status).toBe(200);
+    expect(late.body).toContain('came after its wait ended');
+    expect(s.session.humanActions).toBe(1);
   });
 
   it('refuses more authorizations than it may keep waiting', async () => {
