@@ -371,8 +371,13 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
       fixtures,
       requestTimeoutMs,
       // AS-AUTHZ-12 sleeps --code-lifetime-wait inside the check: its bound must cover the wait.
-      // (The engine has one bound for all checks; the others finish early anyway.)
-      checkTimeoutMs: 3 * requestTimeoutMs + codeLifetimeWaitSeconds * 1000,
+      // (The engine has one bound for all checks; the others finish early anyway.) With
+      // --login manual a check's authorization may wait for the person (a consent for its own
+      // client, behind others in the tab): the bound covers one login too.
+      checkTimeoutMs:
+        3 * requestTimeoutMs +
+        codeLifetimeWaitSeconds * 1000 +
+        (config.login === 'manual' ? loginTimeoutMs : 0),
       fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
       runTimeoutMs: Math.round(config.runTimeout * 1000),
       concurrency: config.concurrency,
