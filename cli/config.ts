@@ -589,6 +589,14 @@ export const OPTIONS = {
     help: 'Skip the consent page: authorization redirects straight back.',
     group: 'Reference server',
   }),
+  skipConsent: option({
+    flag: 'skip-consent',
+    commands: ['serve'],
+    kind: 'boolean',
+    schema: z.boolean().optional(),
+    help: 'A signed-in person is never asked to consent (trusted clients); the sign-in page still shows once per sign-in session.',
+    group: 'Reference server',
+  }),
   listFaults: option({
     flag: 'list-faults',
     commands: ['serve'],

@@ -239,6 +239,7 @@ async function guardedRunCommand(
   progress.summary(results, verdict, {
     durationMs: report.durationMs,
     authorizationFlows: report.authorizationFlows,
+    ...(config.login === 'manual' ? { humanActions: report.humanActions } : {}),
     files,
   });
   return verdict.exitCode;

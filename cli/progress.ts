@@ -90,7 +90,13 @@ export class Progress {
   summary(
     results: readonly CheckResult[],
     verdict: Report['verdict'],
-    extra: { durationMs: number; authorizationFlows: number; files: string[] },
+    extra: {
+      durationMs: number;
+      authorizationFlows: number;
+      /** With --login manual: authorizations that needed the person (reports/json.ts). */
+      humanActions?: number;
+      files: string[];
+    },
   ): void {
     this.running.clear();
     this.clearStatus();
@@ -119,7 +125,11 @@ export class Progress {
       for (const group of couldNotRun)
         this.line(`  - ${this.opts.redactor.text(group.howToProvide)} (${group.checks.join(', ')})`);
     }
-    this.line(`${extra.authorizationFlows} authorization flow(s), ${(extra.durationMs / 1000).toFixed(1)} s`);
+    this.line(
+      `${extra.authorizationFlows} authorization flow(s)${
+        extra.humanActions !== undefined ? `, ${extra.humanActions} of them needed you in the browser` : ''
+      }, ${(extra.durationMs / 1000).toFixed(1)} s`,
+    );
     for (const file of extra.files) this.line(`wrote ${file}`);
 
     const accepted = new Map(verdict.accepted.map((a) => [a.id, a.reason]));

@@ -19,7 +19,12 @@ import { freeLoopbackPort, readMintKey, RunFixtures } from '../runner/fixtures.t
 import { HttpRecorder, HttpTransportError } from '../runner/http.ts';
 import { detectRevision, type RevisionDetection, RevisionUnknown } from '../runner/mcp.ts';
 import { LATEST_REVISION, type Revision } from '../runner/revisions.ts';
-import { createLoginDriver, type FormScript, FormScriptSchema } from '../runner/login/index.ts';
+import {
+  createLoginDriver,
+  type FormScript,
+  FormScriptSchema,
+  type LoginDriver,
+} from '../runner/login/index.ts';
 import { Redactor } from '../runner/redact.ts';
 import { decideVerdict } from '../runner/verdict.ts';
 import {
@@ -189,6 +194,7 @@ async function executeGuardedRun(
   let server: RunningReferenceServer | undefined;
   let recorder: HttpRecorder | undefined;
   let fixtures: RunFixtures | undefined;
+  let login: LoginDriver | undefined;
   let results: CheckResult[] = [];
   let runError: string | undefined;
   let target: string | null = config.target ?? null;
@@ -246,16 +252,18 @@ async function executeGuardedRun(
       : setup.mintJwk && config.mintIssuer
         ? { privateJwk: setup.mintJwk, issuer: config.mintIssuer }
         : undefined;
+    // The driver lives for the run (manual: one listener; browser: one Chromium); closed below.
+    login = createLoginDriver({
+      driver: config.login,
+      ...(script ? { script } : {}),
+      ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
+    });
     fixtures = new RunFixtures({
       recorder,
       redactor,
       target: targetUrl,
       revision,
-      login: createLoginDriver({
-        driver: config.login,
-        ...(script ? { script } : {}),
-        ...(config.chromiumPath ? { chromiumPath: config.chromiumPath } : {}),
-      }),
+      login,
       redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
       loginTimeoutMs,
       preset: {
@@ -323,6 +331,8 @@ async function executeGuardedRun(
       strict: config.strict,
     });
     await preflight(recorder, targetUrl, revision);
+    if (config.login === 'manual')
+      await signInFirst(fixtures, selected, Math.min(loginTimeoutMs, config.runTimeout * 1000), hooks.signal);
 
     results = await runChecks(selected, {
       target: targetUrl,
@@ -333,8 +343,13 @@ async function executeGuardedRun(
       fixtures,
       requestTimeoutMs,
       // AS-AUTHZ-12 sleeps --code-lifetime-wait inside the check: its bound must cover the wait.
-      // (The engine has one bound for all checks; the others finish early anyway.)
-      checkTimeoutMs: 3 * requestTimeoutMs + codeLifetimeWaitSeconds * 1000,
+      // (The engine has one bound for all checks; the others finish early anyway.) With
+      // --login manual a check's authorization may wait for the person (a consent for its own
+      // client, behind others in the tab): the bound covers one login too.
+      checkTimeoutMs:
+        3 * requestTimeoutMs +
+        codeLifetimeWaitSeconds * 1000 +
+        (config.login === 'manual' ? loginTimeoutMs : 0),
       fixtureTimeoutMs: loginTimeoutMs + 3 * requestTimeoutMs,
       runTimeoutMs: Math.round(config.runTimeout * 1000),
       concurrency: config.concurrency,
@@ -368,6 +383,7 @@ async function executeGuardedRun(
         : `internal error: ${(err as Error)?.stack ?? String(err)}`;
     log(`error: ${runError}`);
   } finally {
+    await login?.close?.().catch(() => undefined);
     await recorder?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   }
@@ -420,6 +436,7 @@ async function executeGuardedRun(
         sarifArtifact: setup.sarifArtifact,
       },
       authorizationFlows: fixtures?.authorizationFlows ?? 0,
+      humanActions: login?.humanActions ?? 0,
       verdict,
       ...(runError ? { runError } : {}),
       ...(setup.baseline && config.baseline
@@ -512,4 +529,34 @@ function mustChecksOf(checks: readonly Check[], revision: Revision): string[] {
   return checks
     .filter((c) => c.revisions.includes(revision) && levelFor(c, revision) === 'MUST')
     .map((c) => c.id);
+}
+
+/**
+ * --login manual: the person signs in before the checks start. Otherwise the first sign-in would
+ * happen inside whichever checks ask first, each bounded by its own short time (a check's, not a
+ * login's), and a person who takes a minute would see them end as errors. The run's shared token
+ * is the first authorization every check that authorizes waits for (the scope comes from it), so
+ * it is created here, bounded by the login's time (and the run's); a failure is reported by the
+ * checks that need it.
+ */
+async function signInFirst(
+  fixtures: RunFixtures,
+  selected: readonly Check[],
+  boundMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const authorizes = selected.some((c) =>
+    c.needs.some((n) => n === 'token' || n === 'client' || n === 'own-client'),
+  );
+  if (!authorizes) return;
+  const token = fixtures.get('token').catch(() => undefined);
+  const aborted = new Promise<void>((resolve) =>
+    signal?.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, boundMs);
+  });
+  await Promise.race([token, aborted, bound]);
+  clearTimeout(timer);
 }

@@ -64,7 +64,12 @@ export async function serve(argv: readonly string[], io: ServeIo): Promise<numbe
     `  authorization-server metadata ${issuer.origin}/.well-known/oauth-authorization-server${path(issuer)}`,
   );
   if (options.autoApprove) io.out('  consent: AUTO-APPROVE (no consent page; for automated runs only)');
-  else io.out('  consent: demo user "alice" / password "alice" on the consent page');
+  else
+    io.out(
+      `  consent: demo user "alice" / password "alice" on the consent page, once per sign-in session; ${
+        options.skipConsent ? 'no consent asked (--skip-consent)' : 'consent asked once per client'
+      }`,
+    );
   if (server.faults.length > 0) io.out(`  FAULTS ON: ${server.faults.join(', ')}`);
   if (server.variants.length > 0) io.out(`  variants on: ${server.variants.join(', ')}`);
   if (options.host && !isLoopback(options.host)) {

@@ -12,6 +12,13 @@ export interface ReferenceServerOptions {
   host?: string;
   /** Skip the consent page: the authorization endpoint redirects straight back (automated runs). */
   autoApprove?: boolean;
+  /**
+   * A signed-in person is never asked to consent: the administrator trusts every client (Keycloak's
+   * "Consent required" off, Okta's `consent_method: TRUSTED`, Auth0's first-party applications).
+   * The sign-in page is still shown once per sign-in session (as/sign-in-sessions.ts). Default:
+   * consent is asked once per client and remembered for the session.
+   */
+  skipConsent?: boolean;
   /** Named faults to switch on (see faults.ts). */
   faults?: readonly string[];
   /** Named variants to switch on (see variants.ts): conformant behaviours unlike the defaults. */

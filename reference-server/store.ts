@@ -76,6 +76,11 @@ export interface PendingRequest {
    */
   error?: { error: string; description: string };
   expiresAt: number;
+  /**
+   * The sign-in session (as/sign-in-sessions.ts, its hash) of a consent page shown to a person who
+   * is signed in already: the form has no password fields, and only that session may answer it.
+   */
+  session?: string;
 }
 
 export interface CodeRecord {

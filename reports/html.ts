@@ -5,7 +5,7 @@
 // is HTML-escaped here: target-supplied text can never become markup.
 
 import { areaOf } from './junit.ts';
-import type { Report } from './json.ts';
+import { HUMAN_ACTIONS, type Report } from './json.ts';
 import { quoteUrl, specUrl } from './spec-links.ts';
 
 type Result = Report['results'][number];
@@ -49,7 +49,11 @@ export function renderHtml(report: Report): string {
     <dt>Target</dt><dd>${esc(report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : (report.target ?? ''))}</dd>
     <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}${report.revisionDetection ? ` <span data-testid="revision-detection">(${esc(report.revisionDetection.detail)})</span>` : ''}</dd>
     ${report.faults.length > 0 ? `<dt>Faults on</dt><dd>${esc(report.faults.join(', '))}</dd>` : ''}
-    <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)</dd>
+    <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)${
+      report.options.login === 'manual'
+        ? `, <span data-testid="human-actions" title="${esc(HUMAN_ACTIONS)}">${report.humanActions} of them needed a person</span>`
+        : ''
+    }</dd>
     <dt>Tool</dt><dd>${esc(report.tool.name)} ${esc(report.tool.version)}, exit code ${v.exitCode} (--fail-on ${esc(v.failOn)}${report.baseline ? `, baseline ${esc(report.baseline.file)}` : ''})</dd>
   </dl>
   ${report.runError ? `<p class="run-error"><strong>The run could not complete:</strong> ${esc(report.runError)}</p>` : ''}

@@ -130,6 +130,10 @@ export const VerdictSchema = z.object({
   mustNotRun: z.array(z.string()),
 });
 
+/** What `humanActions` counts (runner/login/manual.ts ManualLoginSession.humanActions). */
+export const HUMAN_ACTIONS =
+  'Authorizations that needed a person (--login manual; 0 for the other logins, which need none): the first one (the person opened the URL and signed in), and every later one whose authorization response showed that the person acted on a page on the way (the browser sent Sec-Fetch-User: ?1, which it does for navigations the person started, a click on a sign-in or consent button included, and never for the automatic forwarding between authorizations), or that took over 5 s in a browser that sends no fetch metadata, or that went to the browser and did not come back.';
+
 export const ReportSchema = z.object({
   schemaVersion: z.literal(1),
   tool: z.object({ name: z.literal('mcp-auth-conformance'), version: z.string() }),
@@ -167,6 +171,8 @@ export const ReportSchema = z.object({
   }),
   summary: z.object({ total: z.int(), byStatus: Counts, byLevel: z.record(LevelSchema, Counts) }),
   authorizationFlows: z.int().nonnegative(),
+  /** See HUMAN_ACTIONS: authorizations that needed a person (0 unless --login manual). */
+  humanActions: z.int().nonnegative().describe(HUMAN_ACTIONS),
   /** The process exit code: always verdict.exitCode. */
   exitCode: z.int(),
   verdict: VerdictSchema,
@@ -221,6 +227,8 @@ export interface ReportInput {
   options: Report['options'];
   authorizationFlows: number;
   verdict: Verdict;
+  /** Authorizations that needed a person (the login driver's count); default 0. */
+  humanActions?: number;
   runError?: string;
   baseline?: Report['baseline'];
   results: readonly CheckResult[];
@@ -276,6 +284,7 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     options: input.options,
     summary: { total: results.length, byStatus, byLevel },
     authorizationFlows: input.authorizationFlows,
+    humanActions: input.humanActions ?? 0,
     exitCode: input.verdict.exitCode,
     verdict: {
       ...input.verdict,

@@ -29,7 +29,7 @@ export function renderMarkdown(report: Report): string {
           `  - ${report.revisionDetection.how === 'negotiated' ? 'Detected' : 'Chosen'}: ${escape(report.revisionDetection.detail)}`,
         ]
       : []),
-    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)`,
+    `- Started: ${report.startedAt}, took ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)${humanActions(report)}`,
     `- Exit code: ${v.exitCode} (--fail-on ${v.failOn}${report.baseline ? `, baseline ${escape(report.baseline.file)}` : ''})`,
     '',
     '| pass | fail | warn | skip | error | info | total |',
@@ -76,6 +76,11 @@ export function writeMarkdownReport(dir: string, report: Report): string {
   const file = join(dir, 'summary.md');
   writeFileSync(file, renderMarkdown(report));
   return file;
+}
+
+/** `, 2 of them needed a person` for --login manual (see HUMAN_ACTIONS in json.ts). */
+function humanActions(report: Report): string {
+  return report.options.login === 'manual' ? `, ${report.humanActions} of them needed a person` : '';
 }
 
 function oneLine(text: string): string {

@@ -25,6 +25,7 @@ import {
 import type { FixtureSource } from './fixtures.ts';
 import type { RegisteredClient } from './oauth.ts';
 import { type Exchange, type HttpClient, HttpTransportError, type RequestOptions } from './http.ts';
+import { withLoginPurpose } from './login/shared.ts';
 import type { Revision } from './revisions.ts';
 
 export interface CheckResult {
@@ -569,15 +570,21 @@ async function runOne(
       if (!entry) {
         const ids: string[] = [];
         const probeHttp = options.http.scoped((ex) => ids.push(ex.id));
-        const value = create({
-          http: probeHttp,
-          authorize: (url) =>
-            options.fixtures.loginAt
-              ? options.fixtures.loginAt(probeHttp, url)
-              : Promise.reject(
-                  new FixtureUnavailable('error', 'this run has no login driver for authorization requests'),
-                ),
-        });
+        // Several checks wait on a shared probe: its logins are not the first asker's own.
+        const value = withLoginPurpose({ shared: `the shared probe "${key}"` }, () =>
+          create({
+            http: probeHttp,
+            authorize: (url) =>
+              options.fixtures.loginAt
+                ? options.fixtures.loginAt(probeHttp, url)
+                : Promise.reject(
+                    new FixtureUnavailable(
+                      'error',
+                      'this run has no login driver for authorization requests',
+                    ),
+                  ),
+          }),
+        );
         value.catch(() => undefined);
         shared.set(key, (entry = { value, exchanges: ids }));
       }
@@ -610,7 +617,13 @@ async function runOne(
 
   try {
     await withDeadline(
-      Promise.race([Promise.resolve().then(() => check.run(t)), guard.escapedWhileRunning]),
+      // The login drivers that involve a person name the check (runner/login/shared.ts LoginPurpose).
+      Promise.race([
+        withLoginPurpose({ check: { id: check.id, title: check.title }, signal: abort.signal }, () =>
+          Promise.resolve().then(() => check.run(t)),
+        ),
+        guard.escapedWhileRunning,
+      ]),
       checkDeadline,
       'the check',
       (why) => {

@@ -28,7 +28,7 @@ import {
   type HttpResponse,
   HttpTransportError,
 } from './http.ts';
-import { LoginError, type LoginDriver } from './login/index.ts';
+import { LoginError, type LoginDriver, withLoginPurpose } from './login/index.ts';
 import { type McpProbe, type McpSession, mcpCall, resultOf } from './mcp.ts';
 import { createMinter, type Minter } from './mint.ts';
 import {
@@ -289,7 +289,10 @@ export class RunFixtures implements FixtureSource {
       const ids: string[] = [];
       this.exchanges.set(name, ids);
       const http = this.env.recorder.scoped((ex: Exchange) => ids.push(ex.id));
-      promise = this.create(name, http);
+      // Shared: its logins belong to every check that waits on it, not to the first asker.
+      promise = withLoginPurpose({ shared: SHARED_PURPOSES[name] ?? `the shared fixture "${name}"` }, () =>
+        this.create(name, http),
+      );
       // A rejection is reported by each check that awaits it; never as an unhandled rejection.
       promise.catch(() => undefined);
       this.promises.set(name, promise);
@@ -756,6 +759,13 @@ export class RunFixtures implements FixtureSource {
     return registeringMinter(minter, this.env.redactor);
   }
 }
+
+/** How a person is told what a shared fixture's authorization is for (the manual login). */
+const SHARED_PURPOSES: Partial<Record<FixtureName, string>> = {
+  token: "the run's shared access token (every check that presents a token uses it)",
+  'token-user-b': "a second user's token (login_hint=bob; sign in as another user if the server asks)",
+  scope: 'finding the scope the authorization server grants',
+};
 
 const SECRET_KINDS: readonly SecretKind[] = [
   'access_token',

@@ -5,6 +5,10 @@
 //      an HTML page (a redirect to an unverified URI would make this server an open redirector).
 //   2. Everything else. Errors go back to the client by redirect, with `error`, `state` and `iss`.
 // Every redirect carries `iss` (RFC 9207 §2), on success and on error.
+//
+// A person who signed in keeps a sign-in session (as/sign-in-sessions.ts), as at every real
+// identity provider: later requests from the same browser skip the password, and a client the
+// person already approved gets its code without a page.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_SCOPE, DEMO_USERS, type ServerContext, SUPPORTED_SCOPES } from '../context.ts';
@@ -15,6 +19,7 @@ import { sendConsentPage, sendErrorPage } from './consent-page.ts';
 import { randomBytes } from 'node:crypto';
 import { PKCE_VALUE, randomToken, safeEqual, sha256 } from './crypto.ts';
 import type { AsDeps } from './deps.ts';
+import type { SignInSession } from './sign-in-sessions.ts';
 import { appendToRedirectUri, redirectUriMatches } from './redirect-uris.ts';
 
 /** The authorization request parameters this server reads (for the unknown-parameter fault only). */
@@ -87,6 +92,9 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
     state,
   };
   const checked = checkRequest(deps, params);
+  // OIDC Core §3.1.2.1: prompt=login asks for a new sign-in, so the session is not used then.
+  const prompts = params.get('prompt')?.split(' ') ?? [];
+  const session = prompts.includes('login') ? undefined : deps.sessions.of(req);
 
   // What the client chose freely is kept until the code is redeemed, so it is bounded (limits.ts).
   // Too large to keep, the request cannot wait for a sign-in: with auto-approve it is refused by
@@ -113,8 +121,9 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   if ('error' in checked) {
     // OAuth 2.1 §7.12.2: do not redirect an erroneous request to the client before the user has
     // authenticated (an attacker's registered client would get a silent redirector). With
-    // auto-approve the user counts as signed in. Fault: the error is redirected straight away.
-    if (autoApproves(ctx) || ctx.fault('as-error-redirect-before-login')) {
+    // auto-approve, or a sign-in session, the user is authenticated already.
+    // Fault: the error is redirected straight away.
+    if (autoApproves(ctx) || session || ctx.fault('as-error-redirect-before-login')) {
       const error = { error: checked.error, error_description: checked.description };
       redirect(deps, res, 302, where.redirectUri, error, state, true);
       return;
@@ -137,14 +146,25 @@ export async function handleAuthorize(deps: AsDeps, req: IncomingMessage, res: S
   }
   // `prompt=consent` (OIDC Core §3.1.2.1: the AS SHOULD prompt for consent) shows the consent page
   // even with auto-approve, so a harness can inspect that page on an automated test server.
-  if (autoApproves(ctx) && !params.get('prompt')?.split(' ').includes('consent')) {
+  if (autoApproves(ctx) && !prompts.includes('consent')) {
     // Automated runs: the demo user alice approves at once; `login_hint=bob` picks the other user,
     // so a test can hold tokens of two users.
     const subject = params.get('login_hint') === 'bob' ? 'bob' : 'alice';
     await issueCode(deps, res, 302, request, subject);
     return;
   }
-  await showConsent(deps, res, phase1.client, request);
+  // Signed in already: no page when the person approved this client before (for these scopes),
+  // or when the administrator trusts every client (skipConsent). `login_hint` is only a hint
+  // (OIDC Core §3.1.2.1): the session's user stays signed in, as at Keycloak.
+  if (
+    session &&
+    !prompts.includes('consent') &&
+    (ctx.options.skipConsent || deps.sessions.hasConsent(session, request.clientId, request.scope))
+  ) {
+    await issueCode(deps, res, 302, request, session.subject);
+    return;
+  }
+  await showConsent(deps, res, phase1.client, request, undefined, session);
 }
 
 /** Bytes of the authorization-request values a client chooses freely (limits.ts). */
@@ -333,6 +353,7 @@ async function showConsent(
   client: ClientRecord,
   request: AuthorizationRequest,
   error?: RequestError,
+  session?: SignInSession,
 ): Promise<void> {
   const pending: PendingRequest = {
     id: randomToken(),
@@ -340,6 +361,7 @@ async function showConsent(
     request,
     expiresAt: Date.now() + PENDING_TTL_MS,
     ...(error ? { error } : {}),
+    ...(session ? { session: session.hash } : {}),
   };
   if (!(await deps.store.savePending(pending))) {
     // RFC 9110 §15.6.4: 503 with Retry-After, the time until the oldest waiting request expires.
@@ -354,7 +376,7 @@ async function showConsent(
     );
     return;
   }
-  sendConsentPage(deps.ctx, res, pending, client);
+  sendConsentPage(deps.ctx, res, pending, client, undefined, 200, session?.subject);
 }
 
 /** POST /consent: the sign-in + consent form. Answered with 303 (never 307: OAuth 2.1 §7.5.4, RFC 9700 §4.12). */
@@ -411,14 +433,35 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
     sendErrorPage(ctx, res, 'invalid_request', 'action must be approve or deny');
     return;
   }
-  const username = form.get('username') ?? '';
-  const password = form.get('password') ?? '';
-  const user = DEMO_USERS.find((u) => u === username);
-  if (!user || !safeEqual(password, user)) {
-    const found = await findClient(ctx, store, deps.cimd, pending.request.clientId);
-    if (!('client' in found)) return sendErrorPage(ctx, res, 'invalid_request', found.problem);
-    sendConsentPage(ctx, res, pending, found.client, 'Wrong username or password.', 401);
-    return;
+  // Who approves: the signed-in person of the session the page was shown to, or whoever signs in
+  // with a correct password here (which starts a session).
+  let session: SignInSession;
+  const headers: Record<string, string> = {};
+  if (pending.session !== undefined) {
+    const current = deps.sessions.of(req);
+    if (current?.hash !== pending.session) {
+      sendErrorPage(
+        ctx,
+        res,
+        'invalid_request',
+        'the sign-in session this consent page was shown to has ended; start the authorization again',
+      );
+      return;
+    }
+    session = current;
+  } else {
+    const username = form.get('username') ?? '';
+    const password = form.get('password') ?? '';
+    const user = DEMO_USERS.find((u) => u === username);
+    if (!user || !safeEqual(password, user)) {
+      const found = await findClient(ctx, store, deps.cimd, pending.request.clientId);
+      if (!('client' in found)) return sendErrorPage(ctx, res, 'invalid_request', found.problem);
+      sendConsentPage(ctx, res, pending, found.client, 'Wrong username or password.', 401);
+      return;
+    }
+    const started = deps.sessions.start(user);
+    session = started.session;
+    headers['Set-Cookie'] = started.setCookie;
   }
   // Atomic take: a form answered twice (double click, replay) issues one code at most.
   const taken = await store.takePending(pending.id);
@@ -433,10 +476,12 @@ export async function handleConsent(deps: AsDeps, req: IncomingMessage, res: Ser
       { error: taken.error.error, error_description: taken.error.description },
       taken.request.state,
       true,
+      headers,
     );
     return;
   }
-  await issueCode(deps, res, status, taken.request, user);
+  deps.sessions.remember(session, taken.request.clientId, taken.request.scope);
+  await issueCode(deps, res, status, taken.request, session.subject, headers);
 }
 
 /** Issues an authorization code (256 random bits, stored hashed, OAuth 2.1 §4.1.2) and redirects with it. */
@@ -446,6 +491,7 @@ async function issueCode(
   status: number,
   request: AuthorizationRequest,
   subject: string,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   // Fault: codes are 8 hex digits (32 bits), guessable (RFC 6749 §10.10 asks for at most 2^-128).
   const code = deps.ctx.fault('as-code-low-entropy') ? randomBytes(4).toString('hex') : randomToken();
@@ -468,7 +514,7 @@ async function issueCode(
     redirect(deps, res, status, request.redirectUri, error, request.state, true);
     return;
   }
-  redirect(deps, res, status, request.redirectUri, { code }, request.state, false);
+  redirect(deps, res, status, request.redirectUri, { code }, request.state, false, headers);
 }
 
 /** Sends the user agent back to the client with the response parameters, `state` and `iss`. */
@@ -480,6 +526,7 @@ function redirect(
   params: Record<string, string>,
   state: string | undefined,
   isError: boolean,
+  headers: Record<string, string> = {},
 ): void {
   const { ctx } = deps;
   // RFC 9207 §2: `iss` on every authorization response, success and error.
@@ -499,6 +546,7 @@ function redirect(
     Location: location,
     'Cache-Control': 'no-store',
     'Referrer-Policy': 'no-referrer',
+    ...headers,
   });
   res.end();
 }

@@ -56,7 +56,11 @@ export function sendErrorPage(
   sendHtml(res, status, layout('Authorization error', body), { ...pageHeaders(ctx), ...headers });
 }
 
-/** The sign-in and consent form for a pending authorization request. */
+/**
+ * The sign-in and consent form for a pending authorization request. `signedInAs`: the person has a
+ * sign-in session (as/sign-in-sessions.ts), so the form asks for consent only, without password
+ * fields, as an identity provider does for a client the person has not approved yet.
+ */
 export function sendConsentPage(
   ctx: ServerContext,
   res: ServerResponse,
@@ -64,6 +68,7 @@ export function sendConsentPage(
   client: ClientRecord,
   notice?: string,
   status = 200,
+  signedInAs?: string,
 ): void {
   const name = client.metadata.client_name ?? client.client_id;
   const redirectHost = new URL(pending.request.redirectUri).host;
@@ -81,11 +86,16 @@ ${notice ? `<p class="error">${escapeHtml(notice)}</p>` : ''}
 <form method="post" action="${escapeHtml(`${issuerPath(ctx)}/consent`)}">
 <input type="hidden" name="request_id" value="${escapeHtml(pending.id)}">
 <input type="hidden" name="csrf" value="${escapeHtml(pending.csrf)}">
-<label>Username <input name="username" autocomplete="username"></label>
+${
+  signedInAs === undefined
+    ? `<label>Username <input name="username" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
-<p>Demo users: alice / alice, bob / bob.</p>
+<p>Demo users: alice / alice, bob / bob.</p>`
+    : `<p>You are signed in as <strong>${escapeHtml(signedInAs)}</strong>.</p>`
+}
 <button type="submit" name="action" value="approve">${pending.error ? 'Continue' : 'Approve'}</button>
 <button type="submit" name="action" value="deny">Deny</button>
 </form>`;
-  sendHtml(res, status, layout('Sign in and authorize', body), pageHeaders(ctx));
+  const title = signedInAs === undefined ? 'Sign in and authorize' : 'Authorize';
+  sendHtml(res, status, layout(title, body), pageHeaders(ctx));
 }

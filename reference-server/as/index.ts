@@ -35,6 +35,7 @@ import { issuerPath, METADATA_PATHS, metadataLocations, sendJwks, sendMetadata }
 import { createRateLimiter } from './rate-limit.ts';
 import { handleRegister } from './register.ts';
 import { handleRevoke } from './revoke.ts';
+import { SignInSessions } from './sign-in-sessions.ts';
 import { handleToken } from './token.ts';
 
 type Route = (deps: AsDeps, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -61,7 +62,7 @@ export async function createAuthorizationServer(
   store: AuthorizationServerStore = new MemoryStore({ limits: ctx.limits }),
 ): Promise<ServerHalf> {
   const cimd = createCimdResolver(ctx, store);
-  const deps: AsDeps = { ctx, store, cimd };
+  const deps: AsDeps = { ctx, store, cimd, sessions: new SignInSessions(ctx) };
 
   const routes = new Map<string, RouteEntry>([
     ['/authorize', { run: handleAuthorize }],

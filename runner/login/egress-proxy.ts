@@ -26,6 +26,8 @@ export async function startEgressProxy(
 ): Promise<EgressProxy> {
   const sockets = new Set<Socket | Duplex>();
   const track = (s: Socket | Duplex) => {
+    // A kept-alive socket carries many requests: its listeners are added once.
+    if (sockets.has(s)) return;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());

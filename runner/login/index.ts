@@ -4,15 +4,19 @@
 // - auto: the authorization endpoint redirects straight back (test-mode servers, --auto-approve).
 // - form: a JSON script of HTTP form steps with a cookie jar; no browser.
 // - browser: the same script driven by playwright-core and the system Chromium.
-// - manual: prints the URL and waits for a person's browser on a loopback callback (RFC 8252).
+// - manual: a person signs in once in their own browser; a loopback listener (RFC 8252) takes
+//   every callback and sends that tab on to the next authorization of the run.
+//
+// A driver may keep something for the whole run (the manual driver's listener, the browser
+// driver's Chromium and its one profile): the run closes it at the end (`close`).
 //
 // Every driver returns the callback URL (redirect_uri + code/state/iss, or error): validating it
 // (state, iss) is oauth.ts's job, not the driver's.
 
 import { autoLogin } from './auto.ts';
-import { browserLogin } from './browser.ts';
+import { BrowserLoginSession } from './browser.ts';
 import { formLogin } from './form.ts';
-import { manualLogin } from './manual.ts';
+import { ManualLoginSession } from './manual.ts';
 import {
   type FormScript,
   FormScriptSchema,
@@ -27,6 +31,13 @@ export interface LoginDriver {
   readonly name: LoginDriverName;
   /** Resolves with the callback URL (redirect_uri + code/state/iss, or an error response). */
   login(ctx: LoginContext): Promise<URL>;
+  /** Ends what the driver keeps for the run (a listener, a browser) and every wait; idempotent. */
+  close?(): Promise<void>;
+  /**
+   * Authorizations that needed a person (manual: ManualLoginSession.humanActions says how they are
+   * told apart). Absent: the driver never involves a person (0).
+   */
+  readonly humanActions?: number;
 }
 
 export interface LoginDriverConfig {
@@ -43,23 +54,10 @@ export function createLoginDriver(config: LoginDriverConfig): LoginDriver {
       const script = requireScript(config);
       return { name: 'form', login: (ctx) => formLogin(ctx, script) };
     }
-    case 'browser': {
-      const script = requireScript(config);
-      return { name: 'browser', login: (ctx) => browserLogin(ctx, script, config.chromiumPath) };
-    }
-    case 'manual': {
-      // One person, one browser, one loopback listener on the redirect URI's port: sign-ins take
-      // turns (checks running concurrently would otherwise race for the port: EADDRINUSE).
-      let queue: Promise<unknown> = Promise.resolve();
-      return {
-        name: 'manual',
-        login: (ctx) => {
-          const turn = queue.then(() => manualLogin(ctx));
-          queue = turn.catch(() => undefined);
-          return turn;
-        },
-      };
-    }
+    case 'browser':
+      return new BrowserLoginSession(requireScript(config), config.chromiumPath);
+    case 'manual':
+      return new ManualLoginSession();
   }
 }
 

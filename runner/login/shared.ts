@@ -1,6 +1,7 @@
 // What the login drivers share: the context they run in, the script format, the error type and
 // small helpers. Kept apart from index.ts so the drivers do not import the module that imports them.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { z } from 'zod';
 import type { HttpClient, HttpResponse } from '../http.ts';
 
@@ -18,6 +19,40 @@ export interface LoginContext {
 }
 
 export type LoginDriverName = 'auto' | 'form' | 'browser' | 'manual';
+
+/**
+ * Who an authorization is for, so a driver that involves a person can say which check needs it
+ * (the manual driver's browser page and terminal lines). Carried by async context: the engine runs
+ * each check inside `withLoginPurpose`, and the fixtures each shared fixture, so no signature of
+ * the flow changes.
+ */
+export interface LoginPurpose {
+  /** The check that asked (its own grant, or an authorization request it built). */
+  check?: { id: string; title: string };
+  /** The shared fixture or probe being created (several checks wait on it). */
+  shared?: string;
+  /** Aborted when whoever asked stops waiting (its check ended): a login still queued is dropped. */
+  signal?: AbortSignal;
+}
+
+const purposes = new AsyncLocalStorage<LoginPurpose>();
+
+/** Runs `fn` with `purpose` as the purpose of every authorization it starts. */
+export function withLoginPurpose<T>(purpose: LoginPurpose, fn: () => T): T {
+  return purposes.run(purpose, fn);
+}
+
+/** The purpose of the authorization being started here, if the caller declared one. */
+export function currentLoginPurpose(): LoginPurpose | undefined {
+  return purposes.getStore();
+}
+
+/** One phrase for a person: `check AS-PKCE-02 (title)`, `the shared fixture "token"`. */
+export function describeLoginPurpose(purpose: LoginPurpose | undefined): string {
+  if (purpose?.check) return `check ${purpose.check.id} (${purpose.check.title})`;
+  if (purpose?.shared) return purpose.shared;
+  return 'an authorization of the run';
+}
 
 /** One step of a login script: on a page whose URL matches, fill fields and submit a form. */
 export const FormStepSchema = z

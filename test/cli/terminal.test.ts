@@ -187,7 +187,9 @@ describe('a target that does not answer like an MCP endpoint', () => {
       expect(report.verdict.exitCode).toBe(3);
       // Every selected check is reported, as not started, with the reason (issue #14).
       expect(report.results.length).toBeGreaterThan(100);
-      expect(report.results.every((r) => r.status === 'error' && /^not started: /.test(r.message))).toBe(true);
+      expect(report.results.every((r) => r.status === 'error' && /^not started: /.test(r.message))).toBe(
+        true,
+      );
     } finally {
       await site.close();
     }

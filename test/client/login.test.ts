@@ -1,11 +1,9 @@
 // Login drivers against the fake authorization server: auto (redirects straight back, or a clear
-// refusal), form (cookie jar, CSRF hidden fields, consent buttons, origin restriction), manual
-// (a simulated browser hits the loopback callback), browser (real headless Chromium; skipped
-// with a reason when /usr/bin/chromium is absent).
+// refusal), form (cookie jar, CSRF hidden fields, consent buttons, origin restriction), browser
+// (real headless Chromium; skipped with a reason when /usr/bin/chromium is absent). The manual
+// driver has its own file: test/login/manual-driver.test.ts.
 
 import { existsSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpRecorder } from '../../runner/http.ts';
 import { DEFAULT_CHROMIUM_PATH } from '../../runner/login/browser.ts';
@@ -199,65 +197,7 @@ describe('login scripts and helpers', () => {
   });
 });
 
-describe('manual driver', () => {
-  it('waits on the loopback redirect URI for one callback, answers the browser, closes', async () => {
-    const port = await freePort();
-    const redirectUri = `http://127.0.0.1:${port}/callback`;
-    const lines: string[] = [];
-    const secrets: string[] = [];
-    const ctx: LoginContext = {
-      http: new HttpRecorder(),
-      authorizationUrl: new URL('https://as.example/authorize?client_id=c'),
-      redirectUri,
-      timeoutMs: 5_000,
-      log: (l) => lines.push(l),
-      onSecret: (_v, k) => secrets.push(k),
-    };
-    const login = createLoginDriver({ driver: 'manual' }).login(ctx);
-    await waitFor(() => lines.length >= 2);
-    expect(lines.join('\n')).toContain('https://as.example/authorize?client_id=c');
-    // A stray request first (favicon), then the browser's redirect.
-    expect((await get(`http://127.0.0.1:${port}/favicon.ico`)).status).toBe(404);
-    const page = await get(`${redirectUri}?code=abc&state=s&iss=https%3A%2F%2Fas.example`);
-    expect(page.status).toBe(200);
-    expect(page.body).toContain('You can close this tab');
-    const callback = await login;
-    expect(callback.searchParams.get('code')).toBe('abc');
-    expect(secrets).toEqual(['authorization_code']);
-    // The listener is gone.
-    await expect(get(redirectUri)).rejects.toThrow(/ECONNREFUSED/);
-  });
-
-  it('gives up after the time bound and closes the listener', async () => {
-    const port = await freePort();
-    const redirectUri = `http://127.0.0.1:${port}/cb`;
-    const started = Date.now();
-    await expect(
-      createLoginDriver({ driver: 'manual' }).login({
-        http: new HttpRecorder(),
-        authorizationUrl: new URL('https://as.example/authorize'),
-        redirectUri,
-        timeoutMs: 150,
-        log: () => {},
-      }),
-    ).rejects.toThrow(/within 150 ms/);
-    expect(Date.now() - started).toBeLessThan(2_000);
-    await expect(get(redirectUri)).rejects.toThrow(/ECONNREFUSED/);
-  });
-
-  it('refuses a redirect URI that is not loopback http with a port (RFC 8252 §7.3)', async () => {
-    for (const redirectUri of ['https://app.example/cb', 'http://127.0.0.1/cb', 'http://10.0.0.1:80/cb']) {
-      await expect(
-        createLoginDriver({ driver: 'manual' }).login({
-          http: new HttpRecorder(),
-          authorizationUrl: new URL('https://as.example/authorize'),
-          redirectUri,
-          timeoutMs: 100,
-        }),
-      ).rejects.toThrow(/loopback http redirect URI/);
-    }
-  });
-});
+// The manual driver (one sign-in, a loopback listener for the run): test/login/manual-driver.test.ts.
 
 const hasChromium = existsSync(DEFAULT_CHROMIUM_PATH);
 describe('browser driver', () => {
@@ -266,10 +206,9 @@ describe('browser driver', () => {
     async () => {
       process.env.C2_TEST_LOGIN_PASSWORD = DEMO_PASSWORD;
       const { as, client, state, ctx, secrets } = await prepare({ mode: 'login', scriptedConsent: true });
-      const callback = await createLoginDriver({ driver: 'browser', script: SCRIPT }).login({
-        ...ctx,
-        timeoutMs: 30_000,
-      });
+      // The browser driver keeps one Chromium for the run: closed here, as the run closes it.
+      const driver = createLoginDriver({ driver: 'browser', script: SCRIPT });
+      const callback = await driver.login({ ...ctx, timeoutMs: 30_000 }).finally(() => driver.close?.());
       expect(validateCallback(as, client, callback, state)).toBeTruthy();
       expect(secrets.map(([k]) => k)).toEqual(expect.arrayContaining(['login-secret', 'authorization_code']));
       // The callback was intercepted, never loaded: nothing listens on 53123 and the call did not fail.
@@ -302,45 +241,12 @@ describe('browser driver', () => {
 
   it('a missing Chromium binary gives the install hint', async () => {
     const { ctx } = await prepare({ mode: 'login' });
-    await expect(
-      createLoginDriver({ driver: 'browser', script: SCRIPT, chromiumPath: '/nonexistent/chromium' }).login(
-        ctx,
-      ),
-    ).rejects.toThrow(/apt-get install chromium/);
+    const driver = createLoginDriver({
+      driver: 'browser',
+      script: SCRIPT,
+      chromiumPath: '/nonexistent/chromium',
+    });
+    await expect(driver.login(ctx)).rejects.toThrow(/apt-get install chromium/);
+    await driver.close?.();
   });
 });
-
-// --- helpers ------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -55,15 +55,17 @@ export async function runAgainstEmbedded(
   };
   const server = await startReferenceServer(serverOptions);
   const recorder = new HttpRecorder({ allowedOrigins: [server.url, server.issuer], timeoutMs: 5_000 });
+  // The browser driver keeps one Chromium for the run: closed in `finally`.
+  const login = options.loginScript
+    ? createLoginDriver({ driver: options.loginDriver ?? 'form', script: options.loginScript })
+    : createLoginDriver({ driver: 'auto' });
   try {
     const fixtures = new RunFixtures({
       recorder,
       redactor: new Redactor(),
       target: server.url,
       revision,
-      login: options.loginScript
-        ? createLoginDriver({ driver: options.loginDriver ?? 'form', script: options.loginScript })
-        : createLoginDriver({ driver: 'auto' }),
+      login,
       redirectUri: `http://127.0.0.1:${await freeLoopbackPort()}/callback`,
       loginTimeoutMs: 5_000,
       mintKey: { privateJwk: server.signingKey, issuer: server.issuer },
@@ -92,6 +94,7 @@ export async function runAgainstEmbedded(
       },
     );
   } finally {
+    await login.close?.();
     await recorder.close();
     await server.close();
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderHar } from '../../reports/har.ts';
 import { renderHtml } from '../../reports/html.ts';
 import { areaOf, renderJunit } from '../../reports/junit.ts';
+import { renderMarkdown } from '../../reports/markdown.ts';
 import { fingerprint, renderSarif, targetIdentity } from '../../reports/sarif.ts';
 import { primarySpecUrl, quoteUrl, specUrl } from '../../reports/spec-links.ts';
 import { sarifProblems } from '../helpers/sarif.ts';
@@ -244,6 +245,21 @@ describe('report.html', () => {
     expect(verdict).toBe(report.verdict.headline);
     expect(html).not.toMatch(/Certifiable/);
     for (const detail of report.verdict.details) expect(html).toContain(detail.replace(/&/g, '&amp;'));
+  });
+
+  it('says how many authorizations needed a person with --login manual, and explains what that counts', () => {
+    const manual = sampleReport({
+      humanActions: 3,
+      options: { ...sampleReport().options, login: 'manual' },
+    });
+    const shown = renderHtml(manual);
+    expect(shown).toMatch(
+      /<span data-testid="human-actions" title="[^"]*Sec-Fetch-User[^"]*">3 of them needed a person<\/span>/,
+    );
+    expect(renderMarkdown(manual)).toMatch(/2 authorization flow\(s\), 3 of them needed a person/);
+    // Other logins involve no person: nothing to say.
+    expect(html).not.toContain('needed a person');
+    expect(renderMarkdown(sampleReport())).not.toContain('needed a person');
   });
 
   it('shows the rule next to the verdict: the quoted sentences, escaped and linked, and a conflict or derived reason', () => {

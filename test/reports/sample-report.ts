@@ -58,6 +58,7 @@ export function sampleReport(overrides: Partial<Report> = {}): Report {
       },
     },
     authorizationFlows: 2,
+    humanActions: 0,
     exitCode: 1,
     results: [
       result('RS-PRM-01', 'pass', 'MUST', { exchanges: ['x1'] }),
