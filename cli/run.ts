@@ -356,8 +356,9 @@ async function executeGuardedRun(
       expectPublic: config.publicMethods,
       allowRaces: config.allowRaces,
       codeLifetimeWaitSeconds,
-      // The embedded reference server fetches the harness's loopback documents (allowLoopbackCimd).
-      ...(server ? { cimdLoopbackFetch: true } : {}),
+      // The embedded reference server fetches the harness's loopback documents (allowLoopbackCimd),
+      // unless a variant makes it refuse them as a deployed server does (cimd-ssrf-guard).
+      ...(server?.fetchesLoopbackDocuments ? { cimdLoopbackFetch: true } : {}),
       ...(setup.cimdPublishing ? { cimdPublishing: setup.cimdPublishing } : {}),
       // The embedded reference server's step-up tool needs mcp:write on top of mcp:tools (rs/scopes.ts).
       ...(config.privilegedTool || server ? { privilegedTool: config.privilegedTool ?? 'write_note' } : {}),

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
+import { loopbackDocumentsAllowed } from './as/cimd.ts';
 import {
   generateSigningKey,
   type ReferenceServerOptions,
@@ -45,6 +46,12 @@ export interface RunningReferenceServer {
    * authorization server reports active are accepted).
    */
   tokensForgeable: boolean;
+  /**
+   * Whether the authorization server fetches client metadata documents from loopback URLs (the
+   * dev flag allowLoopbackCimd, ignored under the variant cimd-ssrf-guard): a harness that knows
+   * it does may read "never fetched my loopback document" as the AS's own refusal.
+   */
+  fetchesLoopbackDocuments: boolean;
   /** Faults switched on. */
   faults: readonly string[];
 
@@ -152,6 +159,7 @@ export async function startReferenceServer(
     issuer: ctx.issuer,
     signingKey: firstKey.privateJwk,
     tokensForgeable: !ctx.variant('opaque-tokens'),
+    fetchesLoopbackDocuments: loopbackDocumentsAllowed(ctx),
     faults,
 
     bound,

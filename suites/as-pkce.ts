@@ -438,6 +438,8 @@ export const AS_PKCE_05 = defineCheck({
     const probe = await redeem(t, setup, code, 'W'.repeat(43), 'token request, wrong code_verifier');
     await judgeTokenRefusal(t, 'a wrong code_verifier', probe, {
       expected: ['invalid_grant'],
+      // RFC 7636 §4.6: "invalid_grant ... MUST be returned": the code is part of the rule.
+      codeIsTheRule: 'MUST',
       controls: redemptionControls(t, setup, code, pkce.verifier, 'the same code with the right verifier'),
     });
   },
@@ -620,6 +622,8 @@ export const AS_PKCE_08 = defineCheck({
     // computation itself on the RFC's own test vector.
     await judgeTokenRefusal(t, 'the code_challenge sent as code_verifier', probe, {
       expected: ['invalid_grant'],
+      // RFC 7636 §4.6: "invalid_grant ... MUST be returned": the code is part of the rule.
+      codeIsTheRule: 'MUST',
       controls: redemptionControls(
         t,
         setup,

@@ -22,7 +22,8 @@ import {
   describeAnswer,
   FOREIGN_RESOURCE,
   freshCode,
-  freshCodeFor,
+  grantableScopes,
+  redemptionWithRefresh,
   hasNoStore,
   isError,
   postToken,
@@ -246,10 +247,9 @@ async function reuseSequence(t: CheckContext, as: AuthorizationServer) {
   return t.shared(
     'a refresh token rotated twice, the first one reused, then the active one',
     async (probe) => {
-      const code = await freshCodeFor(probe, t, as);
+      const { code, tokens: grant } = await redemptionWithRefresh(probe, t, as, 'code exchange');
       const post = async (form: [string, string][], label: string) =>
         answerOf(await tokenRequest(probe.http, as, code.client, form, { label }));
-      const grant = await post(codeForm(code), 'code exchange');
       const rt1 = grant.refreshToken;
       if (rt1 === undefined) return { grant };
       const first = await post(refreshForm(rt1, code.resource), 'refresh (rt1 → rt2)');
@@ -527,14 +527,16 @@ export const AS_REFRESH_06 = defineCheck({
   remediation: 'Limit refresh scopes to the original grant and default an omitted scope to it.',
   probe: 'Fresh grant for one scope; refresh without scope; then ask for every supported scope.',
   async run(t) {
-    const prm = await t.fixture('prm');
-    const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
-      (s): s is string => typeof s === 'string',
-    );
+    const as = await tokenAs(t);
+    if (!as) return;
+    const { scopes: supported, source } = await grantableScopes(t, as);
     if (supported.length < 2) {
-      t.notApplicable('scopes_supported names fewer than two scopes, so a narrower grant cannot be built');
+      t.notApplicable(
+        'neither metadata names two scopes (openid and offline_access aside), so a narrower grant cannot be built',
+      );
       return;
     }
+    t.data('scopesFrom', source);
     const narrow = supported[0]!;
     const g = await grantWithRefresh(t, { scope: narrow });
     if (!g) return;
@@ -789,10 +791,9 @@ export const AS_XREFRESH_01 = defineCheck({
   probe:
     'Fresh grant for one scope; refresh asking for every supported scope (refused); refresh again with the same token.',
   async run(t) {
-    const prm = await t.fixture('prm');
-    const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
-      (s): s is string => typeof s === 'string',
-    );
+    const as = await tokenAs(t);
+    if (!as) return;
+    const { scopes: supported } = await grantableScopes(t, as);
     const g = await grantWithRefresh(t, supported.length >= 2 ? { scope: supported[0]! } : {});
     if (!g) return;
     // Two refusable refreshes: a resource never granted (RFC 8707 invalid_target), and, when two

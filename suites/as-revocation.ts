@@ -11,7 +11,7 @@ import {
   answerOf,
   codeForm,
   describeAnswer,
-  freshCodeFor,
+  redemptionWithRefresh,
   postToken,
   refreshForm,
   tokenAs,
@@ -54,10 +54,7 @@ function revoke(
  */
 function revocations(t: CheckContext, as: AuthorizationServer) {
   return t.shared('a grant whose access token, then refresh token, are revoked', async (probe) => {
-    const code = await freshCodeFor(probe, t, as);
-    const tokens = answerOf(
-      await tokenRequest(probe.http, as, code.client, codeForm(code), { label: 'code exchange' }),
-    );
+    const { code, tokens } = await redemptionWithRefresh(probe, t, as, 'code exchange');
     const endpoint = { ...as, metadata: { ...as.metadata, token_endpoint: as.metadata.revocation_endpoint } };
     const revokeVia = (token: string, label: string, hint?: string) =>
       tokenRequest(

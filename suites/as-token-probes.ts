@@ -82,12 +82,14 @@ export interface PooledRedemption {
  */
 export async function pooledRedemption(t: CheckContext, as: AuthorizationServer): Promise<PooledRedemption> {
   return t.shared('a code redeemed and its refresh token used once (read only)', async (probe) => {
-    const code = await freshCodeFor(probe, t, as);
+    const { code, redemption, tokens } = await redemptionWithRefresh(
+      probe,
+      t,
+      as,
+      'token request (valid code, read by several checks)',
+    );
     const client = code.client;
-    const redemption = await tokenRequest(probe.http, as, client, codeForm(code), {
-      label: 'token request (valid code, read by several checks)',
-    });
-    const rt = answerOf(redemption).refreshToken;
+    const rt = tokens.refreshToken;
     const refresh =
       rt === undefined
         ? undefined
@@ -111,6 +113,43 @@ export async function freshCodeFor(
   return authorizeCode(probe, as, await t.fixture('own-client'), t.target, await defaultScope(t));
 }
 
+/**
+ * For a shared probe that needs a refresh token: a code of the asking check's leased client,
+ * redeemed. An AS that issues refresh tokens only for `offline_access` (OIDC Core §11, with
+ * prompt=consent) gets a second authorization asking for it when the first redemption carried
+ * none and its metadata lists that scope, as a client that wants refresh tokens would do (the
+ * checks' own grants do the same: suites/as-refresh.ts grantWithRefresh).
+ */
+export async function redemptionWithRefresh(
+  probe: ProbeContext,
+  t: CheckContext,
+  as: AuthorizationServer,
+  label: string,
+): Promise<{ code: FreshCode; redemption: HttpResponse; tokens: OAuthAnswer }> {
+  const client = await t.fixture('own-client');
+  const scope = await defaultScope(t);
+  const redeem = async (extra: [string, string][], scopeAsked: string | undefined, what: string) => {
+    const code = await authorizeCode(probe, as, client, t.target, scopeAsked, extra);
+    const redemption = await tokenRequest(probe.http, as, client, codeForm(code), { label: what });
+    return { code, redemption, tokens: answerOf(redemption) };
+  };
+  const first = await redeem([], scope, label);
+  const supported = as.metadata.scopes_supported;
+  if (
+    first.tokens.refreshToken !== undefined ||
+    first.tokens.accessToken === undefined ||
+    !Array.isArray(supported) ||
+    !supported.includes('offline_access') ||
+    (scope ?? '').split(' ').includes('offline_access')
+  )
+    return first;
+  return redeem(
+    [['prompt', 'consent']],
+    [scope, 'offline_access'].filter(Boolean).join(' '),
+    `${label}, asking offline_access (no refresh token without it)`,
+  );
+}
+
 /** The authorization step for `client` through `probe` (a check or a shared probe): a code, unredeemed. */
 async function authorizeCode(
   probe: ProbeContext,
@@ -118,6 +157,7 @@ async function authorizeCode(
   client: RegisteredClient,
   resource: string,
   scope: string | undefined,
+  extra: [string, string][] = [],
 ): Promise<FreshCode> {
   const redirectUri = client.redirectUris[0]!;
   const pkce = await newPkce();
@@ -128,11 +168,33 @@ async function authorizeCode(
     state,
     pkce,
     ...(scope !== undefined ? { scope } : {}),
+    ...(extra.length > 0 ? { extra } : {}),
   });
   const callback = await probe.authorize(url);
   // Lenient: an iss defect is AS-ISS-*'s to judge, not a reason for this check to stop.
   const { code } = codeOfCallback(as, client, callback, state);
   return { client, code, pkce, redirectUri, resource, ...(scope !== undefined ? { scope } : {}) };
+}
+
+/**
+ * Scopes a check can build a narrower grant from: the protected resource's `scopes_supported`
+ * (RFC 9728 §2), or, when it names fewer than two, the AS's (RFC 8414 §2), without `openid` and
+ * `offline_access` (they ask for an ID token and a refresh token, not for access). `source` says
+ * which list, for the report.
+ */
+export async function grantableScopes(
+  t: CheckContext,
+  as: AuthorizationServer,
+): Promise<{ scopes: string[]; source: string }> {
+  const usable = (list: unknown) =>
+    (Array.isArray(list) ? list : []).filter(
+      (s): s is string => typeof s === 'string' && s !== '' && s !== 'openid' && s !== 'offline_access',
+    );
+  const prm = usable((await t.fixture('prm')).prm?.scopes_supported);
+  if (prm.length >= 2) return { scopes: prm, source: 'the protected-resource metadata' };
+  const fromAs = usable(as.metadata.scopes_supported);
+  if (fromAs.length >= 2) return { scopes: fromAs, source: 'the authorization-server metadata' };
+  return { scopes: prm, source: 'the protected-resource metadata' };
 }
 
 /** The run's scope (runner/fixtures.ts GrantScope: the one the AS granted the shared token). */

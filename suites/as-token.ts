@@ -25,7 +25,8 @@ import {
   FOREIGN_RESOURCE,
   type Form,
   freshCode,
-  freshCodeFor,
+  grantableScopes,
+  redemptionWithRefresh,
   hasNoStore,
   isError,
   postToken,
@@ -204,10 +205,14 @@ async function registrationWithSecret(
  */
 function replaySequence(t: CheckContext, as: AuthorizationServer) {
   return t.shared('a code redeemed, refreshed, replayed, refreshed again', async (probe) => {
-    const code = await freshCodeFor(probe, t, as);
+    const { code, tokens: first } = await redemptionWithRefresh(
+      probe,
+      t,
+      as,
+      'token request (first redemption)',
+    );
     const post = async (form: [string, string][], label: string) =>
       answerOf(await tokenRequest(probe.http, as, code.client, form, { label }));
-    const first = await post(codeForm(code), 'token request (first redemption)');
     const before =
       first.refreshToken === undefined
         ? undefined
@@ -651,14 +656,15 @@ export const AS_TOKEN_09 = defineCheck({
   remediation:
     'Answer a failed Basic authentication with 401, `WWW-Authenticate: Basic realm=...` and `{"error":"invalid_client"}`.',
   probe:
-    'Refresh request (a code exchange with a made-up code when the AS lists no refresh grant) with a wrong secret via HTTP Basic for a confidential client of the harness; and with an unknown client_id.',
+    "A real authorization code of a confidential client of the harness's, redeemed with a wrong secret via HTTP Basic (control: the same code with the right secret, or a new code when the AS burned it); and a request from an unknown client_id (control: the same request from the harness's own client passes client authentication).",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
     const client = await t.fixture('own-client');
-    // The request only carries the credentials. An AS without the refresh grant may refuse a refresh
-    // request for its grant type before judging them (OAuth 2.1 §3.2.4 unsupported_grant_type), so
-    // the probe rides on the grant every MCP AS has: a code exchange with a made-up code.
+    // The unknown-client request only carries the client_id. An AS without the refresh grant may
+    // refuse a refresh request for its grant type before judging the client (OAuth 2.1 §3.2.4
+    // unsupported_grant_type), so it rides on the grant every MCP AS has: a code exchange with a
+    // made-up code.
     const vehicle: Form = saysNoRefreshGrant(as)
       ? [
           ['grant_type', 'authorization_code'],
@@ -666,14 +672,7 @@ export const AS_TOKEN_09 = defineCheck({
           ['code_verifier', 'A'.repeat(43)],
         ]
       : refreshForm('not-a-refresh-token', t.target);
-    // Control of both probes: the same request by a client that authenticates passes client
-    // authentication (any answer but invalid_client; the made-up grant is then refused).
-    const authenticated = (c: RegisteredClient): TokenControl => ({
-      what: `the same request from ${c === client ? "the harness's own" : 'that'} client with its real credentials`,
-      send: async () =>
-        answerOf(await postToken(t, as, c, vehicle, 'control: the same request, authenticated')),
-      succeeded: (a) => a.error !== 'invalid_client' && a.status !== 401,
-    });
+    let unknownUnjudged = false;
     const unknown = answerOf(
       await postToken(
         t,
@@ -683,41 +682,76 @@ export const AS_TOKEN_09 = defineCheck({
         'token request (unknown client_id)',
       ),
     );
-    if ((unknown.status === 400 || unknown.status === 401) && unknown.error === 'invalid_client')
+    if (unknown.accessToken !== undefined)
+      t.violated('a request from an unknown client_id was answered with an access token', {
+        exchanges: [unknown.exchange],
+      });
+    else if ((unknown.status === 400 || unknown.status === 401) && unknown.error === 'invalid_client')
+      // Control: the same request from a client that authenticates passes client authentication
+      // (any answer but invalid_client; the made-up grant is then refused).
       await judgeTokenRefusal(t, 'an unknown client_id', unknown, {
         expected: ['invalid_client'],
-        controls: [authenticated(client)],
+        controls: [
+          {
+            what: "the same request from the harness's own client",
+            send: async () =>
+              answerOf(await postToken(t, as, client, vehicle, 'control: the same request, known client')),
+            succeeded: (a) => a.error !== 'invalid_client' && a.status !== 401,
+          },
+        ],
       });
-    else
-      t.violated(`an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`);
+    else if (unknown.status === 400 && unknown.error === 'invalid_grant') {
+      // The request has two faults (an unknown client, a made-up grant) and OAuth 2.1 does not say
+      // which error wins: refusing the grant first is no evidence about client authentication.
+      t.note(
+        'an unknown client_id with a made-up grant was answered 400 invalid_grant: the AS judged the grant first, which OAuth 2.1 leaves open, so this says nothing about client authentication',
+      );
+      unknownUnjudged = true;
+    } else
+      t.violated(
+        `a request from an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`,
+        { exchanges: [unknown.exchange] },
+      );
 
     const confidential = await confidentialClient(t, as);
     if (!confidential) {
       t.note(
         'the AS issues no client secrets to registered clients, so the HTTP Basic failure was not probed',
       );
+      if (unknownUnjudged)
+        t.notApplicable(
+          'neither probe could be judged: the AS issues no client secrets, and it refused the unknown client for its made-up grant',
+        );
       return;
     }
+    // A real code, so the only fault of the request is the secret: the control redeems the same
+    // code with the right one (or a new code, when the refused attempt legally burned this one).
+    const code = await freshCode(t, as, { client: confidential });
     const res = await postToken(
       t,
       as,
       { ...confidential, clientSecret: `${confidential.clientSecret}-wrong` },
-      vehicle,
-      'token request (wrong secret via HTTP Basic)',
+      codeForm(code),
+      'token request (real code, wrong secret via HTTP Basic)',
     );
     const a = answerOf(res);
+    const outcome = await judgeTokenRefusal(t, 'a wrong secret via HTTP Basic', a, {
+      expected: [],
+      controls: [
+        properRedemption(t, as, code, 'the same code redeemed with the right secret right after'),
+        freshRedemption(t, as, confidential, 'a new code of the same client redeemed with the right secret'),
+      ],
+      accepted: 'a wrong secret via HTTP Basic was accepted: the answer carries an access token',
+    });
+    if (outcome !== 'refused') return;
     const schemes = res.headers.getAll('www-authenticate').join(', ').toLowerCase();
     const problems: string[] = [];
     if (res.status !== 401) problems.push(`status ${res.status}, not 401`);
     if (!/(^|[\s,])basic(\s|,|$)/.test(schemes)) problems.push('no WWW-Authenticate Basic challenge');
     if (a.error !== 'invalid_client') problems.push(`error=${a.error ?? '(none)'}, not invalid_client`);
-    if (a.accessToken !== undefined) problems.push('an access token was issued');
     if (problems.length > 0)
-      t.violated(`a wrong secret via HTTP Basic was answered with ${problems.join(', ')}`);
-    else
-      await judgeTokenRefusal(t, 'a wrong secret via HTTP Basic', a, {
-        expected: ['invalid_client'],
-        controls: [authenticated(confidential)],
+      t.violated(`a wrong secret via HTTP Basic was answered with ${problems.join(', ')}`, {
+        exchanges: [a.exchange],
       });
   },
 });
@@ -1116,10 +1150,7 @@ export const AS_TOKEN_15 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const prm = await t.fixture('prm');
-    const supported = (Array.isArray(prm.prm?.scopes_supported) ? prm.prm.scopes_supported : []).filter(
-      (s): s is string => typeof s === 'string',
-    );
+    const { scopes: supported } = await grantableScopes(t, as);
     const narrow = supported[0];
     const grant = await t.freshGrant(narrow !== undefined ? { scope: narrow } : {});
     if (!grant.tokens.refreshToken) {

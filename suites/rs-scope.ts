@@ -267,6 +267,26 @@ export function executed(reply: McpReply): boolean {
   return ok && reply.message !== undefined && 'result' in reply.message;
 }
 
+/**
+ * The default token's scopes when they include every scope the protected-resource metadata and
+ * the AS metadata advertise (openid and offline_access aside), else undefined: such a token is
+ * not known to lack any scope a tool could need.
+ */
+async function heldAdvertisedScopes(t: CheckContext): Promise<string | undefined> {
+  const token = await t.fixture('token');
+  const held = new Set(scopesOf(token.scope ?? (await t.fixture('scope')).scope));
+  const listed = (list: unknown) =>
+    (Array.isArray(list) ? list : []).filter(
+      (s): s is string => typeof s === 'string' && s !== '' && s !== 'openid' && s !== 'offline_access',
+    );
+  const advertised = new Set([
+    ...listed((await t.optionalFixture('prm'))?.prm?.scopes_supported),
+    ...listed((await t.optionalFixture('as'))?.metadata?.scopes_supported),
+  ]);
+  if (advertised.size === 0 || ![...advertised].every((s) => held.has(s))) return undefined;
+  return [...held].join(' ');
+}
+
 function scopesOf(text: string | undefined): string[] {
   return (text ?? '').split(' ').filter((s) => s !== '');
 }
@@ -537,6 +557,18 @@ export const RS_403_01 = defineCheck({
           'name a tool that needs more scope than the 401 challenge asks for with --privileged-tool NAME',
         );
         return;
+      }
+      if (op && executed(reply)) {
+        // "Lacking its scope" must be known: a token that holds every scope either metadata
+        // advertises (the run's scope came from the AS's whole list) lacks none of them.
+        const held = await heldAdvertisedScopes(t);
+        if (held) {
+          t.prerequisiteMissing(
+            `tools/call ${op.tool} ran, but the default token holds every advertised scope (${held}), so it is not known to lack the scope the tool needs`,
+            'give the run a narrower scope with --scope (the one a client asks for first), so the privileged tool needs more than the token holds',
+          );
+          return;
+        }
       }
       const why =
         status === 401

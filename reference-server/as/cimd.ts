@@ -72,7 +72,7 @@ for (const [net, prefix] of [
  * cimd-ssrf-guard, which behaves as a deployed server does (CIMD draft-01 §6.5: no special-use
  * addresses), whatever the flag says.
  */
-function loopbackDocumentsAllowed(ctx: ServerContext): boolean {
+export function loopbackDocumentsAllowed(ctx: ServerContext): boolean {
   return Boolean(ctx.options.allowLoopbackCimd) && !ctx.variant('cimd-ssrf-guard');
 }
 

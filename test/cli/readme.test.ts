@@ -5,7 +5,8 @@
 //
 // `npx mcp-auth-conformance run|list` runs in process (the same main() the bin calls); `serve`
 // runs as a child process of the checkout's bin, so Ctrl-C can be sent to it. `--login manual`
-// needs a person: the test plays one, signing in on the consent page with the form driver.
+// needs a person: the test plays one in Chromium (test/helpers/person.ts), who opens the URL the
+// run prints, signs in and approves every consent page the tab shows.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,14 +16,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.ts';
-import { HttpRecorder } from '../../runner/http.ts';
-import { createLoginDriver, type FormScript } from '../../runner/login/index.ts';
+import {
+  approveEverything,
+  type Browser,
+  CHROMIUM,
+  haveChromium,
+  launchChromium,
+  START_URL,
+} from '../helpers/person.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const LOGIN_SCRIPT = JSON.parse(
-  readFileSync(join(ROOT, 'fixtures', 'login', 'reference-server.json'), 'utf8'),
-) as FormScript;
 
 interface Recipe {
   /** The command as the README writes it (continuation lines joined). */
@@ -83,27 +87,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Plays the person of --login manual: signs in on the consent page, then opens the callback. */
-async function actAsUser(authorizationUrl: string): Promise<void> {
-  const url = new URL(authorizationUrl);
-  const redirectUri = url.searchParams.get('redirect_uri')!;
-  const http = new HttpRecorder({ allowedOrigins: [url.origin] });
-  try {
-    const callback = await createLoginDriver({ driver: 'form', script: LOGIN_SCRIPT }).login({
-      http,
-      authorizationUrl: url,
-      redirectUri,
-      timeoutMs: 10_000,
-    });
-    await fetch(callback);
-  } finally {
-    await http.close();
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'readme-'));
 const children: ChildProcess[] = [];
-afterAll(() => {
+let browser: Browser | undefined;
+afterAll(async () => {
+  await browser?.close();
   for (const child of children) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -153,26 +141,31 @@ describe("the README's Using it section", () => {
         continue;
       }
       let out = '';
-      const followed = new Set<string>();
-      const logins: Promise<void>[] = [];
-      const code = await main(args, {
+      let startUrl: ((url: string) => void) | undefined;
+      const printed = new Promise<string>((resolve) => (startUrl = resolve));
+      const run = main(args, {
         out: (t) => {
           out += t;
-          // --login manual: open every sign-in URL it prints, as a person would.
-          for (const m of out.matchAll(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/gm)) {
-            if (!followed.has(m[1]!)) {
-              followed.add(m[1]!);
-              logins.push(actAsUser(m[1]!));
-            }
-          }
+          // --login manual: the person opens the one URL it prints (test/helpers/person.ts).
+          const url = START_URL.exec(out)?.[1];
+          if (url) startUrl?.(url);
         },
         err: (t) => (out += t),
         isTTY: false,
         env: {},
         cwd: dir,
       });
-      await Promise.all(logins);
-      if (recipe.args.includes('manual')) expect(followed.size, out).toBeGreaterThan(0);
+      let acted = 0;
+      if (recipe.args.includes('manual')) {
+        if (!haveChromium) throw new Error(`the --login manual recipe needs Chromium at ${CHROMIUM}`);
+        browser ??= await launchChromium();
+        const page = await (await browser.newContext()).newPage();
+        const url = await Promise.race([printed, run.then(() => undefined)]);
+        if (url) acted = await approveEverything(page, url, run);
+        await page.context().close();
+        expect(acted, out).toBeGreaterThan(0);
+      }
+      const code = await run;
       outcomes.push(
         `${recipe.text} → exit ${code}${code === recipe.expected ? '' : `\n${out.slice(-1500)}`}`,
       );

@@ -90,7 +90,7 @@ export async function runAgainstEmbedded(
         scopeImplies: options.scopeImplies ?? SCOPE_IMPLIES,
         stateTool: options.stateTool ?? 'read_my_notes',
         // As `run` does for its embedded server: this AS is known to fetch loopback documents.
-        cimdLoopbackFetch: serverOptions.allowLoopbackCimd === true,
+        cimdLoopbackFetch: server.fetchesLoopbackDocuments,
       },
     );
   } finally {

@@ -18,13 +18,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningReferenceServer, startReferenceServer } from '../../reference-server/server.ts';
 import { type Report, ReportSchema } from '../../reports/json.ts';
 import { main } from '../../cli/main.ts';
-import { DEFAULT_CHROMIUM_PATH } from '../../runner/login/browser.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM_PATH;
-const haveChromium = existsSync(CHROMIUM);
-
-type Browser = import('playwright-core').Browser;
-type Page = import('playwright-core').Page;
+import {
+  approveEverything,
+  type Browser,
+  CHROMIUM,
+  haveChromium,
+  launchChromium,
+  type Page,
+  START_URL,
+} from '../helpers/person.ts';
 
 /** The whole run (every check, one sign-in) must finish within this. */
 const RUN_BOUND_MS = 90_000;
@@ -66,7 +68,7 @@ async function runManual(
       {
         out: (text) => {
           lines.push(text);
-          const url = /^\s+(http:\/\/127\.0\.0\.1:\d+\/)\s*$/m.exec(text)?.[1];
+          const url = START_URL.exec(text)?.[1];
           if (url) startUrl?.(url);
         },
         err: (text) => lines.push(text),
@@ -101,37 +103,6 @@ async function signInOnce(page: Page, startUrl: string): Promise<number> {
   return 1;
 }
 
-/**
- * An attentive person: signs in on the first page, then approves every consent page the tab shows
- * until the run ends. Returns how many pages they acted on (counted before the click, so a click
- * the run's end overtakes still counts).
- */
-async function approveEverything(page: Page, startUrl: string, runEnded: Promise<unknown>): Promise<number> {
-  let ended = false;
-  void runEnded.then(() => (ended = true));
-  let acted = 0;
-  await page.goto(startUrl);
-  while (!ended) {
-    const shown = await page
-      .locator('button[value="approve"]')
-      .waitFor({ state: 'visible', timeout: 1_000 })
-      .then(
-        () => true,
-        () => false,
-      );
-    if (!shown || ended) continue;
-    const before = page.url();
-    if ((await page.locator('[name="password"]').count()) > 0) {
-      await page.fill('[name="username"]', 'alice');
-      await page.fill('[name="password"]', 'alice');
-    }
-    acted++;
-    await page.click('button[value="approve"]').catch(() => undefined);
-    await page.waitForURL((u) => u.href !== before, { timeout: 5_000 }).catch(() => undefined);
-  }
-  return acted;
-}
-
 /** IDs and messages of the results that errored, for an assertion's failure. */
 const errors = (report: Report) =>
   report.results.filter((r) => r.status === 'error').map((r) => `${r.id}: ${r.message}`);
@@ -141,17 +112,7 @@ describe.skipIf(!haveChromium)(`--login manual: a person signs in once (${CHROMI
   const servers: RunningReferenceServer[] = [];
 
   beforeAll(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

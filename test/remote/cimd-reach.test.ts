@@ -106,10 +106,10 @@ describe('documents published with --cimd-url-base and --cimd-out', () => {
   it.each([
     ['as-cimd-client-id-mismatch-accepted', ['AS-CIMD-02 fail', 'AS-CIMD-04 fail']],
     ['as-cimd-caches-errors', ['AS-CIMD-08 fail']],
-    ['as-cimd-secret-accepted', ['AS-CIMD-06 fail']],
+    ['as-cimd-secret-accepted', ['AS-CIMD-06 warn']], // SHOULD: derived, CIMD-00 §4.1 binds the document
     ['as-cimd-redirect-unchecked', ['AS-CIMD-03 fail']],
   ])(
-    'the fault %s still turns its checks red',
+    'the fault %s still turns its checks red (or amber)',
     async (fault, red) => {
       const { report } = await runPublished({ faults: [fault] });
       const notPass = report.results.filter((r) => r.status !== 'pass').map((r) => `${r.id} ${r.status}`);
