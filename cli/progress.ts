@@ -51,6 +51,8 @@ export class Progress {
     target: string;
     embedded: boolean;
     faults: readonly string[];
+    /** Legal behaviours of the embedded reference server switched on (--variant). */
+    variants: readonly string[];
     revision: string;
     /** How the revision was chosen (forced, embedded, or what the server answered to --spec auto). */
     revisionNote?: string;
@@ -64,6 +66,7 @@ export class Progress {
     this.line(`spec revision ${info.revision}${info.strict ? ', strict (a violated SHOULD fails)' : ''}`);
     if (info.revisionNote) this.line(`  (${this.opts.redactor.text(info.revisionNote)})`);
     if (info.faults.length > 0) this.line(`faults switched on: ${info.faults.join(', ')}`);
+    if (info.variants.length > 0) this.line(`variants switched on: ${info.variants.join(', ')}`);
     this.line('');
   }
 

@@ -138,6 +138,7 @@ export interface RunHooks {
     target: string;
     embedded: boolean;
     faults: readonly string[];
+    variants: readonly string[];
     revision: string;
     revisionNote?: string;
     order: readonly string[];
@@ -325,6 +326,7 @@ async function executeGuardedRun(
       target: targetUrl,
       embedded: server !== undefined,
       faults: config.faults,
+      variants: config.variants,
       revision,
       revisionNote: revisionDetection.detail,
       order: selected.map((c) => c.id),
@@ -339,6 +341,7 @@ async function executeGuardedRun(
       revision,
       strict: config.strict,
       embedded: server !== undefined,
+      ...(server ? { embeddedAutoApproves: server.autoApproves } : {}),
       http: recorder,
       fixtures,
       requestTimeoutMs,
@@ -409,6 +412,7 @@ async function executeGuardedRun(
       target,
       embedded: !config.target,
       faults: config.faults,
+      variants: config.variants,
       revision,
       ...(revisionDetection
         ? {

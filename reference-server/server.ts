@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { JWK } from 'jose';
 import { createAuthorizationServer } from './as/index.ts';
+import { autoApproves } from './as/authorize.ts';
 import { loopbackDocumentsAllowed } from './as/cimd.ts';
 import {
   generateSigningKey,
@@ -52,6 +53,11 @@ export interface RunningReferenceServer {
    * it does may read "never fetched my loopback document" as the AS's own refusal.
    */
   fetchesLoopbackDocuments: boolean;
+  /**
+   * Whether authorizations are approved at once, with no sign-in or consent page (autoApprove,
+   * unless the variant consent-every-time shows the page anyway).
+   */
+  autoApproves: boolean;
   /** Faults switched on. */
   faults: readonly string[];
 
@@ -160,6 +166,7 @@ export async function startReferenceServer(
     signingKey: firstKey.privateJwk,
     tokensForgeable: !ctx.variant('opaque-tokens'),
     fetchesLoopbackDocuments: loopbackDocumentsAllowed(ctx),
+    autoApproves: autoApproves(ctx),
     faults,
 
     bound,

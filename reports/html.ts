@@ -49,6 +49,7 @@ export function renderHtml(report: Report): string {
     <dt>Target</dt><dd>${esc(report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : (report.target ?? ''))}</dd>
     <dt>Spec revision</dt><dd>${esc(report.revision)}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}${report.revisionDetection ? ` <span data-testid="revision-detection">(${esc(report.revisionDetection.detail)})</span>` : ''}</dd>
     ${report.faults.length > 0 ? `<dt>Faults on</dt><dd>${esc(report.faults.join(', '))}</dd>` : ''}
+    ${report.variants.length > 0 ? `<dt>Variants on</dt><dd>${esc(report.variants.join(', '))}</dd>` : ''}
     <dt>Started</dt><dd>${esc(report.startedAt)}, ${(report.durationMs / 1000).toFixed(1)} s, ${report.authorizationFlows} authorization flow(s)${
       report.options.login === 'manual'
         ? `, <span data-testid="human-actions" title="${esc(HUMAN_ACTIONS)}">${report.humanActions} of them needed a person</span>`

@@ -141,6 +141,8 @@ export const ReportSchema = z.object({
   target: z.string().nullable(),
   embedded: z.boolean(),
   faults: z.array(z.string()),
+  /** Legal behaviours of the embedded reference server switched on (--variant; empty for a target). */
+  variants: z.array(z.string()).default([]),
   revision: z.enum(REVISIONS),
   /** How `revision` was chosen: --spec REV, the embedded server, or negotiated with the target (--spec auto). */
   revisionDetection: z
@@ -220,6 +222,7 @@ export interface ReportInput {
   target: string | null;
   embedded: boolean;
   faults: readonly string[];
+  variants?: readonly string[];
   revision: Report['revision'];
   revisionDetection?: Report['revisionDetection'];
   startedAt: Date;
@@ -270,6 +273,7 @@ export function buildReport(input: ReportInput, redactor: Redactor): Report {
     target: input.target,
     embedded: input.embedded,
     faults: [...input.faults],
+    variants: [...(input.variants ?? [])],
     revision: input.revision,
     ...(input.revisionDetection
       ? {

@@ -23,6 +23,7 @@ export function renderMarkdown(report: Report): string {
     ...(v.details.length > 0 ? [''] : []),
     `- Target: ${report.embedded ? `embedded reference server (${report.target ?? 'not started'})` : report.target}`,
     ...(report.faults.length > 0 ? [`- Faults switched on: ${report.faults.join(', ')}`] : []),
+    ...(report.variants.length > 0 ? [`- Variants switched on: ${report.variants.join(', ')}`] : []),
     `- Spec revision: ${report.revision}${report.options.strict ? ' (strict: a violated SHOULD fails)' : ''}`,
     ...(report.revisionDetection
       ? [

@@ -293,7 +293,7 @@ export interface CheckDefinition {
   remediation: string;
   /** One line: what the check sends. */
   probe?: string;
-  /** Why the check cannot run against the embedded reference server (it then skips there). */
+  /** Why the check cannot run against the embedded reference server when it auto-approves (it then skips there). */
   expectedSkipInEmbedded?: string;
   /**
    * Why no reference-server fault can make this check fail (black-box untestable, e.g. a token

@@ -409,12 +409,14 @@ export class RunFixtures implements FixtureSource {
   }
 
   async loginAt(http: HttpClient, url: URL): Promise<URL> {
-    const { redactor, redirectUri, login } = this.env;
+    const { redactor, login } = this.env;
     this.flows++;
     return login.login({
       http,
       authorizationUrl: url,
-      redirectUri,
+      // A probe may ask for another loopback redirect URI of the harness (another port: RFC 8252
+      // §7.3; a registered query): the login ends there. Anything else ends at the run's own.
+      redirectUri: loopbackRedirectOf(url) ?? this.env.redirectUri,
       timeoutMs: this.env.loginTimeoutMs,
       onSecret: (value, kind) => redactor.register(value, asSecretKind(kind)),
       ...(this.env.log ? { log: this.env.log } : {}),
@@ -1168,4 +1170,12 @@ export function sameResourceId(a: string, b: string): boolean {
 
 function randomState(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/** The request's redirect_uri when it is an http loopback URI (the harness's own listeners), else undefined. */
+function loopbackRedirectOf(url: URL): string | undefined {
+  const raw = url.searchParams.get('redirect_uri');
+  if (raw === null || !URL.canParse(raw)) return undefined;
+  const u = new URL(raw);
+  return u.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname) ? raw : undefined;
 }

@@ -206,18 +206,21 @@ export async function sendRaw(
 /**
  * Sends a request whose answer the check needs even if the AS first asks the user to sign in:
  * the raw GET first; when it does not come back to the redirect URI and the request uses the
- * harness's redirect URI, once more through the run's login driver. A login driver that cannot
- * reach the callback (the AS shows an error page) yields the raw page outcome.
+ * harness's redirect URI (or `redirectUri`, another loopback URI of the harness registered for
+ * the probe), once more through the run's login driver. A login driver that cannot reach the
+ * callback (the AS shows an error page; the manual driver listens on one port only) yields the
+ * raw page outcome.
  */
 export async function sendWithLogin(
   t: ProbeContext,
   setup: AuthzSetup,
   url: URL,
   label: string,
+  redirectUri = setup.redirectUri,
 ): Promise<AuthzOutcome> {
-  const first = await sendRaw(t, url, label);
+  const first = await sendRaw(t, url, label, redirectUri);
   if (first.kind !== 'page' || first.status >= 400) return first;
-  if (url.searchParams.get('redirect_uri') !== setup.redirectUri) return first;
+  if (url.searchParams.get('redirect_uri') !== redirectUri) return first;
   try {
     const callback = await t.authorize(url);
     const params = responseParams(callback);

@@ -17,6 +17,7 @@ import {
   evidence,
   outcomeRow,
   sendRaw,
+  sendWithLogin,
   validRequest,
   withParam,
 } from './as-authorize-probe.ts';
@@ -362,12 +363,27 @@ export const AS_REDIR_02 = defineCheck({
     other.port = String(((Number(u.port || 80) + 1) % 65535) + 1);
     const otherPath = new URL(other.href);
     otherPath.pathname = `${u.pathname.replace(/\/$/, '')}-other`;
-    const [same, wrongPath] = await Promise.all(
-      [other.href, otherPath.href].map(async (uri) => {
-        const { params } = await validRequest(setup, { redirectUri: uri });
-        return sendRaw(t, buildUrl(setup.endpoint, params), `authorization request, loopback ${uri}`, uri);
-      }),
-    );
+    // The other port through the login when the AS shows a page (a sign-in or consent page for
+    // that URI is legitimate); the other path raw: any redirect to it is the defect.
+    const [same, wrongPath] = await Promise.all([
+      validRequest(setup, { redirectUri: other.href }).then(({ params }) =>
+        sendWithLogin(
+          t,
+          setup,
+          buildUrl(setup.endpoint, params),
+          `authorization request, loopback ${other.href}`,
+          other.href,
+        ),
+      ),
+      validRequest(setup, { redirectUri: otherPath.href }).then(({ params }) =>
+        sendRaw(
+          t,
+          buildUrl(setup.endpoint, params),
+          `authorization request, loopback ${otherPath.href}`,
+          otherPath.href,
+        ),
+      ),
+    ]);
     t.data('probes', [
       outcomeRow(`other port (${other.href})`, same!),
       outcomeRow(`other port and path (${otherPath.href})`, wrongPath!),
@@ -375,8 +391,8 @@ export const AS_REDIR_02 = defineCheck({
     if (same!.kind === 'redirect' && same!.code) t.conforms(`another port was accepted: ${describe(same!)}`);
     else if (same!.kind === 'page' && same!.status < 400)
       t.prerequisiteMissing(
-        `the AS showed a page (${describe(same!)}); the login driver can only complete requests for the harness's own callback port`,
-        'use --login auto against an AS in test mode',
+        `the AS showed a page (${describe(same!)}) that the login driver could not complete for another port`,
+        'use --login auto, form or browser (the manual login listens on one port only)',
       );
     else if (await controlAccepted(t, setup, 'another port', 'raw'))
       t.violated(
@@ -736,8 +752,9 @@ export const AS_REDIR_07 = defineCheck({
     );
     if (!client) return;
     const { params } = await validRequest(setup, { client, redirectUri: withQuery.href });
-    const out = await sendRaw(
+    const out = await sendWithLogin(
       t,
+      setup,
       buildUrl(setup.endpoint, params),
       'authorization request, redirect URI with a query',
       withQuery.href,
@@ -748,8 +765,8 @@ export const AS_REDIR_07 = defineCheck({
     });
     if (out.kind === 'page' && out.status < 400) {
       t.prerequisiteMissing(
-        `the AS showed a page (${describe(out)}); the login driver only completes requests for the harness's own redirect URI`,
-        'use --login auto against an AS in test mode',
+        `the AS showed a page (${describe(out)}) that the login driver could not complete for this redirect URI`,
+        'use --login auto, form or browser (the manual login listens on one redirect URI only)',
       );
     } else if (out.location?.searchParams.get('tenant') === '1' && out.kind === 'redirect')
       t.conforms(`the response kept tenant=1: ${describe(out)}`);

@@ -181,7 +181,8 @@ function freelyChosenBytes(
  * the AS "obtains an authorization decision (by asking the resource owner or by establishing
  * approval via other means)": asking every time is one of the two).
  */
-function autoApproves(ctx: ServerContext): boolean {
+/** Does the AS approve at once (auto-approve, and no variant that shows the consent page every time)? */
+export function autoApproves(ctx: ServerContext): boolean {
   return Boolean(ctx.options.autoApprove) && !ctx.variant('consent-every-time');
 }
 

@@ -77,6 +77,7 @@ export async function runAgainstEmbedded(
         revision,
         strict: options.strict ?? false,
         embedded: options.embedded ?? true,
+        embeddedAutoApproves: server.autoApproves,
         http: recorder,
         fixtures,
         requestTimeoutMs: 5_000,

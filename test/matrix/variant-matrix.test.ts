@@ -55,6 +55,8 @@ describe('under every variant, no check fails or errors', () => {
   it.each(runs.map((r) => [`${r.variant.name} (${r.revision})`, r] as const))('%s', (_name, plan) => {
     const run = outcomes.get(plan);
     if (run instanceof Error || run === undefined) throw run ?? new Error('the run did not happen');
+    // The report says which legal behaviour it was run against.
+    expect(run.report.variants).toEqual([plan.variant.name]);
     const lines = variantProblems(run.report).map(
       (p) => `${p.check} | ${plan.variant.name} (${plan.revision}) | ${p.status} | ${p.message}`,
     );

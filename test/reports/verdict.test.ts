@@ -104,6 +104,7 @@ function render(
     target: 'http://127.0.0.1:4567/mcp',
     embedded: false,
     faults: [],
+    variants: [],
     revision: '2026-07-28',
     order: results.map((r) => r.id),
     strict: false,
