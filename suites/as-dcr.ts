@@ -117,6 +117,8 @@ export const AS_DCR_01 = defineCheck({
     'Answer successful registrations with status 201, Content-Type application/json and a client_id member.',
   probe:
     'POST the catalogue registration (public native client, http://127.0.0.1/cb) to registration_endpoint.',
+  control:
+    'None: the probe is the plain registration every MCP client sends, nothing changed; the check judges its answer (201 and a client_id), and a refusal of it is the defect itself, with no smaller request to compare it with.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -159,6 +161,7 @@ export const AS_DCR_02 = defineCheck({
   remediation:
     'Return the full registered client metadata (as stored, after any substitution) in the 201 response.',
   probe: 'POST the catalogue registration; compare the members sent with those returned.',
+  control: 'None: the check compares the members of an accepted registration with those sent, not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -223,6 +226,8 @@ export const AS_DCR_03 = defineCheck({
   remediation:
     'Add client_secret_expires_at next to every issued secret, and send Cache-Control: no-store on registration responses.',
   probe: 'POST the catalogue registration with token_endpoint_auth_method client_secret_basic.',
+  control:
+    'None: the check judges an accepted confidential registration (client_secret_expires_at, Cache-Control), not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -301,6 +306,8 @@ export const AS_DCR_04 = defineCheck({
     'Accept only absolute https redirect URIs, or http on a loopback host, without a fragment; answer 400 {"error":"invalid_redirect_uri"} otherwise.',
   probe:
     'One registration per redirect URI: http://evil.example/cb, javascript:alert(1), data:,x, /cb, https://h.example/cb#frag.',
+  control:
+    'MISSING: the refusals of the invalid redirect URIs are taken as conformance without the same registration with a valid redirect URI being accepted.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -371,6 +378,8 @@ export const AS_DCR_05 = defineCheck({
     'Validate each metadata member; answer 400 {"error":"invalid_client_metadata"} or register and return a corrected value.',
   probe:
     'Three registrations: client_name 42, token_endpoint_auth_method "client_secret_unknown", response_types ["token"].',
+  control:
+    'MISSING: the refusals of the invalid metadata are taken as conformance without the same registration with valid metadata being accepted.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -433,6 +442,8 @@ export const AS_DCR_06 = defineCheck({
   remediation:
     'Allow registration without an initial access token; protect the endpoint with rate limits instead.',
   probe: 'POST the catalogue registration without any Authorization header.',
+  control:
+    'None: the probe is the plain registration every MCP client sends (no initial access token); a 401 or 403 is what such a client meets, and the request with a token, which the harness does not hold, is not needed to say that it cannot register.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -490,6 +501,8 @@ export const AS_DCR_07 = defineCheck({
   remediation:
     'Accept application_type "native" with http://127.0.0.1 / http://[::1] / http://localhost redirect URIs.',
   probe: 'Two registrations with http://127.0.0.1/cb: application_type native, then web.',
+  control:
+    'None: the probe is the plain registration an MCP client sends (a native client with a loopback redirect URI), nothing changed; its refusal is the defect itself, with no smaller request to compare it with.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -536,6 +549,7 @@ export const AS_DCR_08 = defineCheck({
     'When the AS supports both DCR and metadata documents, the client_ids it generates do not start with https://, so they can never be mistaken for (or collide with) a metadata-document URL.',
   remediation: 'Generate opaque client_ids without a URL scheme (e.g. a random string with a prefix).',
   probe: 'POST the catalogue registration and inspect the issued client_id.',
+  control: 'None: the check judges the shape of the client_id a registration returns, not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -604,6 +618,8 @@ export const AS_DCR_09 = defineCheck({
     'Show your own consent page for each dynamically registered client (and remember the consent per client) before redirecting to the upstream authorization server.',
   probe:
     "A well-formed authorization request for the run's freshly registered client; read the Location, never follow it.",
+  control:
+    "None: the check judges where the first answer to a new client's request points (a redirect to a third party), not a refusal.",
   async run(t) {
     const as = await discoveredAs(t);
     if (!as) return;
@@ -713,6 +729,7 @@ export const AS_DCR_10 = defineCheck({
   remediation:
     "Send Content-Security-Policy: frame-ancestors 'none' (and X-Frame-Options: DENY) on the consent page; set consent cookies as __Host-name=...; Secure; HttpOnly; SameSite=Lax; Path=/.",
   probe: "An authorization request for the run's client with prompt=consent; inspect the page's headers.",
+  control: 'None: the check judges the headers of the consent page, not a refusal.',
   async run(t) {
     const as = await discoveredAs(t);
     if (!as) return;

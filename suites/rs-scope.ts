@@ -540,6 +540,8 @@ export const RS_403_01 = defineCheck({
     'Check the scopes of the verified token before dispatching the operation, and answer 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when one is missing.',
   probe:
     'tools/list with the default token, then tools/call of the privileged tool (--privileged-tool) with that token.',
+  control:
+    'Two, for a call that did not run: tools/list with the same token in the same session (the token and session are good), and the same call (or handshake) with a token that also holds the scopes the 403 names, else every scope the metadata lists (forged, or one authorization per run): both served show the refusal was about scope. A call that ran needs none.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async ({ reply, what, op }) => {
@@ -597,6 +599,8 @@ export const RS_403_02_A = defineCheck({
   remediation:
     'Add `WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes the operation needs>", resource_metadata="<PRM URL>"` to the 403.',
   probe: 'tools/call of the privileged tool with the default token; parse the 403 challenge.',
+  control:
+    "The 403 is judged only under RS-403-01's controls: tools/list with the same token in the same session, and the same call with a token that also holds the challenged scopes, both served, so the challenge judged is the one of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
@@ -653,6 +657,8 @@ export const RS_403_02_B = defineCheck({
     'Send `scope="<scopes>"` and `resource_metadata="<the PRM URL of this endpoint>"` in the 403 challenge, and make sure the URL answers 200.',
   probe:
     'tools/call of the privileged tool with the default token; read scope and resource_metadata; GET the metadata URL.',
+  control:
+    "The 403 is judged only under RS-403-01's controls: tools/list with the same token in the same session, and the same call with a token that also holds the challenged scopes, both served, so the challenge judged is the one of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
@@ -711,6 +717,8 @@ export const RS_403_03 = defineCheck({
     'Put every scope the operation needs in the scope parameter of one insufficient_scope challenge, not only the first missing one.',
   probe:
     'tools/call of the privileged tool with a token holding no scope (forged, when the harness holds a key; else the default token), a fresh authorization for the union of held and challenged scopes, then the same call again.',
+  control:
+    'MISSING: the retry with a token of every challenged scope is judged refused without a control showing that token is served at all.',
   async run(t) {
     const defaultToken = await t.fixture('token');
     const minter = await t.optionalFixture('minter');
@@ -808,6 +816,8 @@ export const RS_403_04 = defineCheck({
     'Under 2025-11-25, list the scopes the token already holds together with the missing ones in the scope parameter of the 403 challenge.',
   probe:
     'tools/call of the privileged tool with the default token; if the challenge omits granted scopes, authorize with only the challenged scopes and retry tools/list.',
+  control:
+    'MISSING: the refusal of tools/list with a token of only the challenged scopes is judged without a control (tools/list with the token of the granted scopes at that moment).',
   async run(t) {
     const defaultToken = await t.fixture('token');
     const granted = scopesOf(defaultToken.scope);
@@ -908,6 +918,8 @@ export const RS_403_05 = defineCheck({
     'When checking the scopes of a token, expand each granted scope into the scopes it implies before comparing with what the operation needs, instead of comparing scope strings literally.',
   probe:
     'tools/call of the privileged tool with the default token to learn the needed scopes from the 403 challenge; a fresh authorization with the declared broad scope in place of the scopes it implies; the same call again.',
+  control:
+    'MISSING: the refusal of the call with the broad-scope token is judged without a control (the same call with a token of the needed scopes).',
   async run(t) {
     const implies = t.options.scopeImplies;
     if (!implies || Object.keys(implies).length === 0) {

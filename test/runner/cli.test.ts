@@ -341,6 +341,7 @@ describe('runs', () => {
       faults: [],
       requirement: 'test',
       remediation: 'test',
+      control: 'None: a test check.',
       async run(t) {
         const token = await t.fixture('token');
         seen.push(token.accessToken, ...(token.refreshToken ? [token.refreshToken] : []));
