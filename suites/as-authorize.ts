@@ -322,7 +322,7 @@ export const AS_AUTHZ_04 = defineCheck({
   remediation: 'Support response_type=code only; answer anything else with unsupported_response_type.',
   probe: 'Valid request with response_type=token.',
   control:
-    'MISSING: a refusal of response_type=token is taken as conformance without the same request with response_type=code being accepted.',
+    "When response_type=token is refused: the same client's valid request with response_type=code, sent the same way as the probe, is accepted, which shows the refusal is about the implicit response type. A token or a code in the answer needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -341,9 +341,10 @@ export const AS_AUTHZ_04 = defineCheck({
       );
     } else if (out.kind === 'redirect-elsewhere') {
       t.violated(`the request was redirected to ${describe(out)}`, evidence(out));
-    } else {
+    } else if (await controlAccepted(t, setup, 'response_type=token', out)) {
       // Any refusal without a token conforms: §4.1.2.1 defines invalid_request for "an invalid
-      // parameter value" as well as unsupported_response_type.
+      // parameter value" as well as unsupported_response_type. It is a refusal of the implicit
+      // grant only because the same request with response_type=code was accepted (the control).
       if (out.kind === 'redirect' && out.error !== 'unsupported_response_type')
         t.note(`refused with error=${out.error}; unsupported_response_type is the more specific code`);
       t.conforms(`response_type=token was refused: ${describe(out)}`);

@@ -74,6 +74,27 @@ function register(
   });
 }
 
+/**
+ * The control of registrations that must be refused (issue #12 §1): the same registration without
+ * the one defect (the catalogue registration) is accepted at that moment. Otherwise the refusals
+ * prove nothing: this records "control failed: …" (the check ends skip) and returns false.
+ */
+async function registrationAccepted(t: CheckContext, endpoint: string, what: string): Promise<boolean> {
+  const res = await register(
+    t,
+    endpoint,
+    catalogueRegistration('mcp-auth-conformance (control)'),
+    'DCR: the same registration without the defect (control)',
+  );
+  t.data('control', { status: res.status, exchange: res.exchange.id });
+  if (res.status >= 200 && res.status < 300 && typeof jsonObject(res)?.client_id === 'string') return true;
+  const error = errorCode(res);
+  t.inconclusive(
+    `control failed: ${what} were refused, but so was the same registration without the defect (HTTP ${res.status}${error ? ` error=${error}` : ''}), so the refusals are not shown to be about the defect`,
+  );
+  return false;
+}
+
 function jsonObject(res: HttpResponse): Record<string, unknown> | undefined {
   const body = res.json();
   return body !== null && typeof body === 'object' && !Array.isArray(body)
@@ -307,7 +328,7 @@ export const AS_DCR_04 = defineCheck({
   probe:
     'One registration per redirect URI: http://evil.example/cb, javascript:alert(1), data:,x, /cb, https://h.example/cb#frag.',
   control:
-    'MISSING: the refusals of the invalid redirect URIs are taken as conformance without the same registration with a valid redirect URI being accepted.',
+    'The same registration with a valid redirect URI (the catalogue registration), after the probes: accepted, it shows the refusals are about the invalid redirect URIs. A registration accepted needs no control.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -342,7 +363,10 @@ export const AS_DCR_04 = defineCheck({
         );
       }
     }
-    if (rows.every((r) => r.status < 200 || r.status >= 300))
+    if (
+      rows.every((r) => r.status < 200 || r.status >= 300) &&
+      (await registrationAccepted(t, target.endpoint, 'the registrations with invalid redirect URIs'))
+    )
       t.conforms(`all ${rows.length} invalid redirect URIs were refused`);
   },
 });
@@ -379,7 +403,7 @@ export const AS_DCR_05 = defineCheck({
   probe:
     'Three registrations: client_name 42, token_endpoint_auth_method "client_secret_unknown", response_types ["token"].',
   control:
-    'MISSING: the refusals of the invalid metadata are taken as conformance without the same registration with valid metadata being accepted.',
+    'When an invalid value is refused: the same registration with valid metadata (the catalogue registration), after the probes, is accepted, which shows the refusals are about the invalid values. A value kept, or replaced, needs no control.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -416,7 +440,14 @@ export const AS_DCR_05 = defineCheck({
           `${r.name}: refused with HTTP ${r.status} error=${r.error ?? '(none)'}; RFC 7591 §3.2.2 names invalid_client_metadata`,
         );
     }
-    if (!rows.some((r) => r.kept)) t.conforms('each invalid value was refused or replaced');
+    // A value replaced needs no control; a refusal is about the value only if the same
+    // registration without it is accepted.
+    if (
+      !rows.some((r) => r.kept) &&
+      (rows.every((r) => r.accepted) ||
+        (await registrationAccepted(t, target.endpoint, 'the registrations with invalid metadata')))
+    )
+      t.conforms('each invalid value was refused or replaced');
   },
 });
 

@@ -953,7 +953,7 @@ export const AS_META_15 = defineCheck({
   probe:
     'Two authorization flows of the harness client: default scope, and default scope plus offline_access; compare refresh-token issuance with scopes_supported.',
   control:
-    "The same client's flow with offline_access added is the control of the one without: the rule binds only when that flow gets a refresh token while the flow without offline_access got none.",
+    "The flow without offline_access must itself succeed (an access token) for its missing refresh token to count; the same client's flow with offline_access added then shows what that scope changes.",
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -972,6 +972,13 @@ export const AS_META_15 = defineCheck({
         : pooledTokens.refreshToken !== undefined
           ? 'issued'
           : 'not issued';
+    // A flow that failed says nothing about refresh tokens: it cannot stand for "not issued".
+    if (pooledTokens.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: the flow without offline_access got no token (${describeAnswer(pooledTokens)}), so whether it would come with a refresh token is unknown (see AS-TOKEN-01)`,
+      );
+      return;
+    }
     const offline = await rtIssuance(t, withOffline);
     t.data('scopes_supported lists offline_access', listed);
     t.data('refresh token', {

@@ -673,7 +673,7 @@ export const AS_TOKEN_09 = defineCheck({
   probe:
     "A real authorization code of a confidential client of the harness's, redeemed with a wrong secret via HTTP Basic (control: the same code with the right secret, or a new code when the AS burned it); and a request from an unknown client_id (control: the same request from the harness's own client passes client authentication).",
   control:
-    "For the wrong secret: the same real code redeemed with the right secret right after (or a new code of that client when the AS burned it), a token showing the refusal is about the secret. For the unknown client_id: the same request from the harness's own client passes client authentication (answered anything but invalid_client).",
+    "For the wrong secret: the same real code redeemed with the right secret right after (or a new code of that client when the AS burned it), a token showing the refusal is about the secret. For the unknown client_id: the same request from the harness's own client, which must pass client authentication (for an invalid_client answer) or be answered differently (for another answer).",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -724,11 +724,27 @@ export const AS_TOKEN_09 = defineCheck({
         'an unknown client_id with a made-up grant was answered 400 invalid_grant: the AS judged the grant first, which OAuth 2.1 leaves open, so this says nothing about client authentication',
       );
       unknownUnjudged = true;
-    } else
-      t.violated(
-        `a request from an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`,
-        { exchanges: [unknown.exchange] },
+    } else {
+      // Control: the same request from the harness's own client. Answered alike, the answer is
+      // about the request itself (its made-up grant), not about the unknown client.
+      const known = answerOf(
+        await postToken(t, as, client, vehicle, 'control: the same request, known client'),
       );
+      t.data('unknownClientControl', {
+        control: "the same request from the harness's own client",
+        answer: describeAnswer(known),
+        exchange: known.exchange,
+      });
+      if (known.status === unknown.status && known.error === unknown.error)
+        t.inconclusive(
+          `control failed: a request from an unknown client_id was answered ${describeAnswer(unknown)}, and the same request from the harness's own client alike (${describeAnswer(known)}), so the answer is not about the client`,
+        );
+      else
+        t.violated(
+          `a request from an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client (the same request from the harness's own client: ${describeAnswer(known)})`,
+          { exchanges: [unknown.exchange, known.exchange] },
+        );
+    }
 
     const confidential = await confidentialClient(t, as);
     if (!confidential) {

@@ -10,7 +10,7 @@ import {
   jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
+import { type CheckContext, defineCheck, FixtureUnavailable, type Quote } from '../runner/check.ts';
 import {
   type Attempt,
   discoverAuthorizationServer,
@@ -23,7 +23,7 @@ import { type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 import { conflictSides, inMcp, OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE } from './rs-quotes.ts';
-import { protectedRequest } from './token-probes.ts';
+import { protectedRequest, validTokenControl } from './token-probes.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
 
@@ -195,14 +195,59 @@ export const RS_PRM_03 = defineCheck({
     if (prm.prmUrl) {
       t.conforms(`${prm.prmUrl} answered 200 to a request without credentials`);
     } else if (refused.length > 0) {
-      t.violated(`the metadata refused a request without credentials: ${describeAttempts(refused)}`, {
-        exchanges: attemptExchanges(refused),
-      });
+      await judgeCredentialRefusal(t, refused);
     } else {
       t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
     }
   },
 });
+
+/**
+ * RS-PRM-03's verdict on metadata URLs that refused a request without credentials, under its
+ * control: the same URLs fetched with a token the target accepts. Only a URL that then serves
+ * metadata shows the refusal was about credentials; a URL that refuses the token too may hold no
+ * metadata at all (RS-PRM-01 judges that), and then nothing is concluded.
+ */
+async function judgeCredentialRefusal(t: CheckContext, attempts: readonly Attempt[]): Promise<void> {
+  // The challenge's URL and a well-known URL may be the same: one control per URL.
+  const refused = attempts.filter((a, i) => attempts.findIndex((b) => b.url === a.url) === i);
+  let control: { token: string; what: string };
+  try {
+    control = await validTokenControl(t);
+  } catch (err) {
+    if (!(err instanceof FixtureUnavailable)) throw err;
+    t.prerequisiteMissing(
+      `control failed: the metadata refused a request without credentials (${describeAttempts(refused)}), and no token could be had to send the same request with one (${err.reason}), so the refusal is not shown to be about credentials`,
+      err.howToProvide ?? 'pass a token the target accepts with --token-env NAME',
+    );
+    return;
+  }
+  const rows = await Promise.all(
+    refused.map(async (attempt) => {
+      const res = await t.http.request(attempt.url, {
+        headers: { accept: 'application/json', authorization: `Bearer ${control.token}` },
+        label: `PRM with ${control.what} (control)`,
+      });
+      const served = res.status === 200 && jsonObjectAnswer(res).body !== undefined;
+      return { attempt, res, served };
+    }),
+  );
+  t.data(
+    'control',
+    rows.map(({ attempt, res }) => ({ url: attempt.url, status: res.status, exchange: res.exchange.id })),
+  );
+  const served = rows.filter((r) => r.served);
+  if (served.length === 0) {
+    t.inconclusive(
+      `control failed: the metadata refused a request without credentials (${describeAttempts(refused)}), and the same request with ${control.what} too (${rows.map((r) => `${r.attempt.url} → ${r.res.status}`).join('; ')}), so the refusal is not shown to be about credentials (see RS-PRM-01)`,
+    );
+    return;
+  }
+  t.violated(
+    `the metadata refused a request without credentials, and served it with ${control.what}: ${describeAttempts(served.map((r) => r.attempt))}`,
+    { exchanges: [...attemptExchanges(served.map((r) => r.attempt)), ...served.map((r) => r.res.exchange)] },
+  );
+}
 
 export const RS_PRM_04 = defineCheck({
   id: 'RS-PRM-04',

@@ -481,7 +481,7 @@ export const RS_PUB_04 = defineCheck({
     'Answer 401 to initialize (2025) or to the first method that needs authorization, so clients start the OAuth flow at connection time.',
   probe: 'The full anonymous matrix; compare the handshake with every other method.',
   control:
-    'MISSING: the lazy-auth verdict takes the other methods\' anonymous 401s as "needs a token" without sending them with the token.',
+    "For lazy auth: the other methods, refused anonymously with 401, are sent again with the harness's token (in a session it opened, 2025-*); served, they show the 401s were about the token. Methods answered without a token while none needs one need no control.",
   async run(t) {
     const rows = await surface(t);
     const jsonRpc = [...rows.values()].filter((r) => r.method !== 'GET' && r.method !== 'DELETE');
@@ -501,6 +501,19 @@ export const RS_PUB_04 = defineCheck({
         (r) => !['initialize', 'notifications/initialized', 'ping'].includes(r.method) && !r.declaredPublic,
       );
       if (others.length > 0 && others.every((r) => r.outcome === 'requires-auth')) {
+        // The 401s say "needs a token" only if the same methods are served with one.
+        const controls = await withTokenSurface(
+          t,
+          others.map((r) => r.method),
+        );
+        const refused = others.filter((r) => !served(controls.get(r.method)));
+        if (refused.length > 0) {
+          t.prerequisiteMissing(
+            `control failed: ${refused.map((r) => `${r.method} with the token was answered ${controls.get(r.method) ? describeStatus(controls.get(r.method)!) : 'nothing'}`).join('; ')}, so their anonymous 401s are not shown to be about the token`,
+            'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+          );
+          return;
+        }
         t.violated(
           `lazy auth: ${describe(init)} without a token while ${others.map((r) => r.method).join(', ')} need one; clients connect, then find no tools and no sign-in prompt`,
         );

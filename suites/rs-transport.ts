@@ -355,7 +355,7 @@ export const RS_TRN_04 = defineCheck({
   probe:
     'GET and DELETE with a valid token; tools/list with the token; tools/list with Mcp-Session-Id and Last-Event-ID added.',
   control:
-    'server/discover with the same token, answered just before the probes (else the check concludes nothing), shows the token and endpoint serve requests, so a GET/DELETE answer is about the method; the probe with session headers is judged only when the same tools/list without them is served.',
+    'tools/list with the same token and no session headers, sent alongside the probes: served, it shows the token and endpoint serve requests, so a GET or DELETE answer other than 405, or a refusal with the session headers, is about them; otherwise only what was served (a stream, a session id) is judged.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const legacy = await legacySupport(t, accessToken);
@@ -406,11 +406,16 @@ export const RS_TRN_04 = defineCheck({
       }),
     ]);
     const problems: string[] = [];
+    // Control: tools/list with the same token and no session headers, sent alongside. When it is
+    // not served, a refusal of GET, DELETE or the session headers may be about the token: only
+    // what was served then (a stream, an answered GET or DELETE, a session id) is judged.
+    const controlServed = is2xx(plain);
     for (const [method, response] of [
       ['GET', get],
       ['DELETE', del],
     ] as const) {
-      if (response.status !== 405)
+      const servedAnyway = 'note' in response || (response.status >= 200 && response.status <= 299);
+      if (response.status !== 405 && (controlServed || servedAnyway))
         problems.push(
           'note' in response
             ? response.note
@@ -422,8 +427,7 @@ export const RS_TRN_04 = defineCheck({
       problems.push(
         `a 2026-07-28 response carries Mcp-Session-Id (${minted.response.exchange.label ?? 'tools/list'})`,
       );
-    if (!is2xx(plain)) t.note(`tools/list with the token was answered ${describeReply(plain)}`);
-    else if (!is2xx(withHeaders))
+    if (controlServed && !is2xx(withHeaders))
       problems.push(
         `tools/list with Mcp-Session-Id and Last-Event-ID was answered ${describeReply(withHeaders)}, so the headers were not ignored`,
       );
@@ -432,9 +436,16 @@ export const RS_TRN_04 = defineCheck({
       DELETE: del.status,
       sessionIdMinted: minted !== undefined,
       withSessionHeaders: withHeaders.response.status,
+      control: plain.response.status,
     });
     for (const problem of problems) t.violated(problem);
-    if (problems.length === 0)
+    if (problems.length > 0) return;
+    if (!controlServed)
+      t.prerequisiteMissing(
+        `control failed: tools/list with the token was answered ${describeReply(plain)}, so the answers to GET, DELETE and the session headers are not shown to be about them`,
+        TOKEN_HOW,
+      );
+    else
       t.conforms('GET and DELETE are answered 405, no session id is minted and session headers are ignored');
   },
 });
