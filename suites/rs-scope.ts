@@ -605,7 +605,7 @@ export const RS_403_02_A = defineCheck({
     'Add `WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes the operation needs>", resource_metadata="<PRM URL>"` to the 403.',
   probe: 'tools/call of the privileged tool with the default token; parse the 403 challenge.',
   control:
-    "The 403 is judged only under RS-403-01's controls: tools/list with the same token in the same session, and the same call with a token that also holds the challenged scopes, both served, so the challenge judged is the one of an insufficient-scope refusal.",
+    "The 403 is judged only under RS-403-01's controls: the same call (or handshake) with a token that also holds the scopes the 403 names goes through, and, for a call, tools/list with the same token in the same session is served; so the challenge judged is that of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
@@ -663,7 +663,7 @@ export const RS_403_02_B = defineCheck({
   probe:
     'tools/call of the privileged tool with the default token; read scope and resource_metadata; GET the metadata URL.',
   control:
-    "The 403 is judged only under RS-403-01's controls: tools/list with the same token in the same session, and the same call with a token that also holds the challenged scopes, both served, so the challenge judged is the one of an insufficient-scope refusal.",
+    "The 403 is judged only under RS-403-01's controls: the same call (or handshake) with a token that also holds the scopes the 403 names goes through, and, for a call, tools/list with the same token in the same session is served; so the challenge judged is that of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
