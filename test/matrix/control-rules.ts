@@ -179,7 +179,11 @@ export function analyseControls(sources: ReadonlyMap<string, string>): {
           else if (decl && !ts.isPropertyAccessExpression(n.parent) && !isCheck(decl.node))
             walk(decl.file, decl.node, `${path}${name} → `);
         } else if (
-          (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n)) &&
+          (ts.isStringLiteral(n) ||
+            ts.isNoSubstitutionTemplateLiteral(n) ||
+            ts.isTemplateHead(n) ||
+            ts.isTemplateMiddle(n) ||
+            ts.isTemplateTail(n)) &&
           n.text.includes('control failed')
         )
           found.push(`${path}"control failed"`);
