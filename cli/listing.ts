@@ -19,6 +19,8 @@ export interface CheckListing {
   requirement: string;
   remediation: string;
   probe?: string;
+  /** The check's control: the request without the one change, and what its success shows ("None: …" when no refusal is judged). */
+  control: string;
   expectedSkipInEmbedded?: string;
 }
 
@@ -41,6 +43,7 @@ export function checkListing(checks: readonly Check[], revision?: Revision): Che
       requirement: c.requirement,
       remediation: c.remediation,
       ...(c.probe ? { probe: c.probe } : {}),
+      control: c.control,
       ...(c.expectedSkipInEmbedded ? { expectedSkipInEmbedded: c.expectedSkipInEmbedded } : {}),
     }));
 }

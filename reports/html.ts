@@ -1,19 +1,26 @@
 // report.html: one self-contained page (no network, no external assets) that a person reads to
 // understand a run: the headline, filters by status and area, and every check with its
-// requirement, spec links, message, remediation and the HTTP exchanges behind its verdict,
-// expandable in the order they were sent. Everything comes from report.json (already redacted) and
-// is HTML-escaped here: target-supplied text can never become markup.
+// requirement, what it sends and its control, spec links, message, remediation and the HTTP
+// exchanges behind its verdict, expandable in the order they were sent. Everything comes from
+// report.json (already redacted), except what a check sends and its control, read from the check
+// catalogue by id; all of it is HTML-escaped here: target-supplied text can never become markup.
 
+import type { Check } from '../runner/check.ts';
+import { CHECKS } from '../suites/index.ts';
 import { areaOf } from './junit.ts';
 import { HUMAN_ACTIONS, type Report } from './json.ts';
 import { quoteUrl, specUrl } from './spec-links.ts';
+
+/** What a check sends and its control, by id: from the check catalogue (report.json keeps neither). */
+export type CheckCatalogue = ReadonlyMap<string, Pick<Check, 'probe' | 'control'>>;
+const CATALOGUE: CheckCatalogue = new Map(CHECKS.map((c) => [c.id, c]));
 
 type Result = Report['results'][number];
 type Exchange = Report['exchanges'][number];
 
 const STATUS_ORDER = ['fail', 'error', 'warn', 'skip', 'info', 'pass'] as const;
 
-export function renderHtml(report: Report): string {
+export function renderHtml(report: Report, catalogue: CheckCatalogue = CATALOGUE): string {
   const exchanges = new Map(report.exchanges.map((e) => [e.id, e]));
   const areas = [...new Set(report.results.map((r) => areaOf(r.id)))].sort();
   const results = [...report.results].sort(
@@ -90,7 +97,7 @@ export function renderHtml(report: Report): string {
   <span class="shown" data-testid="shown"></span>
 </nav>
 <main>
-${results.map((r) => renderResult(r, exchanges, shown, accepted.get(r.id))).join('\n')}
+${results.map((r) => renderResult(r, exchanges, shown, accepted.get(r.id), catalogue.get(r.id))).join('\n')}
 </main>
 <script>${SCRIPT}</script>
 </body>
@@ -103,6 +110,7 @@ function renderResult(
   exchanges: ReadonlyMap<string, Exchange>,
   shown: Set<string>,
   acceptedBecause?: string,
+  check?: Pick<Check, 'probe' | 'control'>,
 ): string {
   const refs = r.refs
     .map((ref) => {
@@ -123,6 +131,8 @@ function renderResult(
   ${renderRule(r)}
   ${acceptedBecause === undefined ? '' : `<p class="accepted"><strong>Accepted by the baseline:</strong> ${esc(acceptedBecause)}</p>`}
   <p class="requirement"><strong>Requirement:</strong> ${esc(r.requirement)}</p>
+  ${check?.probe ? `<p class="probe"><strong>Sends:</strong> ${esc(check.probe)}</p>` : ''}
+  ${check ? `<p class="control" data-testid="control"><strong>Control:</strong> ${esc(check.control)}</p>` : ''}
   <p class="refs"><strong>Spec:</strong> ${refs}</p>
   ${r.status === 'pass' || r.status === 'skip' ? '' : `<p class="remediation"><strong>Fix:</strong> ${esc(r.remediation)}</p>`}
   ${r.howToProvide ? `<p class="how"><strong>To run it:</strong> ${esc(r.howToProvide)}</p>` : ''}

@@ -293,6 +293,13 @@ export interface CheckDefinition {
   remediation: string;
   /** One line: what the check sends. */
   probe?: string;
+  /**
+   * The check's control, in one or two sentences (DESIGN.md §Anatomy of a check: a refusal proves
+   * nothing without the same request minus the one change succeeding at that moment): which request
+   * is the control and what its success shows. A check that judges no refusal says why it needs
+   * none, starting with exactly "None: ". test/matrix/controls.test.ts holds the text to the code.
+   */
+  control: string;
   /** Why the check cannot run against the embedded reference server when it auto-approves (it then skips there). */
   expectedSkipInEmbedded?: string;
   /**

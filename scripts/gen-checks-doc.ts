@@ -35,6 +35,7 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
     areas.set(areaOf(check.id), list);
   }
   const count = (level: string) => checks.filter((c) => c.level === level).length;
+  const withControl = checks.filter((c) => !c.control.startsWith('None: ')).length;
   const lines: string[] = [
     '# Checks',
     '',
@@ -47,6 +48,12 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
     '`npx mcp-auth-conformance run --fault NAME --only ID --spec REV` (adding `--variant NAME` where a',
     'fault needs one). The dual, that no check fails a conformant behaviour unlike ours, is',
     '[VARIANTS.md](VARIANTS.md).',
+    '',
+    'A refusal proves nothing without a control: the same request minus the one change, succeeding at',
+    "that moment. Each check's **Control** says which request that is and what its success shows, or,",
+    'starting with "None:", why the check judges no refusal; when a control fails, the check ends',
+    '`skip` with "control failed: …", never `pass` or `fail`.',
+    `${withControl} checks have a control; ${checks.length - withControl} judge no refusal and need none.`,
     '',
     '## Areas',
     '',
@@ -69,6 +76,7 @@ export function renderChecksDoc(checks: readonly Check[], specificity?: Specific
       if (quotes.length > 0) lines.push('- **Quotes:**', ...quotes.map((q) => `  - ${q}`));
       lines.push(`- **Requirement:** ${oneLine(check.requirement)}`);
       if (check.probe) lines.push(`- **Sends:** ${oneLine(check.probe)}`);
+      lines.push(`- **Control:** ${oneLine(check.control)}`);
       if (check.needs.length > 0) lines.push(`- **Needs:** ${check.needs.join(', ')}`);
       if (check.faults.length > 0) {
         lines.push(

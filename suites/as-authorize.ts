@@ -48,6 +48,8 @@ export const AS_AUTHZ_01 = defineCheck({
     'A valid authorization request sent with GET is processed: the answer is a login/consent page (200) or a redirect, never 405 or another refusal of the method.',
   remediation: 'Serve the authorization endpoint for GET (POST support is optional).',
   probe: "GET the authorization endpoint with the harness client's valid request.",
+  control:
+    'For a refusal other than 405 or 501 (which name the method): the same request sent by POST as a form; accepted, it shows the GET refusal is about the method. An accepted GET needs no control.',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -116,6 +118,7 @@ export const AS_AUTHZ_02 = defineCheck({
   remediation:
     'Remove CORS headers from the authorization endpoint (keep them on metadata and token endpoints only).',
   probe: 'GET a valid request and an OPTIONS preflight, both with Origin: https://evil.example.',
+  control: 'None: the check judges the CORS headers of the answers, not a refusal.',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -204,6 +207,8 @@ export const AS_AUTHZ_03 = defineCheck({
   remediation:
     'Validate response_type after client_id and redirect_uri, and redirect errors to the client with error and state (and iss).',
   probe: 'Valid request without response_type; and with response_type=unknown_type.',
+  control:
+    "The same client's valid request without the change (with response_type=code), sent the same way as the probe (raw, or through the login step): accepted, it shows the error answer is about response_type.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -316,6 +321,8 @@ export const AS_AUTHZ_04 = defineCheck({
     'The implicit grant is gone from OAuth 2.1, so `response_type=token` is a response type the AS does not understand: it answers with an error (unsupported_response_type, or invalid_request for an invalid parameter value), and neither an access token nor a code comes back in the redirect (query or fragment). The error code itself is not judged.',
   remediation: 'Support response_type=code only; answer anything else with unsupported_response_type.',
   probe: 'Valid request with response_type=token.',
+  control:
+    "When response_type=token is refused: the same client's valid request with response_type=code, sent the same way as the probe, is accepted, which shows the refusal is about the implicit response type. A token or a code in the answer needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -334,9 +341,10 @@ export const AS_AUTHZ_04 = defineCheck({
       );
     } else if (out.kind === 'redirect-elsewhere') {
       t.violated(`the request was redirected to ${describe(out)}`, evidence(out));
-    } else {
+    } else if (await controlAccepted(t, setup, 'response_type=token', out)) {
       // Any refusal without a token conforms: §4.1.2.1 defines invalid_request for "an invalid
-      // parameter value" as well as unsupported_response_type.
+      // parameter value" as well as unsupported_response_type. It is a refusal of the implicit
+      // grant only because the same request with response_type=code was accepted (the control).
       if (out.kind === 'redirect' && out.error !== 'unsupported_response_type')
         t.note(`refused with error=${out.error}; unsupported_response_type is the more specific code`);
       t.conforms(`response_type=token was refused: ${describe(out)}`);
@@ -373,6 +381,8 @@ export const AS_AUTHZ_05 = defineCheck({
   remediation: 'Copy the state parameter verbatim into every authorization response, success and error.',
   probe:
     'Valid requests with state "a+b/c=d%20~" and a 512-character state; an error request (response_type=unknown_type).',
+  control:
+    'None: the check judges the state each response returns, not a refusal (the error response is provoked on purpose and only its state is read).',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -438,6 +448,8 @@ export const AS_AUTHZ_06 = defineCheck({
     'A request repeating `state`, `code_challenge`, `redirect_uri` or `client_id` is an error (`invalid_request` by redirect, or an error page when redirect_uri or client_id is the repeated one); no code is issued.',
   remediation: 'Reject any authorization request in which a parameter appears more than once.',
   probe: 'Four valid requests, each with one of state, code_challenge, redirect_uri, client_id sent twice.',
+  control:
+    "The same client's valid request with each parameter once, sent raw: accepted (a code or a sign-in page), it shows the refusal is about the repeated parameter. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -490,6 +502,8 @@ export const AS_AUTHZ_07 = defineCheck({
     'A valid request with an extra parameter the AS does not know (`foo=bar`) succeeds as if it were absent.',
   remediation: 'Ignore parameters you do not recognise instead of rejecting the request.',
   probe: 'Valid request plus foo=bar.',
+  control:
+    "The same client's valid request without foo=bar, sent the same way (raw, or through the login step): accepted, it shows a refusal is about foo=bar; only then is it a violation. A code needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -545,6 +559,8 @@ export const AS_AUTHZ_08 = defineCheck({
     'A `resource` that is relative, has a fragment or is not a URI gets `error=invalid_target` (RFC 8707 says the AS SHOULD), and no code is issued for it.',
   remediation: 'Validate resource as an absolute URI without fragment and refuse others with invalid_target.',
   probe: 'Valid requests with resource=/mcp, resource=<target>#x, resource=not a uri.',
+  control:
+    "The same client's valid request with the MCP endpoint as `resource`, sent the same way as the probe: accepted, it shows the refusal is about the malformed resource. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -596,6 +612,7 @@ export const AS_AUTHZ_09 = defineCheck({
     'MAY-level observation: without `resource`, the AS may apply a default resource or refuse with invalid_target. The check records which, and the audience of the token a default yields. No fault: either behaviour is allowed.',
   remediation: 'None required; MCP clients always send resource.',
   probe: 'Valid request without resource; a code is redeemed without resource.',
+  control: 'None: the check records what the AS does without `resource` (info), it judges no refusal.',
   async run(t) {
     const setup = await authzSetup(t, { own: true });
     if (!setup) return;
@@ -688,6 +705,8 @@ export const AS_AUTHZ_10 = defineCheck({
     'Show the login (and consent) page before redirecting any error other than a redirect-URI/client error; do not auto-approve in production.',
   probe:
     'Valid request with scope=%%%invalid, no cookies; expect a login page, not a 302 to the redirect URI.',
+  control:
+    'None: the check judges whether an erroneous request is redirected before any sign-in; whatever the reason, a page is no redirect, so no refusal is taken as proof of anything else.',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -744,6 +763,7 @@ export const AS_AUTHZ_11 = defineCheck({
   remediation: 'Answer the login and consent form POSTs with 303 See Other (or 302), never 307/308.',
   probe:
     'A valid authorization request passed through the login driver; every POST to the authorization server is inspected.',
+  control: "None: the check judges the statuses of the login step's form POSTs, not a refusal.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -817,6 +837,8 @@ export const AS_AUTHZ_12 = defineCheck({
     'Give authorization codes a lifetime of at most 10 minutes (a minute is plenty: clients redeem at once) and refuse an expired code with invalid_grant.',
   probe:
     'Get a code with a valid request, wait --code-lifetime-wait seconds, then redeem it (same client, verifier, redirect_uri and resource).',
+  control:
+    'A new code of the same client, redeemed at once with the same parameters: a token shows the refusal of the aged code is about its age. An aged code redeemed needs no control.',
   async run(t) {
     const wait = t.options.codeLifetimeWaitSeconds ?? 0;
     if (wait <= 0) {

@@ -422,6 +422,8 @@ export const AS_CIMD_01 = defineCheck({
     'When a client_id is an https URL, GET it, validate the document (client_id equals the URL, redirect_uris, no secrets) and use it as the client registration.',
   probe:
     'Host a valid document on a harness loopback listener; send an authorization request with client_id = its URL; count the GETs the listener receives.',
+  control:
+    "The fetch of the harness's own document is the control: a refusal counts as the AS's only when the AS fetched the document (or the harness started this AS with loopback fetches allowed); a document never fetched concludes nothing (skip, saying how to publish one the AS can reach).",
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -495,6 +497,8 @@ export const AS_CIMD_02 = defineCheck({
     "Compare the document's client_id with the URL byte for byte (no normalisation of case or trailing slash) and show an error page when they differ.",
   probe:
     'Documents whose client_id is the URL plus a trailing slash, the URL with another path case, and another origin; one authorization request each.',
+  control:
+    'A well-formed document at a fresh URL of the same host, sent first as client_id of the same kind of request: accepted (a code or a sign-in page), it shows a refusal of a mismatched client_id is about the mismatch; refused, or never fetched, nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -559,6 +563,8 @@ export const AS_CIMD_03 = defineCheck({
     "Match the request's redirect_uri exactly against the document's redirect_uris before redirecting anywhere.",
   probe:
     'A valid document listing /callback; an authorization request with redirect_uri /elsewhere on the same origin.',
+  control:
+    'A well-formed document at a fresh URL of the same host, sent first with a redirect URI it lists: accepted, it shows the refusal of the unlisted redirect_uri is about the redirect URI; otherwise nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -613,6 +619,8 @@ export const AS_CIMD_04 = defineCheck({
   remediation:
     'Parse the document strictly and require an object with client_id (equal to the URL) and a non-empty redirect_uris array before using it.',
   probe: 'Four documents, one defect each: invalid JSON, a JSON array, no client_id, no redirect_uris.',
+  control:
+    'A well-formed document at a fresh URL of the same host, sent first: accepted, it shows each refusal is about the defect in the malformed document; otherwise nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -669,6 +677,8 @@ export const AS_CIMD_05 = defineCheck({
     'Validate the client_id URL (scheme, path, no ./.. segments, no fragment, no userinfo) before fetching anything.',
   probe:
     'Authorization requests with client_ids: no path, /./ and /../ segments, a fragment, userinfo, plain http on a non-loopback host; each resolvable document is hosted with the raw URL as its client_id.',
+  control:
+    'A well-formed document at a fresh, valid URL of the same host, sent first: accepted, it shows each refusal is about the URL rule the client_id breaks; otherwise nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -749,6 +759,8 @@ export const AS_CIMD_06 = defineCheck({
     'Refuse documents whose token_endpoint_auth_method starts with client_secret_ or that carry client_secret members.',
   probe:
     'Four documents: client_secret_basic, client_secret_post, a client_secret member, a client_secret_expires_at member.',
+  control:
+    'A well-formed document (token_endpoint_auth_method none) at a fresh URL of the same host, sent first: accepted, it shows each refusal is about the declared secret; otherwise nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -821,6 +833,8 @@ export const AS_CIMD_07 = defineCheck({
     'Resolve the host, refuse special-use addresses (RFC 6890: 127/8, ::1, 10/8, 172.16/12, 192.168/16, 169.254/16, fc00::/7, fe80::/10, ...), and connect only to the address that was checked (no DNS rebinding).',
   probe:
     'client_id = https://127.0.0.1:PORT/c.json (PORT: a harness TCP listener that counts connections), https://[::1]:PORT/c.json and https://169.254.169.254/latest/meta-data.',
+  control:
+    "None: the loopback probes are judged on the connections the harness's own listener counted (the rule is that the AS does not connect), and every probe only on whether the request went on to the client; no refusal is credited with more than that.",
   async run(t) {
     const as = await cimdTarget(t, { localAs: true });
     if (!as) return;
@@ -894,6 +908,8 @@ export const AS_CIMD_08 = defineCheck({
     'Cache only successfully validated documents (respecting HTTP caching headers); never cache a failure.',
   probe:
     'Two documents: the first answers 500, then a valid document; the second answers invalid JSON, then a valid document. Two authorization requests each.',
+  control:
+    'A well-formed document at a fresh URL of the same host, sent first: accepted, it shows that a request that does not go on after a failed fetch stopped because of the fetch; the fixed document accepted next time is judged as a positive observation.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -984,6 +1000,8 @@ export const AS_CIMD_09 = defineCheck({
   remediation:
     'Stop reading a metadata document after a few kilobytes and refuse it; bound the fetch in time as well.',
   probe: 'A valid document padded to 1 MB; one authorization request; then GET the AS metadata.',
+  control:
+    'A well-formed document of ordinary size at a fresh URL of the same host, sent first: accepted, it shows the refusal of the 1 MB document is about its size; otherwise nothing is concluded.',
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -1041,6 +1059,8 @@ export const AS_CIMD_10 = defineCheck({
     'Print the redirect URI host (e.g. "you will be sent to localhost:3000") on the consent page, with a warning for localhost.',
   probe:
     'A valid document whose redirect URI is http://localhost:PORT/callback; an authorization request with prompt=consent; search the page for the host.',
+  control:
+    "The harness's own document must have been reached (the AS fetched it, or the harness started this AS with loopback fetches allowed); otherwise nothing is concluded. The consent page itself is judged on what it shows.",
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;

@@ -74,6 +74,27 @@ function register(
   });
 }
 
+/**
+ * The control of registrations that must be refused (issue #12 §1): the same registration without
+ * the one defect (the catalogue registration) is accepted at that moment. Otherwise the refusals
+ * prove nothing: this records "control failed: …" (the check ends skip) and returns false.
+ */
+async function registrationAccepted(t: CheckContext, endpoint: string, what: string): Promise<boolean> {
+  const res = await register(
+    t,
+    endpoint,
+    catalogueRegistration('mcp-auth-conformance (control)'),
+    'DCR: the same registration without the defect (control)',
+  );
+  t.data('control', { status: res.status, exchange: res.exchange.id });
+  if (res.status >= 200 && res.status < 300 && typeof jsonObject(res)?.client_id === 'string') return true;
+  const error = errorCode(res);
+  t.inconclusive(
+    `control failed: ${what} were refused, but so was the same registration without the defect (HTTP ${res.status}${error ? ` error=${error}` : ''}), so the refusals are not shown to be about the defect`,
+  );
+  return false;
+}
+
 function jsonObject(res: HttpResponse): Record<string, unknown> | undefined {
   const body = res.json();
   return body !== null && typeof body === 'object' && !Array.isArray(body)
@@ -117,6 +138,8 @@ export const AS_DCR_01 = defineCheck({
     'Answer successful registrations with status 201, Content-Type application/json and a client_id member.',
   probe:
     'POST the catalogue registration (public native client, http://127.0.0.1/cb) to registration_endpoint.',
+  control:
+    'None: the probe is the plain registration every MCP client sends, nothing changed; the check judges its answer (201 and a client_id), and a refusal of it is the defect itself, with no smaller request to compare it with.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -159,6 +182,7 @@ export const AS_DCR_02 = defineCheck({
   remediation:
     'Return the full registered client metadata (as stored, after any substitution) in the 201 response.',
   probe: 'POST the catalogue registration; compare the members sent with those returned.',
+  control: 'None: the check compares the members of an accepted registration with those sent, not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -223,6 +247,8 @@ export const AS_DCR_03 = defineCheck({
   remediation:
     'Add client_secret_expires_at next to every issued secret, and send Cache-Control: no-store on registration responses.',
   probe: 'POST the catalogue registration with token_endpoint_auth_method client_secret_basic.',
+  control:
+    'None: the check judges an accepted confidential registration (client_secret_expires_at, Cache-Control), not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -301,6 +327,8 @@ export const AS_DCR_04 = defineCheck({
     'Accept only absolute https redirect URIs, or http on a loopback host, without a fragment; answer 400 {"error":"invalid_redirect_uri"} otherwise.',
   probe:
     'One registration per redirect URI: http://evil.example/cb, javascript:alert(1), data:,x, /cb, https://h.example/cb#frag.',
+  control:
+    'The same registration with a valid redirect URI (the catalogue registration), after the probes: accepted, it shows the refusals are about the invalid redirect URIs. A registration accepted needs no control.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -335,7 +363,10 @@ export const AS_DCR_04 = defineCheck({
         );
       }
     }
-    if (rows.every((r) => r.status < 200 || r.status >= 300))
+    if (
+      rows.every((r) => r.status < 200 || r.status >= 300) &&
+      (await registrationAccepted(t, target.endpoint, 'the registrations with invalid redirect URIs'))
+    )
       t.conforms(`all ${rows.length} invalid redirect URIs were refused`);
   },
 });
@@ -371,6 +402,8 @@ export const AS_DCR_05 = defineCheck({
     'Validate each metadata member; answer 400 {"error":"invalid_client_metadata"} or register and return a corrected value.',
   probe:
     'Three registrations: client_name 42, token_endpoint_auth_method "client_secret_unknown", response_types ["token"].',
+  control:
+    'When an invalid value is refused: the same registration with valid metadata (the catalogue registration), after the probes, is accepted, which shows the refusals are about the invalid values. A value kept, or replaced, needs no control.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -407,7 +440,14 @@ export const AS_DCR_05 = defineCheck({
           `${r.name}: refused with HTTP ${r.status} error=${r.error ?? '(none)'}; RFC 7591 §3.2.2 names invalid_client_metadata`,
         );
     }
-    if (!rows.some((r) => r.kept)) t.conforms('each invalid value was refused or replaced');
+    // A value replaced needs no control; a refusal is about the value only if the same
+    // registration without it is accepted.
+    if (
+      !rows.some((r) => r.kept) &&
+      (rows.every((r) => r.accepted) ||
+        (await registrationAccepted(t, target.endpoint, 'the registrations with invalid metadata')))
+    )
+      t.conforms('each invalid value was refused or replaced');
   },
 });
 
@@ -433,6 +473,8 @@ export const AS_DCR_06 = defineCheck({
   remediation:
     'Allow registration without an initial access token; protect the endpoint with rate limits instead.',
   probe: 'POST the catalogue registration without any Authorization header.',
+  control:
+    'None: the probe is the plain registration every MCP client sends (no initial access token); a 401 or 403 is what such a client meets, and the request with a token, which the harness does not hold, is not needed to say that it cannot register.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -490,6 +532,8 @@ export const AS_DCR_07 = defineCheck({
   remediation:
     'Accept application_type "native" with http://127.0.0.1 / http://[::1] / http://localhost redirect URIs.',
   probe: 'Two registrations with http://127.0.0.1/cb: application_type native, then web.',
+  control:
+    'None: the probe is the plain registration an MCP client sends (a native client with a loopback redirect URI), nothing changed; its refusal is the defect itself, with no smaller request to compare it with.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -536,6 +580,7 @@ export const AS_DCR_08 = defineCheck({
     'When the AS supports both DCR and metadata documents, the client_ids it generates do not start with https://, so they can never be mistaken for (or collide with) a metadata-document URL.',
   remediation: 'Generate opaque client_ids without a URL scheme (e.g. a random string with a prefix).',
   probe: 'POST the catalogue registration and inspect the issued client_id.',
+  control: 'None: the check judges the shape of the client_id a registration returns, not a refusal.',
   async run(t) {
     const target = await registrationTarget(t);
     if (!target) return;
@@ -604,6 +649,8 @@ export const AS_DCR_09 = defineCheck({
     'Show your own consent page for each dynamically registered client (and remember the consent per client) before redirecting to the upstream authorization server.',
   probe:
     "A well-formed authorization request for the run's freshly registered client; read the Location, never follow it.",
+  control:
+    "None: the check judges where the first answer to a new client's request points (a redirect to a third party), not a refusal.",
   async run(t) {
     const as = await discoveredAs(t);
     if (!as) return;
@@ -713,6 +760,7 @@ export const AS_DCR_10 = defineCheck({
   remediation:
     "Send Content-Security-Policy: frame-ancestors 'none' (and X-Frame-Options: DENY) on the consent page; set consent cookies as __Host-name=...; Secure; HttpOnly; SameSite=Lax; Path=/.",
   probe: "An authorization request for the run's client with prompt=consent; inspect the page's headers.",
+  control: 'None: the check judges the headers of the consent page, not a refusal.',
   async run(t) {
     const as = await discoveredAs(t);
     if (!as) return;

@@ -79,6 +79,8 @@ export const AS_ISS_01 = defineCheck({
   remediation:
     'Add iss=<issuer> to every authorization response and advertise authorization_response_iss_parameter_supported: true.',
   probe: 'One success and one error authorization response; look for iss.',
+  control:
+    'None: the check judges the parameters of the authorization responses it receives (a shared success and error response), not a refusal.',
   async run(t) {
     const s = await samples(t);
     if (!s) return;
@@ -110,6 +112,8 @@ export const AS_ISS_02 = defineCheck({
     'When the metadata says `authorization_response_iss_parameter_supported: true`, every authorization response, success and error alike, contains `iss` (clients then reject responses without it).',
   remediation: 'Add iss to error redirects as well as to code redirects.',
   probe: 'One success and one error authorization response; both must have iss.',
+  control:
+    'None: the check judges the parameters of the authorization responses it receives (a shared success and error response), not a refusal.',
   async run(t) {
     const s = await samples(t);
     if (!s) return;
@@ -150,6 +154,8 @@ export const AS_ISS_03 = defineCheck({
     'The `iss` value (after form-decoding) is identical, code point for code point, to the `issuer` of the metadata and to the issuer the client discovered; no normalisation (trailing slash, case).',
   remediation: 'Send the metadata issuer string unchanged as iss.',
   probe: 'Compare iss of a success and an error response with the metadata issuer.',
+  control:
+    'None: the check compares the `iss` of the responses it receives with the metadata issuer, not a refusal.',
   async run(t) {
     const s = await samples(t);
     if (!s) return;
@@ -195,6 +201,7 @@ export const AS_ISS_04 = defineCheck({
     'If authorization responses carry `iss`, the metadata says `authorization_response_iss_parameter_supported: true`; otherwise RFC 9207 clients may discard the responses (cross-check with AS-META-11).',
   remediation: 'Add "authorization_response_iss_parameter_supported": true to the metadata.',
   probe: 'Look for iss in a success and an error response; read the metadata flag.',
+  control: 'None: the check compares the `iss` seen in responses with the metadata flag, not a refusal.',
   async run(t) {
     const s = await samples(t);
     if (!s) return;

@@ -74,6 +74,8 @@ export const AS_META_01 = defineCheck({
   remediation:
     'Serve RFC 8414 metadata at /.well-known/oauth-authorization-server (inserted before the issuer path, if any).',
   probe: 'GET each metadata URL of the issuer in the MCP order until one answers 200 with a JSON object.',
+  control:
+    'None: the check judges whether metadata is served at the URLs an MCP client tries, a positive observation; no refusal is taken as proof.',
   async run(t) {
     const as = await t.fixture('as');
     t.data('issuer', as.issuer);
@@ -122,6 +124,7 @@ export const AS_META_02 = defineCheck({
   remediation:
     'Answer with status 200, `Content-Type: application/json`, a JSON object, and leave out empty arrays.',
   probe: 'GET the metadata URL found by discovery.',
+  control: 'None: the check judges the status, media type and body of the metadata answer, not a refusal.',
   async run(t) {
     const as = await t.fixture('as');
     if (!as.metadataUrl) {
@@ -175,6 +178,7 @@ export const AS_META_03 = defineCheck({
   remediation:
     'Publish `issuer` exactly as the protected-resource metadata names the authorization server (mind trailing slashes and case).',
   probe: 'Compare `issuer` of the discovered metadata with the authorization_servers entry.',
+  control: 'None: the check judges what the metadata document says (`issuer`), not a refusal.',
   async run(t) {
     const as = await t.fixture('as');
     if (!as.metadata) {
@@ -250,6 +254,8 @@ export const AS_META_06 = defineCheck({
     '`code_challenge_methods_supported` is present and contains "S256": an MCP client MUST refuse to proceed when it is absent (RFC 8414: absent means PKCE is not supported).',
   remediation: 'Add `"code_challenge_methods_supported": ["S256"]` to the metadata.',
   probe: 'Read code_challenge_methods_supported from the discovered metadata.',
+  control:
+    'None: the check judges what the metadata document says (`code_challenge_methods_supported`), not a refusal.',
   async run(t) {
     const as = await t.fixture('as');
     if (!as.metadata) {
@@ -319,6 +325,7 @@ export const AS_META_04 = defineCheck({
   remediation:
     'Use an issuer like https://auth.example.com or https://auth.example.com/tenant: https, no "?" and no "#".',
   probe: 'Parse the issuer the metadata was discovered for and the metadata `issuer` member.',
+  control: "None: the check judges the issuer's spelling, not a refusal.",
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -384,6 +391,7 @@ export const AS_META_05 = defineCheck({
   remediation:
     'Publish authorization_endpoint, token_endpoint and response_types_supported: ["code"] (plus the three OIDC members in an openid-configuration document).',
   probe: 'Read the members of the discovered metadata.',
+  control: 'None: the check judges what the metadata document says (its required members), not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -459,6 +467,7 @@ export const AS_META_07 = defineCheck({
     'The authorization, token, registration, revocation, introspection and JWKS URLs the metadata names are https. Plain http on a loopback host is tolerated as a development setting and noted.',
   remediation: 'Serve every endpoint over TLS and publish https URLs.',
   probe: 'Parse every endpoint URL of the discovered metadata.',
+  control: 'None: the check judges the endpoint URLs of the metadata document, not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -519,6 +528,8 @@ export const AS_META_08 = defineCheck({
   remediation:
     'Publish response_types_supported: ["code"] and grant_types_supported: ["authorization_code", "refresh_token"].',
   probe: 'Read response_types_supported and grant_types_supported.',
+  control:
+    'None: the check judges what the metadata document says (response and grant types), not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -617,6 +628,8 @@ export const AS_META_09_A = defineCheck({
   remediation: 'Either implement metadata-document clients or remove the flag from the metadata.',
   probe:
     'Host a valid document (on a harness loopback listener, or under --cimd-url-base) and send an authorization request with its URL as client_id.',
+  control:
+    "The harness's own well-formed document is the probe, and its fetch is the control: a refusal counts as the AS's only when the AS fetched the document (or the harness started this AS with loopback fetches allowed); a document never fetched concludes nothing (skip, saying how to publish it).",
   async run(t) {
     const as = await cimdTarget(t);
     if (!as) return;
@@ -676,6 +689,8 @@ export const AS_META_09_B = defineCheck({
     'An AS that fetches and accepts client metadata documents publishes client_id_metadata_document_supported: true, since MCP clients only use metadata documents when the flag is there (second half of "published iff supported"). CIMD-00 §5 makes this a MUST for an AS that publishes metadata, and MCP makes an AS that supports metadata documents follow CIMD.',
   remediation: 'Add "client_id_metadata_document_supported": true to the metadata.',
   probe: 'Read the flag; host a valid document and send an authorization request with its URL as client_id.',
+  control:
+    "The harness's own well-formed document: it counts as used or refused only when the AS fetched it (else nothing is concluded about its use); a missing flag is judged on the metadata alone.",
   async run(t) {
     const as = await cimdTarget(t, { ignoreFlag: true });
     if (!as) return;
@@ -734,6 +749,8 @@ export const AS_META_10 = defineCheck({
   remediation: 'Publish "registration_endpoint" in the metadata, or switch registration off entirely.',
   probe:
     'Read registration_endpoint; when absent, POST the catalogue registration to <issuer origin>/register.',
+  control:
+    'None: only a registration that succeeds at the unadvertised URL is a violation (a positive observation); its refusal is what an AS without registration answers, and nothing more is claimed.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -790,6 +807,8 @@ export const AS_META_11 = defineCheck({
     'Whenever authorization responses carry `iss`, the metadata has authorization_response_iss_parameter_supported: true (RFC 9207 §3: the AS MUST do so when it includes iss).',
   remediation: 'Add "authorization_response_iss_parameter_supported": true to the metadata.',
   probe: 'Run one authorization flow and look for `iss` in the callback; read the flag.',
+  control:
+    'None: the check judges whether the `iss` seen in a (shared) authorization response is advertised in the metadata, not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -850,6 +869,8 @@ export const AS_META_12 = defineCheck({
   remediation:
     'Add "none" to token_endpoint_auth_methods_supported if public clients (PKCE, no secret) are accepted.',
   probe: 'Read token_endpoint_auth_methods_supported.',
+  control:
+    'None: the check judges what the metadata document says (`token_endpoint_auth_methods_supported`), not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -885,6 +906,7 @@ export const AS_META_14 = defineCheck({
     "If the AS metadata lists protected_resources, the MCP server's resource identifier is among them. Informational (MAY); no fault turns it red because the member is optional and the reference server does not publish it (untestable by fault injection: only an observation).",
   remediation: "Add the MCP server's resource identifier to protected_resources, or leave the member out.",
   probe: 'Read protected_resources from the AS metadata and resource from the PRM.',
+  control: 'None: the check judges what the metadata document says (`protected_resources`), not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -930,6 +952,8 @@ export const AS_META_15 = defineCheck({
     'List "offline_access" in scopes_supported of the authorization-server metadata, or issue refresh tokens without it.',
   probe:
     'Two authorization flows of the harness client: default scope, and default scope plus offline_access; compare refresh-token issuance with scopes_supported.',
+  control:
+    "The flow without offline_access must itself succeed (an access token) for its missing refresh token to count; the same client's flow with offline_access added then shows what that scope changes.",
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;
@@ -948,6 +972,13 @@ export const AS_META_15 = defineCheck({
         : pooledTokens.refreshToken !== undefined
           ? 'issued'
           : 'not issued';
+    // A flow that failed says nothing about refresh tokens: it cannot stand for "not issued".
+    if (pooledTokens.accessToken === undefined) {
+      t.inconclusive(
+        `control failed: the flow without offline_access got no token (${describeAnswer(pooledTokens)}), so whether it would come with a refresh token is unknown (see AS-TOKEN-01)`,
+      );
+      return;
+    }
     const offline = await rtIssuance(t, withOffline);
     t.data('scopes_supported lists offline_access', listed);
     t.data('refresh token', {
@@ -1021,6 +1052,7 @@ export const AS_XJWKS_01 = defineCheck({
   remediation:
     'Publish only the public part of each signing key (for EC: kty, crv, x, y, kid, alg, use), and rotate any key that was ever published with its private part.',
   probe: 'GET jwks_uri; inspect every key for private members.',
+  control: 'None: the check judges the keys the JWK Set publishes, not a refusal.',
   async run(t) {
     const md = await metadataOf(t);
     if (!md) return;

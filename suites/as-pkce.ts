@@ -112,6 +112,8 @@ export const AS_PKCE_01 = defineCheck({
     "A public client's request with no `code_challenge` is refused with `invalid_request` (by redirect to the client); no code is issued.",
   remediation: 'Require code_challenge (with S256) on every authorization request of a public client.',
   probe: 'Valid request without code_challenge and code_challenge_method.',
+  control:
+    "The same client's valid request with an S256 code_challenge, sent the same way as the probe: accepted, it shows the refusal is about the missing challenge. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -152,6 +154,8 @@ export const AS_PKCE_02 = defineCheck({
     '`code_challenge_method` values the AS does not support (`S512`, and `s256`: method names are case-sensitive) get `invalid_request`; no code is issued.',
   remediation: 'Accept exactly the method names you support ("S256") and refuse any other value.',
   probe: 'Valid requests with code_challenge_method=S512 and =s256.',
+  control:
+    "The same client's valid request with code_challenge_method=S256, sent the same way as the probe: accepted, it shows each refusal is about the method. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -221,6 +225,8 @@ export const AS_PKCE_03A = defineCheck({
     'First half of row AS-PKCE-03 (consistency): an AS that accepts `code_challenge_method=plain`, or a challenge with no method (which means plain), lists "plain" in `code_challenge_methods_supported`.',
   remediation: 'Refuse plain (recommended), or at least advertise it in code_challenge_methods_supported.',
   probe: 'Valid requests with code_challenge_method=plain, and with a challenge but no method.',
+  control:
+    "The same client's valid request with an S256 challenge, sent the same way as the probe: accepted, it shows a refusal of plain is about the method. A code issued is judged against the metadata and needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -276,6 +282,8 @@ export const AS_PKCE_03B = defineCheck({
     'Second half of row AS-PKCE-03 (hardening): plain exposes the verifier in the front channel and MCP clients must use S256, so the AS should refuse `plain` and a challenge without a method (requirements §3 A10: WARN).',
   remediation: 'Support S256 only; refuse plain and a missing code_challenge_method with invalid_request.',
   probe: 'Valid requests with code_challenge_method=plain, and with a challenge but no method.',
+  control:
+    "The same client's valid request with an S256 challenge, sent the same way as the probe: accepted, it shows a refusal of plain is about the method. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -310,6 +318,8 @@ export const AS_PKCE_04 = defineCheck({
     'A `code_challenge` shorter than 43, longer than 128, or with characters outside [A-Za-z0-9-._~] is refused with invalid_request. The catalogue derives this from the ABNF (MUST, derived) but asks for WARN when accepted, since no sentence orders the AS to check it; hence SHOULD here.',
   remediation: 'Check code_challenge against 43*128 unreserved characters before accepting the request.',
   probe: 'Valid requests with a 42-character, a 129-character, and a "+/="-containing code_challenge.',
+  control:
+    "The same client's valid request with a well-formed S256 challenge, sent the same way as the probe: accepted, it shows each refusal is about the malformed challenge. A code issued needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -430,6 +440,8 @@ export const AS_PKCE_05 = defineCheck({
     'Redeeming a code with a well-formed verifier that does not match its challenge fails with 400 `invalid_grant`.',
   remediation: 'Compute BASE64URL(SHA256(code_verifier)) and compare it with the stored code_challenge.',
   probe: 'Own code (S256); token request with another valid-syntax verifier.',
+  control:
+    'The same code redeemed with the right code_verifier right after (or a new code of the same client, redeemed properly, when the AS burned it): a token shows the refusal was about the verifier.',
   async run(t) {
     const setup = await authzSetup(t, { own: true });
     if (!setup) return;
@@ -483,6 +495,8 @@ export const AS_PKCE_06 = defineCheck({
     'Redeeming a code issued for a code_challenge without sending code_verifier fails (400 invalid_grant or invalid_request).',
   remediation: 'Require code_verifier whenever the authorization request carried a code_challenge.',
   probe: 'Own code (S256); token request without code_verifier.',
+  control:
+    'The same code redeemed with its verifier right after (or a new code of the same client, redeemed properly, when the AS burned it), for the S256 code and for the plain-by-default one: a token shows the refusal was about the missing verifier.',
   async run(t) {
     const setup = await authzSetup(t, { own: true });
     if (!setup) return;
@@ -557,6 +571,8 @@ export const AS_PKCE_07 = defineCheck({
   remediation:
     'At the token endpoint, refuse a code_verifier when the code was issued without a code_challenge.',
   probe: 'Request without code_challenge; if a code comes back, redeem it with a verifier.',
+  control:
+    'The same code redeemed without a verifier, as it was issued, right after: a token shows the refusal was about the added verifier.',
   async run(t) {
     const setup = await authzSetup(t, { own: true });
     if (!setup) return;
@@ -612,6 +628,8 @@ export const AS_PKCE_08 = defineCheck({
     'Apply SHA-256 and base64url (no padding) to the verifier before comparing; never compare the raw values.',
   probe:
     'Own code for the App. B challenge redeemed with the challenge; a second one redeemed with the App. B verifier.',
+  control:
+    "The same code redeemed with the RFC 7636 Appendix B verifier right after (or a new code of the same client, redeemed properly, when the AS burned it): a token shows the refusal was about the challenge sent as verifier, and proves the S256 computation on the RFC's test vector.",
   async run(t) {
     const setup = await authzSetup(t, { own: true });
     if (!setup) return;

@@ -146,6 +146,8 @@ export const AS_REDIR_01 = defineCheck({
   remediation:
     'Compare redirect_uri with the registered values as exact strings; show an error page on mismatch.',
   probe: 'Ten valid requests, each with a variant of the registered redirect URI.',
+  control:
+    "The same client's valid request with the registered redirect URI, sent raw: accepted, it shows that no variant being redirected to is exact matching, not an AS that refuses everything. A variant redirected to needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -210,6 +212,8 @@ export const AS_XREDIR_01 = defineCheck({
   remediation:
     'Match redirect URIs as exact strings before any decoding or normalisation; never use prefix, pattern or path-normalised matching.',
   probe: 'Fourteen valid requests, each with a path-confusion variant of the registered redirect URI.',
+  control:
+    "The same client's valid request with the registered redirect URI, sent raw: accepted, it shows that no variant being redirected to is exact matching, not an AS that refuses everything. A variant redirected to needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -283,6 +287,8 @@ export const AS_XCODE_01 = defineCheck({
   remediation:
     'Match redirect URIs exactly (so the polluted URI is refused); never append a code to a URI that already has one.',
   probe: 'Valid request with redirect_uri=<registered>?code=attacker-code-polluted.',
+  control:
+    "When the polluted redirect URI is refused: the same client's valid request with the registered redirect URI, sent raw, is accepted, which shows the refusal is about the polluted URI. A redirect is judged on the codes it carries and needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -351,6 +357,8 @@ export const AS_REDIR_02 = defineCheck({
     'When comparing loopback IP redirect URIs, ignore the port and compare everything else exactly.',
   probe:
     'Valid request with the registered loopback URI on another port; and with another path on that port.',
+  control:
+    "When the other port is refused: the same client's valid request on the registered port, sent raw, is accepted, which shows the refusal is about the port. A redirect to another path needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -466,6 +474,8 @@ export const AS_REDIR_03 = defineCheck({
     'Informational (requirements §3 A9): whether a registered `http://localhost:<port>/...` redirect URI is accepted on another port. The specs disagree, so either answer is recorded, none judged; no fault.',
   remediation: 'None required; prefer 127.0.0.1 redirect URIs (RFC 8252 §8.3).',
   probe: 'Register a client with http://localhost:<p>/callback; request with another port.',
+  control:
+    'None: the check records what the AS does with http://localhost on another port (info), it judges no refusal.',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -546,6 +556,8 @@ export const AS_REDIR_04 = defineCheck({
     'Dynamic registration of a client with `http://app.example/cb` (plain http, not loopback) is refused (400, e.g. invalid_redirect_uri). The CIMD half of the row is left to AS-CIMD-*.',
   remediation: 'Accept https redirect URIs, and http only on loopback hosts.',
   probe: 'DCR with redirect_uris ["http://app.example/cb"].',
+  control:
+    'The same registration with an https redirect URI (https://app.example/cb): accepted, it shows the refusal of http://app.example/cb is about the scheme. A registration accepted needs no control.',
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -616,6 +628,8 @@ export const AS_REDIR_05 = defineCheck({
     'Validate client_id before anything else and show an error page when it is unknown or missing.',
   probe:
     "Valid requests with client_id=unknown-<random>, and with no client_id, naming the harness's redirect URI.",
+  control:
+    "The same client's valid request with its own client_id, sent raw: accepted, it shows the page for an unknown or missing client_id is about the client_id. A redirect needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -678,6 +692,8 @@ export const AS_REDIR_06 = defineCheck({
     'For a client registered with two redirect URIs, a request without redirect_uri is an error shown to the user; the AS does not pick one and redirect to it.',
   remediation: 'Require redirect_uri when the client registered more than one.',
   probe: 'Register a client with two loopback redirect URIs; valid request without redirect_uri.',
+  control:
+    "The same client's request naming one of its two redirect URIs, sent raw: accepted, it shows the refusal without redirect_uri is about the missing parameter. A redirect needs no control.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;
@@ -739,6 +755,8 @@ export const AS_REDIR_07 = defineCheck({
     'When the registered redirect URI has a query (`?tenant=1`), the AS adds code and state to it and keeps `tenant=1`.',
   remediation: 'Append response parameters to the existing query instead of replacing it.',
   probe: 'Register a client with <loopback>/callback?tenant=1; valid request with that redirect URI.',
+  control:
+    "When the request with the registered query is refused: the same client's valid request with a redirect URI without query, sent raw, is accepted, which shows the refusal is about the query. A redirect is judged on the query it keeps.",
   async run(t) {
     const setup = await authzSetup(t);
     if (!setup) return;

@@ -132,6 +132,7 @@ export const AS_REFRESH_01 = defineCheck({
   remediation:
     'Serve the refresh_token grant with the same response format and headers as the code exchange.',
   probe: 'Fresh code redeemed by a raw request; one refresh request with its refresh token and resource.',
+  control: 'None: the check judges a successful refresh response (a shared one), not a refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -208,6 +209,8 @@ export const AS_REFRESH_02 = defineCheck({
     'A refresh by a public client returns a new refresh token that differs from the one presented (sender-constrained refresh tokens, e.g. DPoP, are not used by this harness, so rotation is the only way to conform here).',
   remediation: 'Issue a new refresh token on every refresh of a public client and invalidate the old one.',
   probe: 'Fresh grant; refresh once and compare the refresh tokens.',
+  control:
+    'None: the check compares the refresh token a successful refresh returns with the one presented, not a refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -314,6 +317,8 @@ export const AS_REFRESH_03 = defineCheck({
   requirement: 'After a rotation, the previous refresh token is refused with invalid_grant.',
   remediation: 'Invalidate a refresh token the moment its successor is issued.',
   probe: 'Fresh grant; refresh (rt1 → rt2); refresh again with rt1.',
+  control:
+    'The first refresh with the same token (rt1 → rt2), before it was superseded: its token shows the request was good, so the refusal of rt1 afterwards is about its being superseded.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -393,6 +398,8 @@ export const AS_REFRESH_04 = defineCheck({
   remediation:
     'On reuse of a rotated refresh token, revoke the whole grant (its active refresh token and access tokens).',
   probe: 'Fresh grant; rt1 → rt2; reuse rt1; refresh with rt2.',
+  control:
+    'A plain refresh with the active token right before the reuse (rt2 → rt3): a new token then shows the grant was alive, so the active token refused after the reuse is the revocation the check looks for.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -467,6 +474,8 @@ export const AS_REFRESH_05 = defineCheck({
   remediation:
     'Store the client with the grant and compare it with the (authenticated or presented) client on refresh.',
   probe: 'Fresh grant for the harness client; refresh with its token as the second client.',
+  control:
+    "The owner's plain refresh of its own grant right before (a refused refresh may legally burn the token it presented): a new token shows the refusal of the other client is about the binding. An invalid_client answer (the other client itself refused) concludes nothing.",
   async run(t) {
     const g = await grantWithRefresh(t);
     if (!g) return;
@@ -526,6 +535,8 @@ export const AS_REFRESH_06 = defineCheck({
     "A refresh asking for a scope beyond the original grant is refused with invalid_scope; a refresh without scope keeps the original scope (when the response names a scope, it equals the grant's).",
   remediation: 'Limit refresh scopes to the original grant and default an omitted scope to it.',
   probe: 'Fresh grant for one scope; refresh without scope; then ask for every supported scope.',
+  control:
+    'The refresh of the same grant without scope just before: a new token shows the refusal of the wider scope is about the scope. A widened grant needs no control.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -605,6 +616,8 @@ export const AS_REFRESH_07 = defineCheck({
   remediation:
     "Compare `resource` on refresh with the grant's resources and audience-restrict the new token to it.",
   probe: `Fresh grant; refresh with resource=${FOREIGN_RESOURCE}; refresh with resource=<target>.`,
+  control:
+    'A plain refresh of the same grant for the granted resource right before: a new token shows the refusal for the foreign resource is about the resource. A refresh that is granted needs no control.',
   async run(t) {
     const g = await grantWithRefresh(t);
     if (!g) return;
@@ -691,6 +704,8 @@ export const AS_REFRESH_08 = defineCheck({
     'Authenticate confidential clients on every token request and answer unknown refresh tokens with invalid_grant.',
   probe:
     'Refresh with a made-up token; register a confidential client, get its tokens, refresh with client_id only.',
+  control:
+    'For the made-up token: the same client refreshing with a refresh token it was issued (else grant_type=authorization_code with a made-up code, refused only for the code); for the unauthenticated confidential refresh: the same refresh with the client authenticated. A token shows each refusal is about the one change.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -790,6 +805,8 @@ export const AS_XREFRESH_01 = defineCheck({
     'Validate the refresh request completely (client, scope, resource) before rotating the refresh token; rotate only when the new tokens are issued.',
   probe:
     'Fresh grant for one scope; refresh asking for every supported scope (refused); refresh again with the same token.',
+  control:
+    'A plain refresh of the same grant right before each refusable request: a new token shows the grant was alive, so the same token refused after the refusal was burned by it.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;

@@ -110,6 +110,8 @@ export const AS_REVOKE_01 = defineCheck({
     "A POST of token=<refresh token> (token_type_hint is OPTIONAL, so none is sent) with the client's authentication answers 200; so does token=<access token> with token_type_hint=access_token.",
   remediation: 'Accept revocation requests with or without token_type_hint and answer 200.',
   probe: 'Fresh grant; revoke its access token (hint access_token), then its refresh token (no hint).',
+  control:
+    'When a revocation is refused: the same client revoking a made-up token right after; a 200 shows the client can use the revocation endpoint, so the refusal is about the token. A 200 needs no control.',
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
@@ -198,6 +200,8 @@ export const AS_REVOKE_02 = defineCheck({
   requirement: 'A revocation request for a token the AS never issued answers 200.',
   remediation: 'Answer 200 for tokens that are unknown, expired or already revoked.',
   probe: 'Revoke a made-up token with the harness client.',
+  control:
+    'When the made-up token is refused: the same client revoking a token it was issued (a fresh grant); a 200 (or unsupported_token_type for an access token) shows the refusal is about the made-up token.',
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
@@ -259,6 +263,8 @@ export const AS_REVOKE_03 = defineCheck({
     "After a 200 revocation of a refresh token, a refresh with it is refused (invalid_grant). (The SHOULD that the grant's access tokens die too is observable only at an introspecting resource server: RS-401-21.)",
   remediation: 'Invalidate the refresh token (and its grant) when it is revoked.',
   probe: 'Fresh grant; revoke its refresh token; refresh with it.',
+  control:
+    "A refresh with the same grant's refresh token right before the revocation: a new token then shows the grant was alive, so the refusal after the revocation is about the revocation.",
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
@@ -328,6 +334,8 @@ export const AS_REVOKE_04 = defineCheck({
   remediation:
     'Revoke a token only when it was issued to the authenticated client; refuse the request otherwise.',
   probe: 'Fresh grant for client A; client B revokes its refresh token; A refreshes.',
+  control:
+    "The owner's refresh right before the other client's revocation request: a new token then shows the grant was alive, so a refusal of the owner's refresh afterwards is the other client's doing.",
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
@@ -400,6 +408,8 @@ export const AS_REVOKE_05 = defineCheck({
     'Revoking an access token either succeeds (200) or, when the AS does not support revoking that type, is refused with error=unsupported_token_type, not some other error.',
   remediation: 'Answer 400 `{"error":"unsupported_token_type"}` for token types that cannot be revoked.',
   probe: 'Fresh grant; revoke its access token with token_type_hint=access_token.',
+  control:
+    'When the access-token revocation is refused with another code: the same client revoking a made-up token; a 200 shows the client can use the endpoint, so the refusal is about the access token.',
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;

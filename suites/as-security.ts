@@ -63,6 +63,8 @@ export const AS_RACE_01 = defineCheck({
   remediation:
     'Mark the code as redeemed atomically (compare-and-set in one storage operation) before issuing tokens.',
   probe: `Authorize once; send ${RACE_REQUESTS} redemptions of the code at the same time.`,
+  control:
+    "The race's own winner: at least one of the parallel redemptions must get a token (the code was good at that moment); a race nobody won concludes nothing.",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -138,6 +140,8 @@ export const AS_RACE_02 = defineCheck({
   requirement: `From security-checks.md RT-05: ${RACE_REQUESTS} parallel refreshes with one rotating refresh token yield at most one new token pair (rotation must be atomic, or a stolen token survives its rotation). No spec addresses grace windows; the number of successes is reported. Runs against loopback targets, or any target with --allow-races; not applicable when refresh tokens are not rotated (AS-REFRESH-02).`,
   remediation: 'Rotate refresh tokens with an atomic compare-and-set on the active token.',
   probe: `Fresh grant; send ${RACE_REQUESTS} refreshes with its refresh token at the same time.`,
+  control:
+    "The race's own winner: at least one of the parallel refreshes must get a token (the refresh token was good at that moment); a race nobody won concludes nothing.",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -252,6 +256,7 @@ export const AS_ENTROPY_01 = defineCheck({
   remediation:
     'Generate codes, tokens and secrets from a CSPRNG with at least 128 (better 256) random bits, e.g. 32 random bytes base64url-encoded.',
   probe: 'One fresh code and its redemption; one confidential client registration; estimate each secret.',
+  control: 'None: the check estimates the entropy of the values the AS issues, not a refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -309,6 +314,7 @@ export const AS_LIFETIME_01 = defineCheck({
     'From security-checks.md TK-10/TK-18: report the access-token lifetime (expires_in and exp - iat), the refresh-token lifetime when the AS states one (refresh_token_expires_in), and say that the code lifetime needs a wait to measure.',
   remediation: 'Keep access tokens short (minutes) and codes shorter (≤ 10 minutes, OAuth 2.1 §4.1.2).',
   probe: 'One fresh grant; read expires_in, exp/iat and refresh_token_expires_in.',
+  control: 'None: the check reports lifetimes (info), it judges no refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;

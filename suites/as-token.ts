@@ -67,6 +67,7 @@ export const AS_TOKEN_01 = defineCheck({
   remediation:
     'Answer the token request with 200, `Content-Type: application/json` and `{"access_token": ..., "token_type": "Bearer", "expires_in": <seconds>}`, adding `scope` whenever it differs from the request.',
   probe: 'Authorize, then redeem the code with a valid authorization_code request.',
+  control: 'None: the check judges a successful token response (a shared redemption), not a refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -137,6 +138,8 @@ export const AS_TOKEN_02 = defineCheck({
     'Send `Cache-Control: no-store` on every token response and on registration responses holding a client_secret.',
   probe:
     'Redeem a code, refresh with the refresh token issued, and register a confidential client; read Cache-Control of each.',
+  control:
+    'None: the check judges Cache-Control on responses that carry tokens or credentials, not a refusal.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -255,6 +258,8 @@ export const AS_TOKEN_03 = defineCheck({
   remediation:
     'Mark a code as used atomically on its first redemption and answer invalid_grant to any later one.',
   probe: 'Redeem a fresh code twice with identical valid parameters.',
+  control:
+    'The first redemption of the same code, just before the replay: its token shows the code and the request were good, so the refusal of the replay is about the reuse.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -294,6 +299,8 @@ export const AS_TOKEN_04 = defineCheck({
     'After a valid replay of a redeemed code is refused, the tokens issued by the first redemption should stop working: the refresh token issued then is refused with invalid_grant.',
   remediation: 'When a used code comes back, revoke the grant (refresh and access tokens) it produced.',
   probe: 'Redeem a fresh code, redeem it again, then refresh with the refresh token of the first redemption.',
+  control:
+    "A refresh with the first redemption's refresh token right before the replay: a new token then shows the grant was alive, so a refresh refused after the replay is the revocation the check looks for.",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -352,6 +359,8 @@ export const AS_TOKEN_05 = defineCheck({
     'Validate the whole request (verifier, client, redirect URI) before treating it as a replay that revokes the grant.',
   probe:
     'Redeem a fresh code; replay it with a different verifier; refresh with the legitimate refresh token.',
+  control:
+    "The legitimate refresh right before the invalid replay: a new refresh token then shows the grant was alive, so a refresh refused after the replay is the replay's doing.",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -442,6 +451,8 @@ export const AS_TOKEN_06 = defineCheck({
   remediation:
     'Store the client_id with the code and compare it with the authenticated (or, for public clients, the presented) client.',
   probe: 'Authorize with the harness client; redeem the code as the second registered client.',
+  control:
+    'The same code redeemed by its own client right after (or a new code of that client, redeemed properly, when the AS burned it): a token shows the refusal was about the other client. An invalid_client answer (the other client itself refused) concludes nothing.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -512,6 +523,8 @@ export const AS_TOKEN_07 = defineCheck({
     'Compare a redirect_uri sent to the token endpoint with the one stored with the code; accept its omission.',
   probe:
     'Redeem one fresh code with a different registered-looking redirect_uri, and another without redirect_uri.',
+  control:
+    'The same code redeemed without redirect_uri right after (then with the right redirect_uri, then a new code of the same client): a token shows the refusal of the different redirect_uri is about that parameter.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -597,6 +610,8 @@ export const AS_TOKEN_08 = defineCheck({
   remediation:
     'Answer 400 `{"error":"unsupported_grant_type"}` to any grant type the server does not implement, and never implement the password grant.',
   probe: 'POST grant_type=password (username, password) and grant_type=urn:example:unknown-grant.',
+  control:
+    'The same client with grant_type=authorization_code and a made-up code, sent once: refused only for the code (not invalid_client, unauthorized_client or unsupported_grant_type), it shows each refusal is about the grant type.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -657,6 +672,8 @@ export const AS_TOKEN_09 = defineCheck({
     'Answer a failed Basic authentication with 401, `WWW-Authenticate: Basic realm=...` and `{"error":"invalid_client"}`.',
   probe:
     "A real authorization code of a confidential client of the harness's, redeemed with a wrong secret via HTTP Basic (control: the same code with the right secret, or a new code when the AS burned it); and a request from an unknown client_id (control: the same request from the harness's own client passes client authentication).",
+  control:
+    "For the wrong secret: the same real code redeemed with the right secret right after (or a new code of that client when the AS burned it), a token showing the refusal is about the secret. For the unknown client_id: the same request from the harness's own client, which must pass client authentication (for an invalid_client answer) or be answered differently (for another answer).",
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -707,11 +724,27 @@ export const AS_TOKEN_09 = defineCheck({
         'an unknown client_id with a made-up grant was answered 400 invalid_grant: the AS judged the grant first, which OAuth 2.1 leaves open, so this says nothing about client authentication',
       );
       unknownUnjudged = true;
-    } else
-      t.violated(
-        `a request from an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client`,
-        { exchanges: [unknown.exchange] },
+    } else {
+      // Control: the same request from the harness's own client. Answered alike, the answer is
+      // about the request itself (its made-up grant), not about the unknown client.
+      const known = answerOf(
+        await postToken(t, as, client, vehicle, 'control: the same request, known client'),
       );
+      t.data('unknownClientControl', {
+        control: "the same request from the harness's own client",
+        answer: describeAnswer(known),
+        exchange: known.exchange,
+      });
+      if (known.status === unknown.status && known.error === unknown.error)
+        t.inconclusive(
+          `control failed: a request from an unknown client_id was answered ${describeAnswer(unknown)}, and the same request from the harness's own client alike (${describeAnswer(known)}), so the answer is not about the client`,
+        );
+      else
+        t.violated(
+          `a request from an unknown client_id was answered ${describeAnswer(unknown)}, not 400/401 invalid_client (the same request from the harness's own client: ${describeAnswer(known)})`,
+          { exchanges: [unknown.exchange, known.exchange] },
+        );
+    }
 
     const confidential = await confidentialClient(t, as);
     if (!confidential) {
@@ -805,6 +838,8 @@ export const AS_TOKEN_10 = defineCheck({
     'Write token errors as `{"error": "<code from OAuth 2.1 §3.2.4>"}` with status 400 and `Content-Type: application/json`.',
   probe:
     'Three erroneous token requests: an unknown code, a missing grant_type, a malformed refresh request.',
+  control:
+    'None: the check judges the form of the error answers (JSON, a defined error code) to requests that are wrong by construction; it does not claim which fault was refused.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -901,6 +936,8 @@ export const AS_TOKEN_11 = defineCheck({
     'Serve the token endpoint on POST only (405 otherwise) and answer invalid_request when any parameter appears more than once.',
   probe:
     'GET the token endpoint with a valid authorization_code query; POST a valid redemption with code repeated.',
+  control:
+    'The same code redeemed properly by POST right after (or a new code of the same client when a refused probe burned it), sent once for both probes: a token shows each refusal is about the GET or the repeated parameter. A GET that is served needs no control.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -970,6 +1007,7 @@ export const AS_TOKEN_12 = defineCheck({
     'An access token obtained with resource=<MCP endpoint> names that resource in its audience (the JWT aud claim). Opaque tokens cannot be judged here (RS-AUD-01 proves the binding end to end).',
   remediation: "Put the requested `resource` into the access token's `aud` claim.",
   probe: 'Decode the shared access token (obtained with resource=<target>) and read aud.',
+  control: 'None: the check judges the audience of the shared access token, not a refusal.',
   async run(t) {
     const tokens = await t.fixture('token');
     const jwt = decodeJwtToken(tokens.accessToken);
@@ -1021,6 +1059,8 @@ export const AS_TOKEN_13 = defineCheck({
   remediation:
     'Compare `resource` at the token endpoint with the resources the grant covers; answer invalid_target otherwise.',
   probe: `Authorize with resource=<target>; redeem with resource=${FOREIGN_RESOURCE}.`,
+  control:
+    'The same code redeemed for the authorized resource right after (or a new code of the same client when the AS burned it): a token shows the refusal was about the foreign resource.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -1074,6 +1114,8 @@ export const AS_TOKEN_14 = defineCheck({
     'grant_type=client_credentials from a public (unauthenticated) client is refused (unauthorized_client, invalid_client, or unsupported_grant_type where the grant is not offered at all) and yields no token.',
   remediation: 'Issue client_credentials tokens only to authenticated confidential clients.',
   probe: "POST grant_type=client_credentials with the harness's public client_id.",
+  control:
+    'The same client with grant_type=authorization_code and a made-up code: refused only for the code (not invalid_client, unauthorized_client or unsupported_grant_type), it shows the refusal is about client_credentials from a public client.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -1147,6 +1189,8 @@ export const AS_TOKEN_15 = defineCheck({
   remediation:
     'Refuse with invalid_scope any requested scope that is unknown or outside what the grant covers.',
   probe: 'Fresh grant for one scope; refresh asking for "not-a-scope", then for every supported scope.',
+  control:
+    'A plain refresh of the same grant just before each probe (a refused refresh may legally burn the token it presented): a new token shows the refusal of the unknown or over-broad scope is about the scope. An accepted request is judged on the scope it names.',
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
@@ -1263,6 +1307,7 @@ export const AS_TOKEN_16 = defineCheck({
   remediation:
     'Issue access tokens that live minutes (e.g. 5-60), and use refresh tokens for longer sessions.',
   probe: 'Read expires_in of the shared token response and exp/iat of the token when it is a JWT.',
+  control: 'None: the check judges the lifetime of the shared access token, not a refusal.',
   async run(t) {
     const tokens = await t.fixture('token');
     const jwt = decodeJwtToken(tokens.accessToken);
@@ -1324,6 +1369,7 @@ export const AS_TOKEN_17 = defineCheck({
   remediation:
     'Issue RFC 9068 access tokens: header `typ: at+jwt`, an asymmetric signature, and all §2.2 claims.',
   probe: 'Decode the header and claims of the shared access token.',
+  control: 'None: the check judges the header and claims of the shared access token, not a refusal.',
   async run(t) {
     const tokens = await t.fixture('token');
     const jwt = decodeJwtToken(tokens.accessToken);

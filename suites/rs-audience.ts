@@ -74,6 +74,8 @@ export const RS_AUD_01 = defineCheck({
     'Accept a token only when its `aud` (or introspected audience) names this MCP server exactly; answer 401 invalid_token otherwise.',
   probe:
     'POST the protected request with forged tokens for other audiences, or with a real token issued for another resource, between controls with a valid token.',
+  control:
+    "With a key: the same request with a correctly forged token whose `aud` is this server; without one: the same request with the harness's own access token; right before and right after: served, it shows the refusal was about the audience.",
   async run(t) {
     if (await t.optionalFixture('minter')) {
       await forgedAudiences(t);
@@ -167,6 +169,8 @@ export const RS_AUD_02 = defineCheck({
   remediation: 'Treat a missing `aud` as "not for this resource": answer 401 invalid_token.',
   probe:
     'POST the protected request with a forged token without aud, between controls with a correctly forged token.',
+  control:
+    'The same request with a correctly forged token that has `aud` (this server), right before and right after: served, it shows the refusal was about the missing audience.',
   async run(t) {
     const f = await forger(t);
     const token = await f.mint({ omit: ['aud'] });
@@ -194,6 +198,8 @@ export const RS_AUD_03 = defineCheck({
     'Check `aud` against this server on every token, including tokens issued without a `resource` parameter.',
   probe:
     'An authorization without resource; POST the protected request with its token between controls with the default token; read the token audience.',
+  control:
+    "The same request with the run's default token (issued with `resource`), right before and right after: served, it shows that what the server does with the token issued without `resource` is about its audience.",
   async run(t) {
     const issued = await t.fixture('token-no-resource');
     t.data('audience', issued.audience);
@@ -244,6 +250,8 @@ export const RS_AUD_04 = defineCheck({
   remediation: 'Accept `aud` as a string or an array, and look for this server among the array entries.',
   probe:
     'POST the protected request with a forged token whose aud = [this server, https://other.example/mcp].',
+  control:
+    'The same request with a correctly forged token whose `aud` is this server alone, right before and right after: served, it shows that a refused array audience is refused for being an array. (The check first makes sure the request validates presented tokens.)',
   async run(t) {
     const f = await forger(t);
     if (!(await probeValidatesTokens(t))) return;
@@ -284,6 +292,8 @@ export const RS_AUD_05 = defineCheck({
   remediation: 'Compare the scheme and host of `aud` case-insensitively (the path stays exact).',
   probe:
     'POST the protected request with forged tokens whose aud is the upper-case spelling, then the trailing-slash one.',
+  control:
+    'The same request with a correctly forged token whose `aud` is the resource spelled as the server spells it, right before and right after: served, it shows a refused upper-case audience is refused for its case. (The check first makes sure the request validates presented tokens.)',
   async run(t) {
     const f = await forger(t);
     if (!(await probeValidatesTokens(t))) return;
@@ -340,6 +350,7 @@ export const RS_AUD_06 = defineCheck({
   remediation:
     'Obtain separate credentials for upstream APIs (e.g. token exchange, RFC 8693); never forward the token the MCP client sent.',
   probe: 'Sends nothing: token passthrough is not observable from outside.',
+  control: 'None: the check sends nothing (token passthrough is not observable black-box).',
   async run(t) {
     t.notApplicable(
       'token passthrough is not observable black-box: only an upstream service instrumented to record the tokens it receives could show it (review the server code, or run it against such an upstream)',

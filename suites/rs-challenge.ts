@@ -53,6 +53,8 @@ export const RS_401_01 = defineCheck({
     'Check for a Bearer token before dispatching any JSON-RPC method and answer 401 with a WWW-Authenticate challenge when there is none.',
   probe:
     'POST initialize (2025-*) or tools/list (2026-07-28) without Authorization; when the operator declared that method public (--expect-public), the first undeclared of the fallback methods (2025-*: ping, tools/list, resources/list, prompts/list; 2026-07-28: resources/list, prompts/list).',
+  control:
+    "The same request with a token the target accepts (the harness's, else a correctly forged one), sent right before and right after the anonymous one: served both times, it shows the 401 was about the missing token. An anonymous request that is served needs no control.",
   async run(t) {
     const probe = undeclaredProbe(t);
     if (!probe) {
@@ -157,6 +159,8 @@ export const RS_401_02 = defineCheck({
   remediation:
     'Send `WWW-Authenticate: Bearer resource_metadata="<PRM URL>", scope="<scopes>"` (plus error="invalid_token" for a bad token) on every 401.',
   probe: 'POST the protected request without Authorization, then with `Authorization: Bearer <random>`.',
+  control:
+    "None: the check judges the WWW-Authenticate header of the 401 answers it gets; whether the requests had to be refused is RS-401-01's and RS-401-08's to judge.",
   async run(t) {
     const anonymous = await mcpCall(
       t.http,
@@ -229,6 +233,8 @@ export const RS_401_03 = defineCheck({
   remediation:
     'Add resource_metadata="https://<host>/.well-known/oauth-protected-resource/<path>" to every 401 challenge, pointing at metadata that is served.',
   probe: 'POST the protected request without Authorization; read resource_metadata; GET it.',
+  control:
+    'None: the check judges the resource_metadata parameter of the anonymous 401 and whether its URL serves metadata, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.challenge || prm.challenge.status !== 401) {
@@ -336,6 +342,7 @@ export const RS_401_04 = defineCheck({
     'Build the header from a list of (name, value) pairs, each name once, every value quoted: Bearer resource_metadata="…", scope="a b".',
   probe:
     'POST the protected request without Authorization, then with `Authorization: Bearer <random>`; parse each challenge strictly.',
+  control: 'None: the check judges the syntax of the challenges it receives, not a refusal.',
   async run(t) {
     const anonymousProbe = await protectedRequest(t, 'anonymous MCP request');
     const invalidProbe = await protectedRequest(t, 'MCP request with an invalid token');
@@ -429,6 +436,7 @@ export const RS_401_05 = defineCheck({
   remediation:
     'Leave out error="invalid_token" when the request had no Authorization header; keep it for bad tokens.',
   probe: 'POST the protected request without Authorization and read the Bearer challenge.',
+  control: 'None: the check judges the content of the anonymous 401 challenge, not a refusal.',
   async run(t) {
     const challenge = await anonymousBearerChallenge(t);
     if (!challenge) return;
@@ -477,6 +485,7 @@ export const RS_401_06 = defineCheck({
     'The Bearer challenge of the 401 includes scope="<space-separated scopes>" (clients request exactly these), with the RFC 6750 scope character set and single spaces between scopes.',
   remediation: 'Add scope="<scopes this endpoint needs>" to the 401 challenge.',
   probe: 'POST the protected request without Authorization and read the scope parameter.',
+  control: 'None: the check judges the scope parameter of the anonymous 401 challenge, not a refusal.',
   async run(t) {
     const challenge = await anonymousBearerChallenge(t);
     if (!challenge) return;
@@ -503,6 +512,7 @@ export const RS_401_07 = defineCheck({
     "SHOULD NOT: the `scope` of the challenge does not include offline_access; whether to ask for refresh tokens is the client's decision.",
   remediation: 'Remove offline_access from the scope parameter of the challenge.',
   probe: 'POST the protected request without Authorization and read the scope parameter.',
+  control: 'None: the check judges the scope parameter of the anonymous 401 challenge, not a refusal.',
   async run(t) {
     const challenge = await anonymousBearerChallenge(t);
     if (!challenge) return;

@@ -95,6 +95,7 @@ export const RS_CORS_01 = defineCheck({
     'Answer OPTIONS on the MCP endpoint with 204, Access-Control-Allow-Origin: <origin>, Access-Control-Allow-Methods: POST, GET, DELETE and Access-Control-Allow-Headers: Authorization, Content-Type, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id.',
   probe:
     'OPTIONS the MCP endpoint with Origin, Access-Control-Request-Method: POST and the MCP request headers.',
+  control: 'None: the check judges the CORS headers of the preflight answer, not a refusal.',
   async run(t) {
     const requested = mcpRequestHeaders(t);
     const answer = await withAcceptedOrigin(t, (origin) =>
@@ -159,6 +160,8 @@ export const RS_CORS_02 = defineCheck({
   remediation:
     'Add Access-Control-Allow-Origin: <origin> and Access-Control-Expose-Headers: WWW-Authenticate (plus Mcp-Session-Id, MCP-Protocol-Version) to every MCP endpoint answer, 401s included.',
   probe: 'POST the protected request without Authorization, with an Origin header.',
+  control:
+    'None: the check judges the CORS headers on the anonymous 401 it receives, not whether the request was refused.',
   async run(t) {
     const answer = await withAcceptedOrigin(
       t,
@@ -223,6 +226,7 @@ export const RS_CORS_03 = defineCheck({
   remediation:
     'Serve the metadata with Access-Control-Allow-Origin: *, and answer OPTIONS on it allowing GET and the MCP-Protocol-Version header.',
   probe: 'GET the metadata URL with a foreign Origin; OPTIONS it for GET with MCP-Protocol-Version.',
+  control: 'None: the check judges the CORS headers of the metadata answer, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prmUrl) {

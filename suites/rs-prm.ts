@@ -10,7 +10,7 @@ import {
   jsonObjectAnswer,
 } from '../runner/check-helpers.ts';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { type CheckContext, defineCheck, type Quote } from '../runner/check.ts';
+import { type CheckContext, defineCheck, FixtureUnavailable, type Quote } from '../runner/check.ts';
 import {
   type Attempt,
   discoverAuthorizationServer,
@@ -23,7 +23,7 @@ import { type McpSession, mcpCall, openSession } from '../runner/mcp.ts';
 import { REVISIONS, since } from '../runner/revisions.ts';
 import { bearerChallenge, param, parseWwwAuthenticate } from '../runner/www-authenticate.ts';
 import { conflictSides, inMcp, OFFLINE_ACCESS_NOT_A_RESOURCE_SCOPE } from './rs-quotes.ts';
-import { protectedRequest } from './token-probes.ts';
+import { protectedRequest, validTokenControl } from './token-probes.ts';
 
 const PRM_SUFFIX = '/.well-known/oauth-protected-resource';
 
@@ -93,6 +93,8 @@ export const RS_PRM_01 = defineCheck({
     'Serve a JSON document with `resource` and `authorization_servers` at /.well-known/oauth-protected-resource<path of the MCP endpoint>, and point to it from the 401 challenge with resource_metadata="…".',
   probe:
     'POST an anonymous JSON-RPC request, then GET each PRM URL in the MCP order until one answers 200 with a JSON object.',
+  control:
+    'None: the check judges whether metadata is served at the URLs an MCP client tries, a positive observation; no refusal is taken as proof.',
   async run(t) {
     const prm = await t.fixture('prm');
     t.data('attempts', attemptsTable(prm.attempts));
@@ -142,6 +144,7 @@ export const RS_PRM_02 = defineCheck({
   remediation:
     'Answer the metadata GET with status 200, `Content-Type: application/json` and a JSON object body.',
   probe: 'GET the metadata URL found by discovery.',
+  control: 'None: the check judges the status, media type and body of the metadata answer, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prmUrl) {
@@ -184,20 +187,67 @@ export const RS_PRM_03 = defineCheck({
     'The protected-resource metadata answers a request without Authorization with 200, never 401 or 403: it is the bootstrap for obtaining a token.',
   remediation: 'Exempt the /.well-known/oauth-protected-resource… URLs from authentication.',
   probe: 'The discovery GETs, which carry no Authorization header.',
+  control:
+    "The same metadata URL fetched with a token the target accepts (the harness's, else a correctly forged one) right after a refusal: metadata served with it shows the refusal was about the missing credentials, not about a document that is not there.",
   async run(t) {
     const prm = await t.fixture('prm');
     const refused = prm.attempts.filter((a) => a.status === 401 || a.status === 403);
     if (prm.prmUrl) {
       t.conforms(`${prm.prmUrl} answered 200 to a request without credentials`);
     } else if (refused.length > 0) {
-      t.violated(`the metadata refused a request without credentials: ${describeAttempts(refused)}`, {
-        exchanges: attemptExchanges(refused),
-      });
+      await judgeCredentialRefusal(t, refused);
     } else {
       t.notApplicable('no protected-resource metadata was found (see RS-PRM-01)');
     }
   },
 });
+
+/**
+ * RS-PRM-03's verdict on metadata URLs that refused a request without credentials, under its
+ * control: the same URLs fetched with a token the target accepts. Only a URL that then serves
+ * metadata shows the refusal was about credentials; a URL that refuses the token too may hold no
+ * metadata at all (RS-PRM-01 judges that), and then nothing is concluded.
+ */
+async function judgeCredentialRefusal(t: CheckContext, attempts: readonly Attempt[]): Promise<void> {
+  // The challenge's URL and a well-known URL may be the same: one control per URL.
+  const refused = attempts.filter((a, i) => attempts.findIndex((b) => b.url === a.url) === i);
+  let control: { token: string; what: string };
+  try {
+    control = await validTokenControl(t);
+  } catch (err) {
+    if (!(err instanceof FixtureUnavailable)) throw err;
+    t.prerequisiteMissing(
+      `control failed: the metadata refused a request without credentials (${describeAttempts(refused)}), and no token could be had to send the same request with one (${err.reason}), so the refusal is not shown to be about credentials`,
+      err.howToProvide ?? 'pass a token the target accepts with --token-env NAME',
+    );
+    return;
+  }
+  const rows = await Promise.all(
+    refused.map(async (attempt) => {
+      const res = await t.http.request(attempt.url, {
+        headers: { accept: 'application/json', authorization: `Bearer ${control.token}` },
+        label: `PRM with ${control.what} (control)`,
+      });
+      const served = res.status === 200 && jsonObjectAnswer(res).body !== undefined;
+      return { attempt, res, served };
+    }),
+  );
+  t.data(
+    'control',
+    rows.map(({ attempt, res }) => ({ url: attempt.url, status: res.status, exchange: res.exchange.id })),
+  );
+  const served = rows.filter((r) => r.served);
+  if (served.length === 0) {
+    t.inconclusive(
+      `control failed: the metadata refused a request without credentials (${describeAttempts(refused)}), and the same request with ${control.what} too (${rows.map((r) => `${r.attempt.url} → ${r.res.status}`).join('; ')}), so the refusal is not shown to be about credentials (see RS-PRM-01)`,
+    );
+    return;
+  }
+  t.violated(
+    `the metadata refused a request without credentials, and served it with ${control.what}: ${describeAttempts(served.map((r) => r.attempt))}`,
+    { exchanges: [...attemptExchanges(served.map((r) => r.attempt)), ...served.map((r) => r.res.exchange)] },
+  );
+}
 
 export const RS_PRM_04 = defineCheck({
   id: 'RS-PRM-04',
@@ -226,6 +276,7 @@ export const RS_PRM_04 = defineCheck({
     'The metadata has a `resource` member: an absolute URL with the https scheme and no fragment (http is tolerated for loopback hosts, a development setup); it SHOULD NOT contain a query (reported as a note).',
   remediation: 'Set `resource` to the https URL of the MCP endpoint, without fragment or query.',
   probe: 'Parse `resource` of the discovered metadata.',
+  control: 'None: the check judges what the metadata document says (`resource`), not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -285,6 +336,7 @@ export const RS_PRM_05 = defineCheck({
     'Set `resource` to exactly the identifier the well-known URL was built from: no trailing slash, same case, no fragment; a root document describes the origin, not the /mcp endpoint.',
   probe:
     'GET the path-inserted and the root well-known URL; compare each `resource` with the identifier rebuilt from its URL.',
+  control: 'None: the check judges the `resource` each well-known document names, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     const { pathInserted, root } = prmWellKnownUrls(t.target);
@@ -355,6 +407,7 @@ export const RS_PRM_07 = defineCheck({
     '`authorization_servers` is present and is a JSON array of at least one issuer string (optional in RFC 9728, mandatory for MCP servers).',
   remediation: 'Add `"authorization_servers": ["<issuer of your authorization server>"]` to the metadata.',
   probe: 'Read authorization_servers of the discovered metadata.',
+  control: 'None: the check judges what the metadata document says (`authorization_servers`), not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -414,6 +467,8 @@ export const RS_PRM_06 = defineCheck({
   remediation:
     'Set `resource` to the exact URL clients use for the MCP endpoint (same scheme, host case, port and path, no trailing slash), e.g. "https://mcp.example.com/mcp".',
   probe: 'Compare `resource` of the metadata found via the challenge with the MCP endpoint URL.',
+  control:
+    'None: the check compares the `resource` of the metadata reached through resource_metadata with the endpoint URL, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (prm.source !== 'header' || !prm.prm) {
@@ -489,6 +544,8 @@ export const RS_PRM_08 = defineCheck({
     'List each authorization server by its exact `issuer` value, as its own metadata spells it (no added trailing slash).',
   probe:
     'For each entry, GET its metadata in the MCP order (RFC 8414, then OpenID Connect) and compare `issuer`.',
+  control:
+    'None: the check compares each listed issuer with the `issuer` its own metadata names; a missing document is an absence, not a refusal of a changed request.',
   async run(t) {
     const prm = await t.fixture('prm');
     const servers = prm.prm?.authorization_servers;
@@ -571,6 +628,7 @@ export const RS_PRM_09 = defineCheck({
   remediation:
     'Drop members you have no value for from the metadata document instead of sending "", [] or null.',
   probe: 'Read every member of the discovered metadata.',
+  control: 'None: the check judges the members of the metadata document, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -613,6 +671,7 @@ export const RS_PRM_10 = defineCheck({
     'RECOMMENDED: the metadata has `scopes_supported`, an array of scope strings; MCP clients fall back to it when the 401 challenge names no scope.',
   remediation: 'Add `"scopes_supported": ["<scope>", …]` with the scopes your MCP endpoint uses.',
   probe: 'Read scopes_supported of the discovered metadata.',
+  control: 'None: the check judges what the metadata document says (`scopes_supported`), not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -641,6 +700,7 @@ export const RS_PRM_11 = defineCheck({
     'SHOULD NOT: `scopes_supported` does not contain offline_access (a client that requests every listed scope would otherwise always ask for refresh tokens; that is its own decision).',
   remediation: 'Remove offline_access from scopes_supported of the protected-resource metadata.',
   probe: 'Read scopes_supported of the discovered metadata.',
+  control: 'None: the check judges what the metadata document says (`scopes_supported`), not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     const scopes = prm.prm?.scopes_supported;
@@ -680,6 +740,8 @@ export const RS_PRM_12 = defineCheck({
     'SHOULD NOT (derived): `bearer_methods_supported`, when present, does not list "query" (OAuth 2.1 resource servers must not take tokens from the URL). It should list "header", the only method MCP clients use; a list without it is reported as a note, not judged.',
   remediation: 'Advertise `"bearer_methods_supported": ["header"]` and ignore access_token query parameters.',
   probe: 'Read bearer_methods_supported of the discovered metadata.',
+  control:
+    'None: the check judges what the metadata document says (`bearer_methods_supported`), not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -727,6 +789,7 @@ export const RS_PRM_13 = defineCheck({
   remediation:
     'Spell `resource` in canonical form: "https://mcp.example.com/mcp" (lowercase, no trailing "/").',
   probe: 'Read the scheme, host and path of `resource` as sent.',
+  control: 'None: the check judges how `resource` is spelled, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     const resource = prm.prm?.resource;
@@ -784,6 +847,7 @@ export const RS_PRM_14 = defineCheck({
     'Serve jwks_uri over https, never list "none" as a signing algorithm, and sign signed_metadata with a real algorithm and an iss claim.',
   probe:
     'Read jwks_uri, resource_signing_alg_values_supported and signed_metadata of the discovered metadata.',
+  control: 'None: the check judges the signing members of the metadata document, not a refusal.',
   async run(t) {
     const prm = await t.fixture('prm');
     if (!prm.prm) {
@@ -885,6 +949,8 @@ export const RS_PRM_15 = defineCheck({
     'Point resource_metadata in every 401 and 403 challenge at a metadata URL that is actually served.',
   probe:
     'Collect resource_metadata from the anonymous 401, an invalid-token 401 and a 403 with a narrower token; GET each distinct URL.',
+  control:
+    'None: the check judges whether each resource_metadata URL a challenge names serves metadata; the 401s and 403 are only where the URLs are collected, not verdicts.',
   async run(t) {
     const prm = await t.fixture('prm');
     const seen = new Map<string, string[]>();

@@ -321,6 +321,8 @@ export const RS_PUB_01 = defineCheck({
     'Gate initialize and notifications/initialized the same way: best, both need a token (the 401 on initialize starts OAuth in every SDK client).',
   probe:
     'Every JSON-RPC method a client sends, without a token (initialize first), plus GET and DELETE; compare initialize with notifications/initialized.',
+  control:
+    "When initialize is answered anonymously and notifications/initialized is refused: notifications/initialized sent with the harness's token after initialize with it; served, it shows the anonymous refusal is about the token, so the handshake is split.",
   async run(t) {
     const rows = await surface(t);
     const init = rows.get('initialize');
@@ -362,6 +364,8 @@ export const RS_PUB_02 = defineCheck({
     'On a server that advertises OAuth (protected-resource metadata, or a 401 anywhere), tools/call, the method with side effects, is refused without a token. The probe names a tool that does not exist, so any anonymous 2xx (a result or a JSON-RPC error) shows that the dispatcher is reachable anonymously. It cannot be declared public.',
   remediation: 'Require a valid token for tools/call (and every method that acts) before dispatching it.',
   probe: `tools/call of a non-existent tool (${NO_SUCH}) without a token, within the full anonymous matrix.`,
+  control:
+    "tools/call of the same non-existent tool with the harness's token (in a session it opened, 2025-*): served, it shows the anonymous refusal is about the token. An anonymous call that is answered needs no control.",
   async run(t) {
     const rows = await surface(t);
     const call = rows.get('tools/call');
@@ -414,6 +418,8 @@ export const RS_PUB_03 = defineCheck({
   remediation:
     'Require a token for the list methods, or, when the catalogue is public on purpose, declare it with --expect-public so the report records the decision.',
   probe: 'tools/list, resources/list and prompts/list without a token, within the full anonymous matrix.',
+  control:
+    "Each catalogue method refused anonymously is sent again with the harness's token: it counts as refused for want of a token only when that is served. A catalogue served anonymously needs no control.",
   async run(t) {
     const rows = await surface(t);
     let leaks = 0;
@@ -474,6 +480,8 @@ export const RS_PUB_04 = defineCheck({
   remediation:
     'Answer 401 to initialize (2025) or to the first method that needs authorization, so clients start the OAuth flow at connection time.',
   probe: 'The full anonymous matrix; compare the handshake with every other method.',
+  control:
+    "For lazy auth: the other methods, refused anonymously with 401, are sent again with the harness's token (in a session it opened, 2025-*); served, they show the 401s were about the token. Methods answered without a token while none needs one need no control.",
   async run(t) {
     const rows = await surface(t);
     const jsonRpc = [...rows.values()].filter((r) => r.method !== 'GET' && r.method !== 'DELETE');
@@ -493,6 +501,19 @@ export const RS_PUB_04 = defineCheck({
         (r) => !['initialize', 'notifications/initialized', 'ping'].includes(r.method) && !r.declaredPublic,
       );
       if (others.length > 0 && others.every((r) => r.outcome === 'requires-auth')) {
+        // The 401s say "needs a token" only if the same methods are served with one.
+        const controls = await withTokenSurface(
+          t,
+          others.map((r) => r.method),
+        );
+        const refused = others.filter((r) => !served(controls.get(r.method)));
+        if (refused.length > 0) {
+          t.prerequisiteMissing(
+            `control failed: ${refused.map((r) => `${r.method} with the token was answered ${controls.get(r.method) ? describeStatus(controls.get(r.method)!) : 'nothing'}`).join('; ')}, so their anonymous 401s are not shown to be about the token`,
+            'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
+          );
+          return;
+        }
         t.violated(
           `lazy auth: ${describe(init)} without a token while ${others.map((r) => r.method).join(', ')} need one; clients connect, then find no tools and no sign-in prompt`,
         );

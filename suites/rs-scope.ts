@@ -287,6 +287,11 @@ async function heldAdvertisedScopes(t: CheckContext): Promise<string | undefined
   return [...held].join(' ');
 }
 
+/** A 2xx reply: the request was served (the controls ask no more). */
+function served(reply: McpReply): boolean {
+  return reply.response.status >= 200 && reply.response.status < 300;
+}
+
 function scopesOf(text: string | undefined): string[] {
   return (text ?? '').split(' ').filter((s) => s !== '');
 }
@@ -540,6 +545,8 @@ export const RS_403_01 = defineCheck({
     'Check the scopes of the verified token before dispatching the operation, and answer 403 with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when one is missing.',
   probe:
     'tools/list with the default token, then tools/call of the privileged tool (--privileged-tool) with that token.',
+  control:
+    'Two, for a call that did not run: tools/list with the same token in the same session (the token and session are good), and the same call (or handshake) with a token that also holds the scopes the 403 names, else every scope the metadata lists (forged, or one authorization per run): both served show the refusal was about scope. A call that ran needs none.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async ({ reply, what, op }) => {
@@ -597,6 +604,8 @@ export const RS_403_02_A = defineCheck({
   remediation:
     'Add `WWW-Authenticate: Bearer error="insufficient_scope", scope="<scopes the operation needs>", resource_metadata="<PRM URL>"` to the 403.',
   probe: 'tools/call of the privileged tool with the default token; parse the 403 challenge.',
+  control:
+    "The 403 is judged only under RS-403-01's controls: the same call (or handshake) with a token that also holds the scopes the 403 names goes through, and, for a call, tools/list with the same token in the same session is served; so the challenge judged is that of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
@@ -653,6 +662,8 @@ export const RS_403_02_B = defineCheck({
     'Send `scope="<scopes>"` and `resource_metadata="<the PRM URL of this endpoint>"` in the 403 challenge, and make sure the URL answers 200.',
   probe:
     'tools/call of the privileged tool with the default token; read scope and resource_metadata; GET the metadata URL.',
+  control:
+    "The 403 is judged only under RS-403-01's controls: the same call (or handshake) with a token that also holds the scopes the 403 names goes through, and, for a call, tools/list with the same token in the same session is served; so the challenge judged is that of an insufficient-scope refusal.",
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await observeInsufficientScope(t, accessToken, async (probe) => {
@@ -711,6 +722,8 @@ export const RS_403_03 = defineCheck({
     'Put every scope the operation needs in the scope parameter of one insufficient_scope challenge, not only the first missing one.',
   probe:
     'tools/call of the privileged tool with a token holding no scope (forged, when the harness holds a key; else the default token), a fresh authorization for the union of held and challenged scopes, then the same call again.',
+  control:
+    'tools/list with the re-authorized token (which the default scope allows), when the retry is refused: served, it shows the token itself is good, so the refusal is about the scopes of the operation. A retry that goes through needs no control.',
   async run(t) {
     const defaultToken = await t.fixture('token');
     const minter = await t.optionalFixture('minter');
@@ -756,6 +769,26 @@ export const RS_403_03 = defineCheck({
     if (second.response.status >= 200 && second.response.status < 300) {
       t.conforms(
         `after re-authorizing with "${union.join(' ')}" the same call was answered ${describeReply(second)}`,
+      );
+      return;
+    }
+    // Control: the re-authorized token on tools/list, which the default scope allows: served, the
+    // token itself is good, so the refusal of the retry is about the scopes of the operation.
+    const control = await withSession(t, grant.tokens.accessToken, (session) =>
+      mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/list',
+        params: {},
+        token: grant.tokens.accessToken,
+        ...(session ? { session } : {}),
+        label: 'tools/list with the re-authorized token (control)',
+      }),
+    );
+    if (!control) return;
+    t.data('control', { reauthorizedTokenToolsList: control.response.status });
+    if (!served(control)) {
+      t.prerequisiteMissing(
+        `control failed: tools/list with the token re-authorized for "${union.join(' ')}" was answered ${describeReply(control)}, so the refusal of the retry is not shown to be about scope`,
+        'make sure the tokens the authorization server issues for these scopes are accepted by this endpoint',
       );
       return;
     }
@@ -808,6 +841,8 @@ export const RS_403_04 = defineCheck({
     'Under 2025-11-25, list the scopes the token already holds together with the missing ones in the scope parameter of the 403 challenge.',
   probe:
     'tools/call of the privileged tool with the default token; if the challenge omits granted scopes, authorize with only the challenged scopes and retry tools/list.',
+  control:
+    'When the token of only the challenged scopes loses tools/list: the same tools/list with the token of the granted scopes, right after; served, it shows the refusal is about the narrower token. A token that keeps access needs no control.',
   async run(t) {
     const defaultToken = await t.fixture('token');
     const granted = scopesOf(defaultToken.scope);
@@ -858,9 +893,29 @@ export const RS_403_04 = defineCheck({
     });
     const status = earlier?.response.status;
     t.data('earlierOperationStatus', status ?? null);
-    if (earlier && status !== undefined && status >= 200 && status < 300)
+    if (earlier && status !== undefined && status >= 200 && status < 300) {
       t.conforms(
         `the challenge omits the granted scopes, but a token of only "${challenged.join(' ')}" still lists tools`,
+      );
+      return;
+    }
+    // Control: the same tools/list with the token of the granted scopes, at that moment: served,
+    // the refusal is about the token of only the challenged scopes.
+    const control = await withSession(t, defaultToken.accessToken, (session) =>
+      mcpCall(t.http, t.target, t.revision, {
+        method: 'tools/list',
+        params: {},
+        token: defaultToken.accessToken,
+        ...(session ? { session } : {}),
+        label: 'tools/list with the token of the granted scopes (control)',
+      }),
+    );
+    if (!control) return;
+    t.data('control', { grantedScopesToolsList: control.response.status });
+    if (!served(control))
+      t.prerequisiteMissing(
+        `control failed: tools/list with the token of the granted scopes "${granted.join(' ')}" was answered ${describeReply(control)} too, so losing it with a token of "${challenged.join(' ')}" is not shown to be about scope`,
+        'make sure the token the harness obtained is accepted by this endpoint (--token-env NAME)',
       );
     else
       t.violated(
@@ -908,6 +963,8 @@ export const RS_403_05 = defineCheck({
     'When checking the scopes of a token, expand each granted scope into the scopes it implies before comparing with what the operation needs, instead of comparing scope strings literally.',
   probe:
     'tools/call of the privileged tool with the default token to learn the needed scopes from the 403 challenge; a fresh authorization with the declared broad scope in place of the scopes it implies; the same call again.',
+  control:
+    "When the broad-scope token is refused: the same call with a token of the needed scopes themselves (forged with the harness's key, else one authorization per run); it goes through, so the refusal is about the broad scope. A call that runs needs no control.",
   async run(t) {
     const implies = t.options.scopeImplies;
     if (!implies || Object.keys(implies).length === 0) {
@@ -966,6 +1023,20 @@ export const RS_403_05 = defineCheck({
       t.conforms(`tools/call ${probe.op.tool}, which needs "${needed.join(' ')}", ran with ${what}`);
       return;
     }
+    // Control: the same call with a token of the needed scopes themselves (forged, or one
+    // authorization per run): it goes through, so the refusal is about the broad scope.
+    const scoped = await withScopeControl(t, probe.reply, (privileged) =>
+      withSession(t, privileged, (own) =>
+        callTool(
+          t,
+          privileged,
+          probe.op,
+          own,
+          `tools/call ${probe.op.tool} with the scopes it needs (control)`,
+        ),
+      ),
+    );
+    if (!scopeControlsPassed(t, undefined, scoped)) return;
     const challenged = reply.response.status === 403 ? challengeOf(reply) : undefined;
     const asked = challenged ? param(challenged, 'scope') : undefined;
     t.violated(

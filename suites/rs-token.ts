@@ -93,6 +93,8 @@ export const RS_401_08 = defineCheck({
     'Treat every token that fails to parse or verify as invalid: answer 401 with `WWW-Authenticate: Bearer error="invalid_token", …`; catch parser exceptions instead of letting them become 500.',
   probe:
     'POST the protected request with `Bearer abc`, a two-segment JWT, `a.b.c`, 10 KB of `A`, and `Bearer a b` (not token68), between two controls with a valid token.',
+  control:
+    "The same request with a token the target accepts (the harness's, else a correctly forged one), right before and right after the malformed ones, on the protected request and, where the revision's own request is public, on that one too: served, it shows each refusal was about the malformed credential.",
   async run(t) {
     const { token, what: describedToken } = await validTokenControl(t);
     const truncatedJwt = `${encodeJson({ alg: 'ES256', typ: 'at+jwt' })}.${encodeJson({ sub: 'x' })}`;
@@ -172,6 +174,8 @@ export const RS_401_09 = defineCheck({
   remediation:
     'Compare `exp` with the current time (a small clock tolerance is fine) and answer 401 when it has passed.',
   probe: 'POST the protected request with a forged token whose exp = now − 600 s (iat = now − 900 s).',
+  control:
+    'The same request with a correctly forged token (same key, same claims, not expired), right before and right after: served, it shows the refusal was about `exp`.',
   async run(t) {
     const f = await forger(t);
     const now = nowSeconds();
@@ -208,6 +212,8 @@ export const RS_401_10 = defineCheck({
     'Verify the JWS signature with the authorization server keys before trusting any claim (or look opaque tokens up / introspect them).',
   probe:
     'POST the protected request with the real token, then with a copy whose `sub` (or one middle character) is changed.',
+  control:
+    "The same request with the untouched access token, right before and right after (on the protected request and, where the revision's own request is public, on that one too): served, it shows the refusal was about the changed character.",
   async run(t) {
     const { token } = await realTokenControl(t);
     const tampered = tamperPayload(token);
@@ -255,6 +261,8 @@ export const RS_401_11 = defineCheck({
     'Use an explicit allow-list of signing algorithms (the ones your authorization server uses); never accept `none`, whatever its casing, or an empty signature.',
   probe:
     'POST the protected request with alg none / None / NONE and empty-signature variants of the real token.',
+  control:
+    'The same request with the real, signed access token (for an opaque token: a correctly signed forged one), right before and right after: served, it shows the refusal was about the missing signature.',
   async run(t) {
     const real = await realTokenControl(t);
     const { token } = real;
@@ -356,6 +364,8 @@ export const RS_401_12 = defineCheck({
     "Resolve the verification key only from the authorization server's jwks_uri (by kid), pin the algorithms to those keys, and ignore `jwk`, `jku` and `x5u` headers in tokens.",
   probe:
     'POST the protected request with the real claims re-signed by a foreign ES256 key (same kid, other kid, embedded jwk) and by HS256 with the public key bytes.',
+  control:
+    'The same request with the real access token, signed by the authorization server, right before and right after: served, it shows the refusal was about the foreign key.',
   async run(t) {
     const { token, control } = await realTokenControl(t);
     const parts = decodeJwtParts(token);
@@ -415,6 +425,8 @@ export const RS_401_13 = defineCheck({
     'Compare `iss` with the trusted issuer identifier exactly (RFC 9068 §4: code-point equality, no normalization) and answer 401 on a mismatch.',
   probe:
     'POST the protected request with forged tokens whose iss is https://issuer.invalid and the issuer + "/".',
+  control:
+    'The same request with a correctly forged token carrying the trusted issuer, right before and right after: served, it shows the refusal was about `iss`.',
   async run(t) {
     const f = await forger(t);
     const issuer = f.minter.issuer;
@@ -454,6 +466,8 @@ export const RS_401_14 = defineCheck({
     'Accept only access tokens: require typ "at+jwt" (RFC 9068 §4) and an `aud` naming this resource; never accept ID tokens.',
   probe:
     'POST the protected request with an ID token (real or forged) and with a forged at+jwt whose typ is "JWT".',
+  control:
+    'For the real ID token, the same request with the access token of the same flow; for the forged ID token and typ "JWT", the same request with a correctly forged access token; each right before and right after: served, it shows the refusal was about the kind of token.',
   async run(t) {
     const tokens = await t.optionalFixture('token');
     const minter = await t.optionalFixture('minter');
@@ -551,6 +565,8 @@ export const RS_401_15 = defineCheck({
     'A token that is valid in every respect except that its `nbf` is one hour in the future is refused with 401.',
   remediation: 'When a token carries `nbf`, refuse it before that time (a small clock tolerance is fine).',
   probe: 'POST the protected request with a forged token whose nbf = now + 3600 s (exp = now + 7200 s).',
+  control:
+    'The same request with a correctly forged token without the future `nbf`, right before and right after: served, it shows the refusal was about `nbf`.',
   async run(t) {
     const f = await forger(t);
     const now = nowSeconds();
@@ -593,6 +609,8 @@ export const RS_401_16 = defineCheck({
   remediation:
     'Read the access token from the Authorization header only; ignore `access_token` in the query.',
   probe: 'POST the protected request to <endpoint>?access_token=<valid token> with no Authorization header.',
+  control:
+    'The same request with the same token in the Authorization header, right before and right after the query-only one: served, it shows the token is good and only its place differs. (The check first makes sure the request is refused without any token.)',
   async run(t) {
     if (!(await probeNeedsToken(t))) return;
     const { token, control } = await realTokenControl(t);
@@ -643,6 +661,8 @@ export const RS_401_17 = defineCheck({
     'A valid token is accepted whatever the case of the scheme name: `bearer`, `BEARER`, `bEaReR`.',
   remediation: 'Compare the authentication scheme case-insensitively (RFC 9110 §11.1).',
   probe: 'POST the protected request with `Authorization: bearer|BEARER|bEaReR <valid token>`.',
+  control:
+    "The same request with the same token under the scheme spelled `Bearer`, right before and right after: served, it shows a refused `bearer`/`BEARER` is about the scheme's case only.",
   async run(t) {
     if (!(await probeValidatesTokens(t))) return;
     const { token, control } = await realTokenControl(t);
@@ -690,6 +710,8 @@ export const RS_401_18 = defineCheck({
   remediation:
     'Treat a request whose Authorization is not Bearer as unauthenticated: 401 with `WWW-Authenticate: Bearer resource_metadata="…"`.',
   probe: 'POST the protected request with `Basic dXNlcjpwYXNz`, `Token x` and a bare `Bearer`.',
+  control:
+    "The same request with a token the target accepts (the harness's, else a correctly forged one) as `Bearer <token>`, right before and right after: served, it shows each refusal was about the other scheme or the empty credential.",
   async run(t) {
     if (!(await probeNeedsToken(t))) return;
     const { control } = await validTokenControl(t);
@@ -762,6 +784,8 @@ export const RS_401_19 = defineCheck({
     'Refuse requests carrying more than one Authorization header (or token method) with 400 invalid_request.',
   probe:
     'POST the protected request with two Authorization lines (valid+invalid, invalid+valid), and header+query combinations.',
+  control:
+    'The same request with the valid token in one Authorization header, right before and right after: served, it shows the refusal of the duplicate lines is about the duplication.',
   async run(t) {
     if (!(await probeNeedsToken(t))) return;
     const { token, control } = await realTokenControl(t);
@@ -875,6 +899,8 @@ export const RS_401_20 = defineCheck({
     'Authenticate every HTTP request on the MCP endpoint, notifications and session requests included; never treat a session id as authentication.',
   probe:
     'Open a session with the token (2025-*), then without a token: a notification, tools/list (or the fallback probe method), GET (Accept: text/event-stream), DELETE.',
+  control:
+    'For the notification and the JSON-RPC request, the same request with the token in the same session, right before and right after; for GET and DELETE, the same method with the token: a refusal without the token is judged only where the request with it is served.',
   async run(t) {
     const token = (await t.fixture('token')).accessToken;
     if (!(await probeNeedsToken(t))) return;
@@ -1044,6 +1070,8 @@ export const RS_401_21 = defineCheck({
   remediation:
     'Have the resource server look tokens up (introspection, RFC 7662, or a shared store) so that revoked tokens stop working, or keep JWT lifetimes short.',
   probe: 'Fresh grant; revoke its access token (RFC 7009); POST the protected request with it.',
+  control:
+    'The same fresh access token on the same request before its revocation: served then, it shows the refusal after revocation is about the revocation.',
   async run(t) {
     const as = authorizationServerOf(await t.fixture('as'));
     if (typeof as.metadata.revocation_endpoint !== 'string') {
@@ -1120,6 +1148,8 @@ export const RS_401_22 = defineCheck({
     'Map every token verification failure to 401 with error="invalid_token"; reserve 403 for insufficient_scope.',
   probe:
     'POST the protected request once per kind of invalid token, between controls with the valid real (or forged) token, and compare the statuses.',
+  control:
+    'The same request with the untouched real token (for the broken signature) and with a correctly forged token (for the forged kinds), right before and right after each group: a status is judged only in a group whose control was served.',
   async run(t) {
     const outcomes: TokenOutcome[] = [];
     const tokens = await t.optionalFixture('token');

@@ -125,6 +125,8 @@ export const RS_TRN_01 = defineCheck({
   remediation:
     'Compare Origin with the origins allowed to call the endpoint and answer 403 when it is present and not one of them.',
   probe: `The protected request with a valid token, without Origin (control) and with Origin: ${FOREIGN_ORIGIN}.`,
+  control:
+    'The same authorized request without Origin, right before and right after the one with the foreign Origin: served, it shows the refusal was about the Origin header.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const probe = { ...protectedProbe(t.revision), token: accessToken };
@@ -197,6 +199,8 @@ export const RS_TRN_02 = defineCheck({
   remediation:
     'Validate MCP-Protocol-Version on every request after initialization (2026-07-28: every request) and answer 400 with the supported versions.',
   probe: `tools/list with a valid token and MCP-Protocol-Version: ${UNSUPPORTED_VERSION} (2026-07-28: also in _meta, so header and body agree), after the same request with the right version as control.`,
+  control:
+    'The same tools/list with the token and the negotiated MCP-Protocol-Version, right before and right after: served, it shows the 400 (or other answer) is about the version.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await withSession(t, accessToken, async (session) => {
@@ -269,6 +273,8 @@ export const RS_TRN_03 = defineCheck({
     'Compare Mcp-Method with the body method and Mcp-Name with params.name / params.uri before dispatching, and answer 400 / -32020 on any difference.',
   probe:
     'tools/call of a read-only tool with Mcp-Method: tools/list; the same call with Mcp-Name naming another tool (the matching call first, as control).',
+  control:
+    'The same tools/call with the token and headers that match the body, right before and right after: served, it shows a refusal of the mismatched Mcp-Method / Mcp-Name is about the mismatch.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const tools = await listTools(t, accessToken, undefined);
@@ -348,6 +354,8 @@ export const RS_TRN_04 = defineCheck({
     'Answer GET and DELETE with 405, never set Mcp-Session-Id, and ignore Mcp-Session-Id / Last-Event-ID on requests.',
   probe:
     'GET and DELETE with a valid token; tools/list with the token; tools/list with Mcp-Session-Id and Last-Event-ID added.',
+  control:
+    'tools/list with the same token and no session headers, sent alongside the probes: served, it shows the token and endpoint serve requests, so a GET or DELETE answer other than 405, or a refusal with the session headers, is about them; otherwise only what was served (a stream, a session id) is judged.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const legacy = await legacySupport(t, accessToken);
@@ -398,11 +406,16 @@ export const RS_TRN_04 = defineCheck({
       }),
     ]);
     const problems: string[] = [];
+    // Control: tools/list with the same token and no session headers, sent alongside. When it is
+    // not served, a refusal of GET, DELETE or the session headers may be about the token: only
+    // what was served then (a stream, an answered GET or DELETE, a session id) is judged.
+    const controlServed = is2xx(plain);
     for (const [method, response] of [
       ['GET', get],
       ['DELETE', del],
     ] as const) {
-      if (response.status !== 405)
+      const servedAnyway = 'note' in response || (response.status >= 200 && response.status <= 299);
+      if (response.status !== 405 && (controlServed || servedAnyway))
         problems.push(
           'note' in response
             ? response.note
@@ -414,8 +427,7 @@ export const RS_TRN_04 = defineCheck({
       problems.push(
         `a 2026-07-28 response carries Mcp-Session-Id (${minted.response.exchange.label ?? 'tools/list'})`,
       );
-    if (!is2xx(plain)) t.note(`tools/list with the token was answered ${describeReply(plain)}`);
-    else if (!is2xx(withHeaders))
+    if (controlServed && !is2xx(withHeaders))
       problems.push(
         `tools/list with Mcp-Session-Id and Last-Event-ID was answered ${describeReply(withHeaders)}, so the headers were not ignored`,
       );
@@ -424,9 +436,16 @@ export const RS_TRN_04 = defineCheck({
       DELETE: del.status,
       sessionIdMinted: minted !== undefined,
       withSessionHeaders: withHeaders.response.status,
+      control: plain.response.status,
     });
     for (const problem of problems) t.violated(problem);
-    if (problems.length === 0)
+    if (problems.length > 0) return;
+    if (!controlServed)
+      t.prerequisiteMissing(
+        `control failed: tools/list with the token was answered ${describeReply(plain)}, so the answers to GET, DELETE and the session headers are not shown to be about them`,
+        TOKEN_HOW,
+      );
+    else
       t.conforms('GET and DELETE are answered 405, no session id is minted and session headers are ignored');
   },
 });
@@ -486,6 +505,8 @@ export const RS_TRN_05 = defineCheck({
     'Route GET on the MCP endpoint: open an SSE stream, or answer 405 Method Not Allowed (with Allow: POST) when the server offers none.',
   probe:
     'Open a session with the token; ping in it (control); GET with Accept: text/event-stream; ping again (control).',
+  control:
+    'A ping with the token in the same session, right before and right after the GET: served, it shows the answer to GET is about the method, not a dead session or token.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     await withSession(t, accessToken, async (session) => {
@@ -596,6 +617,8 @@ export const RS_SESS_01 = defineCheck({
   remediation: 'Verify the bearer token on every request, whether or not it names a known session.',
   probe:
     'initialize + notifications/initialized with a token, then tools/list (or, when the target serves tools/list to anyone, the method the token checks probe on) with only the Mcp-Session-Id.',
+  control:
+    'The same request in the same session with the token, right before and right after the one with only the session id: served, it shows the refusal was about the missing token.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     // A method the target answers without any token proves nothing about the session id: a server
@@ -670,6 +693,8 @@ export const RS_SESS_02 = defineCheck({
     'Store the token subject with the session and refuse (404, as for an unknown session) a request whose token has another subject.',
   probe:
     "Session opened with user A's token; tools/list in it with A's token (control), then with user B's token.",
+  control:
+    "tools/list in user A's session with A's own token, right before and right after the one with user B's token: served, it shows the refusal was about whose token it is.",
   async run(t) {
     const a = (await t.fixture('token')).accessToken;
     const b = (await t.fixture('token-user-b')).accessToken;
@@ -735,6 +760,8 @@ export const RS_SESS_03 = defineCheck({
   remediation:
     'Generate session ids from a CSPRNG (e.g. 32 random bytes, base64url), never from a counter or a timestamp.',
   probe: `${SESSION_SAMPLES} initialize requests with a token (5 at a time); each session is ended with DELETE.`,
+  control:
+    'None: the check judges the session ids the server issues (charset, uniqueness, patterns), not a refusal.',
   async run(t) {
     const { accessToken } = await t.fixture('token');
     const ids: string[] = [];
@@ -921,6 +948,8 @@ export const RS_SESS_04 = defineCheck({
     'Integrity-protect requestState (HMAC or AEAD, e.g. the SDK createRequestStateCodec) with a binding to the authenticated user, verify it on every retry before the handler runs (ServerOptions.requestState.verify), and authenticate each round with its own token.',
   probe:
     "tools/call of the --state-tool with user A's token (round 1: input_required + requestState); the retry with A's state and answers sent with user B's token, with no token, and with A's token and a state with one character changed; then A's own retry as the control.",
+  control:
+    "User A's own retry with its requestState and the same answers, sent after the probes: completed, it shows the refusals of user B's token and of the tampered state are about the handle. A probe that completed needs no control.",
   async run(t) {
     const tool = t.options.stateTool;
     if (!tool) {

@@ -46,6 +46,7 @@ const timed = (id: string, ms: number, outcome: 'pass' | 'fail' | 'warn' | 'erro
     faults: [],
     requirement: 'test',
     remediation: 'test',
+    control: 'None: a test check.',
     async run(t) {
       await new Promise((resolve) => setTimeout(resolve, ms));
       if (outcome === 'pass') t.conforms('fine');

@@ -31,4 +31,14 @@ describe('docs/CHECKS.md', () => {
       '"Parameters with zero values MUST be omitted from the response." ([RFC 9728 §3.2](https://www.rfc-editor.org/rfc/rfc9728#section-3.2); MUST, resource server)',
     );
   });
+
+  it("shows each check's control next to what it sends (issue #12)", () => {
+    const doc = renderChecksDoc(CHECKS);
+    const section = (id: string) => doc.slice(doc.indexOf(`### ${id}: `)).split('\n### ')[0]!;
+    for (const check of CHECKS) expect(section(check.id)).toMatch(/\n- \*\*Control:\*\* \S/);
+    expect(section('AS-PKCE-05')).toMatch(
+      /- \*\*Sends:\*\* .*\n- \*\*Control:\*\* The same code redeemed with the right code_verifier/,
+    );
+    expect(section('AS-META-06')).toContain('- **Control:** None: ');
+  });
 });

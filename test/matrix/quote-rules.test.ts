@@ -25,6 +25,7 @@ function check(overrides: Partial<CheckDefinition>) {
     faults: ['rs-401-no-challenge'],
     requirement: 'r',
     remediation: 'r',
+    control: 'None: a test check.',
     async run() {},
     ...overrides,
   });

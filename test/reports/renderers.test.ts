@@ -9,6 +9,7 @@ import { renderMarkdown } from '../../reports/markdown.ts';
 import { fingerprint, renderSarif, targetIdentity } from '../../reports/sarif.ts';
 import { primarySpecUrl, quoteUrl, specUrl } from '../../reports/spec-links.ts';
 import { sarifProblems } from '../helpers/sarif.ts';
+import { CHECKS } from '../../suites/index.ts';
 import { HOSTILE, sampleReport } from './sample-report.ts';
 
 describe('spec links', () => {
@@ -236,6 +237,23 @@ describe('report.html', () => {
   it('is self-contained: no external scripts, styles, images or fonts', () => {
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
     expect(html).toMatch(/default-src 'none'/);
+  });
+
+  it('shows what each check sends and its control, from the catalogue by id, escaped', () => {
+    const article = (page: string, id: string) =>
+      page.slice(page.indexOf(`id="${id}"`)).split('</article>')[0]!;
+    const prm01 = CHECKS.find((c) => c.id === 'RS-PRM-01')!;
+    const text = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    expect(article(html, 'RS-PRM-01')).toContain(`<strong>Sends:</strong> ${text(prm01.probe!)}`);
+    expect(article(html, 'RS-PRM-01')).toMatch(/<strong>Control:<\/strong> None: /);
+    // A catalogue entry is text, never markup; an id the catalogue lacks shows neither line.
+    const hostile = renderHtml(
+      sampleReport(),
+      new Map([['RS-PRM-01', { probe: '<b>GET</b>', control: '<script>x()</script>' }]]),
+    );
+    expect(article(hostile, 'RS-PRM-01')).toContain('&#60;script&#62;x()&#60;/script&#62;');
+    expect(article(hostile, 'RS-PRM-01')).not.toContain('<script>x()');
+    expect(article(hostile, 'RS-PRM-05')).not.toContain('Control:');
   });
 
   it("shows the run's verdict as decided, with its details", () => {

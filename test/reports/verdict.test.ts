@@ -332,6 +332,7 @@ describe('the CLI exits with the verdict its reports show', () => {
       faults: [],
       requirement: 'test',
       remediation: 'test',
+      control: 'None: a test check.',
       async run(t) {
         if (outcome === 'pass') t.conforms('as expected');
         else if (outcome === 'violated') t.violated('seen wrong');

@@ -222,6 +222,10 @@ describe('help, version and list', () => {
       levelByRevision: { '2025-06-18': 'MUST', '2025-11-25': 'MUST', '2026-07-28': 'MUST' },
     });
     expect(byId.get('RS-PUB-01')).toMatchObject({ level: 'SHOULD', derived: expect.any(String) });
+    // Every check says which request is its control, or why it needs none.
+    expect(byId.get('AS-PKCE-05')!.control).toMatch(/right code_verifier/);
+    expect(byId.get('RS-PRM-09')!.control).toMatch(/^None: /);
+    expect(listing.filter((c) => typeof c.control !== 'string' || c.control === '')).toEqual([]);
     expect(byId.get('RS-401-01')).toMatchObject({ level: 'SHOULD', conflict: expect.any(String) });
     // A rule of one MCP revision sets that revision's level only.
     expect(byId.get('RS-401-03')).toMatchObject({
@@ -341,6 +345,7 @@ describe('runs', () => {
       faults: [],
       requirement: 'test',
       remediation: 'test',
+      control: 'None: a test check.',
       async run(t) {
         const token = await t.fixture('token');
         seen.push(token.accessToken, ...(token.refreshToken ? [token.refreshToken] : []));

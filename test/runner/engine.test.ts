@@ -32,6 +32,7 @@ function check(id: string, run: (t: CheckContext) => Promise<void>, extra: Parti
     faults: [],
     requirement: 'a requirement',
     remediation: 'a remedy',
+    control: 'None: a test check.',
     run,
     ...extra,
   });

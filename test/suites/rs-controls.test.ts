@@ -169,6 +169,7 @@ describe('the mechanism is enforced: a new check cannot judge a refusal without 
       untestable: 'a test check',
       requirement: 'A garbage token is refused.',
       remediation: 'none',
+      control: 'MISSING: this test check forgets its control on purpose.',
       async run(t) {
         judgeAllRefused(t, [await presentToken(t, 'garbage', 'a garbage token')], 'garbage');
       },

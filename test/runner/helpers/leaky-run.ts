@@ -15,6 +15,7 @@ const base = {
   faults: [],
   requirement: 'test',
   remediation: 'test',
+  control: 'None: a test check.',
 };
 
 const checks = [
