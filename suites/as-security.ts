@@ -14,6 +14,7 @@ import {
   decodeJwtToken,
   describeAnswer,
   freshCode,
+  grantWithRefresh,
   pooledRedemption,
   postToken,
   refreshForm,
@@ -149,12 +150,9 @@ export const AS_RACE_02 = defineCheck({
       );
       return;
     }
-    const grant = await t.freshGrant();
-    const rt = grant.tokens.refreshToken;
-    if (!rt) {
-      t.notApplicable('no refresh token is issued');
-      return;
-    }
+    const g = await grantWithRefresh(t, { unobservable: 'there is no refresh token to race' });
+    if (!g) return;
+    const { grant, rt } = g;
     const answers = await Promise.all(
       Array.from({ length: RACE_REQUESTS }, (_, i) =>
         postToken(
