@@ -45,6 +45,12 @@ export interface FakeTargetOptions {
    */
   refreshTokens?: 'offline-access';
   /**
+   * With refreshTokens: a superseded refresh token presented again is answered with the same
+   * response its first use got (no reuse detection), as better-auth's MCP plugin does for 30 s
+   * ("refresh-response replay", refreshTokenReuseInterval).
+   */
+  refreshReplay?: boolean;
+  /**
    * The token endpoint answers 500 server_error to an unknown code and to every refresh, as the
    * SDK example's demo provider does (it throws for both, and refresh is "Not implemented").
    */
@@ -86,7 +92,15 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
   /** Refresh tokens (o.refreshTokens): the grant's family, whether superseded, its scope. */
   const refreshTokens = new Map<
     string,
-    { family: string; clientId: string; scope: string; resource?: string; superseded: boolean }
+    {
+      family: string;
+      clientId: string;
+      scope: string;
+      resource?: string;
+      superseded: boolean;
+      /** The answer of its rotation (o.refreshReplay). */
+      answer?: Record<string, unknown>;
+    }
   >();
   const revokedFamilies = new Set<string>();
   const offlineAccess = o.refreshTokens === 'offline-access';
@@ -173,17 +187,23 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
         if (!asked.split(' ').every((s) => rt.scope.split(' ').includes(s)))
           return oauthError(400, 'invalid_scope', 'beyond the grant');
         if (rt.superseded) {
+          if (o.refreshReplay && rt.answer) return HttpResponse.json(rt.answer, noStore);
           revokedFamilies.add(rt.family);
           return oauthError(400, 'invalid_grant', 'refresh token reused');
         }
         rt.superseded = true;
         const next = randomBytes(24).toString('base64url');
-        refreshTokens.set(next, { ...rt, superseded: false });
+        const { answer: _previous, ...grant } = rt;
+        refreshTokens.set(next, { ...grant, superseded: false });
         const token = issue(bind(resource), rt.clientId);
-        return HttpResponse.json(
-          { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: asked, refresh_token: next },
-          noStore,
-        );
+        rt.answer = {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_in: 3600,
+          scope: asked,
+          refresh_token: next,
+        };
+        return HttpResponse.json(rt.answer, noStore);
       }
       const code = codes.get(form.get('code') ?? '');
       if (!code)

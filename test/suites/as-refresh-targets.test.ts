@@ -99,6 +99,22 @@ describe('an AS that issues refresh tokens only for offline_access (and lists it
   });
 });
 
+describe("an AS that replays a rotation's answer to a reused refresh token (better-auth's MCP plugin, 30 s)", () => {
+  it('AS-RACE-02 counts one issuance replayed, not 20 winners; AS-REFRESH-03 owns the reuse', async () => {
+    // Before: "20 of 20 parallel refreshes with one refresh token got tokens (at most 1 may)",
+    // or 1 of 20 when the others arrived before the replay was stored: a verdict by timing.
+    const results = await run({ refreshTokens: 'offline-access', refreshReplay: true }, [
+      'AS-RACE-02',
+      'AS-REFRESH-03',
+    ]);
+    const race = results.get('AS-RACE-02');
+    expect(race?.status, line(race)).toBe('pass');
+    expect(race?.message).toMatch(/all with the same access token: one issuance, replayed/);
+    const reuse = results.get('AS-REFRESH-03');
+    expect(reuse?.status, line(reuse)).toBe('fail');
+  });
+});
+
 describe('an AS whose refresh grant answers 500 to everything', () => {
   it('AS-REFRESH-08 concludes nothing from a refused made-up refresh token', async () => {
     // Before: pass, with the control "a made-up code" answered 500 counted as a success.
