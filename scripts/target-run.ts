@@ -57,9 +57,15 @@ export const TargetSchema = z.strictObject({
 
 export type TargetVariant = z.infer<typeof VariantSchema>;
 
-const ExpectedEntrySchema = z.strictObject({
+export const ExpectedEntrySchema = z.strictObject({
   status: z.enum(['pass', 'fail', 'warn', 'skip', 'error', 'info']),
   comment: z.string().min(1),
+  /**
+   * True when the verdict is caused by our glue (start.mjs, the target's wiring) rather than by
+   * the product (issue #13 §6): the product's documentation leaves the behaviour to the
+   * integrator, and our integration decided it. The comparison treats it like any entry.
+   */
+  glue: z.boolean().optional(),
 });
 export type ExpectedEntry = z.infer<typeof ExpectedEntrySchema>;
 
@@ -78,6 +84,14 @@ export function listTargets(): string[] {
 export function loadTarget(name: string): TargetVariant[] {
   const file = join(TARGETS_DIR, name, 'target.json');
   return TargetSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).variants;
+}
+
+/** The IDs of the expected entries marked `glue: true`, sorted. */
+export function glueEntries(expected: Record<string, ExpectedEntry>): string[] {
+  return Object.entries(expected)
+    .filter(([, entry]) => entry.glue === true)
+    .map(([id]) => id)
+    .sort();
 }
 
 export function loadExpected(name: string, variant: TargetVariant): Record<string, ExpectedEntry> {
@@ -282,6 +296,8 @@ export interface VariantOutcome {
   report: Report;
   exitCode: number;
   differences: Difference[];
+  /** The check IDs whose expected entry is marked glue (our wiring, not the product, decides them). */
+  glue: string[];
   durationMs: number;
   /** The console output of the run (for a failing comparison). */
   console: string;
@@ -330,7 +346,8 @@ export async function runVariant(
       }),
     ]);
     const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
-    const differences = compare(report, loadExpected(name, variant));
+    const expected = loadExpected(name, variant);
+    const differences = compare(report, expected);
     if (report.runError) {
       differences.unshift({
         id: '(run)',
@@ -345,6 +362,7 @@ export async function runVariant(
       report,
       exitCode,
       differences,
+      glue: glueEntries(expected),
       durationMs: Math.round(performance.now() - started),
       console: lines.join(''),
     };

@@ -36,8 +36,12 @@ for (const selector of selection) {
         .join(', ');
       const verdict =
         outcome.differences.length === 0 ? 'matches expected' : `${outcome.differences.length} difference(s)`;
+      const glue =
+        outcome.glue.length === 0
+          ? 'no glue entries'
+          : `${outcome.glue.length} glue entries (${outcome.glue.join(', ')})`;
       console.log(
-        `${name}/${variant.name}: ${counts}; ${(outcome.durationMs / 1000).toFixed(1)} s; ${verdict}`,
+        `${name}/${variant.name}: ${counts}; ${glue}; ${(outcome.durationMs / 1000).toFixed(1)} s; ${verdict}`,
       );
       for (const d of outcome.differences) {
         console.log(`  ${d.id}: expected ${d.expected}, got ${d.actual}${d.message ? `: ${d.message}` : ''}`);

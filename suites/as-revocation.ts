@@ -11,6 +11,7 @@ import {
   answerOf,
   codeForm,
   describeAnswer,
+  grantWithRefresh,
   redemptionWithRefresh,
   postToken,
   refreshForm,
@@ -268,12 +269,9 @@ export const AS_REVOKE_03 = defineCheck({
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
-    const grant = await t.freshGrant();
-    const rt0 = grant.tokens.refreshToken;
-    if (!rt0) {
-      t.notApplicable('no refresh token is issued');
-      return;
-    }
+    const g = await grantWithRefresh(t, { unobservable: 'there is no refresh token to revoke' });
+    if (!g) return;
+    const { grant, rt: rt0 } = g;
     // Control: the refresh token works right before the revocation (rt0 → rt).
     const before = answerOf(
       await postToken(
@@ -339,12 +337,9 @@ export const AS_REVOKE_04 = defineCheck({
   async run(t) {
     const as = await revocationAs(t);
     if (!as) return;
-    const grant = await t.freshGrant();
-    const rt0 = grant.tokens.refreshToken;
-    if (!rt0) {
-      t.notApplicable('no refresh token is issued, so survival cannot be observed at the AS');
-      return;
-    }
+    const g = await grantWithRefresh(t, { unobservable: 'survival cannot be observed at the AS' });
+    if (!g) return;
+    const { grant, rt: rt0 } = g;
     // Control: the owner's refresh works right before the foreign revocation (rt0 → rt).
     const before = answerOf(
       await postToken(

@@ -6,6 +6,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateRandomState } from 'oauth4webapi';
 import type { CheckContext, Level, ProbeContext } from '../runner/check.ts';
+import type { Grant } from '../runner/fixtures.ts';
 import type { HttpResponse } from '../runner/http.ts';
 import {
   type AuthorizationServer,
@@ -114,11 +115,39 @@ export async function freshCodeFor(
 }
 
 /**
- * For a shared probe that needs a refresh token: a code of the asking check's leased client,
- * redeemed. An AS that issues refresh tokens only for `offline_access` (OIDC Core §11, with
- * prompt=consent) gets a second authorization asking for it when the first redemption carried
- * none and its metadata lists that scope, as a client that wants refresh tokens would do (the
- * checks' own grants do the same: suites/as-refresh.ts grantWithRefresh).
+ * The scope to ask for again when a grant came without a refresh token from an AS that issues
+ * them only for `offline_access` (OpenID Connect Core 1.0 §11: "the Authorization Server MUST
+ * ensure that the prompt parameter contains consent"): the scope plus `offline_access`, when the
+ * AS metadata lists that scope and the first request did not ask for it already; else undefined
+ * (a refresh token came, the redemption failed, or asking again cannot help). Issue #13 §7; the
+ * one rule for every check and shared probe that needs a refresh token.
+ */
+export function offlineAccessRetry(
+  as: AuthorizationServer,
+  scope: string | undefined,
+  tokens: { accessToken?: string; refreshToken?: string },
+): string | undefined {
+  const supported = as.metadata.scopes_supported;
+  const asked = (scope ?? '').split(' ').filter(Boolean);
+  if (
+    tokens.refreshToken !== undefined ||
+    tokens.accessToken === undefined ||
+    !Array.isArray(supported) ||
+    !supported.includes('offline_access') ||
+    asked.includes('offline_access')
+  )
+    return undefined;
+  return [...asked, 'offline_access'].join(' ');
+}
+
+/** The extra authorization parameter that goes with an `offline_access` retry (OIDC Core §11). */
+export const OFFLINE_ACCESS_PROMPT: [string, string][] = [['prompt', 'consent']];
+
+/**
+ * A code of the asking check's leased client, redeemed (for a shared probe, or for the check
+ * itself: a CheckContext is a ProbeContext). An AS that issues refresh tokens only for
+ * `offline_access` gets a second authorization asking for it (offlineAccessRetry), as a client
+ * that wants refresh tokens would do. `code.scope` is the scope the returned code was asked for.
  */
 export async function redemptionWithRefresh(
   probe: ProbeContext,
@@ -134,20 +163,60 @@ export async function redemptionWithRefresh(
     return { code, redemption, tokens: answerOf(redemption) };
   };
   const first = await redeem([], scope, label);
-  const supported = as.metadata.scopes_supported;
-  if (
-    first.tokens.refreshToken !== undefined ||
-    first.tokens.accessToken === undefined ||
-    !Array.isArray(supported) ||
-    !supported.includes('offline_access') ||
-    (scope ?? '').split(' ').includes('offline_access')
-  )
-    return first;
+  const retry = offlineAccessRetry(as, scope, first.tokens);
+  if (retry === undefined) return first;
   return redeem(
-    [['prompt', 'consent']],
-    [scope, 'offline_access'].filter(Boolean).join(' '),
+    OFFLINE_ACCESS_PROMPT,
+    retry,
     `${label}, asking offline_access (no refresh token without it)`,
   );
+}
+
+/** A fresh grant of the check's own with a refresh token (grantWithRefresh). */
+export interface RefreshGrant {
+  as: AuthorizationServer;
+  grant: Grant;
+  rt: string;
+  /**
+   * The scope the grant holds: the token response's `scope`, else the scope the authorization
+   * request asked for (OAuth 2.1 §3.2.3: `scope` may be omitted when identical to the request),
+   * offline_access included when it was asked again with it.
+   */
+  scope: string | undefined;
+}
+
+/**
+ * A fresh grant of the check's own client with a refresh token, or undefined after a
+ * notApplicable that says why not (`unobservable`: what the check then cannot see). Asks again
+ * with offline_access when the AS needs it (offlineAccessRetry).
+ */
+export async function grantWithRefresh(
+  t: CheckContext,
+  opts: { scope?: string; unobservable?: string } = {},
+): Promise<RefreshGrant | undefined> {
+  const as = await tokenAs(t);
+  if (!as) return undefined;
+  let asked = opts.scope ?? (await defaultScope(t));
+  let grant = await t.freshGrant(opts.scope !== undefined ? { scope: opts.scope } : {});
+  const retry = offlineAccessRetry(as, asked, grant.tokens);
+  if (retry !== undefined) {
+    t.note('no refresh token without offline_access: asked again with offline_access and prompt=consent');
+    grant = await t.freshGrant({ scope: retry, extraParams: OFFLINE_ACCESS_PROMPT });
+    asked = retry;
+  }
+  if (!grant.tokens.refreshToken) {
+    t.notApplicable(
+      `the AS issued no refresh token (optional: MCP 2026-07-28 §Refresh Tokens says clients MUST NOT assume one)${opts.unobservable ? `, so ${opts.unobservable}` : ''}`,
+    );
+    return undefined;
+  }
+  return { as, grant, rt: grant.tokens.refreshToken, scope: grant.tokens.scope ?? asked };
+}
+
+/** A space-separated scope as a set, for comparing two scope strings whatever their order. */
+export function sameScope(a: string | undefined, b: string | undefined): boolean {
+  const set = (s: string | undefined) => [...new Set((s ?? '').split(' ').filter(Boolean))].sort().join(' ');
+  return set(a) === set(b);
 }
 
 /** The authorization step for `client` through `probe` (a check or a shared probe): a code, unredeemed. */

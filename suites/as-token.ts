@@ -26,6 +26,7 @@ import {
   type Form,
   freshCode,
   grantableScopes,
+  grantWithRefresh,
   redemptionWithRefresh,
   hasNoStore,
   isError,
@@ -364,9 +365,12 @@ export const AS_TOKEN_05 = defineCheck({
   async run(t) {
     const as = await tokenAs(t);
     if (!as) return;
-    const code = await freshCode(t, as);
-    const first = answerOf(
-      await postToken(t, as, code.client, codeForm(code), 'token request (legitimate redemption)'),
+    // The check's own code, redeemed; asked again with offline_access when the AS needs it.
+    const { code, tokens: first } = await redemptionWithRefresh(
+      t,
+      t,
+      as,
+      'token request (legitimate redemption)',
     );
     if (first.refreshToken === undefined) {
       t.notApplicable(
@@ -1196,14 +1200,15 @@ export const AS_TOKEN_15 = defineCheck({
     if (!as) return;
     const { scopes: supported } = await grantableScopes(t, as);
     const narrow = supported[0];
-    const grant = await t.freshGrant(narrow !== undefined ? { scope: narrow } : {});
-    if (!grant.tokens.refreshToken) {
-      t.notApplicable('no refresh token is issued, so scope requests at the token endpoint cannot be probed');
-      return;
-    }
+    const g = await grantWithRefresh(t, {
+      ...(narrow !== undefined ? { scope: narrow } : {}),
+      unobservable: 'scope requests at the token endpoint cannot be probed',
+    });
+    if (!g) return;
+    const { grant } = g;
     // Each probe's control is the plain refresh just before it (a refused refresh may legally
     // burn the token it presented, so the control cannot come after: AS-XREFRESH-01 judges that).
-    let rt = grant.tokens.refreshToken;
+    let rt = g.rt;
     const plainRefresh = async (what: string) => {
       const a = answerOf(await postToken(t, as, grant.client, refreshForm(rt, t.target), `control: ${what}`));
       if (a.refreshToken !== undefined) rt = a.refreshToken;

@@ -35,6 +35,26 @@ export interface FakeTargetOptions {
   publicMethodsIgnoringTokens?: string[];
   /** A valid token is refused with 403 insufficient_scope everywhere (a scope the AS never grants). */
   forbidValidTokens?: boolean;
+  /**
+   * 'offline-access': the AS lists `mcp`, `mcp:read` and `offline_access` in scopes_supported and
+   * issues a refresh token only when the grant's scope includes offline_access and the request
+   * carried prompt=consent (OpenID Connect Core §11, as oidc-provider does); refresh tokens
+   * rotate, a reused one revokes its family, an omitted scope keeps the grant's, a wider one is
+   * invalid_scope, another resource is invalid_target; /revoke revokes a client's own refresh
+   * token (RFC 7009). Default: no refresh tokens.
+   */
+  refreshTokens?: 'offline-access';
+  /**
+   * With refreshTokens: a superseded refresh token presented again is answered with the same
+   * response its first use got (no reuse detection), as better-auth's MCP plugin does for 30 s
+   * ("refresh-response replay", refreshTokenReuseInterval).
+   */
+  refreshReplay?: boolean;
+  /**
+   * The token endpoint answers 500 server_error to an unknown code and to every refresh, as the
+   * SDK example's demo provider does (it throws for both, and refresh is "Not implemented").
+   */
+  tokenErrors500?: boolean;
 }
 
 export interface FakeTarget {
@@ -65,7 +85,25 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
     ...options,
   };
   const tokens = new Map<string, TokenRecord>();
-  const codes = new Map<string, { resource?: string; clientId: string; redirectUri: string }>();
+  const codes = new Map<
+    string,
+    { resource?: string; clientId: string; redirectUri: string; scope: string; consent: boolean }
+  >();
+  /** Refresh tokens (o.refreshTokens): the grant's family, whether superseded, its scope. */
+  const refreshTokens = new Map<
+    string,
+    {
+      family: string;
+      clientId: string;
+      scope: string;
+      resource?: string;
+      superseded: boolean;
+      /** The answer of its rotation (o.refreshReplay). */
+      answer?: Record<string, unknown>;
+    }
+  >();
+  const revokedFamilies = new Set<string>();
+  const offlineAccess = o.refreshTokens === 'offline-access';
   let origin = '';
   const mcpUrl = () => `${origin}/mcp`;
   const bind = (resource: string | undefined) => (o.asIgnoresResource ? mcpUrl() : resource);
@@ -91,10 +129,13 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
         registration_endpoint: `${origin}/register`,
         introspection_endpoint: `${origin}/introspect`,
         response_types_supported: ['code'],
-        grant_types_supported: ['authorization_code'],
+        grant_types_supported: offlineAccess
+          ? ['authorization_code', 'refresh_token']
+          : ['authorization_code'],
         code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: ['none'],
-        scopes_supported: ['mcp'],
+        scopes_supported: offlineAccess ? ['mcp', 'mcp:read', 'offline_access'] : ['mcp'],
+        ...(offlineAccess ? { revocation_endpoint: `${origin}/revoke` } : {}),
       }),
     ),
     http.post('*/register', async ({ request }) => {
@@ -123,6 +164,8 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
           ...(resource !== undefined ? { resource } : {}),
           clientId: q.get('client_id') ?? '',
           redirectUri: q.get('redirect_uri') ?? '',
+          scope: q.get('scope') ?? 'mcp',
+          consent: q.get('prompt') === 'consent',
         });
         redirect.searchParams.set('code', code);
       }
@@ -130,14 +173,75 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
     }),
     http.post('*/token', async ({ request }) => {
       const form = new URLSearchParams(await request.text());
+      const noStore = { headers: { 'cache-control': 'no-store' } };
+      if (form.get('grant_type') === 'refresh_token') {
+        if (o.tokenErrors500) return oauthError(500, 'server_error', 'Internal Server Error');
+        if (!offlineAccess) return oauthError(400, 'unsupported_grant_type', 'no refresh grant');
+        const presented = form.get('refresh_token') ?? '';
+        const rt = refreshTokens.get(presented);
+        if (!rt || rt.clientId !== form.get('client_id') || revokedFamilies.has(rt.family))
+          return oauthError(400, 'invalid_grant', 'unknown refresh token');
+        const resource = form.get('resource') ?? rt.resource;
+        if (resource !== rt.resource) return oauthError(400, 'invalid_target', 'not the granted resource');
+        const asked = form.get('scope') ?? rt.scope;
+        if (!asked.split(' ').every((s) => rt.scope.split(' ').includes(s)))
+          return oauthError(400, 'invalid_scope', 'beyond the grant');
+        if (rt.superseded) {
+          if (o.refreshReplay && rt.answer) return HttpResponse.json(rt.answer, noStore);
+          revokedFamilies.add(rt.family);
+          return oauthError(400, 'invalid_grant', 'refresh token reused');
+        }
+        rt.superseded = true;
+        const next = randomBytes(24).toString('base64url');
+        const { answer: _previous, ...grant } = rt;
+        refreshTokens.set(next, { ...grant, superseded: false });
+        const token = issue(bind(resource), rt.clientId);
+        rt.answer = {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_in: 3600,
+          scope: asked,
+          refresh_token: next,
+        };
+        return HttpResponse.json(rt.answer, noStore);
+      }
       const code = codes.get(form.get('code') ?? '');
-      if (!code) return oauthError(400, 'invalid_grant', 'unknown code');
+      if (!code)
+        return o.tokenErrors500
+          ? oauthError(500, 'server_error', 'Internal Server Error')
+          : oauthError(400, 'invalid_grant', 'unknown code');
       codes.delete(form.get('code')!);
       const token = issue(bind(code.resource), code.clientId);
+      const refresh =
+        offlineAccess && code.consent && code.scope.split(' ').includes('offline_access')
+          ? randomBytes(24).toString('base64url')
+          : undefined;
+      if (refresh !== undefined)
+        refreshTokens.set(refresh, {
+          family: refresh,
+          clientId: code.clientId,
+          scope: code.scope,
+          ...(code.resource !== undefined ? { resource: code.resource } : {}),
+          superseded: false,
+        });
       return HttpResponse.json(
-        { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'mcp' },
-        { headers: { 'cache-control': 'no-store' } },
+        {
+          access_token: token,
+          token_type: 'Bearer',
+          expires_in: 3600,
+          scope: offlineAccess ? code.scope : 'mcp',
+          ...(refresh !== undefined ? { refresh_token: refresh } : {}),
+        },
+        noStore,
       );
+    }),
+    http.post('*/revoke', async ({ request }) => {
+      const form = new URLSearchParams(await request.text());
+      const rt = refreshTokens.get(form.get('token') ?? '');
+      if (rt && rt.clientId !== form.get('client_id'))
+        return oauthError(400, 'unauthorized_client', 'not this client’s token');
+      if (rt) revokedFamilies.add(rt.family);
+      return new HttpResponse(null, { status: 200 });
     }),
     http.post('*/introspect', async ({ request }) => {
       const form = new URLSearchParams(await request.text());

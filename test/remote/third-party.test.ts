@@ -3,7 +3,8 @@
 // its own, behind TLS signed by a test CA, 25 ms each way, named by its public https origin
 // (MCP_OAUTH_PUBLIC_URL). Its statuses must equal its expected file, check by check, except the
 // checks that cannot run because the server cannot reach the harness (they must say so and name
-// --cimd-url-base).
+// --cimd-url-base) and the one that watches a loopback port of the harness for the server's
+// connections (AS-CIMD-07: it must say it needs the harness on the server's machine).
 //
 // The run is the target's own (target.json: --spec 2025-11-25, form login, run-config.json) with
 // two changes the remote host needs: the login script matches the https origin, and --allow-races,
@@ -26,7 +27,13 @@ import {
   TARGETS_DIR,
 } from '../../scripts/target-run.ts';
 import { type RemoteHost, remoteHostUnavailable, startRemoteHost } from '../helpers/remote-host.ts';
-import { cannotReachHarness, describeResults, NEEDS_AS_TO_REACH_HARNESS, runSuite } from './helpers.ts';
+import {
+  cannotReachHarness,
+  describeResults,
+  NEEDS_AS_ON_THIS_MACHINE,
+  NEEDS_AS_TO_REACH_HARNESS,
+  runSuite,
+} from './helpers.ts';
 
 const NAME = 'mcp-oauth-server';
 const FOLDER = join(TARGETS_DIR, NAME);
@@ -83,6 +90,14 @@ describe(`${NAME} on a remote host`, () => {
       );
       expect(run.report.runError).toBeUndefined();
       const unreachable = new Set(run.report.results.filter(cannotReachHarness).map((r) => r.id));
+      // mcp-oauth-server has metadata documents on (its README Quick Start), so AS-CIMD-07 runs on
+      // loopback (the expected file) and, against a server elsewhere, says what it needs instead.
+      for (const id of NEEDS_AS_ON_THIS_MACHINE) {
+        const r = run.report.results.find((x) => x.id === id);
+        expect(r?.status, id).toBe('skip');
+        expect(r?.howToProvide, id).toMatch(/on the authorization server's machine/);
+        unreachable.add(id);
+      }
       const differences = compare(run.report, loadExpected(NAME, variant)).filter(
         (d) => !unreachable.has(d.id),
       );
@@ -91,7 +106,7 @@ describe(`${NAME} on a remote host`, () => {
         `${NAME} on the remote host differs from ${variant.expected}`,
       ).toEqual([]);
       // Only checks that need the server to fetch the harness's documents are put down to reach
-      // (here AS-META-09-B, which asks whether documents work although none are advertised).
+      // (here AS-META-09-A/-B and the AS-CIMD checks: the server advertises metadata documents).
       expect(
         describeResults(
           run.report.results.filter(

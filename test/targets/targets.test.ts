@@ -9,8 +9,11 @@ import { describe, expect, it } from 'vitest';
 import {
   compare,
   ensureInstalled,
+  ExpectedEntrySchema,
+  glueEntries,
   INSTALL_TIMEOUT_MS,
   listTargets,
+  loadExpected,
   loadTarget,
   RUN_TIMEOUT_MS,
   runVariant,
@@ -19,8 +22,11 @@ import {
 describe('third-party targets match their expected results', () => {
   for (const name of listTargets()) {
     for (const variant of loadTarget(name)) {
+      // The title says how many expected verdicts our glue decides (issue #13 §6), so a reader of
+      // the test output sees which share of a target's verdicts is the product's own.
+      const glue = glueEntries(loadExpected(name, variant)).length;
       it(
-        `${name}/${variant.name}`,
+        `${name}/${variant.name} (${glue} glue ${glue === 1 ? 'entry' : 'entries'})`,
         async (ctx) => {
           const problem = ensureInstalled(name);
           if (problem) ctx.skip(problem);
@@ -102,5 +108,24 @@ describe('the comparison is exact per check ID', () => {
       'A-03 (not listed)->pass',
       'A-02 pass->(did not run)',
     ]);
+  });
+});
+
+describe('glue entries (issue #13 §6)', () => {
+  it('an entry may say its verdict is our glue’s, as a boolean only', () => {
+    expect(ExpectedEntrySchema.parse({ status: 'fail', comment: 'c', glue: true }).glue).toBe(true);
+    expect(() => ExpectedEntrySchema.parse({ status: 'fail', comment: 'c', glue: 'yes' })).toThrow();
+    expect(() => ExpectedEntrySchema.parse({ status: 'fail', comment: 'c', gleu: true })).toThrow();
+  });
+
+  it('glueEntries lists the marked IDs, sorted', () => {
+    expect(
+      glueEntries({
+        'B-02': { status: 'warn', comment: 'glue', glue: true },
+        'A-01': { status: 'fail', comment: 'glue', glue: true },
+        'C-03': { status: 'pass', comment: 'product', glue: false },
+        'D-04': { status: 'pass', comment: 'product' },
+      }),
+    ).toEqual(['A-01', 'B-02']);
   });
 });
