@@ -737,8 +737,16 @@ export const RS_401_18 = defineCheck({
       const evidence = { exchanges: [o.exchange] };
       const malformedAllowed = probes[i]![2];
       if (o.accepted) t.violated(`${o.probe}: served (HTTP ${o.status}) without a Bearer token`, evidence);
+      else if (o.status === 401 && !o.hasBearer && o.schemes.length > 0)
+        // A challenge of another scheme (DPoP, RFC 9449) is one "applicable to the target resource"
+        // (RFC 9110 §11.6.1), and RFC 6750 §3's "MUST use Bearer" covers only its own challenges;
+        // but MCP clients send Bearer tokens, and only a Bearer challenge tells them how (derived).
+        t.violated(
+          `${o.probe}: 401 with a ${[...new Set(o.schemes)].join(', ')} challenge but no Bearer challenge: an MCP client, which sends Bearer tokens, learns nothing it can use`,
+          { ...evidence, level: 'SHOULD' },
+        );
       else if (o.status === 401 && !o.hasBearer)
-        t.violated(`${o.probe}: 401 without a Bearer challenge`, evidence);
+        t.violated(`${o.probe}: 401 without any WWW-Authenticate challenge`, evidence);
       else if (o.status === 401) ok++;
       else if (
         malformedAllowed &&

@@ -130,6 +130,8 @@ export interface TokenOutcome {
   accepted: boolean;
   /** The answer carries a Bearer challenge. */
   hasBearer: boolean;
+  /** Every challenge's auth-scheme, lower-cased (RFC 9110 §11.1: case-insensitive). */
+  schemes: string[];
   /** `error` of the Bearer challenge, when there is one. */
   challengeError?: string;
   /** `error` member of a JSON error body (RFC 6750 / OAuth error objects), when there is one. */
@@ -192,7 +194,8 @@ export async function presentToken(
 }
 
 export function outcomeOf(probe: string, response: HttpResponse): TokenOutcome {
-  const challenge = bearerChallenge(parseWwwAuthenticate(response.headers.getAll('www-authenticate')));
+  const parsed = parseWwwAuthenticate(response.headers.getAll('www-authenticate'));
+  const challenge = bearerChallenge(parsed);
   const challengeError = challenge ? param(challenge, 'error') : undefined;
   const bodyError = jsonErrorCode(response.text);
   const sessionId = response.headers.get('mcp-session-id') ?? undefined;
@@ -202,6 +205,7 @@ export function outcomeOf(probe: string, response: HttpResponse): TokenOutcome {
     status: response.status,
     accepted: response.status >= 200 && response.status <= 299,
     hasBearer: challenge !== undefined,
+    schemes: parsed.challenges.map((c) => c.scheme.toLowerCase()),
     ...(challengeError !== undefined ? { challengeError } : {}),
     ...(bodyError !== undefined ? { bodyError } : {}),
     exchange: response.exchange.id,

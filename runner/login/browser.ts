@@ -21,7 +21,7 @@ import { access } from 'node:fs/promises';
 import type { EgressRefused } from '../egress.ts';
 import type { Exchange } from '../http.ts';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.ts';
-import { type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
+import { echoesRequest, type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -321,7 +321,7 @@ async function playScript(
         100,
       )
       .catch((): string[] => []);
-    for (const value of hidden) ctx.onSecret?.(value, 'form-state');
+    for (const value of hidden) if (!echoesRequest(value, ctx)) ctx.onSecret?.(value, 'form-state');
     for (const [field, raw] of Object.entries(step.fill)) {
       const { value, fromEnv } = resolveFillValue(raw);
       if (fromEnv) ctx.onSecret?.(value, 'login-secret');

@@ -8,6 +8,7 @@ import { isSecretName } from '../redact.ts';
 import { CookieJar } from './cookies.ts';
 import { formEntries, type HtmlControl, type HtmlForm, isSubmitButton, parseForms } from './html-forms.ts';
 import {
+  echoesRequest,
   type FormScript,
   type FormStep,
   isRedirectTo,
@@ -109,7 +110,8 @@ function submitStep(
   // Hidden fields (a CSRF token, a consent request id, a state handle) are server state handed to
   // the browser: secrets from the moment the harness sees them (redact.ts scrubs them everywhere).
   for (const c of form.controls) {
-    if (c.value !== '' && (c.type === 'hidden' || isSecretName(c.name)))
+    if (c.value === '') continue;
+    if (isSecretName(c.name) || (c.type === 'hidden' && !echoesRequest(c.value, ctx)))
       ctx.onSecret?.(c.value, 'form-state');
   }
   for (const [field, raw] of Object.entries(step.fill)) {

@@ -108,6 +108,16 @@ export function rateLimitMessage(
 }
 
 /**
+ * A hidden form value that only repeats a parameter of the harness's own authorization request
+ * (prompt=consent, response_type=code, the client_id) is not server state: registering it as a
+ * secret would redact that word everywhere in the report.
+ */
+export function echoesRequest(value: string, ctx: Pick<LoginContext, 'authorizationUrl'>): boolean {
+  for (const [, sent] of ctx.authorizationUrl.searchParams) if (sent === value) return true;
+  return false;
+}
+
+/**
  * Is `location` a redirect to `redirectUri`? Same origin and path exactly (not a string prefix:
  * `/cb` must not match `/cbx`), the query of the redirect URI kept (OAuth 2.1 §4.1.2).
  */

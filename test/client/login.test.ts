@@ -101,6 +101,11 @@ describe('form driver', () => {
     expect(kinds).toContain('login-secret');
     expect(kinds).toContain('cookie');
     expect(kinds).toContain('authorization_code');
+    // Hidden fields are secrets (the CSRF token), except a value that only echoes the harness's own
+    // request (response_type=code): that word would otherwise be redacted all over the report.
+    const formState = secrets.filter(([k]) => k === 'form-state').map(([, v]) => v);
+    expect(formState.length).toBeGreaterThan(0);
+    expect(formState).not.toContain('code');
     // The consent POST carried the pressed button only, the select's selected option and the textarea.
     const consent = http!.exchanges.find((e) => e.request.url.endsWith('/consent'))!;
     const body = new URLSearchParams(consent.request.body);

@@ -55,6 +55,11 @@ export interface FakeTargetOptions {
    * SDK example's demo provider does (it throws for both, and refresh is "Not implemented").
    */
   tokenErrors500?: boolean;
+  /**
+   * Credentials that are not a Bearer token (Basic, Token, a bare `Bearer`) get 401 with only a
+   * DPoP challenge (RFC 9449 §7.1), as better-auth's MCP endpoint answers them.
+   */
+  dpopChallengeForNonBearer?: boolean;
 }
 
 export interface FakeTarget {
@@ -275,6 +280,11 @@ export async function startFakeTarget(options: FakeTargetOptions = {}): Promise<
           record !== undefined &&
           (!o.checksAudience || record.resource === mcpUrl()) &&
           (o.revokeAfterUses === undefined || record.uses < o.revokeAfterUses);
+        if (!valid && bearer === undefined && o.dpopChallengeForNonBearer)
+          return new HttpResponse(null, {
+            status: 401,
+            headers: { 'www-authenticate': 'DPoP algs="ES256 PS256"' },
+          });
         if (!valid)
           return new HttpResponse(null, {
             status: 401,

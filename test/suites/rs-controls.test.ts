@@ -231,6 +231,23 @@ describe('RS-401-08: an invalid-token 401 without error="invalid_token" warns (O
   });
 });
 
+describe('RS-401-18: a 401 that challenges only with another scheme (DPoP) warns; one without any challenge fails', () => {
+  it('warns, naming the scheme: RFC 6750 §3 "MUST use Bearer" covers only its own challenges', async () => {
+    const dpop = await run(
+      { dpopChallengeForNonBearer: true },
+      ['--spec', '2026-07-28', '--only', 'RS-401-18'],
+      {
+        token: true,
+      },
+    );
+    expect(line(dpop.result('RS-401-18'))).toMatch(
+      /^RS-401-18 warn: Basic credentials: 401 with a dpop challenge but no Bearer challenge/,
+    );
+    const bearer = await run({}, ['--spec', '2026-07-28', '--only', 'RS-401-18'], { token: true });
+    expect(line(bearer.result('RS-401-18'))).toMatch(/^RS-401-18 pass/);
+  });
+});
+
 describe('--spec auto: the revision the target speaks', () => {
   it('a 2025-11-25-only target (SDK 1.32.2-like: 400 to a 2026-07-28 request) is checked in 2025-11-25, and the report says how', async () => {
     const r = await run({ era: 'legacy' }, ['--only', 'RS-401-08,RS-TRN-03,RS-TRN-05'], { token: true });

@@ -188,6 +188,7 @@ export async function startFakeAs(options: FakeAsOptions): Promise<FakeAs> {
     const form = `<form method="post" action="/consent" id="consent">
   <input type="hidden" name="csrf" value="${cookies.get('csrf') ?? ''}">
   <input type="hidden" name="req" value="${id}">
+  <input type="hidden" name="response_type" value="code">
   <select name="lang"><option value="en" selected>English</option><option value="fr">Fran&ccedil;ais</option></select>
   <textarea name="note">hello &amp; welcome</textarea>
   <button type="submit" name="decision" value="deny">Deny</button>
