@@ -21,7 +21,14 @@ import { access } from 'node:fs/promises';
 import type { EgressRefused } from '../egress.ts';
 import type { Exchange } from '../http.ts';
 import { type EgressProxy, startEgressProxy } from './egress-proxy.ts';
-import { echoesRequest, type FormScript, isRedirectTo, type LoginContext, LoginError, resolveFillValue } from './shared.ts';
+import {
+  echoesRequest,
+  type FormScript,
+  isRedirectTo,
+  type LoginContext,
+  LoginError,
+  resolveFillValue,
+} from './shared.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
